@@ -1,0 +1,1 @@
+"""The Management API: Tastypie-style configuration, status and command endpoints."""

@@ -1,0 +1,15 @@
+"""Resource declarations grouped by concern; `build_registry` assembles them for one TwinConfig."""
+
+from __future__ import annotations
+
+from infra.twin.api.resources import access, certificates, licence, network, platform, status
+from infra.twin.api.spec import Registry
+from infra.twin.config import TwinConfig
+
+
+def build_registry(config: TwinConfig) -> Registry:
+    registry = Registry()
+    for module in (platform, network, certificates, access, licence, status):
+        for spec in module.specs(config):
+            registry.add(spec)
+    return registry

@@ -1,0 +1,333 @@
+"""The site file: everything about one deployment, as a validated pydantic model.
+
+Structure is checked by the models below (types, ranges, enums, unknown keys); the rules that
+span fields (VLANs against the reserved list, duplicate names, the IOPS budget, secrets that must
+resolve) are checked by :mod:`securemode.site_rules`. :func:`securemode.site_loader.load_site`
+runs both and turns every problem into one message that names the field and the fix.
+
+Defaults are the guide's values, so a minimal site file asks for exactly what the guide says.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+from securemode.secrets import SECRET_REF_PATTERN
+
+SecretRef = Annotated[
+    str,
+    StringConstraints(pattern=SECRET_REF_PATTERN),
+    Field(description="A secret reference: env:NAME, file:PATH or prefect-secret:NAME — never the value."),
+]
+Dscp = Annotated[int, Field(ge=0, le=63, description="DSCP value, 0–63.")]
+Mtu = Annotated[int, Field(ge=512, le=1500, description="MTU in bytes, 512–1500.")]
+Port = Annotated[int, Field(ge=1, le=65535)]
+Hostname = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"),
+    Field(description="Host name without the domain (letters, digits, hyphens; at most 63)."),
+]
+Domain = Annotated[
+    str,
+    StringConstraints(pattern=r"^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$",
+                      max_length=192),
+]
+Fqdn = Domain
+IPv4 = ipaddress.IPv4Address
+IPAny = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+RESERVED_GUEST_TAGGING_VLAN = 4095
+
+
+class Strict(BaseModel):
+    """Base for every site model: unknown keys are errors (typos must not pass silently)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _vlan_field(description: str) -> int:
+    return Field(default=0, ge=0, le=4095, description=description)
+
+
+class Trust(Strict):
+    """How the engine verifies a TLS peer: a CA bundle, or a pinned certificate fingerprint."""
+
+    ca_file: str | None = Field(default=None, description="PEM file of CAs to trust.")
+    fingerprint_sha256: Annotated[
+        str, StringConstraints(pattern=r"^([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$|^[0-9A-Fa-f]{64}$")
+    ] | None = Field(default=None, description="SHA-256 of the peer certificate (hex, colons optional).")
+
+    @model_validator(mode="after")
+    def _one_way(self) -> Trust:
+        if (self.ca_file is None) == (self.fingerprint_sha256 is None):
+            raise ValueError("give exactly one of ca_file or fingerprint_sha256")
+        return self
+
+
+class NetworkSpec(Strict):
+    """A port group and the physical NICs behind its vSwitch."""
+
+    port_group: str = Field(min_length=1)
+    vswitch: str = Field(min_length=1)
+    pnics: list[str] = Field(min_length=1, description="Physical NICs (vmnicN) behind the vSwitch.")
+    vlan: int = _vlan_field("VLAN id 0–4094; 4095 (virtual guest tagging) is never allowed.")
+
+
+class Networks(Strict):
+    management: NetworkSpec
+    vm: NetworkSpec
+
+
+class VSphere(Strict):
+    """The ESXi host the deployment runs on."""
+
+    host: str = Field(min_length=1)
+    port: Port = 443
+    username: str = Field(min_length=1)
+    password: SecretRef
+    trust: Trust
+    datacenter: str = "ha-datacenter"
+    esxi_host: str | None = Field(default=None, description="Host name in the inventory; default: the only host.")
+    datastore: str = Field(min_length=1)
+    networks: Networks
+    reserved_vlans: list[Annotated[int, Field(ge=0, le=4095)]] = Field(
+        default_factory=list, description="VLAN ids reserved at this site; no port group may use them."
+    )
+    iops_budget: int = Field(gt=0, description="Datastore IOPS capacity; the sum of all VM disk IOPS limits must fit.")
+    syslog_host: str | None = Field(default=None, description="Remote syslog for the ESXi host, e.g. udp://10.0.0.5:514.")
+    login_banner: str = Field(default="", description="ESXi DCUI/SSH banner text (STIG).")
+
+
+class VmSizing(Strict):
+    """What a node's VM is given; the `vms` stage reserves all of it (guide: Reserving VM resources)."""
+
+    cpus: int = Field(default=4, ge=1, le=128)
+    memory_mb: int = Field(default=8192, ge=2048, le=1048576)
+    disk_iops_limit: int = Field(default=1000, gt=0, description="Per-disk IOPS limit (guide: Limit - IOPs).")
+
+
+class NodeCommon(Strict):
+    name: str = Field(min_length=1, max_length=32)
+    hostname: Hostname
+    domain: Domain
+    address: IPv4
+    netmask: IPv4 = ipaddress.IPv4Address("255.255.255.0")
+    gateway: IPv4 | None = None
+    vlan: int = _vlan_field("VLAN id of the node's VM network, 0–4094; never 4095.")
+    ipv6_address: ipaddress.IPv6Interface | None = None
+    ipv6_gateway: ipaddress.IPv6Address | None = None
+    vm: VmSizing = Field(default_factory=VmSizing)
+
+    @property
+    def fqdn(self) -> str:
+        return f"{self.hostname}.{self.domain}"
+
+
+class ManagementNode(NodeCommon):
+    ova: str | None = Field(default=None, description="Path to the Management Node OVA.")
+    admin_username: str = "admin"
+    admin_password: SecretRef = Field(description="Web/console admin password set by the installation wizard.")
+
+
+class ConferencingNode(NodeCommon):
+    location: str = Field(min_length=1)
+    sip_tls_fqdn: Fqdn | None = Field(default=None, description="Pexip `alternative_fqdn`; must be in the certificate.")
+    node_password: SecretRef | None = Field(
+        default=None, description="The node's console password (required by the API)."
+    )
+
+
+class Location(Strict):
+    name: str = Field(min_length=1, max_length=250)
+    media_dscp: Dscp = 51
+    signalling_dscp: Dscp = 40
+    mtu: Mtu = 1400
+
+
+class NtpAlgorithm(StrEnum):
+    SHA1 = "SHA1"
+    SHA256 = "SHA256"
+
+
+class NtpServer(Strict):
+    address: str = Field(min_length=1, max_length=255)
+    port: Port = 123
+    key_id: int | None = Field(default=None, ge=1, le=65535)
+    algorithm: NtpAlgorithm = NtpAlgorithm.SHA1
+    key: SecretRef | None = None
+
+
+class SyslogTransport(StrEnum):
+    UDP = "udp"
+    TCP = "tcp"
+    TLS = "tls"
+
+
+class SyslogServer(Strict):
+    address: str = Field(min_length=1, max_length=255)
+    port: Port = 514
+    transport: SyslogTransport = SyslogTransport.UDP
+    evidence_file: str | None = Field(
+        default=None, description="Where the verifier can read what this receiver got (lab or log shipper)."
+    )
+
+
+class Snmp(Strict):
+    username: str = Field(min_length=1, max_length=100)
+    auth_password: SecretRef
+    priv_password: SecretRef
+    community: str = Field(min_length=1, max_length=16, description="Must not be 'public'.")
+    system_contact: str = Field(default="admin@example.test", max_length=70)
+    system_location: str = Field(default="Virtual machine", max_length=70)
+    port: Port = 161
+
+
+class Role(StrEnum):
+    READ_ONLY = "Read-only"
+    READ_WRITE = "Read-write"
+    AUDITOR = "Auditor"
+
+
+class Ldap(Strict):
+    server: str = Field(min_length=1, max_length=255, description="LDAP server host name (Pexip `ldap_server`).")
+    port: Port = 636
+    tls: Literal["ldaps", "starttls"] = "ldaps"
+    base_dn: str = Field(min_length=1, max_length=255)
+    bind_dn: str = Field(min_length=1, max_length=255)
+    bind_password: SecretRef
+    ca_file: str = Field(min_length=1, description="CA that signed the LDAP server's certificate.")
+    user_search_dn: str = ""
+    group_roles: dict[str, list[Role]] = Field(
+        min_length=1, description="LDAP group DN → Pexip account roles; every role must be mapped."
+    )
+
+
+class ClientCertificateMode(StrEnum):
+    CN = "CN"
+    UPN = "UPN"
+
+
+class CallProtocols(Strict):
+    """Guide: review the call protocols and disable those you do not need."""
+
+    sip: bool = True
+    h323: bool = False
+    webrtc: bool = True
+    rtmp: bool = False
+
+
+class PortRange(Strict):
+    start: int = Field(ge=10000, le=49999)
+    end: int = Field(ge=10000, le=49999)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PortRange:
+        if self.end < self.start:
+            raise ValueError("end must not be below start")
+        return self
+
+
+class GlobalSettings(Strict):
+    """Guide: Global settings table."""
+
+    call_protocols: CallProtocols = Field(default_factory=CallProtocols)
+    management_dscp: Dscp = 16
+    signalling_ports: PortRange = Field(default_factory=lambda: PortRange(start=33000, end=39999))
+    media_ports: PortRange = Field(default_factory=lambda: PortRange(start=40000, end=49999))
+    ocsp_responder_url: str = Field(min_length=1, max_length=255, description="OCSP responder (OCSP state Override).")
+    login_banner: str = Field(min_length=1, max_length=4096, description="Login banner text for the admin interface.")
+    session_timeout_minutes: int = Field(
+        default=10, ge=5, le=1440, description="Management web session timeout, 5–1440."
+    )
+
+
+class SecurityWizard(Strict):
+    """The security-wizard answers the guide lets a site customise; the rest are fixed by the guide."""
+
+    sip_udp_port: Port = 5060
+    sip_tcp_port: Port = 5060
+    sip_tls_port: Port = 5061
+    max_web_sessions: int = Field(default=100, ge=1, le=10000)
+    max_web_sessions_per_user: int = Field(default=10, ge=1, le=10000)
+
+
+class KeyType(StrEnum):
+    RSA2048 = "RSA2048"
+    RSA4096 = "RSA4096"
+    ECDSAP256 = "ECDSAP256"
+
+
+class Pki(Strict):
+    ca_adapter: Literal["lab", "manual"] = "manual"
+    ca_dir: str | None = Field(default=None, description="The lab CA's directory (ca_adapter: lab).")
+    key_type: KeyType = KeyType.RSA2048
+    csr_on_node: bool = Field(default=True, description="False: make the key and CSR locally (CN is an IP address).")
+    additional_sans: list[str] = Field(default_factory=list)
+    trusted_ca_files: list[str] = Field(min_length=1, description="Root and intermediate CA PEM files to upload.")
+    expiry_warning_days: int = Field(default=30, ge=0)
+
+
+class ContingencyNode(Strict):
+    name: str = Field(min_length=1, max_length=32)
+    hostname: Hostname
+    address: IPv4
+
+
+class Contingency(Strict):
+    """The powered-off fallback deployment (guide: Contingency deployment)."""
+
+    management_node: ContingencyNode
+    conferencing_nodes: list[ContingencyNode] = Field(default_factory=list)
+    local_admin_password: SecretRef
+
+
+class ApprovalPolicy(Strict):
+    """Gated steps need an approval: interactively, or pre-approved here by name."""
+
+    mode: Literal["prompt", "preapproved", "deny"] = "prompt"
+    preapproved: list[str] = Field(default_factory=list, description="Gated step names approved in advance.")
+    approver: str | None = Field(default=None, description="Who approved the preapproved steps.")
+
+
+class Site(Strict):
+    """One deployment, as described by the site file."""
+
+    version: Literal[1] = 1
+    name: str = Field(min_length=1, max_length=64)
+    vsphere: VSphere
+    management_node: ManagementNode
+    conferencing_nodes: list[ConferencingNode] = Field(default_factory=list)
+    locations: list[Location] = Field(min_length=1)
+    dns_servers: list[IPAny] = Field(description="At least two DNS servers (guide).")
+    ntp_servers: list[NtpServer] = Field(description="At least two NTP servers, each with a key (guide).")
+    syslog_servers: list[SyslogServer] = Field(description="At least one remote syslog server (guide).")
+    snmp: Snmp
+    ldap: Ldap
+    client_certificate: ClientCertificateMode = ClientCertificateMode.CN
+    global_settings: GlobalSettings
+    security_wizard: SecurityWizard = Field(default_factory=SecurityWizard)
+    pki: Pki
+    contingency: Contingency | None = None
+    approvals: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
+    waivers_file: str | None = None
+    allow_error: list[str] = Field(
+        default_factory=list, description="Control ids whose ERROR does not stop the pipeline."
+    )
+    reverify_cron: str = Field(default="0 * * * *", description="Schedule of the reverify deployment (cron).")
+
+    @field_validator("locations")
+    @classmethod
+    def _unique_location_names(cls, value: list[Location]) -> list[Location]:
+        names = [loc.name for loc in value]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"location names must be unique; repeated: {', '.join(dupes)}")
+        return value
+
+    def nodes(self) -> list[NodeCommon]:
+        """The management node first, then the conferencing nodes."""
+        return [self.management_node, *self.conferencing_nodes]

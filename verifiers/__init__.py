@@ -1,0 +1,1 @@
+"""Independent probes of real behaviour: each returns securemode.results.Result."""
