@@ -1,0 +1,195 @@
+"""The `securemode` command line.
+
+Bad input exits 2 with one line per problem (field and fix), never a traceback; a command that
+is not built yet says so and exits 3.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from securemode.catalogue import CONTROLS, Stage, controls_for
+from securemode.problems import InputError
+from securemode.site_loader import load_site
+
+EXIT_INPUT = 2
+EXIT_NOT_BUILT = 3
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  help="Deploy Pexip Infinity on ESXi in secure mode, prove every control, keep proving it.")
+server_app = typer.Typer(no_args_is_help=True, help="The managed local Prefect server (start, status, stop).")
+app.add_typer(server_app, name="server")
+
+# Scripts and CI read these lines whole: no wrapping at 80 columns when not on a terminal.
+out = Console(width=None if sys.stdout.isatty() else 200)
+err = Console(stderr=True, soft_wrap=True)
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def _input_error(exc: InputError) -> NoReturn:
+    err.print(exc.render(), markup=False, highlight=False)
+    raise typer.Exit(EXIT_INPUT)
+
+
+def _parse_stages(text: str | None) -> list[Stage] | None:
+    if not text:
+        return None
+    stages = []
+    for name in (part.strip() for part in text.split(",") if part.strip()):
+        try:
+            stages.append(Stage(name))
+        except ValueError:
+            err.print(f"--stage: unknown stage '{name}'. Fix: use any of {', '.join(s.value for s in Stage)}",
+                      markup=False)
+            raise typer.Exit(EXIT_INPUT) from None
+    return stages
+
+
+@app.command()
+def controls(
+    stage: Annotated[str | None, typer.Option(help="Comma-separated stages to list.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """List the control catalogue: every requirement of the guide plus the ESXi STIG subset."""
+    selected = controls_for(_parse_stages(stage))
+    if as_json:
+        print(json.dumps([c.model_dump(mode="json") for c in selected], indent=2))
+        return
+    table = Table(title=f"{len(selected)} of {len(CONTROLS)} controls")
+    for column in ("id", "section", "target", "desired", "severity", "flags"):
+        table.add_column(column, overflow="fold")
+    for c in selected:
+        table.add_row(c.id, c.section, c.target.value, json.dumps(c.desired), c.severity.value,
+                      ",".join(sorted(f.value for f in c.flags)))
+    out.print(table)
+
+
+@app.command()
+def validate(site: Annotated[Path, typer.Argument(help="The site file (YAML).")]) -> None:
+    """Check a site file; exit 2 naming every problem with its fix."""
+    try:
+        loaded = load_site(site)
+    except InputError as exc:
+        _input_error(exc)
+    for warning in loaded.warnings:
+        err.print(f"warning: {warning.render()}", markup=False, highlight=False)
+    s = loaded.site
+    out.print(f"{site}: valid — site '{s.name}', 1 management node, {len(s.conferencing_nodes)} conferencing "
+              f"node(s), {len(s.locations)} location(s)", markup=False)
+
+
+@app.command()
+def report(
+    source: Annotated[Path | None, typer.Argument(help="A report.json written by verify or run.")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Where to write report.json, junit.xml, report.html.")]
+    = None,
+    write_schema: Annotated[bool, typer.Option("--write-schema", help="Regenerate the committed JSON Schema.")]
+    = False,
+) -> None:
+    """Re-render the JUnit and HTML reports from a JSON report, or regenerate the report's JSON Schema."""
+    from securemode.reports import write_reports
+    from securemode.reports.json_report import SCHEMA_PATH, read_report
+    from securemode.reports.json_report import write_schema as write_schema_file
+
+    if write_schema:
+        write_schema_file()
+        out.print(f"schema: {SCHEMA_PATH}", markup=False)
+        return
+    if source is None or out_dir is None:
+        err.print("report: give a report.json and --out DIR (or --write-schema)", markup=False)
+        raise typer.Exit(EXIT_INPUT)
+    try:
+        loaded = read_report(source)
+    except (OSError, ValueError) as exc:
+        err.print(f"{source}: not a readable securemode report ({type(exc).__name__}). Fix: pass the report.json "
+                  "that verify or run wrote", markup=False)
+        raise typer.Exit(EXIT_INPUT) from None
+    for kind, path in write_reports(loaded, out_dir).items():
+        out.print(f"{kind}: {path}", markup=False)
+
+
+def _not_built(name: str, issue: str) -> NoReturn:
+    err.print(f"securemode {name}: not built yet ({issue}).", markup=False)
+    raise typer.Exit(EXIT_NOT_BUILT)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def lab(ctx: typer.Context) -> None:
+    """The embedded lab: `lab up | down | status`."""
+    try:
+        from infra.lab_cli import run_lab_command
+    except ImportError:
+        _not_built("lab", "the lab lands with the lab issue")
+    raise typer.Exit(run_lab_command(list(ctx.args)))
+
+
+def _pending(name: str, issue: str) -> Callable[[typer.Context], None]:
+    def command(ctx: typer.Context) -> None:
+        _not_built(name, issue)
+
+    command.__doc__ = f"{name.capitalize()} (lands with {issue})."
+    return command
+
+
+for _name, _issue in (
+    ("plan", "the stage issues"),
+    ("run", "the pipeline issue"),
+    ("verify", "the stage issues"),
+    ("failover", "the operations issue"),
+    ("rebuild", "the operations issue"),
+    ("serve", "the pipeline issue"),
+):
+    app.command(name=_name, context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
+        _pending(_name, _issue)
+    )
+
+
+@server_app.command("start")
+def server_start() -> None:
+    """Start the local Prefect server (or reuse the running one) and print its UI address."""
+    from securemode import prefect_server
+
+    with out.status("starting the local Prefect server…"):
+        try:
+            info, started = prefect_server.ensure_running()
+        except prefect_server.PrefectServerError as exc:
+            err.print(str(exc), markup=False)
+            raise typer.Exit(1) from None
+    out.print(f"{'started' if started else 'already running'}: {info.ui_url} (pid {info.pid})", markup=False)
+
+
+@server_app.command("status")
+def server_status() -> None:
+    """Say whether the local Prefect server runs and answers."""
+    from securemode import prefect_server
+
+    info = prefect_server.current()
+    if info is None:
+        out.print("not running")
+        raise typer.Exit(1)
+    state = "healthy" if prefect_server.healthy(info) else "not answering"
+    out.print(f"{state}: {info.ui_url} (pid {info.pid})", markup=False)
+
+
+@server_app.command("stop")
+def server_stop() -> None:
+    """Stop the local Prefect server we started."""
+    from securemode import prefect_server
+
+    out.print("stopped" if prefect_server.stop() else "was not running")
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

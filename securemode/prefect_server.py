@@ -1,0 +1,141 @@
+"""The managed local Prefect server: start it once, reuse it while it runs, stop it by PID.
+
+A dedicated ``prefect server start`` beats the per-process ephemeral server (reference/prefect.md
+§0): no 8 s start on every CLI call, schedules run, and task-run records are not lost at exit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from securemode.paths import prefect_home
+from securemode.prefect_env import prefect_settings
+
+START_TIMEOUT_S = 90.0
+HOST = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    pid: int
+    port: int
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{HOST}:{self.port}/api"
+
+    @property
+    def ui_url(self) -> str:
+        return f"http://{HOST}:{self.port}/"
+
+
+class PrefectServerError(Exception):
+    """The local Prefect server could not be started or reached."""
+
+
+def _record_path() -> Path:
+    return prefect_home() / "server.json"
+
+
+def _log_path() -> Path:
+    return prefect_home() / "server.log"
+
+
+def healthy(info: ServerInfo, timeout: float = 2.0) -> bool:
+    """True when the server's /api/health answers."""
+    try:
+        with urllib.request.urlopen(f"{info.api_url}/health", timeout=timeout) as resp:  # noqa: S310 - loopback
+            return bool(resp.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def current() -> ServerInfo | None:
+    """The server we started earlier, if its process is still alive."""
+    try:
+        info = ServerInfo(**json.loads(_record_path().read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError):
+        return None
+    return info if _alive(info.pid) else None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def ensure_running(port: int | None = None) -> tuple[ServerInfo, bool]:
+    """Return the running server, starting one if needed; the flag says whether we started it."""
+    info = current()
+    if info is not None and healthy(info):
+        return info, False
+    if info is not None:
+        stop()
+    chosen = port or _free_port()
+    env = {**os.environ, **prefect_settings()}
+    env.pop("PREFECT_API_URL", None)
+    prefect = Path(sys.executable).with_name("prefect")
+    log = _log_path().open("ab")
+    proc = subprocess.Popen(
+        [str(prefect), "server", "start", "--host", HOST, "--port", str(chosen), "--analytics-off"],
+        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True,
+    )
+    log.close()
+    info = ServerInfo(pid=proc.pid, port=chosen)
+    _record_path().write_text(json.dumps(asdict(info)), encoding="utf-8")
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise PrefectServerError(f"prefect server exited with code {proc.returncode}; see {_log_path()}")
+        if healthy(info, timeout=1.0):
+            return info, True
+        time.sleep(0.25)
+    stop()
+    raise PrefectServerError(f"prefect server did not answer within {START_TIMEOUT_S:.0f} s; see {_log_path()}")
+
+
+def stop() -> bool:
+    """Stop the server we started (its whole process group, which it leads); True if one was running."""
+    info = current()
+    _record_path().unlink(missing_ok=True)
+    if info is None:
+        return False
+    try:
+        os.killpg(info.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return False
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and _alive(info.pid):
+        _reap(info.pid)
+        time.sleep(0.1)
+    if _alive(info.pid):
+        os.killpg(info.pid, signal.SIGKILL)
+        _reap(info.pid)
+    return True
+
+
+def _reap(pid: int) -> None:
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
