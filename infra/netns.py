@@ -45,7 +45,7 @@ class NetnsError(RuntimeError):
 def netns_unavailable_reason() -> str | None:
     """Why namespaces cannot be used here, or None when they can (cheap check, changes nothing)."""
     if os.geteuid() != 0:
-        return "network namespaces need root (CAP_SYS_ADMIN, CAP_NET_ADMIN); running as uid %d" % os.geteuid()
+        return f"network namespaces need root (CAP_SYS_ADMIN, CAP_NET_ADMIN); running as uid {os.geteuid()}"
     for tool in ("ip", "nft"):
         if not any((Path(d) / tool).exists() for d in ("/usr/sbin", "/sbin", "/usr/bin", "/bin")):
             return f"'{tool}' is not installed (iproute2 / nftables)"
@@ -53,9 +53,7 @@ def netns_unavailable_reason() -> str | None:
 
 
 def _run(argv: Sequence[str], stdin: str | None = None) -> str:
-    proc = subprocess.run(
-        list(argv), input=stdin, capture_output=True, text=True, timeout=_CMD_TIMEOUT_S, check=False
-    )
+    proc = subprocess.run(list(argv), input=stdin, capture_output=True, text=True, timeout=_CMD_TIMEOUT_S, check=False)
     if proc.returncode != 0:
         raise NetnsError(f"{' '.join(argv[:4])}… failed (rc={proc.returncode}): {proc.stderr.strip()}")
     return proc.stdout

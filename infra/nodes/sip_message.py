@@ -98,7 +98,7 @@ def response_for(request: SipRequest, peer_host: str) -> bytes | None:
 
 
 def bad_request(reason: str) -> bytes:
-    return f"SIP/2.0 400 Bad Request\r\nWarning: 399 - \"{reason}\"\r\nContent-Length: 0\r\n\r\n".encode()
+    return f'SIP/2.0 400 Bad Request\r\nWarning: 399 - "{reason}"\r\nContent-Length: 0\r\n\r\n'.encode()
 
 
 def _response(

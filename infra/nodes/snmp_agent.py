@@ -150,9 +150,7 @@ class SnmpAgent:
     def _bind(self) -> socket.socket:
         family = socket.AF_INET6 if ":" in self.address else socket.AF_INET
         sock = (
-            self._netns.socket(family, socket.SOCK_DGRAM)
-            if self._netns
-            else socket.socket(family, socket.SOCK_DGRAM)
+            self._netns.socket(family, socket.SOCK_DGRAM) if self._netns else socket.socket(family, socket.SOCK_DGRAM)
         )
         try:
             sock.bind((self.address, self.port))

@@ -20,6 +20,8 @@ import ctypes
 import os
 import ssl
 import tempfile
+import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, SecretStr
@@ -81,7 +83,9 @@ def server_context(posture: TlsPosture) -> ssl.SSLContext:
     """A server SSLContext that behaves as the posture says (see the module docstring)."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     legacy = posture.enable_tls10 and not posture.fips_mode
-    ctx.minimum_version = ssl.TLSVersion.TLSv1 if legacy else ssl.TLSVersion.TLSv1_2
+    with warnings.catch_warnings():  # TLS 1.0 is deprecated, which is the point of this switch
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1 if legacy else ssl.TLSVersion.TLSv1_2
     ctx.maximum_version = ssl.TLSVersion.TLSv1_3
     ctx.options |= ssl.OP_CIPHER_SERVER_PREFERENCE
     try:
@@ -111,11 +115,11 @@ def _load_cert_chain(ctx: ssl.SSLContext, cert_pem: str, key_pem: str) -> None:
             raise TlsPostureError(f"certificate/key not usable: {exc.reason or exc.library}") from None
 
 
-def _load_pem_file(loader: object, pem: str) -> None:
+def _load_pem_file(loader: Callable[[str], None], pem: str) -> None:
     with tempfile.NamedTemporaryFile("w", suffix=".pem") as fh:
         fh.write(pem)
         fh.flush()
-        loader(fh.name)  # type: ignore[operator]
+        loader(fh.name)
 
 
 def _set_tls13_suites(ctx: ssl.SSLContext, suites: str) -> None:

@@ -200,9 +200,7 @@ class LabCA:
                 x509.NameAttribute(NameOID.COMMON_NAME, f"{name} root CA"),
             ]
         )
-        root_cert = _ca_builder(root_name, root_name, root_key, path_length=1, years=20).sign(
-            root_key, hashes.SHA256()
-        )
+        root_cert = _ca_builder(root_name, root_name, root_key, path_length=1, years=20).sign(root_key, hashes.SHA256())
         int_key = new_private_key(key_type)
         int_name = x509.Name(
             [
@@ -323,9 +321,7 @@ class LabCA:
         except x509.ExtensionNotFound:
             san_ext = None
         usages = [ExtendedKeyUsageOID.SERVER_AUTH] + ([ExtendedKeyUsageOID.CLIENT_AUTH] if client_auth else [])
-        builder = self._leaf_builder(
-            csr.subject, public_key, usages, validity or Validity.days(valid_days), san_ext
-        )
+        builder = self._leaf_builder(csr.subject, public_key, usages, validity or Validity.days(valid_days), san_ext)
         cert = builder.sign(self._intermediate_key, hashes.SHA256())
         signed_dir = self.directory / SIGNED_DIR
         signed_dir.mkdir(exist_ok=True)

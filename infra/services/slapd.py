@@ -25,14 +25,16 @@ here ``lab.securemode.test``)::
       ou=groups     cn=pexip-admin, cn=pexip-operator, groupOfNames, member = that role's user
                     cn=pexip-auditor, cn=pexip-readonly
 
-Each user entry has: ``uid`` = ``cn`` = the username (the identity of a CN-form client certificate,
-found by Pexip's default filter ``(|(uid={username})(sAMAccountName={username}))``), ``mail`` and
+Each user entry has: ``uid`` = ``cn`` = ``sAMAccountName`` = the username (the identity of a CN-form
+client certificate, found by Pexip's default filter ``(|(uid={username})(sAMAccountName={username}))``;
+Pexip's default user filter ``(&(objectclass=person)(!(objectclass=computer)))`` matches them), ``mail`` and
 ``userPrincipalName`` = ``<uid>@<realm>`` (the identity of a UPN-form client certificate; search it
 with ``(userPrincipalName={upn})`` or ``(mail={upn})``), ``userPassword`` ({SSHA}) and ``memberOf``
 (maintained by the memberof overlay, which is why the data is loaded online after start; overlays do
-not run under slapadd). ``userPrincipalName`` uses Active Directory's OID 1.2.840.113556.1.4.656 with
+not run under slapadd). ``userPrincipalName`` and ``sAMAccountName`` use Active Directory's OIDs with
 caseIgnoreMatch equality, in the auxiliary class ``securemodeLabPrincipal`` (OID arc 1.3.6.1.4.1.32473,
-the RFC 5612 documentation arc).
+the RFC 5612 documentation arc); AD's ``computer`` class is defined (unused) so that filters naming it
+evaluate instead of matching nobody.
 
 Passwords are generated (or given in ``passwords``: keys ``"admin"`` for the rootdn, ``"bind"`` for the
 service account, and the role names), registered with :mod:`securemode.redact`, exposed only through
@@ -49,19 +51,19 @@ import shutil
 import tempfile
 import time
 import urllib.parse
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import ldap3
 
-from infra.pki.ca import LabCA
+from infra.pki.ca import IssuedCertificate, LabCA
 from infra.services.process import (
     ServiceHandle,
+    bound_sockets,
     ensure_workdir,
     free_port,
     spawn,
-    tcp_listening,
     wait_ready,
 )
 from securemode.redact import register_secret
@@ -78,14 +80,22 @@ _MODULE_DIR = Path("/usr/lib/ldap")
 _SLAPD = "/usr/sbin/slapd"
 _MAX_UNIX_PATH = 100
 _LAB_SCHEMA = """\
-# userPrincipalName as in Active Directory (same OID), but searchable: msuser.schema has no EQUALITY.
+# Active Directory names (same OIDs) that Pexip's default LDAP filters use, made searchable here:
+# msuser.schema has no EQUALITY rules, and an undefined objectClass makes the default user filter
+# (&(objectclass=person)(!(objectclass=computer))) evaluate to Undefined, matching nobody.
 attributetype ( 1.2.840.113556.1.4.656 NAME 'userPrincipalName'
   DESC 'user@realm identity, as carried by UPN-form client certificates'
   EQUALITY caseIgnoreMatch SUBSTR caseIgnoreSubstringsMatch
   SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
+attributetype ( 1.2.840.113556.1.4.221 NAME 'sAMAccountName'
+  DESC 'AD logon name; here equal to uid'
+  EQUALITY caseIgnoreMatch SUBSTR caseIgnoreSubstringsMatch
+  SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
+objectclass ( 1.2.840.113556.1.5.86 NAME 'computer' SUP top AUXILIARY
+  DESC 'AD computer class: defined only so that filters naming it evaluate' )
 objectclass ( 1.3.6.1.4.1.32473.1.2.1 NAME 'securemodeLabPrincipal' SUP top AUXILIARY
-  DESC 'lab user that has an AD-style userPrincipalName'
-  MAY ( userPrincipalName ) )
+  DESC 'lab user with AD-style userPrincipalName and sAMAccountName'
+  MAY ( userPrincipalName $ sAMAccountName ) )
 """
 
 
@@ -128,8 +138,19 @@ class SlapdHandle(ServiceHandle):
 
     def admin_connection(self) -> ldap3.Connection:
         """A bound rootdn connection over ldapi (for tests and lab set-up that change the DIT)."""
-        server = ldap3.Server(self.ldapi_uri)
+        server = ldap3.Server(self.ldapi_uri, get_info=ldap3.NONE)
         return ldap3.Connection(server, self.admin_dn, self.admin_password, auto_bind=True)
+
+
+def issue_client_certificates(ca: LabCA, users: Iterable[LdapUser]) -> dict[str, dict[str, IssuedCertificate]]:
+    """Client certificates in both Pexip forms for each user: ``{role: {"cn": cert, "upn": cert}}``.
+
+    CN form: subject CN = uid. UPN form: subjectAltName userPrincipalName = the user's UPN (the
+    entry's ``userPrincipalName`` and ``mail``). Both chain to ``ca``'s root.
+    """
+    return {
+        user.role: {"cn": ca.issue_client(user.uid), "upn": ca.issue_client(user.uid, upn=user.upn)} for user in users
+    }
 
 
 def realm_of(base_dn: str) -> str:
@@ -226,7 +247,7 @@ def start(
     try:
         wait_ready(
             popen,
-            lambda: ldapi_path.exists() and tcp_listening(address, port) and tcp_listening(address, tls_port),
+            lambda: ldapi_path.exists() and {(address, port), (address, tls_port)} <= bound_sockets("tcp"),
             what="slapd",
             log_path=work / "slapd.out",
             timeout=timeout,
@@ -272,9 +293,7 @@ def _slapd_conf(
     tls_priority: str,
     plain_bind_allowed: bool,
 ) -> str:
-    schemas = "\n".join(
-        f"include {_SCHEMA_DIR / name}.schema" for name in ("core", "cosine", "inetorgperson")
-    )
+    schemas = "\n".join(f"include {_SCHEMA_DIR / name}.schema" for name in ("core", "cosine", "inetorgperson"))
     # simple_bind=64 needs a security strength factor of 64 for simple binds: TLS (>=128) or ldapi (71).
     security = "" if plain_bind_allowed else "security simple_bind=64"
     return f"""\
@@ -304,7 +323,7 @@ rootdn "{admin_dn}"
 rootpw {admin_hash}
 directory {work / "db"}
 index objectClass eq
-index uid,cn,mail,userPrincipalName eq
+index uid,cn,mail,userPrincipalName,sAMAccountName eq
 index member,memberOf eq
 
 overlay memberof
@@ -364,6 +383,7 @@ def _load_dit(
                     "displayName": f"Lab {role}",
                     "mail": upn,
                     "userPrincipalName": upn,
+                    "sAMAccountName": uid,
                     "userPassword": ssha(pw[role]),
                 },
             )

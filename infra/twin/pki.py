@@ -67,9 +67,7 @@ def load_private_key(pem: str, passphrase: str | None = None) -> PrivateKey:
     if not blocks:
         raise PkiError("No PEM-formatted private key found")
     try:
-        key = serialization.load_pem_private_key(
-            blocks[0].encode(), passphrase.encode() if passphrase else None
-        )
+        key = serialization.load_pem_private_key(blocks[0].encode(), passphrase.encode() if passphrase else None)
     except (ValueError, TypeError) as exc:
         raise PkiError("Private key could not be loaded (wrong passphrase or format)") from exc
     if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
@@ -89,9 +87,7 @@ def cert_pem(cert: x509.Certificate) -> str:
 
 def _spki(obj: Any) -> bytes:
     return bytes(
-        obj.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+        obj.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
 
 
@@ -129,7 +125,7 @@ def _sans(cert: x509.Certificate) -> list[str]:
 
 def _key_id(cert: x509.Certificate, cls: type) -> str:
     try:
-        value = cert.extensions.get_extension_for_class(cls).value
+        value: Any = cert.extensions.get_extension_for_class(cls).value
     except x509.ExtensionNotFound:
         return ""
     raw = getattr(value, "digest", None) or getattr(value, "key_identifier", None) or b""

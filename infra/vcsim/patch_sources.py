@@ -105,8 +105,11 @@ FILES: tuple[PatchedFile, ...] = (
         "host_system.go",
         "efaa61e44bba5912034da8423ba2ae6abae4d4ea044675d499f9303611e4cf5f",
         (
-            Patch("per-host ESXi managers (services, time, lockdown, options, network)",
-                  HOST_MANAGERS_OLD, HOST_MANAGERS_NEW),
+            Patch(
+                "per-host ESXi managers (services, time, lockdown, options, network)",
+                HOST_MANAGERS_OLD,
+                HOST_MANAGERS_NEW,
+            ),
             Patch("per-host pNICs and shared config pointers", HOST_INIT_OLD, HOST_INIT_NEW),
         ),
     ),
@@ -114,23 +117,43 @@ FILES: tuple[PatchedFile, ...] = (
         "virtual_machine.go",
         "e2378644959422dd1d02d6a2629a8b8bebda970a4674f885201dd187458616d7",
         (
-            Patch("ReconfigVM validates like ESXi before applying and publishes changes",
-                  "\t\terr := vm.configure(&req.Spec)\n\n\t\treturn nil, err\n",
-                  "\t\treturn nil, vm.extReconfigure(ctx, &req.Spec)\n"),
-            Patch("extraConfig keys are replaced in place and '' deletes, as on ESXi",
-                  "\t\t\tvm.Config.ExtraConfig = append(vm.Config.ExtraConfig, c)\n",
-                  "\t\t\tvm.extSetExtraConfig(c)\n"),
+            Patch(
+                "ReconfigVM validates like ESXi before applying and publishes changes",
+                "\t\terr := vm.configure(&req.Spec)\n\n\t\treturn nil, err\n",
+                "\t\treturn nil, vm.extReconfigure(ctx, &req.Spec)\n",
+            ),
+            Patch(
+                "extraConfig keys are replaced in place and '' deletes, as on ESXi",
+                "\t\t\tvm.Config.ExtraConfig = append(vm.Config.ExtraConfig, c)\n",
+                "\t\t\tvm.extSetExtraConfig(c)\n",
+            ),
+        ),
+    ),
+    PatchedFile(
+        "ovf_manager.go",
+        "5a8d959d1835444b77229910b89e204c9bf4c585a2e003299a041ce52f3d098e",
+        (
+            Patch(
+                "a descriptor without a VirtualSystem is an OVF error in the result, not a panic",
+                "\tds := ctx.Map.Get(req.Datastore).(*Datastore)\n\tpath := object.DatastorePath{",
+                "\tif env.VirtualSystem == nil {\n"
+                "\t\treturn extOvfMissingVirtualSystem()\n"
+                "\t}\n\n"
+                "\tds := ctx.Map.Get(req.Datastore).(*Datastore)\n\tpath := object.DatastorePath{",
+            ),
         ),
     ),
     PatchedFile(
         "session_manager.go",
         "0be2f4cdba55a7e3f405a4fd8688644e472fe13641cc16b9495e134ac9041eab",
         (
-            Patch("lockdown mode refuses direct logins of users that are not exceptions",
-                  "\tif ctx.Session != nil {\n\t\treturn false\n\t}\n\tuser := ctx.svc.Listen.User\n",
-                  "\tif ctx.Session != nil {\n\t\treturn false\n\t}\n"
-                  "\tif !extLoginAllowed(req.UserName) {\n\t\treturn false\n\t}\n"
-                  "\tuser := ctx.svc.Listen.User\n"),
+            Patch(
+                "lockdown mode refuses direct logins of users that are not exceptions",
+                "\tif ctx.Session != nil {\n\t\treturn false\n\t}\n\tuser := ctx.svc.Listen.User\n",
+                "\tif ctx.Session != nil {\n\t\treturn false\n\t}\n"
+                "\tif !extLoginAllowed(req.UserName) {\n\t\treturn false\n\t}\n"
+                "\tuser := ctx.svc.Listen.User\n",
+            ),
         ),
     ),
 )
@@ -152,6 +175,7 @@ def apply_patches(source: str, spec: PatchedFile) -> str:
 
 def write_overlay(src_dir: Path, ext_dir: Path, out_dir: Path) -> Path:
     """Write patched copies into out_dir and return the overlay.json path."""
+    out_dir = out_dir.resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     replace: dict[str, str] = {}
     for spec in FILES:

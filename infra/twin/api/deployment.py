@@ -14,8 +14,19 @@ from xml.sax.saxutils import escape, quoteattr
 
 from infra.twin.api.spec import Created, Ctx
 
-_BOOT_KEYS = ("name", "hostname", "domain", "address", "netmask", "gateway", "node_type",
-              "vm_cpu_count", "vm_system_memory", "ipv6_address", "ipv6_gateway")  # fmt: skip
+_BOOT_KEYS = (
+    "name",
+    "hostname",
+    "domain",
+    "address",
+    "netmask",
+    "gateway",
+    "node_type",
+    "vm_cpu_count",
+    "vm_system_memory",
+    "ipv6_address",
+    "ipv6_gateway",
+)
 
 
 def _bootstrap(ctx: Ctx, obj: dict[str, Any]) -> dict[str, str]:
@@ -37,8 +48,14 @@ def provisioning_xml(values: dict[str, str]) -> bytes:
 def ova(values: dict[str, str]) -> bytes:
     name = values["name"] or "node"
     props = "".join(
-        f"      <Property ovf:key={quoteattr(k)} ovf:type=\"string\" ovf:value={quoteattr(v)}/>\n"
+        f'      <Property ovf:key={quoteattr(k)} ovf:type="string" ovf:value={quoteattr(v)}/>\n'
         for k, v in values.items()
+    )
+    rasd = 'xmlns:rasd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData"'
+    hardware = "".join(
+        f"      <Item><rasd:ResourceType {rasd}>{kind}</rasd:ResourceType>"
+        f"<rasd:VirtualQuantity {rasd}>{escape(values[key])}</rasd:VirtualQuantity></Item>\n"
+        for kind, key in (("3", "vm_cpu_count"), ("4", "vm_system_memory"))
     )
     ovf = f"""<?xml version="1.0" encoding="UTF-8"?>
 <Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1" xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1">
@@ -49,9 +66,7 @@ def ova(values: dict[str, str]) -> bytes:
       <Product>Pexip Infinity Conferencing Node</Product>
 {props}    </ProductSection>
     <VirtualHardwareSection>
-      <Item><rasd:ResourceType xmlns:rasd="rasd">3</rasd:ResourceType><rasd:VirtualQuantity xmlns:rasd="rasd">{escape(values["vm_cpu_count"])}</rasd:VirtualQuantity></Item>
-      <Item><rasd:ResourceType xmlns:rasd="rasd">4</rasd:ResourceType><rasd:VirtualQuantity xmlns:rasd="rasd">{escape(values["vm_system_memory"])}</rasd:VirtualQuantity></Item>
-    </VirtualHardwareSection>
+{hardware}    </VirtualHardwareSection>
   </VirtualSystem>
 </Envelope>
 """.encode()

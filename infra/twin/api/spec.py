@@ -14,9 +14,23 @@ if TYPE_CHECKING:
 
 ALL = 1  # Tastypie's ALL: every lookup allowed
 LOOKUPS = (
-    "exact", "iexact", "contains", "icontains", "startswith", "istartswith", "endswith", "iendswith",
-    "regex", "iregex", "lt", "lte", "gt", "gte", "in", "isnull",
-)  # fmt: skip
+    "exact",
+    "iexact",
+    "contains",
+    "icontains",
+    "startswith",
+    "istartswith",
+    "endswith",
+    "iendswith",
+    "regex",
+    "iregex",
+    "lt",
+    "lte",
+    "gt",
+    "gte",
+    "in",
+    "isnull",
+)
 CRUD = ("GET", "POST", "PUT", "PATCH", "DELETE")
 SINGLETON_LIST = ("GET",)
 SINGLETON_DETAIL = ("GET", "PATCH")

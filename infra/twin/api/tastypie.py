@@ -7,6 +7,7 @@ reproducing the real API's asymmetry (reference §1.5).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -89,9 +90,7 @@ def _resolve_one(ctx: Ctx, target: ResourceSpec, item: Any) -> tuple[int | None,
     return int(match.group(1)), None
 
 
-def write(
-    ctx: Ctx, spec: ResourceSpec, body: Any, old: dict[str, Any] | None, partial: bool
-) -> dict[str, Any]:
+def write(ctx: Ctx, spec: ResourceSpec, body: Any, old: dict[str, Any] | None, partial: bool) -> dict[str, Any]:
     """Validate a create (old None), PUT (partial False) or PATCH body into the object to store."""
     if not isinstance(body, dict):
         raise error(400, "The request body must be a JSON object.")
@@ -106,17 +105,17 @@ def write(
             else:
                 new[name] = fld.default_value()
     for name, value in body.items():
-        fld = spec.fields.get(name)
-        if fld is None:
+        written = spec.fields.get(name)
+        if written is None:
             if ctx.config.reject_unknown_fields and name not in ("id", "resource_uri"):
                 errors.add(name, "Unknown field.")
             continue
-        if fld.readonly:
+        if written.readonly:
             continue
-        if fld.kind == "related":
-            stored, message = resolve(ctx, fld, value)
+        if written.kind == "related":
+            stored, message = resolve(ctx, written, value)
         else:
-            stored, message = coerce(name, fld, value)
+            stored, message = coerce(name, written, value)
         if message:
             errors.add(name, message)
         else:
@@ -302,12 +301,18 @@ def apply_ordering(spec: ResourceSpec, items: list[dict[str, Any]], order_by: li
         name = field_expr.lstrip("-")
         if name not in spec.ordering and name != "id":
             raise error(400, f"No matching '{name[:40]}' field for ordering on.")
-        items = sorted(
-            items,
-            key=lambda o, n=name: (o.get(n) is None, o.get(n) if o.get(n) is not None else 0),
-            reverse=field_expr.startswith("-"),
-        )
+        items = sorted(items, key=_sort_key(name), reverse=field_expr.startswith("-"))
     return items
+
+
+def _sort_key(name: str) -> Callable[[dict[str, Any]], tuple[bool, Any]]:
+    """Nulls last; strings compare case-sensitively like the database would."""
+
+    def key(obj: dict[str, Any]) -> tuple[bool, Any]:
+        value = obj.get(name)
+        return (value is None, value if value is not None else 0)
+
+    return key
 
 
 # schema -------------------------------------------------------------------------------------------
@@ -329,8 +334,15 @@ def schema(spec: ResourceSpec, config_default_limit: int) -> dict[str, Any]:
             entry["valid_choices"] = list(fld.choices)
         fields[name] = entry
     for name, kind in (("id", "integer"), ("resource_uri", "string")):
-        fields[name] = {"blank": False, "default": "", "help_text": "", "nullable": False,
-                        "readonly": True, "type": kind, "unique": name == "id"}  # fmt: skip
+        fields[name] = {
+            "blank": False,
+            "default": "",
+            "help_text": "",
+            "nullable": False,
+            "readonly": True,
+            "type": kind,
+            "unique": name == "id",
+        }
     return {
         "allowed_detail_http_methods": [m.lower() for m in spec.detail_methods],
         "allowed_list_http_methods": [m.lower() for m in spec.list_methods],

@@ -65,25 +65,19 @@ class Store:
     # objects ---------------------------------------------------------------------------------------
     def get(self, resource: str, obj_id: int) -> dict[str, Any] | None:
         with self.lock:
-            row = self._db.execute(
-                "SELECT data FROM objects WHERE resource=? AND id=?", (resource, obj_id)
-            ).fetchone()
+            row = self._db.execute("SELECT data FROM objects WHERE resource=? AND id=?", (resource, obj_id)).fetchone()
         return json.loads(row[0]) if row else None
 
     def all(self, resource: str) -> list[dict[str, Any]]:
         with self.lock:
-            rows = self._db.execute(
-                "SELECT data FROM objects WHERE resource=? ORDER BY id", (resource,)
-            ).fetchall()
+            rows = self._db.execute("SELECT data FROM objects WHERE resource=? ORDER BY id", (resource,)).fetchall()
         return [json.loads(r[0]) for r in rows]
 
     def insert(self, resource: str, data: dict[str, Any]) -> int:
         with self.transaction():
             row = self._db.execute("SELECT last_id FROM counters WHERE resource=?", (resource,)).fetchone()
             new_id = (row[0] if row else 0) + 1
-            self._db.execute(
-                "INSERT OR REPLACE INTO counters(resource, last_id) VALUES (?, ?)", (resource, new_id)
-            )
+            self._db.execute("INSERT OR REPLACE INTO counters(resource, last_id) VALUES (?, ?)", (resource, new_id))
             data = {**data, "id": new_id}
             self._db.execute(
                 "INSERT INTO objects(resource, id, data) VALUES (?, ?, ?)", (resource, new_id, json.dumps(data))

@@ -245,7 +245,7 @@ func (s *hostNetworkSystem) RemoveVirtualSwitch(ctx *Context, req *types.RemoveV
 	for _, pg := range s.NetworkInfo.Portgroup {
 		if pg.Spec.VswitchName == req.VswitchName {
 			if s.vnicOn(pg.Spec.Name) {
-				body.Fault_ = Fault("", &types.ResourceInUse{Type: "PortGroup", Name: pg.Spec.Name})
+				body.Fault_ = Fault("", &types.ResourceInUse{Type: "HostPortGroup", Name: pg.Spec.Name})
 				return body
 			}
 			names = append(names, pg.Spec.Name)
@@ -298,12 +298,17 @@ func (s *hostNetworkSystem) AddPortGroup(ctx *Context, req *types.AddPortGroup) 
 // ensureNetwork creates the Network entity a VM NIC can be attached to, as stock vcsim does.
 func (s *hostNetworkSystem) ensureNetwork(ctx *Context, name string) {
 	folder := s.folder()
-	if Map.FindByName(name, folder.ChildEntity) != nil {
-		return
+	e := Map.FindByName(name, folder.ChildEntity)
+	if e == nil {
+		network := &mo.Network{}
+		network.Name = name
+		folderPutChild(ctx, &folder.Folder, network)
+		e = network
 	}
-	network := &mo.Network{}
-	network.Name = name
-	folderPutChild(ctx, &folder.Folder, network)
+	if FindReference(s.Host.Network, e.Reference()) == nil {
+		s.Host.Network = append(s.Host.Network, e.Reference())
+		extNotify(extHostOf(s.Host), "network")
+	}
 }
 
 func (s *hostNetworkSystem) vnicOn(pgName string) bool {
@@ -331,7 +336,9 @@ func (s *hostNetworkSystem) dropPortgroup(ctx *Context, name string) {
 	folder := s.folder()
 	if e := Map.FindByName(name, folder.ChildEntity); e != nil {
 		if n, ok := e.(*mo.Network); ok && len(n.Vm) == 0 {
+			RemoveReference(&s.Host.Network, e.Reference())
 			folderRemoveChild(ctx, &folder.Folder, e.Reference())
+			extNotify(extHostOf(s.Host), "network")
 		}
 	}
 }
@@ -353,7 +360,7 @@ func (s *hostNetworkSystem) RemovePortGroup(ctx *Context, req *types.RemovePortG
 		return body
 	}
 	if s.vnicOn(req.PgName) {
-		body.Fault_ = Fault("", &types.ResourceInUse{Type: "PortGroup", Name: req.PgName})
+		body.Fault_ = Fault("", &types.ResourceInUse{Type: "HostPortGroup", Name: req.PgName})
 		return body
 	}
 	s.dropPortgroup(ctx, req.PgName)

@@ -6,10 +6,9 @@ from typing import Any
 
 from infra.twin.api import fields as f
 from infra.twin.api.deployment import deployment_file
-from infra.twin.api.spec import ALL, CRUD, SINGLETON_DETAIL, SINGLETON_LIST, Behaviour, Created, Ctx, ResourceSpec
+from infra.twin.api.spec import ALL, SINGLETON_DETAIL, SINGLETON_LIST, Behaviour, Created, Ctx, ResourceSpec
 from infra.twin.config import TwinConfig
 from infra.twin.errors import FieldErrors, error
-
 
 ENABLE_SSH = ("GLOBAL", "OFF", "ON")
 SNMP_MODES = ("DISABLED", "STANDARD", "AUTHPRIV")
@@ -183,8 +182,14 @@ def worker_vm(config: TwinConfig) -> ResourceSpec:
     return ResourceSpec(
         "worker_vm",
         flds,
-        filtering={"name": ALL, "hostname": ALL, "address": ALL, "node_type": ALL, "system_location": ALL,
-                   "maintenance_mode": ALL},  # fmt: skip
+        filtering={
+            "name": ALL,
+            "hostname": ALL,
+            "address": ALL,
+            "node_type": ALL,
+            "system_location": ALL,
+            "maintenance_mode": ALL,
+        },
         ordering=("name", "hostname", "address"),
         verbose_name="Conferencing node",
         behaviour=WorkerBehaviour(),
@@ -243,6 +248,3 @@ def specs(config: TwinConfig) -> list[ResourceSpec]:
         worker_vm(config),
         system_location(config),
     ]
-
-
-__all__ = ["CRUD", "specs"]

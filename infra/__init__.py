@@ -1,0 +1,1 @@
+"""The lab: vcsim build, the Pexip twin, service launchers, lab CA."""

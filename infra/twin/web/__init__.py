@@ -1,0 +1,1 @@
+"""The administrator web surface: login page, sessions, a few permission-guarded pages."""

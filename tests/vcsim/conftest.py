@@ -1,0 +1,10 @@
+"""vcsim lab tests: each module gets a fresh simulator from infra.vcsim.pytest_fixtures."""
+
+from infra.vcsim.pytest_fixtures import (  # noqa: F401
+    vcsim,
+    vcsim_binary,
+    vcsim_factory,
+    vcsim_host,
+    vcsim_si,
+    vcsim_vm,
+)

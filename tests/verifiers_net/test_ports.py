@@ -1,0 +1,89 @@
+"""Port verifiers: open / refused on loopback; drop vs. reject observed for real inside a netns."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+
+import pytest
+
+from infra.netns import NetNamespace, netns_unavailable_reason
+from infra.nodes import ClosedPortPolicy, ClosedPortSettings
+from securemode.results import Status
+from verifiers import ports
+from verifiers.ports import PortState
+
+HOST = "127.0.0.1"
+TIMEOUT = 0.3
+REASON = netns_unavailable_reason()
+
+
+@pytest.fixture
+def listening() -> Iterator[int]:
+    with socket.create_server((HOST, 0)) as server:
+        yield int(server.getsockname()[1])
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def test_probe_states_on_loopback(listening: int) -> None:
+    assert ports.probe_tcp(HOST, listening, TIMEOUT).state is PortState.OPEN
+    refused = ports.probe_tcp(HOST, closed_port(), TIMEOUT)
+    assert refused.state is PortState.REFUSED and refused.elapsed_s < 0.1
+    assert ports.probe_udp(HOST, closed_port(), timeout=TIMEOUT).state is PortState.REFUSED
+
+
+def test_port_closed_check(listening: int) -> None:
+    open_result = ports.check_port_closed("ssh.closed", "mgr", HOST, listening, TIMEOUT)
+    assert open_result.status is Status.FAIL
+    assert isinstance(open_result.observed, dict) and open_result.observed["state"] == "open"
+    assert ports.check_port_closed("ssh.closed", "mgr", HOST, closed_port(), TIMEOUT).status is Status.PASS
+
+
+def test_drop_check_without_firewall(listening: int) -> None:
+    """On plain loopback a closed port is rejected, so the drop check fails and the reject check passes."""
+    port = closed_port()
+    drop = ports.check_closed_port_drops("net.drop", "mgr", HOST, port, listening, TIMEOUT)
+    assert drop.status is Status.FAIL and "ECONNREFUSED" in drop.message
+    reject = ports.check_closed_port_behaviour("net.reject", "mgr", HOST, port, False, listening, TIMEOUT)
+    assert reject.status is Status.PASS
+    dead_reference = ports.check_closed_port_drops("net.drop", "mgr", HOST, port, closed_port(), TIMEOUT)
+    assert dead_reference.status is Status.ERROR
+    not_closed = ports.check_closed_port_drops("net.drop", "mgr", HOST, listening, None, TIMEOUT)
+    assert not_closed.status is Status.ERROR
+
+
+@pytest.fixture
+def firewalled_node() -> Iterator[tuple[NetNamespace, ClosedPortPolicy, int]]:
+    """A namespace with a listener on tcp/443 and the closed-port policy in drop mode."""
+    with NetNamespace() as ns:
+        server = ns.socket(socket.AF_INET, socket.SOCK_STREAM)
+        server.bind((ns.address, 443))
+        server.listen()
+        policy = ClosedPortPolicy(ns, ClosedPortSettings(drop_closed_ports=True, open_tcp_ports=frozenset({443})))
+        policy.start()
+        try:
+            yield ns, policy, 443
+        finally:
+            server.close()
+    assert not ns.exists()
+
+
+@pytest.mark.skipif(REASON is not None, reason=f"netns unavailable: {REASON}")
+def test_drop_vs_reject_observed_in_netns(firewalled_node: tuple[NetNamespace, ClosedPortPolicy, int]) -> None:
+    ns, policy, open_port = firewalled_node
+    drop = ports.check_closed_port_drops("net.drop", "mgr", ns.address, 22, open_port, TIMEOUT)
+    assert drop.status is Status.PASS, drop
+    assert isinstance(drop.observed, dict) and drop.observed["closed"]["state"] == "filtered"
+    assert ports.check_port_closed("ssh.closed", "mgr", ns.address, 22, TIMEOUT).status is Status.PASS
+
+    policy.reconfigure(ClosedPortSettings(drop_closed_ports=False, open_tcp_ports=frozenset({open_port})))
+    rejected = ports.check_closed_port_drops("net.drop", "mgr", ns.address, 22, open_port, TIMEOUT)
+    assert rejected.status is Status.FAIL and "ECONNREFUSED" in rejected.message
+    assert ports.check_closed_port_behaviour("net.rej", "mgr", ns.address, 22, False, open_port, TIMEOUT).status is (
+        Status.PASS
+    )

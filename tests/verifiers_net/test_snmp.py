@@ -1,0 +1,102 @@
+"""SNMP verifiers against the real node agent in each snmp_mode."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+from infra.nodes import SnmpAgent, SnmpAgentSettings, SnmpMode
+from securemode.results import Result, Status
+from verifiers import snmp
+
+from .conftest import AUTHPRIV, SITE_COMMUNITY, SNMP_AUTH, SNMP_PRIV, SNMP_USER
+
+HOST = "127.0.0.1"
+
+
+def silent_udp_port() -> tuple[socket.socket, int]:
+    """A bound UDP socket that never answers: a host where SNMP is dropped."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind((HOST, 0))
+    return sock, int(sock.getsockname()[1])
+
+
+def test_v3_authpriv_get_passes(snmp_node: SnmpAgent) -> None:
+    result = snmp.check_v3_get_sync(
+        "snmp.v3", "conf01", HOST, snmp_node.port, SNMP_USER, SNMP_AUTH, SNMP_PRIV, expected_sysname="conf01.lab.test"
+    )
+    assert result.status is Status.PASS, result
+    assert isinstance(result.observed, dict)
+    assert result.observed["values"] == {
+        snmp.SYS_NAME: "conf01.lab.test",
+        snmp.SYS_DESCR: "Pexip Infinity node (securemode lab twin)",
+    }
+    dumped = result.model_dump_json()
+    assert SNMP_AUTH not in dumped and SNMP_PRIV not in dumped
+
+
+def test_v3_fails_on_wrong_sysname_wrong_priv_and_wrong_mode(snmp_node: SnmpAgent) -> None:
+    port = snmp_node.port
+    other = snmp.check_v3_get_sync("snmp.v3", "c", HOST, port, SNMP_USER, SNMP_AUTH, SNMP_PRIV, expected_sysname="x")
+    assert other.status is Status.FAIL and "conf01.lab.test" in other.message
+    bad_priv = snmp.check_v3_get_sync("snmp.v3", "c", HOST, port, SNMP_USER, SNMP_AUTH, "NotThePriv-1", retries=0)
+    assert bad_priv.status is Status.FAIL, bad_priv
+    snmp_node.reconfigure(SnmpAgentSettings(snmp_mode=SnmpMode.STANDARD, snmp_community=SITE_COMMUNITY))
+    standard = snmp.check_v3_get_sync("snmp.v3", "c", HOST, port, SNMP_USER, SNMP_AUTH, SNMP_PRIV, retries=0)
+    assert standard.status is Status.FAIL, standard
+
+
+def test_communities_get_nothing_in_authpriv_mode(snmp_node: SnmpAgent) -> None:
+    probes = [
+        snmp.check_community_refused("snmp.v2c", "c", HOST, snmp_node.port, community, model)
+        for community in ("public", SITE_COMMUNITY)
+        for model in (1, 0)
+    ]
+    results = asyncio.run(snmp.gather_results(*probes))
+    assert [r.status for r in results] == [Status.PASS] * 4, results
+    assert all(SITE_COMMUNITY not in r.model_dump_json() for r in results)
+
+
+def test_v2c_public_answered_in_standard_public_mode_is_fail(snmp_node: SnmpAgent) -> None:
+    snmp_node.reconfigure(SnmpAgentSettings(snmp_mode=SnmpMode.STANDARD))  # community defaults to "public"
+    result = snmp.check_community_refused_sync("snmp.v2c", "conf01", HOST, snmp_node.port, "public")
+    assert result.status is Status.FAIL, result
+    assert isinstance(result.observed, dict) and result.observed["values"] == {snmp.SYS_NAME: "conf01.lab.test"}
+
+
+def test_wrong_auth_key_negative_control(snmp_node: SnmpAgent) -> None:
+    result = snmp.check_wrong_auth_rejected_sync("snmp.neg", "conf01", HOST, snmp_node.port, SNMP_USER, SNMP_PRIV)
+    assert result.status is Status.PASS, result
+    assert isinstance(result.observed, dict) and result.observed["error_kind"] == "WrongDigest"
+    sock, port = silent_udp_port()
+    with sock:
+        silent = snmp.check_wrong_auth_rejected_sync("snmp.neg", "conf01", HOST, port, SNMP_USER, SNMP_PRIV)
+    assert silent.status is Status.ERROR, silent
+
+
+def test_many_nodes_concurrently() -> None:
+    agents = [SnmpAgent(f"conf{i:02}.lab.test", HOST, 0, AUTHPRIV) for i in range(4)]
+    for agent in agents:
+        agent.start()
+
+    async def probe_batch() -> list[Result]:
+        async with snmp.shared_engine() as engine:
+            probes = [
+                snmp.check_v3_get(
+                    "snmp.v3", a.hostname, HOST, a.port, SNMP_USER, SNMP_AUTH, SNMP_PRIV, a.hostname, engine=engine
+                )
+                for a in agents
+            ]
+            probes += [
+                snmp.check_community_refused("snmp.v2c", a.hostname, HOST, a.port, "public", engine=engine)
+                for a in agents
+            ]
+            return await snmp.gather_results(*probes)
+
+    try:
+        results = asyncio.run(probe_batch())
+    finally:
+        for agent in agents:
+            agent.stop()
+    assert [r.status for r in results] == [Status.PASS] * 8
+    assert [r.target for r in results[:4]] == [a.hostname for a in agents]

@@ -1,0 +1,167 @@
+"""Port probes as an outside client sees them: open, refused (RST / ICMP), or filtered (silence).
+
+A TCP connect that completes is OPEN; ECONNREFUSED (a RST or an ICMP port-unreachable, which look
+the same to ``connect``) is REFUSED; no answer before the timeout is FILTERED; EHOSTUNREACH /
+ENETUNREACH (an ICMP admin-prohibited reject, or no route) is UNREACHABLE. Each probe records how
+long the answer took, which is the evidence that tells a drop (a full timeout) from a reject (< 1 ms
+on a LAN).
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+
+from securemode.results import JsonValue, Probe, Result, probe
+
+DEFAULT_TIMEOUT_S = 1.0
+
+
+class PortState(StrEnum):
+    OPEN = "open"
+    REFUSED = "refused"
+    FILTERED = "filtered"
+    UNREACHABLE = "unreachable"
+
+
+@dataclass(frozen=True)
+class PortProbe:
+    """One probe of one port, with timing."""
+
+    host: str
+    port: int
+    protocol: str
+    state: PortState
+    elapsed_s: float
+    detail: str = ""
+
+    def evidence(self) -> dict[str, JsonValue]:
+        return {
+            "port": f"{self.protocol}/{self.port}",
+            "state": self.state.value,
+            "elapsed_ms": round(self.elapsed_s * 1000, 2),
+            "detail": self.detail,
+        }
+
+    def line(self) -> str:
+        ms = self.elapsed_s * 1000
+        return f"{self.protocol}/{self.port} on {self.host}: {self.state.value} in {ms:.2f} ms {self.detail}"
+
+
+def probe_tcp(host: str, port: int, timeout: float = DEFAULT_TIMEOUT_S) -> PortProbe:
+    """Try one TCP connect (read-only: the connection is closed at once if it opens)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    t0 = time.perf_counter()
+    try:
+        sock.connect((host, port))
+        state, detail = PortState.OPEN, "connected"
+    except TimeoutError:
+        state, detail = PortState.FILTERED, f"no answer within {timeout}s"
+    except ConnectionRefusedError:
+        state, detail = PortState.REFUSED, "ECONNREFUSED (RST or ICMP port-unreachable)"
+    except OSError as exc:
+        if exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EACCES):
+            state, detail = PortState.UNREACHABLE, errno.errorcode.get(exc.errno or 0, str(exc))
+        else:
+            raise
+    finally:
+        elapsed = time.perf_counter() - t0
+        sock.close()
+    return PortProbe(host, port, "tcp", state, elapsed, detail)
+
+
+def probe_udp(host: str, port: int, payload: bytes = b"\0", timeout: float = DEFAULT_TIMEOUT_S) -> PortProbe:
+    """Send one datagram on a connected socket: REFUSED on ICMP port-unreachable, else FILTERED/OPEN.
+
+    Silence means "dropped or a service that ignored us"; UDP cannot tell those apart.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(timeout)
+        sock.connect((host, port))
+        t0 = time.perf_counter()
+        try:
+            sock.send(payload)
+            sock.recv(2048)
+            state, detail = PortState.OPEN, "answered"
+        except TimeoutError:
+            state, detail = PortState.FILTERED, f"no answer within {timeout}s (dropped, or ignored by a service)"
+        except ConnectionRefusedError:
+            state, detail = PortState.REFUSED, "ICMP port-unreachable"
+        except OSError as exc:
+            if exc.errno not in (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EACCES):
+                raise
+            state, detail = PortState.UNREACHABLE, errno.errorcode.get(exc.errno or 0, str(exc))
+        elapsed = time.perf_counter() - t0
+    return PortProbe(host, port, "udp", state, elapsed, detail)
+
+
+def check_port_closed(control: str, target: str, host: str, port: int, timeout: float = DEFAULT_TIMEOUT_S) -> Result:
+    """PASS when TCP ``port`` does not accept connections (e.g. SSH 22 after the security wizard)."""
+    with probe(control, target, expected=f"tcp/{port} not open") as p:
+        result = probe_tcp(host, port, timeout)
+        p.log(result.line())
+        p.check(result.state is not PortState.OPEN, result.evidence(), f"tcp/{port} accepts connections")
+    return p.result
+
+
+def check_closed_port_behaviour(
+    control: str,
+    target: str,
+    host: str,
+    closed_port: int,
+    expect_drop: bool,
+    reference_open_port: int | None = None,
+    timeout: float = DEFAULT_TIMEOUT_S,
+) -> Result:
+    """PASS when a closed TCP port is dropped (``expect_drop``) or rejected (otherwise).
+
+    With ``reference_open_port`` the host is first shown to be alive (that port must be OPEN), so a
+    timeout is attributed to the drop policy and not to a host that is down; without it, the
+    transcript says the attribution is unproven.
+    """
+    want = "dropped (filtered)" if expect_drop else "rejected (refused)"
+    with probe(control, target, expected=f"closed tcp/{closed_port} {want}") as p:
+        _judge_closed_port(p, host, closed_port, expect_drop, reference_open_port, timeout)
+    return p.result
+
+
+def check_closed_port_drops(
+    control: str,
+    target: str,
+    host: str,
+    closed_port: int,
+    reference_open_port: int | None = None,
+    timeout: float = DEFAULT_TIMEOUT_S,
+) -> Result:
+    """The guide's "drop incoming packets to closed ports rather than reject": a closed port is silent."""
+    return check_closed_port_behaviour(control, target, host, closed_port, True, reference_open_port, timeout)
+
+
+def _judge_closed_port(
+    p: Probe, host: str, closed_port: int, expect_drop: bool, reference_open_port: int | None, timeout: float
+) -> None:
+    observed: dict[str, JsonValue] = {}
+    if reference_open_port is not None:
+        ref = probe_tcp(host, reference_open_port, timeout)
+        p.log(f"reference: {ref.line()}")
+        observed["reference"] = ref.evidence()
+        if ref.state is not PortState.OPEN:
+            p.error(f"reference port tcp/{reference_open_port} is {ref.state.value}: host not shown alive", observed)
+            return
+    else:
+        p.log("no reference open port: a timeout cannot be told apart from a host that is down")
+    closed = probe_tcp(host, closed_port, timeout)
+    p.log(closed.line())
+    observed["closed"] = closed.evidence()
+    if closed.state is PortState.OPEN:
+        p.error(f"tcp/{closed_port} is open, so closed-port behaviour cannot be observed on it", observed)
+    elif expect_drop:
+        p.check(closed.state is PortState.FILTERED, observed, f"closed port answered: {closed.detail}")
+    else:
+        p.check(closed.state is not PortState.FILTERED, observed, f"closed port silently dropped: {closed.detail}")

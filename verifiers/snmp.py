@@ -1,0 +1,284 @@
+"""SNMP probes: SNMPv3 authPriv (SHA1 / AES-128, as the guide requires) works; communities get nothing.
+
+All probes are asyncio coroutines (pysnmp 7 ``v3arch.asyncio`` hlapi) with short timeouts, so the
+probes of many nodes run concurrently with :func:`gather_results`; each has a synchronous twin
+(``*_sync``) for callers without a loop. Every probe uses its own ``SnmpEngine``: nothing is shared
+with the engine's tasks or with other probes.
+
+Negative probes:
+
+* community (v1/v2c) GET: a timeout is PASS (nothing answered); any answer is FAIL.
+* wrong authentication key: the agent must reject it explicitly (Report ``usmStatsWrongDigests``,
+  unknown user, …) for a PASS; a value is FAIL; silence is ERROR, because a dead agent is silent too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import time
+from collections.abc import AsyncIterator, Awaitable, Sequence
+from dataclasses import dataclass, field
+
+from pysnmp.hlapi.v3arch.asyncio import (
+    USM_AUTH_HMAC96_SHA,
+    USM_PRIV_CFB128_AES,
+    CommunityData,
+    ContextData,
+    ObjectIdentity,
+    ObjectType,
+    SnmpEngine,
+    UdpTransportTarget,
+    UsmUserData,
+    get_cmd,
+)
+from pysnmp.proto import errind
+
+from securemode.redact import register_secret
+from securemode.results import JsonValue, Result, probe
+
+SYS_DESCR = "1.3.6.1.2.1.1.1.0"
+SYS_NAME = "1.3.6.1.2.1.1.5.0"
+DEFAULT_TIMEOUT_S = 0.8
+DEFAULT_RETRIES = 0
+WELL_KNOWN_COMMUNITIES = frozenset({"public", "private"})
+# Explicit refusals an agent sends (Report PDUs / security errors), as opposed to silence.
+_REJECTIONS = (
+    errind.WrongDigest,
+    errind.UnknownUserName,
+    errind.UnsupportedSecurityLevel,
+    errind.UnknownEngineID,
+    errind.NotInTimeWindow,
+    errind.DecryptionError,
+    errind.AuthenticationFailure,
+    errind.ReportPduReceived,
+)
+
+
+@dataclass
+class SnmpAnswer:
+    """One GET exchange: the error indication / status, or the values, and how long it took."""
+
+    error_indication: str | None
+    error_kind: str | None
+    error_status: str | None
+    values: dict[str, str] = field(default_factory=dict)
+    elapsed_s: float = 0.0
+    timed_out: bool = False
+    rejected: bool = False
+
+    def evidence(self) -> dict[str, JsonValue]:
+        return {
+            "error_indication": self.error_indication,
+            "error_kind": self.error_kind,
+            "error_status": self.error_status,
+            "values": dict(self.values),
+            "elapsed_ms": round(self.elapsed_s * 1000, 1),
+        }
+
+
+async def snmp_get(
+    host: str,
+    port: int,
+    auth: CommunityData | UsmUserData,
+    oids: Sequence[str],
+    timeout: float = DEFAULT_TIMEOUT_S,
+    retries: int = DEFAULT_RETRIES,
+    engine: SnmpEngine | None = None,
+) -> SnmpAnswer:
+    """One GET (with ``engine``, or a fresh one); protocol outcomes are in the answer, never raised."""
+    own = engine is None
+    snmp_engine = SnmpEngine() if engine is None else engine
+    t0 = time.perf_counter()
+    try:
+        target = await UdpTransportTarget.create((host, port), timeout=timeout, retries=retries)
+        ei, es, _index, var_binds = await get_cmd(
+            snmp_engine, auth, target, ContextData(), *(ObjectType(ObjectIdentity(o)) for o in oids), lookupMib=False
+        )
+    finally:
+        if own:
+            snmp_engine.close_dispatcher()
+    elapsed = time.perf_counter() - t0
+    if ei:
+        return SnmpAnswer(
+            error_indication=str(ei),
+            error_kind=type(ei).__name__,
+            error_status=None,
+            elapsed_s=elapsed,
+            timed_out=isinstance(ei, errind.RequestTimedOut),
+            rejected=isinstance(ei, _REJECTIONS),
+        )
+    status = es.prettyPrint() if es else None
+    values = {str(name): value.prettyPrint() for name, value in var_binds}
+    return SnmpAnswer(error_indication=None, error_kind=None, error_status=status, values=values, elapsed_s=elapsed)
+
+
+def v3_credentials(username: str, auth_key: str, priv_key: str) -> UsmUserData:
+    """SNMPv3 authPriv credentials with HMAC-SHA1-96 and AES-128 (CFB128)."""
+    return UsmUserData(username, auth_key, priv_key, authProtocol=USM_AUTH_HMAC96_SHA, privProtocol=USM_PRIV_CFB128_AES)
+
+
+async def check_v3_get(
+    control: str,
+    target: str,
+    host: str,
+    port: int,
+    username: str,
+    auth_key: str,
+    priv_key: str,
+    expected_sysname: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT_S,
+    retries: int = 1,
+    engine: SnmpEngine | None = None,
+) -> Result:
+    """PASS when an authPriv GET of sysName and sysDescr returns both (and sysName as expected).
+
+    ``engine`` (from :func:`shared_engine`) lets a batch of probes of many nodes share one client
+    engine: pysnmp compiles its MIB modules for every new engine, which is most of a probe's CPU.
+    """
+    register_secret(auth_key)
+    register_secret(priv_key)
+    expected: JsonValue = {"sysName": expected_sysname} if expected_sysname else "authPriv GET answers"
+    with probe(control, target, expected=expected) as p:
+        p.log(f"SNMPv3 authPriv SHA/AES-128 GET sysName.0 sysDescr.0 as {username!r} from {host}:{port}")
+        credentials = v3_credentials(username, auth_key, priv_key)
+        answer = await snmp_get(host, port, credentials, [SYS_NAME, SYS_DESCR], timeout, retries, engine)
+        p.log(f"answer: {answer.error_indication or answer.error_status or 'values'} in {answer.elapsed_s:.3f}s")
+        name, descr = answer.values.get(SYS_NAME), answer.values.get(SYS_DESCR)
+        if answer.timed_out:
+            p.failed(answer.evidence(), "no answer to an authPriv GET (agent down, SNMP off, or wrong privacy key)")
+        elif answer.error_indication or answer.error_status:
+            p.failed(answer.evidence(), f"authPriv GET refused: {answer.error_indication or answer.error_status}")
+        elif not name or not descr or "No Such" in name or "No Such" in descr:
+            p.failed(answer.evidence(), "sysName/sysDescr missing from the answer")
+        else:
+            p.check(
+                expected_sysname is None or name == expected_sysname,
+                answer.evidence(),
+                f"sysName is {name!r}, expected {expected_sysname!r}",
+            )
+    return p.result
+
+
+async def check_community_refused(
+    control: str,
+    target: str,
+    host: str,
+    port: int,
+    community: str,
+    mp_model: int = 1,
+    timeout: float = DEFAULT_TIMEOUT_S,
+    retries: int = DEFAULT_RETRIES,
+    engine: SnmpEngine | None = None,
+) -> Result:
+    """PASS when a v2c (``mp_model=1``) or v1 (``0``) GET with ``community`` gets no answer at all."""
+    well_known = community in WELL_KNOWN_COMMUNITIES
+    if not well_known:
+        register_secret(community)  # a site community is a credential; "public" is not (and is a common word)
+    shown = repr(community) if well_known else "<site community>"
+    version = "v2c" if mp_model == 1 else "v1"
+    with probe(control, target, expected=f"SNMP{version} with community {shown} gets nothing") as p:
+        p.log(f"SNMP{version} GET sysName.0 with community {shown} to {host}:{port}")
+        credentials = CommunityData(community, mpModel=mp_model)
+        answer = await snmp_get(host, port, credentials, [SYS_NAME], timeout, retries, engine)
+        p.log(f"answer: {answer.error_indication or answer.error_status or answer.values}")
+        if answer.timed_out:
+            p.passed(answer.evidence(), f"no answer within {timeout}s x {retries + 1}")
+        else:
+            p.failed(answer.evidence(), f"the agent answered SNMP{version} with this community")
+    return p.result
+
+
+async def check_wrong_auth_rejected(
+    control: str,
+    target: str,
+    host: str,
+    port: int,
+    username: str,
+    priv_key: str,
+    timeout: float = DEFAULT_TIMEOUT_S,
+    retries: int = DEFAULT_RETRIES,
+) -> Result:
+    """Negative control: an authPriv GET with a random wrong authentication key must be rejected.
+
+    Always uses its own engine: a USM user table shared with a correct-key probe of the same user
+    could mix the two up.
+    """
+    register_secret(priv_key)
+    wrong_auth = "wrong-" + secrets.token_hex(8)
+    with probe(control, target, expected="wrong auth key rejected") as p:
+        p.log(f"SNMPv3 authPriv GET as {username!r} with a random wrong auth key to {host}:{port}")
+        credentials = v3_credentials(username, wrong_auth, priv_key)
+        answer = await snmp_get(host, port, credentials, [SYS_NAME], timeout, retries)
+        p.log(f"answer: {answer.error_indication or answer.error_status or answer.values}")
+        if answer.rejected or answer.error_status:
+            p.passed(answer.evidence(), f"rejected: {answer.error_kind or answer.error_status}")
+        elif answer.timed_out:
+            p.error("no answer at all: a rejection cannot be told apart from a silent agent", answer.evidence())
+        elif answer.error_indication:
+            p.error(f"unexpected error: {answer.error_indication}", answer.evidence())
+        else:
+            p.failed(answer.evidence(), "the agent answered a request with a wrong authentication key")
+    return p.result
+
+
+@contextlib.asynccontextmanager
+async def shared_engine() -> AsyncIterator[SnmpEngine]:
+    """One client engine for a batch of concurrent probes (closed afterwards)."""
+    engine = SnmpEngine()
+    try:
+        yield engine
+    finally:
+        engine.close_dispatcher()
+
+
+async def gather_results(*probes: Awaitable[Result]) -> list[Result]:
+    """Run probes concurrently (e.g. one per node) and return their results in order."""
+    return list(await asyncio.gather(*probes))
+
+
+def check_v3_get_sync(
+    control: str,
+    target: str,
+    host: str,
+    port: int,
+    username: str,
+    auth_key: str,
+    priv_key: str,
+    expected_sysname: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT_S,
+    retries: int = 1,
+) -> Result:
+    """:func:`check_v3_get` for callers without an event loop."""
+    return asyncio.run(
+        check_v3_get(control, target, host, port, username, auth_key, priv_key, expected_sysname, timeout, retries)
+    )
+
+
+def check_community_refused_sync(
+    control: str,
+    target: str,
+    host: str,
+    port: int,
+    community: str,
+    mp_model: int = 1,
+    timeout: float = DEFAULT_TIMEOUT_S,
+    retries: int = DEFAULT_RETRIES,
+) -> Result:
+    """:func:`check_community_refused` for callers without an event loop."""
+    return asyncio.run(check_community_refused(control, target, host, port, community, mp_model, timeout, retries))
+
+
+def check_wrong_auth_rejected_sync(
+    control: str,
+    target: str,
+    host: str,
+    port: int,
+    username: str,
+    priv_key: str,
+    timeout: float = DEFAULT_TIMEOUT_S,
+    retries: int = DEFAULT_RETRIES,
+) -> Result:
+    """:func:`check_wrong_auth_rejected` for callers without an event loop."""
+    return asyncio.run(check_wrong_auth_rejected(control, target, host, port, username, priv_key, timeout, retries))
