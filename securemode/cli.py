@@ -131,6 +131,78 @@ def lab(ctx: typer.Context) -> None:
     raise typer.Exit(run_lab_command(list(ctx.args)))
 
 
+SiteOption = Annotated[Path, typer.Option("--site", help="The site file (YAML).")]
+StageOption = Annotated[str | None, typer.Option("--stage", help="Comma-separated stages (default: all built).")]
+ApproveOption = Annotated[list[str] | None, typer.Option("--approve", help="Approve a gated step by name.")]
+AttestOption = Annotated[list[str] | None, typer.Option("--attest", help="Attest a MANUAL control by id.")]
+ApproverOption = Annotated[str | None, typer.Option("--approver", help="Who approves (recorded in the report).")]
+ReportOption = Annotated[Path | None, typer.Option("--report", help="Write report.json, junit.xml, report.html here.")]
+
+
+def _drive(site: Path, stage: str | None, mode: str, approve: list[str] | None, attest: list[str] | None,
+           approver: str | None, report_dir: Path | None, only_controls: list[str] | None = None) -> None:
+    try:
+        load_site(site)
+    except InputError as exc:
+        _input_error(exc)
+    stages = _parse_stages(stage)
+    from securemode import stages as registry
+
+    built = registry.available()
+    missing = [s.value for s in (stages or []) if s not in built]
+    if missing:
+        _not_built(f"{mode} --stage {','.join(missing)}", "those stages land with their issues")
+    if not built:
+        _not_built(mode, "no stage is built yet")
+    from flows.driver import drive
+
+    try:
+        compliant = drive(site, [s.value for s in stages] if stages else None, mode, approve or [], attest or [],
+                          approver, report_dir, interactive=sys.stdin.isatty() and sys.stdout.isatty(), console=out,
+                          only_controls=only_controls)
+    except InputError as exc:
+        _input_error(exc)
+    raise typer.Exit(0 if compliant else 1)
+
+
+@app.command()
+def plan(site: SiteOption, stage: StageOption = None) -> None:
+    """Show current → desired per control and target; change nothing."""
+    _drive(site, stage, "plan", None, None, None, None)
+
+
+@app.command()
+def run(site: SiteOption, stage: StageOption = None, approve: ApproveOption = None, attest: AttestOption = None,
+        approver: ApproverOption = None, report: ReportOption = None) -> None:
+    """Apply each stage, verify it, and go on only while every control holds."""
+    _drive(site, stage, "run", approve, attest, approver, report)
+
+
+@app.command()
+def verify(site: SiteOption, stage: StageOption = None, report: ReportOption = None,
+           controls: Annotated[str | None, typer.Option("--controls", help="Comma-separated control ids "
+                                                         "(default: all of the stages).")] = None) -> None:
+    """Run every verifier of the stages (changing nothing) and write the reports."""
+    only = [c.strip() for c in controls.split(",") if c.strip()] if controls else None
+    _drive(site, stage, "verify", None, None, None, report, only)
+
+
+@app.command()
+def serve(site: SiteOption) -> None:
+    """Register `secure-mode-deployment` and `reverify` (on the site's schedule) and keep serving them."""
+    try:
+        loaded = load_site(site)
+    except InputError as exc:
+        _input_error(exc)
+    from flows.driver import connect_prefect
+
+    ui = connect_prefect()
+    out.print(f"Prefect UI: {ui}", markup=False)
+    from deployments.serve import serve_site
+
+    serve_site(loaded)
+
+
 def _pending(name: str, issue: str) -> Callable[[typer.Context], None]:
     def command(ctx: typer.Context) -> None:
         _not_built(name, issue)
@@ -140,12 +212,8 @@ def _pending(name: str, issue: str) -> Callable[[typer.Context], None]:
 
 
 for _name, _issue in (
-    ("plan", "the stage issues"),
-    ("run", "the pipeline issue"),
-    ("verify", "the stage issues"),
     ("failover", "the operations issue"),
     ("rebuild", "the operations issue"),
-    ("serve", "the pipeline issue"),
 ):
     app.command(name=_name, context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
         _pending(_name, _issue)

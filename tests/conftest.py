@@ -1,17 +1,19 @@
-"""Shared test fixtures: repository paths and an isolated state folder for every test session."""
+"""Shared test set-up: repository paths, and an isolated state folder set before Prefect is imported."""
 
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
-
-import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 GUIDE = REPO.parent / "shared" / "seed" / "pexip-infinity-secure-mode-guide.txt"
 
+# Before any test module imports Prefect: keep every test's state (Prefect home, lab files, attestations)
+# out of the developer's ./var and out of ~/.prefect.
+if "SECUREMODE_STATE_DIR" not in os.environ:
+    os.environ["SECUREMODE_STATE_DIR"] = tempfile.mkdtemp(prefix="securemode-tests-")
 
-@pytest.fixture(scope="session", autouse=True)
-def _isolated_state(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Keep every test's state (Prefect home, lab files) out of the developer's ./var."""
-    os.environ.setdefault("SECUREMODE_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+from securemode.prefect_env import apply_prefect_settings  # noqa: E402 - must follow the state dir
+
+apply_prefect_settings()

@@ -1,0 +1,1 @@
+"""Served deployments: `secure-mode-deployment` on demand and from events, `reverify` on a schedule."""

@@ -1,0 +1,1 @@
+"""Prefect flows: one per stage, the `secure-mode-deployment` pipeline, and `reverify`."""

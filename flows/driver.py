@@ -1,0 +1,86 @@
+"""How the CLI drives the flows: through the managed local Prefect server, with progress per stage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from securemode import log_redaction, prefect_server
+from securemode.outcome import StageOutcome
+from securemode.prefect_env import apply_prefect_settings
+from securemode.results import Status
+
+
+@dataclass
+class ConsoleProgress:
+    """Rich progress lines per stage and step (the CLI's listener)."""
+
+    console: Console
+    mode: str
+    lines: list[str] = field(default_factory=list)
+
+    def stage_started(self, stage: str) -> None:
+        self.console.print(f"[bold]{stage}[/bold]: {self.mode}…")
+
+    def step_finished(self, stage: str, step: str, changes: int) -> None:
+        verb = "changed" if self.mode == "run" else "would change"
+        self.console.print(f"  {stage}/{step}: {changes} setting(s) {verb}" if changes else f"  {stage}/{step}: ok")
+
+    def stage_finished(self, outcome: StageOutcome) -> None:
+        for change in outcome.changes:
+            self.console.print(f"    {change.render()}", markup=False, highlight=False)
+        for skipped in outcome.skipped:
+            self.console.print(f"    skipped: {skipped}", markup=False, highlight=False)
+
+
+def connect_prefect() -> str:
+    """Start (or reuse) the local server and point this process at it; returns the UI URL."""
+    info, _ = prefect_server.ensure_running()
+    apply_prefect_settings(info.api_url)
+    log_redaction.install()
+    return info.ui_url
+
+
+def drive(site: Path, stages: list[str] | None, mode: str, approve: list[str], attest: list[str],
+          approver: str | None, report_dir: Path | None, interactive: bool, console: Console,
+          only_controls: list[str] | None = None) -> bool:
+    """Run the pipeline flow in this process; print a summary table; True when compliant."""
+    ui = connect_prefect()
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    from flows.pipeline import secure_mode_deployment
+    from flows.progress import LISTENER
+
+    console.print(f"Prefect UI: {ui}", markup=False)
+    token = LISTENER.set(ConsoleProgress(console, mode))
+    report_path = str(report_dir.resolve()) if report_dir else None
+    try:
+        # Each sync (sub)flow otherwise waits ~1 s for its heartbeat thread (reference/prefect.md §2).
+        with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+            outcome = secure_mode_deployment(
+                site_path=str(site.resolve()), stage_names=stages, mode=mode, approve=approve, attest=attest,
+                approver=approver, interactive=interactive, report_dir=report_path, controls=only_controls)
+    finally:
+        LISTENER.reset(token)
+    if mode != "plan":
+        console.print(summary_table(outcome.stages))
+    for problem in outcome.problems:
+        console.print(problem, markup=False, highlight=False, style="red")
+    if report_dir and mode != "plan":
+        console.print(f"reports: {report_dir / 'report.html'}", markup=False)
+    return outcome.compliant() if mode != "plan" else True
+
+
+def summary_table(outcomes: list[StageOutcome]) -> Table:
+    table = Table(title="securemode summary")
+    table.add_column("stage")
+    for status in Status:
+        table.add_column(status.value, justify="right")
+    table.add_column("changed", justify="right")
+    for o in outcomes:
+        counts = [sum(1 for r in o.results if r.status is s) for s in Status]
+        table.add_row(o.stage, *(str(c) for c in counts), str(sum(1 for c in o.changes if c.applied)))
+    return table

@@ -1,0 +1,73 @@
+"""`secure-mode-deployment`: the stages in the guide's order, each gated on the previous one's results.
+
+The next stage starts only when every control of the previous one is PASS, WAIVED, NOT_APPLICABLE or an
+attested MANUAL. FAIL stops the pipeline naming the controls; ERROR stops it too unless the site allows
+it for that control. Re-running resumes: finished, still-compliant work is a no-op.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from prefect import flow
+from pydantic import BaseModel, Field
+
+from flows.stage import STAGE_FLOWS
+from securemode import stages
+from securemode.catalogue import Stage
+from securemode.outcome import StageOutcome, blockers, describe_blockers
+from securemode.reports import Report, write_reports
+from securemode.site_loader import load_site
+
+
+class PipelineOutcome(BaseModel):
+    site: str
+    mode: str
+    stages: list[StageOutcome] = Field(default_factory=list)
+    stopped_at: str | None = None
+    problems: list[str] = Field(default_factory=list)
+    report_dir: str | None = None
+
+    def compliant(self) -> bool:
+        """Every required control holds (a plan proves nothing, so it is never compliant)."""
+        return not self.problems and self.mode != "plan"
+
+
+def selected_stages(names: list[str] | None) -> list[Stage]:
+    """Requested stages in pipeline order (all built ones when none are named)."""
+    wanted = [Stage(n) for n in names] if names else stages.available()
+    return [s for s in stages.PIPELINE_ORDER if s in wanted]
+
+
+def build_report(site_name: str, outcome_stages: list[StageOutcome]) -> Report:
+    return Report(site=site_name, generated_at=datetime.now(UTC), stages=[o.stage for o in outcome_stages],
+                  results=[r for o in outcome_stages for r in o.results],
+                  approvals=[a for o in outcome_stages for a in o.approvals],
+                  attestations=[a for o in outcome_stages for a in o.attestations])
+
+
+@flow(name="secure-mode-deployment", log_prints=False)
+def secure_mode_deployment(site_path: str, stage_names: list[str] | None = None, mode: str = "run",
+                           approve: list[str] | None = None, attest: list[str] | None = None,
+                           approver: str | None = None, interactive: bool = False,
+                           report_dir: str | None = None, controls: list[str] | None = None) -> PipelineOutcome:
+    """Run (mode 'run'), plan ('plan') or only verify ('verify') the selected stages in order."""
+    loaded = load_site(Path(site_path))
+    allow_error = frozenset(loaded.site.allow_error)
+    outcome = PipelineOutcome(site=loaded.site.name, mode=mode, report_dir=report_dir)
+    for stage in selected_stages(stage_names):
+        result = STAGE_FLOWS[stage](
+            site_path=site_path, apply=mode == "run", verify=mode != "plan", approve=approve or [],
+            attest=attest or [], approver=approver, interactive=interactive, report_dir=report_dir,
+            controls=controls)
+        outcome.stages.append(result)
+        stopping = blockers(result.results, allow_error)
+        if stopping:
+            outcome.problems.append(describe_blockers(stage.value, stopping))
+            if mode == "run":  # later stages build on this one; a verify run goes on to check them all
+                outcome.stopped_at = stage.value
+                break
+    if report_dir and mode != "plan":
+        write_reports(build_report(loaded.site.name, outcome.stages), Path(report_dir))
+    return outcome

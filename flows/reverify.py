@@ -1,0 +1,74 @@
+"""`reverify`: run every verifier on a schedule, compare with the last run, raise an event on drift."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from prefect import flow
+from prefect.events import emit_event
+from pydantic import BaseModel, Field
+
+from flows.pipeline import build_report, selected_stages
+from flows.stage import STAGE_FLOWS
+from securemode.paths import state_dir
+from securemode.reports import write_reports
+from securemode.reports.json_report import read_report
+from securemode.reports.model import Report
+from securemode.results import Status
+from securemode.site_loader import load_site
+
+DRIFT_EVENT = "securemode.drift.detected"
+
+
+class Drift(BaseModel):
+    control: str
+    target: str
+    before: Status
+    now: Status
+
+
+class ReverifyOutcome(BaseModel):
+    site: str
+    report_dir: str
+    drift: list[Drift] = Field(default_factory=list)
+    counts: dict[str, int] = Field(default_factory=dict)
+
+
+def find_drift(previous: Report | None, current: Report) -> list[Drift]:
+    """Controls that held before (PASS) and do not now (FAIL or ERROR)."""
+    if previous is None:
+        return []
+    before = {(r.control, r.target): r.status for r in previous.results}
+    return [Drift(control=r.control, target=r.target, before=before[(r.control, r.target)], now=r.status)
+            for r in current.results
+            if before.get((r.control, r.target)) is Status.PASS and r.status in {Status.FAIL, Status.ERROR}]
+
+
+def history_dir(site_name: str) -> Path:
+    return state_dir() / "reverify" / site_name
+
+
+@flow(name="reverify", log_prints=False)
+def reverify(site_path: str, stage_names: list[str] | None = None) -> ReverifyOutcome:
+    """Verify every stage without changing anything; report drift since the last run."""
+    loaded = load_site(Path(site_path))
+    name = loaded.site.name
+    outcomes = [STAGE_FLOWS[stage](site_path=site_path, apply=False, verify=True)
+                for stage in selected_stages(stage_names)]
+    current = build_report(name, outcomes)
+    last = history_dir(name) / "last"
+    previous = read_report(last / "report.json") if (last / "report.json").exists() else None
+    drift = find_drift(previous, current)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    run_dir = history_dir(name) / stamp
+    write_reports(current, run_dir)
+    write_reports(current, last)
+    if drift:
+        emit_event(
+            event=DRIFT_EVENT,
+            resource={"prefect.resource.id": f"securemode.site.{name}", "prefect.resource.name": name},
+            payload={"drift": [d.model_dump(mode="json") for d in drift], "report": str(run_dir / "report.json")},
+        )
+    return ReverifyOutcome(site=name, report_dir=str(run_dir), drift=drift,
+                           counts={s.value: n for s, n in current.counts().items()})

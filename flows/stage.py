@@ -1,0 +1,156 @@
+"""One Prefect flow per stage: ensure-steps as retryable tasks, gates at flow level, then the verifiers.
+
+Parameters carry only the site file's path and names, never a secret (Prefect stores flow-run
+parameters in its database).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from prefect import Flow, Task, flow, task
+from prefect.client.schemas.objects import State, TaskRun
+from pydantic import BaseModel, Field
+
+from flows.artifacts import publish_stage
+from flows.progress import listener
+from securemode import attestations as attestation_store
+from securemode import stages
+from securemode.catalogue import Stage
+from securemode.engine import Change, EngineContext, EnsureStep, Gate, PreApproved
+from securemode.outcome import StageOutcome
+from securemode.results import Attestation, Result, Status
+from securemode.site_loader import LoadedSite, load_site
+from securemode.waivers import apply_waivers, load_waivers
+
+RETRY_DELAYS_S = [1.0, 2.0, 4.0]
+
+
+class TransientStepError(Exception):
+    """A failure the step declared transient; the only kind Prefect retries."""
+
+
+class StepOutcome(BaseModel):
+    changes: list[Change] = Field(default_factory=list)
+    attestations: list[Attestation] = Field(default_factory=list)
+    skipped: list[str] = Field(default_factory=list)
+
+
+def _step(stage: Stage, name: str) -> EnsureStep:
+    return next(s for s in stages.load(stage).steps if s.name == name)
+
+
+def _transient_only(task: Task[..., object], task_run: TaskRun, state: State[object]) -> bool:
+    """Retry only errors the step declared transient (connection drops, 429, 5xx) — never bad input."""
+    try:
+        state.result()
+    except TransientStepError:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+@task(retries=len(RETRY_DELAYS_S), retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=_transient_only,
+      task_run_name="{stage}/{step}:{mode}")
+def ensure_step(site_path: str, stage: str, step: str, mode: str, approved: list[str], attest: list[str],
+                approver: str) -> StepOutcome:
+    """Run one ensure-step; ``mode`` is 'plan' or 'apply'."""
+    loaded = load_site(Path(site_path))
+    gate = PreApproved(set(approved), who=approver, attest_controls=set(attest))
+    ctx = EngineContext(site=loaded, apply=mode == "apply", gate=gate)
+    spec = _step(Stage(stage), step)
+    try:
+        changes = spec.run(ctx)
+    except spec.transient_errors as exc:
+        raise TransientStepError(f"{stage}/{step}: {type(exc).__name__}: {exc}") from exc
+    return StepOutcome(changes=changes, attestations=ctx.attestations, skipped=ctx.skipped)
+
+
+@task(task_run_name="{stage}/verify")
+def verify_stage(site_path: str, stage: str) -> list[Result]:
+    """Run the stage's independent verifiers (fresh sessions of their own)."""
+    return stages.load(Stage(stage)).verify(load_site(Path(site_path)))
+
+
+def run_stage(loaded: LoadedSite, stage: Stage, apply: bool, verify: bool, gate: Gate, approve: list[str],
+              attest: list[str], approver: str, report_dir: Path | None,
+              controls: list[str] | None = None) -> StageOutcome:
+    """The body of every stage flow."""
+    spec = stages.load(stage)
+    path = str(loaded.path)
+    outcome = StageOutcome(stage=stage.value, applied=apply)
+    watcher = listener()
+    if watcher:
+        watcher.stage_started(stage.value)
+    for step in spec.steps:
+        result = _run_step(path, stage, step, apply, gate, approve, attest, approver, outcome)
+        outcome.changes += result.changes
+        outcome.attestations += result.attestations
+        outcome.skipped += result.skipped
+        if watcher:
+            watcher.step_finished(stage.value, step.name, len(result.changes))
+    for attestation in outcome.attestations:
+        attestation_store.record(loaded.site.name, attestation)
+    if verify:
+        found = verify_stage(path, stage.value)
+        if controls:
+            found = [r for r in found if r.control in controls]
+        outcome.results = _finish_results(loaded, found, gate, outcome)
+        publish_stage(loaded.site.name, outcome, report_dir)
+    if watcher:
+        watcher.stage_finished(outcome)
+    return outcome
+
+
+def _run_step(path: str, stage: Stage, step: EnsureStep, apply: bool, gate: Gate, approve: list[str],
+              attest: list[str], approver: str, outcome: StageOutcome) -> StepOutcome:
+    if not (apply and step.gated):
+        return ensure_step(path, stage.value, step.name, "apply" if apply else "plan", approve, attest, approver)
+    planned = ensure_step(path, stage.value, step.name, "plan", [], attest, approver)
+    if not planned.changes:
+        return planned
+    summary = "\n".join(change.render() for change in planned.changes)
+    approval = gate.approve(step.gated, summary)
+    if approval is None:
+        planned.skipped.append(f"{step.gated}: not approved; pending changes:\n{summary}")
+        return planned
+    outcome.approvals.append(approval)
+    return ensure_step(path, stage.value, step.name, "apply", [step.gated], attest, approval.who)
+
+
+def _finish_results(loaded: LoadedSite, results: list[Result], gate: Gate, outcome: StageOutcome) -> list[Result]:
+    """Attach recorded attestations to MANUAL results (asking the gate once), then apply waivers."""
+    known = attestation_store.load(loaded.site.name)
+    finished = []
+    for result in results:
+        if result.status is Status.MANUAL and result.attestation is None:
+            found = attestation_store.find(known, result.control, result.target) or gate.attest(
+                result.control, result.target, result.message or "does this control hold?")
+            if found is not None:
+                attestation_store.record(loaded.site.name, found)
+                if found not in outcome.attestations:
+                    outcome.attestations.append(found)
+                result = result.model_copy(update={"attestation": found})
+        finished.append(result)
+    waivers = load_waivers(loaded.resolve_path(loaded.site.waivers_file)) if loaded.site.waivers_file else []
+    return apply_waivers(finished, waivers, datetime.now(UTC))
+
+
+def _make_stage_flow(stage: Stage) -> Flow[..., StageOutcome]:
+    def stage_flow(site_path: str, apply: bool = True, verify: bool = True, approve: list[str] | None = None,
+                   attest: list[str] | None = None, approver: str | None = None, interactive: bool = False,
+                   report_dir: str | None = None, controls: list[str] | None = None) -> StageOutcome:
+        from flows.gates import build_gate
+
+        loaded = load_site(Path(site_path))
+        gate = build_gate(loaded.site.approvals, approve or [], attest or [], approver, interactive)
+        return run_stage(loaded, stage, apply, verify, gate, approve or [], attest or [], approver or "",
+                         Path(report_dir) if report_dir else None, controls)
+
+    stage_flow.__doc__ = f"Stage `{stage.value}` of the guide: ensure, then verify."
+    return flow(name=f"stage-{stage.value}", flow_run_name=stage.value, log_prints=False)(stage_flow)
+
+
+STAGE_FLOWS: dict[Stage, Flow[..., StageOutcome]] = {stage: _make_stage_flow(stage) for stage in Stage}

@@ -1,0 +1,153 @@
+"""The pipeline on a real Prefect server: plan writes nothing, run applies then verifies, gates hold,
+failures stop the pipeline, transient errors retry, artifacts and reports are written, secrets never leak."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from flows.pipeline import secure_mode_deployment
+from flows.reverify import DRIFT_EVENT, reverify
+from securemode import stages
+from securemode.catalogue import Stage
+from securemode.paths import prefect_home, state_dir
+from securemode.results import Status
+from tests.pipeline import device_stage
+from tests.unit.sites import SECRET_ENV, example_document, write_site
+
+pytestmark = pytest.mark.usefixtures("prefect_api")
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    for name, value in SECRET_ENV.items():
+        monkeypatch.setenv(name, value)
+    doc = example_document()
+    doc["name"] = f"t{abs(hash(tmp_path)) % 10**8}"
+    path = write_site(tmp_path, doc)
+    with stages.substituted({Stage.HOST: device_stage.SPEC, Stage.VMS: device_stage.SECOND}):
+        yield path
+
+
+def device(site: Path) -> dict[str, object]:
+    path = site.parent / "device.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def run(site: Path, mode: str = "run", **kw: object) -> object:
+    return secure_mode_deployment(site_path=str(site), stage_names=["host", "vms"], mode=mode, **kw)
+
+
+def test_plan_changes_nothing_and_lists_the_diff(site: Path) -> None:
+    outcome = run(site, mode="plan")
+    assert device(site) == {}
+    host = outcome.stages[0]
+    assert sorted(c.setting for c in host.changes) == ["Security.AccountLockFailures", "UserVars.DcuiTimeOut",
+                                                       "lockdown"]
+    assert not any(c.applied for c in host.changes)
+    assert host.results == []
+
+
+def test_run_without_approval_skips_the_gated_step_and_stops(site: Path, tmp_path: Path) -> None:
+    outcome = run(site, report_dir=str(tmp_path / "r1"))
+    assert device(site) == {"Security.AccountLockFailures": 3, "UserVars.DcuiTimeOut": 600}
+    assert outcome.stopped_at == "host"
+    assert "host.stig.ESXI-80-000008 [device] FAIL" in outcome.problems[0]
+    assert "vms.bios.supervisor-password [device] MANUAL" in outcome.problems[0]
+    assert [s.stage for s in outcome.stages] == ["host"]  # the next stage never started
+    assert any("host.lockdown: not approved" in s for s in outcome.stages[0].skipped)
+
+
+def test_approved_and_attested_run_passes_records_both_and_second_run_changes_nothing(site: Path,
+                                                                                     tmp_path: Path) -> None:
+    outcome = run(site, approve=["host.lockdown"], attest=["vms.bios.supervisor-password"], approver="alice",
+                  report_dir=str(tmp_path / "r"))
+    assert outcome.compliant(), outcome.problems
+    assert device(site)["lockdown"] == "lockdownNormal"
+    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert [a["step"] for a in report["approvals"]] == ["host.lockdown"]
+    assert report["approvals"][0]["who"] == "alice"
+    assert [a["control"] for a in report["attestations"]] == ["vms.bios.supervisor-password"]
+    again = run(site, report_dir=str(tmp_path / "r2"))  # no approvals needed any more, attestation remembered
+    assert again.compliant(), again.problems
+    assert [c for s in again.stages for c in s.changes] == []
+
+
+def test_error_stops_unless_allowed(site: Path, tmp_path: Path) -> None:
+    run(site, approve=["host.lockdown"], attest=["vms.bios.supervisor-password"])
+    state = device(site)
+    (site.parent / "device.json").write_text(json.dumps({**state, "unreadable": True}))
+    outcome = run(site, mode="verify")
+    assert not outcome.compliant()
+    assert "host.stig.ESXI-80-000005 [device] ERROR" in outcome.problems[0]
+    assert [s.stage for s in outcome.stages] == ["host", "vms"]  # verify checks every stage
+    doc = yaml.safe_load(site.read_text())
+    doc["allow_error"] = ["host.stig.ESXI-80-000005", "host.stig.ESXI-80-000196"]
+    site.write_text(yaml.safe_dump(doc))
+    assert run(site, mode="verify").compliant()
+
+
+def test_transient_errors_are_retried(site: Path) -> None:
+    device_stage.FLAKY_BUDGET["left"] = 2
+    outcome = run(site, mode="plan")
+    assert device_stage.FLAKY_BUDGET["left"] == 0
+    assert len(outcome.stages[0].changes) == 3
+
+
+def test_artifacts_reach_the_prefect_ui(site: Path, prefect_api: str) -> None:
+    run(site, approve=["host.lockdown"], attest=["vms.bios.supervisor-password"])
+    name = yaml.safe_load(site.read_text())["name"]
+    resp = httpx.post(f"{prefect_api}/artifacts/latest/filter", json={"artifacts": {"key": {"like_": name}}})
+    keys = {a["key"] for a in resp.json()}
+    assert {f"{name}-host-results", f"{name}-host-summary", f"{name}-vms-results"} <= keys
+    table = next(a for a in resp.json() if a["key"] == f"{name}-host-results")
+    rows = json.loads(table["data"]) if isinstance(table["data"], str) else table["data"]
+    assert {"control": "host.stig.ESXI-80-000008", "target": "device", "result": "PASS",
+            "observed": '"lockdownNormal"'} in rows
+
+
+def test_reverify_reports_drift_and_raises_an_event(site: Path, prefect_api: str) -> None:
+    run(site, approve=["host.lockdown"], attest=["vms.bios.supervisor-password"])
+    first = reverify(site_path=str(site), stage_names=["host", "vms"])
+    assert first.drift == []
+    state = device(site)
+    (site.parent / "device.json").write_text(json.dumps({**state, "UserVars.DcuiTimeOut": 0}))
+    second = reverify(site_path=str(site), stage_names=["host", "vms"])
+    assert [(d.control, d.before, d.now) for d in second.drift] == [
+        ("host.stig.ESXI-80-000196", Status.PASS, Status.FAIL)]
+    from prefect.events.worker import EventsWorker
+
+    EventsWorker.drain_all()
+    name = yaml.safe_load(site.read_text())["name"]
+    query = {"filter": {"event": {"name": [DRIFT_EVENT]}, "resource": {"id": [f"securemode.site.{name}"]}}}
+    resp = httpx.post(f"{prefect_api}/events/filter", json=query)
+    events = resp.json()["events"]
+    assert events and events[0]["payload"]["drift"][0]["control"] == "host.stig.ESXI-80-000196"
+
+
+def test_secrets_never_reach_logs_parameters_artifacts_reports_or_the_database(site: Path, tmp_path: Path) -> None:
+    run(site, approve=["host.lockdown"], attest=["vms.bios.supervisor-password"], report_dir=str(tmp_path / "rep"))
+    secrets = list(SECRET_ENV.values())
+    found = []
+    db = prefect_home() / "prefect.db"
+    with sqlite3.connect(db) as conn:  # flush the WAL into the main file before scanning bytes
+        conn.execute("PRAGMA wal_checkpoint(FULL)")
+        logs = [row[0] for row in conn.execute("SELECT message FROM log")]
+        params = [row[0] for row in conn.execute("SELECT parameters FROM flow_run")]
+    assert any("connecting with password ***" in m for m in logs), "the careless log line is stored, redacted"
+    blobs = {"prefect.db": db.read_bytes(), "params": json.dumps(params).encode()}
+    for folder in (tmp_path / "rep", state_dir()):
+        for path in folder.rglob("*"):
+            if path.is_file() and path.stat().st_size < 50_000_000:
+                blobs[str(path)] = path.read_bytes()
+    for name, blob in blobs.items():
+        found += [(name, s) for s in secrets if s.encode() in blob]
+    assert found == []
+    assert os.environ["SM_VSPHERE_PASSWORD"] not in json.dumps(logs)
