@@ -1,0 +1,97 @@
+"""Approvals through Prefect's pause-for-input, and `securemode serve` registering the deployments."""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from prefect import flow
+
+from flows.gates import PrefectPauseGate
+from securemode.reports.model import Approval
+from tests.unit.sites import SECRET_ENV, example_document, write_site
+
+pytestmark = pytest.mark.usefixtures("prefect_api")
+
+
+@flow(name="gate-probe")
+def ask_for_approval() -> Approval | None:
+    return PrefectPauseGate().approve("bootstrap.securitywizard", "answers as in the guide")
+
+
+def _paused_run(api: str, deadline: float) -> str:
+    while time.monotonic() < deadline:
+        runs = httpx.post(f"{api}/flow_runs/filter", json={"flow_runs": {"state": {"type": {"any_": ["PAUSED"]}}}})
+        for run in runs.json():
+            if run["name"] and run["state"]["type"] == "PAUSED":
+                return str(run["id"])
+        time.sleep(0.3)
+    raise AssertionError("no flow run paused for input")
+
+
+@pytest.mark.parametrize(("run_input", "approved"), [
+    ({"approved": True, "who": "carol", "note": "wizard answers checked"}, True),
+    ({"approved": False, "who": "carol", "note": "not today"}, False),
+])
+def test_pause_for_input_records_who_approved(prefect_api: str, run_input: dict[str, object],
+                                              approved: bool) -> None:
+    box: dict[str, Approval | None] = {}
+    ctx = contextvars.copy_context()  # the Prefect settings of this test, in the approver's thread too
+    worker = threading.Thread(target=lambda: box.setdefault("answer", ctx.run(ask_for_approval)))
+    worker.start()
+    run_id = _paused_run(prefect_api, time.monotonic() + 60)
+    resp = httpx.post(f"{prefect_api}/flow_runs/{run_id}/resume", json={"run_input": run_input})
+    assert resp.json()["status"] == "ACCEPT", resp.text
+    worker.join(timeout=60)
+    answer = box["answer"]
+    if approved:
+        assert answer is not None and (answer.who, answer.note) == ("carol", "wizard answers checked")
+    else:
+        assert answer is None
+
+
+def test_invalid_input_is_rejected_by_the_server(prefect_api: str) -> None:
+    worker = threading.Thread(target=contextvars.copy_context().run, args=(ask_for_approval,))
+    worker.start()
+    run_id = _paused_run(prefect_api, time.monotonic() + 60)
+    bad = httpx.post(f"{prefect_api}/flow_runs/{run_id}/resume", json={"run_input": {"approved": "maybe"}})
+    assert bad.json()["status"] == "REJECT"
+    ok = httpx.post(f"{prefect_api}/flow_runs/{run_id}/resume", json={"run_input": {"approved": False, "who": "x"}})
+    assert ok.json()["status"] == "ACCEPT"
+    worker.join(timeout=60)
+
+
+@pytest.mark.slow
+def test_serve_registers_both_deployments_with_the_schedule(prefect_api: str, tmp_path: Path) -> None:
+    doc = example_document()
+    doc["name"] = "served"
+    doc["reverify_cron"] = "*/15 * * * *"
+    site = write_site(tmp_path, doc)
+    securemode = str(Path(sys.executable).with_name("securemode"))
+    proc = subprocess.Popen([securemode, "serve", "--site", str(site)], env={**os.environ, **SECRET_ENV},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        names: dict[str, dict[str, object]] = {}
+        while time.monotonic() < deadline and len(names) < 2:
+            found = httpx.post(f"{prefect_api}/deployments/filter",
+                               json={"deployments": {"name": {"any_": ["served"]}}}).json()
+            names = {d["entrypoint"].rsplit(":", 1)[-1]: d for d in found}
+            time.sleep(0.5)
+        assert set(names) == {"secure_mode_deployment", "reverify"}, names
+        schedules = names["reverify"]["schedules"]
+        assert [s["schedule"]["cron"] for s in schedules] == ["*/15 * * * *"]
+        assert names["secure_mode_deployment"]["parameters"]["site_path"] == str(site.resolve())
+        ui = httpx.get(prefect_api.removesuffix("/api") + "/")
+        assert ui.status_code == 200
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
