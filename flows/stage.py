@@ -6,6 +6,7 @@ parameters in its database).
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,6 +34,7 @@ class TransientStepError(Exception):
 
 class StepOutcome(BaseModel):
     changes: list[Change] = Field(default_factory=list)
+    body_s: float = 0.0
     attestations: list[Attestation] = Field(default_factory=list)
     skipped: list[str] = Field(default_factory=list)
 
@@ -61,17 +63,26 @@ def ensure_step(site_path: str, stage: str, step: str, mode: str, approved: list
     gate = PreApproved(set(approved), who=approver, attest_controls=set(attest))
     ctx = EngineContext(site=loaded, apply=mode == "apply", gate=gate)
     spec = _step(Stage(stage), step)
+    started = time.perf_counter()
     try:
         changes = spec.run(ctx)
     except spec.transient_errors as exc:
         raise TransientStepError(f"{stage}/{step}: {type(exc).__name__}: {exc}") from exc
-    return StepOutcome(changes=changes, attestations=ctx.attestations, skipped=ctx.skipped)
+    return StepOutcome(changes=changes, attestations=ctx.attestations, skipped=ctx.skipped,
+                       body_s=time.perf_counter() - started)
+
+
+class VerifyOutcome(BaseModel):
+    results: list[Result]
+    body_s: float
 
 
 @task(task_run_name="{stage}/verify")
-def verify_stage(site_path: str, stage: str) -> list[Result]:
+def verify_stage(site_path: str, stage: str) -> VerifyOutcome:
     """Run the stage's independent verifiers (fresh sessions of their own)."""
-    return stages.load(Stage(stage)).verify(load_site(Path(site_path)))
+    started = time.perf_counter()
+    results = stages.load(Stage(stage)).verify(load_site(Path(site_path)))
+    return VerifyOutcome(results=results, body_s=time.perf_counter() - started)
 
 
 def run_stage(loaded: LoadedSite, stage: Stage, apply: bool, verify: bool, gate: Gate, approve: list[str],
@@ -89,12 +100,15 @@ def run_stage(loaded: LoadedSite, stage: Stage, apply: bool, verify: bool, gate:
         outcome.changes += result.changes
         outcome.attestations += result.attestations
         outcome.skipped += result.skipped
+        outcome.task_body_s[f"{step.name}"] = outcome.task_body_s.get(step.name, 0.0) + result.body_s
         if watcher:
             watcher.step_finished(stage.value, step.name, len(result.changes))
     for attestation in outcome.attestations:
         attestation_store.record(loaded.site.name, attestation)
     if verify:
-        found = verify_stage(path, stage.value)
+        verified = verify_stage(path, stage.value)
+        outcome.task_body_s["verify"] = verified.body_s
+        found = verified.results
         if controls:
             found = [r for r in found if r.control in controls]
         outcome.results = _finish_results(loaded, found, gate, outcome)
@@ -117,7 +131,8 @@ def _run_step(path: str, stage: Stage, step: EnsureStep, apply: bool, gate: Gate
         planned.skipped.append(f"{step.gated}: not approved; pending changes:\n{summary}")
         return planned
     outcome.approvals.append(approval)
-    return ensure_step(path, stage.value, step.name, "apply", [step.gated], attest, approval.who)
+    applied = ensure_step(path, stage.value, step.name, "apply", [step.gated], attest, approval.who)
+    return applied.model_copy(update={"body_s": planned.body_s + applied.body_s})
 
 
 def _finish_results(loaded: LoadedSite, results: list[Result], gate: Gate, outcome: StageOutcome) -> list[Result]:

@@ -23,6 +23,7 @@ class StageOutcome(BaseModel):
     approvals: list[Approval] = Field(default_factory=list)
     attestations: list[Attestation] = Field(default_factory=list)
     skipped: list[str] = Field(default_factory=list)
+    task_body_s: dict[str, float] = Field(default_factory=dict, description="Seconds inside each task's body.")
 
 
 def blocks_next_stage(result: Result, allow_error: frozenset[str]) -> bool:
