@@ -62,8 +62,22 @@ def test_controls_lists_guide_and_stig() -> None:
     assert run("controls", "--stage", "nope").returncode == 2
 
 
-@pytest.mark.parametrize("command", ["plan", "run", "verify", "failover", "rebuild", "serve"])
+@pytest.mark.parametrize("command", ["failover", "rebuild"])
 def test_unbuilt_commands_say_so(command: str) -> None:
     proc = run(command)
     assert proc.returncode == 3
     assert "not built yet" in proc.stderr
+
+
+def test_run_with_a_bad_site_exits_2_before_touching_anything(tmp_path: Path) -> None:
+    doc = example_document()
+    doc["snmp"]["community"] = "public"
+    proc = run("run", "--site", str(write_site(tmp_path, doc)))
+    assert proc.returncode == 2
+    assert "snmp.community: the community is 'public'" in proc.stderr
+
+
+def test_unknown_stage_is_named() -> None:
+    proc = run("plan", "--site", str(EXAMPLE), "--stage", "hots")
+    assert proc.returncode == 2
+    assert "--stage: unknown stage 'hots'" in proc.stderr

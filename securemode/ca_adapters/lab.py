@@ -1,0 +1,24 @@
+"""The lab CA adapter: signs with the lab's issuing CA (``infra/pki/ca.py``) in ``site.pki.ca_dir``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from securemode.ca_adapters.base import SignedCertificate, SigningRequest, from_bundle
+
+
+class LabCaAdapter:
+    """Signs at once; the chain handed back is the lab's intermediate."""
+
+    name = "lab"
+
+    def __init__(self, ca_dir: Path, valid_days: int = 365) -> None:
+        from infra.pki.ca import LabCA  # the lab is optional at run time; import only when used
+
+        self._ca = LabCA.load(ca_dir)
+        self.valid_days = valid_days
+
+    def sign(self, request: SigningRequest) -> SignedCertificate | None:
+        leaf = self._ca.sign_csr(request.csr_pem.encode(), valid_days=self.valid_days).decode()
+        chain = self._ca.intermediate_path.read_text(encoding="ascii")
+        return from_bundle(request, leaf + chain)

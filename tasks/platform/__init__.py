@@ -1,0 +1,20 @@
+"""Ensure-operations of the ``platform`` stage (guide: Global settings, Account roles, Securing network
+services, SNMP, Location DSCP tags and MTU, IPv6)."""
+
+from tasks.platform.global_settings import ensure_global_settings
+from tasks.platform.ipv6 import ensure_ipv6
+from tasks.platform.locations import ensure_locations
+from tasks.platform.roles import ensure_roles
+from tasks.platform.servers import ensure_dns, ensure_ntp, ensure_syslog
+from tasks.platform.snmp import ensure_snmp
+
+__all__ = [
+    "ensure_dns",
+    "ensure_global_settings",
+    "ensure_ipv6",
+    "ensure_locations",
+    "ensure_ntp",
+    "ensure_roles",
+    "ensure_snmp",
+    "ensure_syslog",
+]

@@ -1,0 +1,67 @@
+"""SNMPv3 read-only (``snmp_mode`` AUTHPRIV) with the site's credentials and a non-``public`` community,
+on the Management Node and every Conferencing Node (guide: SNMP).
+
+The two SNMP passwords are write-only; they are written when the ledger holds no digest of the site's
+value for that node (see :mod:`securemode.pexip.ledger`), and always together with a mode change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from securemode.engine import Change, EngineContext
+from securemode.pexip import desired
+from securemode.pexip.client import ManagementApi
+from securemode.pexip.connect import management_api, write_only_ledger
+from securemode.pexip.ledger import WriteOnlyLedger
+from securemode.pexip.nodes import PlacedNode, placed_nodes
+
+PASSWORD_FIELDS = ("snmp_authentication_password", "snmp_privacy_password")
+V3_CONTROL = "platform.snmp.v3"
+
+
+def _ledger_key(api: ManagementApi, uri: str, field: str) -> str:
+    return f"{api.base_url}{uri}#{field}"
+
+
+def _node_changes(
+    api: ManagementApi, ctx: EngineContext, ledger: WriteOnlyLedger, placed: PlacedNode, secrets: dict[str, str]
+) -> list[Change]:
+    vm = placed.vm
+    current = vm.model_dump() if vm is not None else {}
+    patch: dict[str, Any] = {}
+    changes: list[Change] = []
+    for control, fields in desired.snmp_fields(ctx.site.site).items():
+        differing = {k: v for k, v in fields.items() if current.get(k) != v}
+        if differing:
+            patch |= differing
+            changes.append(Change(control=control, target=placed.node.name, setting=", ".join(differing),
+                                  current={k: current.get(k) for k in differing}, desired=differing,
+                                  applied=ctx.apply))
+    stale = [f for f in PASSWORD_FIELDS
+             if vm is None or not ledger.matches(_ledger_key(api, vm.resource_uri, f), secrets[f])]
+    if stale or "snmp_mode" in patch:
+        patch |= secrets
+        changes.append(Change(control=V3_CONTROL, target=placed.node.name, setting=", ".join(PASSWORD_FIELDS),
+                              current="not known to match the site" if stale else "as recorded",
+                              desired="site credentials (write-only)", applied=ctx.apply))
+    if patch and ctx.apply:
+        uri = placed.require().resource_uri
+        api.patch(uri, patch)
+        for field in PASSWORD_FIELDS:
+            ledger.record(_ledger_key(api, uri, field), secrets[field])
+    return changes
+
+
+def ensure_snmp(ctx: EngineContext) -> list[Change]:
+    snmp = ctx.site.site.snmp
+    secrets = {
+        "snmp_authentication_password": ctx.site.secret(snmp.auth_password).get_secret_value(),
+        "snmp_privacy_password": ctx.site.secret(snmp.priv_password).get_secret_value(),
+    }
+    ledger = write_only_ledger(ctx.site)
+    changes: list[Change] = []
+    with management_api(ctx.site) as api:
+        for placed in placed_nodes(api, ctx.site.site):
+            changes += _node_changes(api, ctx, ledger, placed, secrets)
+    return changes
