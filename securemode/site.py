@@ -40,6 +40,10 @@ Fqdn = Domain
 IPv4 = ipaddress.IPv4Address
 IPAny = ipaddress.IPv4Address | ipaddress.IPv6Address
 
+Sha256Fingerprint = Annotated[
+    str, StringConstraints(pattern=r"^([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$|^[0-9A-Fa-f]{64}$")
+]
+
 RESERVED_GUEST_TAGGING_VLAN = 4095
 
 
@@ -57,9 +61,8 @@ class Trust(Strict):
     """How the engine verifies a TLS peer: a CA bundle, or a pinned certificate fingerprint."""
 
     ca_file: str | None = Field(default=None, description="PEM file of CAs to trust.")
-    fingerprint_sha256: Annotated[
-        str, StringConstraints(pattern=r"^([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$|^[0-9A-Fa-f]{64}$")
-    ] | None = Field(default=None, description="SHA-256 of the peer certificate (hex, colons optional).")
+    fingerprint_sha256: Sha256Fingerprint | None = Field(
+        default=None, description="SHA-256 of the peer certificate (hex, colons optional).")
 
     @model_validator(mode="after")
     def _one_way(self) -> Trust:
@@ -129,6 +132,9 @@ class NodeCommon(Strict):
 
 class ManagementNode(NodeCommon):
     ova: str | None = Field(default=None, description="Path to the Management Node OVA.")
+    https_fingerprint_sha256: Sha256Fingerprint | None = Field(
+        default=None, description="SHA-256 of the fresh node's self-signed HTTPS certificate (read on its console); "
+        "pinned until the PKI stage installs a certificate from the site CA.")
     admin_username: str = "admin"
     admin_password: SecretRef = Field(description="Web/console admin password set by the installation wizard.")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from securemode.pexip.client import ManagementApi, RetryPolicy
 from securemode.pexip.ledger import WriteOnlyLedger
 from securemode.pexip.state import site_dir
-from securemode.pexip.trust import choose_trust, recorded_pin, site_ca_bundle
+from securemode.pexip.trust import choose_trust, record_pin, recorded_pin, site_ca_bundle
 from securemode.site_loader import LoadedSite
 
 API_PORT = 443
@@ -19,7 +19,10 @@ def management_api(loaded: LoadedSite, *, port: int = API_PORT, retry: RetryPoli
     site = loaded.site
     node = site.management_node
     host = str(node.address)
-    trust = choose_trust(host, port, node.fqdn, site_ca_bundle(loaded), recorded_pin(loaded, host))
+    pin = recorded_pin(loaded, host)
+    if pin is None and node.https_fingerprint_sha256:
+        pin = record_pin(loaded, host, node.https_fingerprint_sha256, source="site file")
+    trust = choose_trust(host, port, node.fqdn, site_ca_bundle(loaded), pin)
     password = loaded.secret(node.admin_password)
     return ManagementApi(f"https://{host}:{port}", node.admin_username, password, trust, retry=retry)
 

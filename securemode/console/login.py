@@ -1,0 +1,71 @@
+"""One bare login attempt at a node's console, for verifiers: does the node let this login in?
+
+The attempt still checks the pinned host key first — a password is never offered to a peer we cannot
+identify — and it opens no shell: authentication is all it tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+from dataclasses import dataclass
+from enum import StrEnum
+
+import asyncssh
+
+from securemode.console.pins import HostKeyPins
+from securemode.console.runner import run_sync
+
+
+class LoginOutcome(StrEnum):
+    ACCEPTED = "accepted"  # authenticated
+    REFUSED = "refused"  # the SSH service said no
+    PORT_CLOSED = "port-closed"  # TCP refused: no SSH service
+    SILENT = "silent"  # no answer in time (dropped, or the node is down)
+    UNVERIFIED = "unverified"  # no pin, or the node's key differs from the pin: nothing was offered
+    FAILED = "failed"  # any other failure (protocol error, …)
+
+
+@dataclass(frozen=True)
+class LoginAttempt:
+    outcome: LoginOutcome
+    detail: str
+
+
+async def _attempt(host: str, port: int, username: str, password: str | None, pins: HostKeyPins,
+                   timeout_s: float) -> LoginAttempt:
+    pinned = pins.get(host, port)
+    if pinned is None:
+        return LoginAttempt(LoginOutcome.UNVERIFIED, f"no host key pinned for {host}:{port}")
+    try:
+        conn = await asyncio.wait_for(
+            asyncssh.connect(host, port, username=username, password=password,
+                             known_hosts=asyncssh.import_known_hosts(pinned.known_hosts_line() + "\n"),
+                             client_keys=None, agent_path=None, kbdint_auth=False, config=None,
+                             preferred_auth="password" if password is not None else "none",
+                             login_timeout=timeout_s),
+            timeout_s,
+        )
+    except asyncssh.HostKeyNotVerifiable:
+        return LoginAttempt(LoginOutcome.UNVERIFIED, f"host key differs from the pinned {pinned.fingerprint}")
+    except asyncssh.PermissionDenied:
+        return LoginAttempt(LoginOutcome.REFUSED, "permission denied")
+    except TimeoutError:
+        return LoginAttempt(LoginOutcome.SILENT, f"no answer within {timeout_s:g} s")
+    except ConnectionRefusedError:
+        return LoginAttempt(LoginOutcome.PORT_CLOSED, "connection refused")
+    except OSError as exc:
+        if exc.errno == errno.ECONNREFUSED:
+            return LoginAttempt(LoginOutcome.PORT_CLOSED, "connection refused")
+        return LoginAttempt(LoginOutcome.FAILED, f"{type(exc).__name__}: {exc.strerror or exc}")
+    except asyncssh.Error as exc:
+        return LoginAttempt(LoginOutcome.FAILED, f"{type(exc).__name__}: {exc.reason}")
+    conn.close()
+    await conn.wait_closed()
+    return LoginAttempt(LoginOutcome.ACCEPTED, "authenticated")
+
+
+def attempt_login(host: str, port: int, username: str, password: str | None, pins: HostKeyPins,
+                  timeout_s: float = 5.0) -> LoginAttempt:
+    """Try to authenticate (``password=None``: offer no credentials at all) and report what happened."""
+    return run_sync(_attempt(host, port, username, password, pins, timeout_s))

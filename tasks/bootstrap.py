@@ -1,0 +1,315 @@
+"""Bootstrap of the Management Node (guide: "Management Node deployment and bootstrap configuration").
+
+Steps, in order; each reads first, changes only what differs, and only when ``ctx.apply``:
+
+1. :func:`ensure_console_host_key` — pin the console's SSH host key (approved: trust on first use
+   only with a person's say-so; a changed key is refused, never re-pinned silently).
+2. :func:`run_install_wizard` — on a node that is not installed: set the console password, answer
+   the installation wizard (incident reporting no, statistics no), wait out the reboot.
+3. :func:`ensure_web_certificate_pinned` — pin the self-signed HTTPS certificate (approved).
+4. :func:`ensure_install_opt_outs` — incident reporting and statistics stay off (API read-back).
+5. :func:`check_web_login` — the guide's step 5: the configured credentials log in to the web.
+6. :func:`run_security_wizard` — IRREVERSIBLE: only when the answers differ, the web login works,
+   and the ``bootstrap.securitywizard`` approval is given; the run is recorded as evidence.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from securemode.console.access import (
+    CONSOLE_PORT,
+    HTTPS_PORT,
+    admin_password,
+    check_inputs,
+    console_client,
+    console_endpoint,
+    console_pins,
+    evidence_path,
+    web_target,
+)
+from securemode.console.answers import ROWS, Value, desired_security_answers, install_answers
+from securemode.console.client import ConsoleObservation, ConsoleStatus
+from securemode.console.errors import ConsoleError, HostKeyMismatch, NodeUnreachable, WizardMismatch
+from securemode.console.pins import fetch_host_key
+from securemode.console.reboot import wait_for_reboot
+from securemode.engine import Change, EngineContext
+from securemode.pexip.client import config_uri
+from securemode.pexip.connect import management_api
+from securemode.pexip.errors import TrustError
+from securemode.pexip.state import write_json
+from securemode.pexip.trust import choose_trust, record_pin, recorded_pin, served_fingerprint, site_ca_bundle
+from securemode.results import Status
+from securemode.site_loader import LoadedSite
+from verifiers import web
+
+GATE_CONSOLE_PIN = "bootstrap.pin-console-host-key"
+GATE_WEB_PIN = "bootstrap.pin-web-certificate"
+GATE_SECURITY_WIZARD = "bootstrap.securitywizard"
+REBOOT_DOWN_TIMEOUT_S = 30.0
+REBOOT_UP_TIMEOUT_S = 900.0  # a real Management Node takes minutes to come back
+OPT_OUTS = (("bootstrap.install.incident-reporting", "error_reporting_enabled"),
+            ("bootstrap.install.statistics", "enable_analytics"))
+
+
+class BootstrapError(Exception):
+    """A bootstrap precondition or outcome that does not hold; the message says which and why."""
+
+
+def _target(loaded: LoadedSite) -> str:
+    return loaded.site.management_node.name
+
+
+# reads ------------------------------------------------------------------------------------------------
+def read_console(loaded: LoadedSite) -> ConsoleObservation | None:
+    """Where an admin login lands now; None while no host key is pinned (we do not log in blind)."""
+    endpoint = console_endpoint(loaded)
+    if console_pins(loaded).get(endpoint.host, endpoint.port) is None:
+        return None
+    return console_client(loaded).observe()
+
+
+def read_recorded_answers(loaded: LoadedSite) -> dict[str, Value] | None:
+    """The answers of the last recorded security-wizard run, if there is one."""
+    path = evidence_path(loaded)
+    if not path.exists():
+        return None
+    record = json.loads(path.read_text(encoding="utf-8"))
+    answers = record.get("answers")
+    return dict(answers) if isinstance(answers, dict) else None
+
+
+def read_security_settings(loaded: LoadedSite, status: ConsoleStatus | None) -> tuple[dict[str, Value] | None, str]:
+    """The node's security-wizard values and where they come from.
+
+    ``console``: the wizard's own prompts, read and left unanswered; ``record``: our evidence of the
+    run that disabled console access (nothing else can be read any more); ``None``: unknown.
+    """
+    if status is ConsoleStatus.INSTALLED:
+        return console_client(loaded).read_security_settings().values, "console"
+    if status is ConsoleStatus.LOGIN_REFUSED:
+        return read_recorded_answers(loaded), "record"
+    return None, "not installed" if status is not None else "console host key not pinned"
+
+
+def _installed(status: ConsoleStatus | None) -> bool:
+    return status in (ConsoleStatus.INSTALLED, ConsoleStatus.LOGIN_REFUSED)
+
+
+# 1. console host key ----------------------------------------------------------------------------------
+def ensure_console_host_key(ctx: EngineContext) -> list[Change]:
+    check_inputs(ctx.site)
+    endpoint = console_endpoint(ctx.site)
+    pins = console_pins(ctx.site)
+    pinned = pins.get(endpoint.host, endpoint.port)
+    try:
+        presented = fetch_host_key(endpoint.host, endpoint.port)
+    except NodeUnreachable:
+        if pinned is not None or not ctx.apply:
+            return [] if pinned is not None else [Change(
+                control="bootstrap.install.admin-password", target=_target(ctx.site),
+                setting="engine.console_host_key", current="unknown: no SSH service answers", desired="pinned")]
+        raise
+    if pinned is not None:
+        if pinned.public_key != presented.public_key:
+            raise HostKeyMismatch(f"the console at {endpoint.host}:{endpoint.port} now presents "
+                                  f"{presented.fingerprint}, not the pinned {pinned.fingerprint}; refusing. If the "
+                                  f"node was rebuilt on purpose, remove its line from {pins.path} and pin again")
+        return []
+    change = Change(control="bootstrap.install.admin-password", target=_target(ctx.site),
+                    setting="engine.console_host_key", current=None, desired=presented.fingerprint)
+    summary = (f"trust SSH host key {presented.fingerprint} for the console of {_target(ctx.site)} at "
+               f"{endpoint.host}:{endpoint.port} (compare it with the key shown on the node's console)")
+    if not ctx.approved(GATE_CONSOLE_PIN, summary):
+        return [change]
+    pins.pin(endpoint.host, endpoint.port, presented.public_key)
+    return [change.model_copy(update={"applied": True})]
+
+
+# 2. installation wizard -------------------------------------------------------------------------------
+def _install_changes(loaded: LoadedSite, status: ConsoleStatus | None) -> list[Change]:
+    node, target = loaded.site.management_node, _target(loaded)
+    before = "not completed" if status is not None else "unknown (console host key not pinned)"
+    changes: list[Change] = []
+    if status in (ConsoleStatus.PASSWORD_NOT_SET, None):
+        changes.append(Change(control="bootstrap.install.admin-password", target=target,
+                              setting="console.admin_password",
+                              current="not set" if status is not None else "unknown",
+                              desired="set (management_node.admin_password)"))
+    changes.append(Change(control="bootstrap.web-login", target=target, setting="installation_wizard",
+                          current=before, desired={
+                              "address": str(node.address), "netmask": str(node.netmask),
+                              "gateway": str(node.gateway), "hostname": node.hostname, "domain": node.domain,
+                              "dns_servers": [str(d) for d in loaded.site.dns_servers],
+                              "ntp_servers": [n.address for n in loaded.site.ntp_servers],
+                              "web_admin_username": node.admin_username}))
+    changes += [Change(control=control, target=target, setting=f"global.{name}", current=None, desired=False)
+                for control, name in OPT_OUTS]
+    return changes
+
+
+def _wait_for_console(loaded: LoadedSite) -> None:
+    endpoint = console_endpoint(loaded)
+    if not wait_for_reboot(endpoint.host, endpoint.port, REBOOT_DOWN_TIMEOUT_S, REBOOT_UP_TIMEOUT_S):
+        raise NodeUnreachable(f"the console at {endpoint.host}:{endpoint.port} did not come back within "
+                              f"{REBOOT_UP_TIMEOUT_S:g} s of the reboot")
+
+
+def run_install_wizard(ctx: EngineContext) -> list[Change]:
+    check_inputs(ctx.site)
+    observed = read_console(ctx.site)
+    status = observed.status if observed is not None else None
+    if _installed(status):
+        return []
+    changes = _install_changes(ctx.site, status)
+    if not ctx.apply:
+        return changes
+    if status is None:
+        ctx.skipped.append("installation wizard: the console host key is not pinned")
+        return changes
+    client = console_client(ctx.site)
+    client.run_install_wizard(install_answers(ctx.site.site, admin_password(ctx.site)))
+    _wait_for_console(ctx.site)
+    after = client.observe().status
+    if after is not ConsoleStatus.INSTALLED:
+        raise ConsoleError(f"after the installation wizard and its reboot the console shows '{after.value}'")
+    return [c.model_copy(update={"applied": True}) for c in changes]
+
+
+# 3. HTTPS certificate pin -----------------------------------------------------------------------------
+def ensure_web_certificate_pinned(ctx: EngineContext) -> list[Change]:
+    node = ctx.site.site.management_node
+    host = str(node.address)
+    try:
+        served = served_fingerprint(host, HTTPS_PORT)
+    except OSError as exc:
+        if ctx.apply:
+            ctx.skipped.append(f"{GATE_WEB_PIN}: no HTTPS service at {host}:{HTTPS_PORT} ({exc.strerror or exc}); "
+                               "is the node installed?")
+        return []  # not installed yet: the installation step reports that
+    pin = recorded_pin(ctx.site, host)
+    try:
+        choose_trust(host, HTTPS_PORT, node.fqdn, site_ca_bundle(ctx.site), pin)
+        return []
+    except TrustError:
+        if pin is not None:
+            raise
+    change = Change(control="bootstrap.web-login", target=node.name, setting="engine.https_certificate_pin",
+                    current=None, desired=f"sha256 {served}")
+    summary = (f"trust the self-signed HTTPS certificate sha256 {served} of {node.name} at {host}:{HTTPS_PORT} "
+               "until the PKI stage installs a CA-signed one")
+    if not ctx.approved(GATE_WEB_PIN, summary):
+        return [change]
+    record_pin(ctx.site, host, served, source=f"bootstrap: served after installation, approved ({GATE_WEB_PIN})")
+    return [change.model_copy(update={"applied": True})]
+
+
+# 4. incident reporting and statistics off -------------------------------------------------------------
+def ensure_install_opt_outs(ctx: EngineContext) -> list[Change]:
+    try:
+        api = management_api(ctx.site)
+    except (TrustError, OSError) as exc:
+        if ctx.apply:
+            ctx.skipped.append(f"install opt-outs not checked: the web interface is not trusted or not up ({exc})")
+        return []  # not installed yet, or not trusted yet: the earlier steps report what is missing
+    changes: list[Change] = []
+    with api:
+        current: dict[str, Any] = api.get(config_uri("global", 1))
+        fix = {name: False for _, name in OPT_OUTS if current.get(name) is not False}
+        for control, name in OPT_OUTS:
+            if name in fix:
+                changes.append(Change(control=control, target=_target(ctx.site), setting=f"global.{name}",
+                                      current=current.get(name), desired=False, applied=ctx.apply))
+        if fix and ctx.apply:
+            api.patch(config_uri("global", 1), fix)
+    return changes
+
+
+# 5. web login -----------------------------------------------------------------------------------------
+def web_login_result(loaded: LoadedSite) -> tuple[bool | None, str]:
+    """(works, why) for a form login with the configured credentials, on a fresh verified connection;
+    works is None when the web interface cannot be reached with trust (nothing was tried)."""
+    node = loaded.site.management_node
+    try:
+        target = web_target(loaded)
+    except (TrustError, OSError) as exc:
+        return None, f"the web interface cannot be reached with trust: {exc}"
+    result = web.login("bootstrap.web-login", node.name, target, node.admin_username,
+                       admin_password(loaded).get_secret_value())
+    return result.status is Status.PASS, result.message or result.status.value
+
+
+def check_web_login(ctx: EngineContext) -> list[Change]:
+    """The guide's step 5; a failure stops the stage before the irreversible wizard (apply only)."""
+    observed = read_console(ctx.site)
+    status = observed.status if observed is not None else None
+    if status is ConsoleStatus.LOGIN_REFUSED or (not ctx.apply and not _installed(status)):
+        return []  # done long ago (OS access is gone), or nothing to log in to yet
+    works, why = web_login_result(ctx.site)
+    if works is None and ctx.apply:
+        ctx.skipped.append(f"web login not checked: {why}")
+    elif works is False and ctx.apply:
+        raise BootstrapError(f"web login with the configured credentials failed: {why}")
+    return []
+
+
+# 6. security wizard -----------------------------------------------------------------------------------
+def _wizard_changes(loaded: LoadedSite, current: dict[str, Value] | None, source: str,
+                    desired: dict[str, Value]) -> list[Change]:
+    out = []
+    for row in ROWS:
+        have = None if current is None else current.get(row.key)
+        if current is not None and have == desired[row.key]:
+            continue
+        out.append(Change(control=row.control, target=_target(loaded), setting=f"security_settings.{row.key}",
+                          current=have if current is not None else f"unknown ({source})",
+                          desired=desired[row.key]))
+    return out
+
+
+def _record(loaded: LoadedSite, before: dict[str, Value], answers: dict[str, Value], unasked: list[str],
+            transcript: list[str], approver: str) -> None:
+    endpoint = console_endpoint(loaded)
+    pinned = console_pins(loaded).get(endpoint.host, endpoint.port)
+    write_json(evidence_path(loaded), {
+        "recorded_at": datetime.now(UTC).isoformat(), "node": _target(loaded), "endpoint": str(endpoint),
+        "host_key": pinned.fingerprint if pinned else None, "before": before, "answers": answers,
+        "unasked": unasked, "approved_by": approver, "transcript": transcript})
+
+
+def _summary(changes: list[Change], login: str) -> str:
+    diff = ", ".join(f"{c.setting.removeprefix('security_settings.')}: {c.current!r}→{c.desired!r}" for c in changes)
+    return (f"IRREVERSIBLE: run securitywizard on {changes[0].target} ({diff}); afterwards there is no OS-level "
+            f"(SSH or console) access to the node, for good. Precondition: {login}")
+
+
+def run_security_wizard(ctx: EngineContext) -> list[Change]:
+    desired = desired_security_answers(ctx.site.site)
+    observed = read_console(ctx.site)
+    status = observed.status if observed is not None else None
+    current, source = read_security_settings(ctx.site, status)
+    changes = _wizard_changes(ctx.site, current, source, desired)
+    if not changes or not ctx.apply:
+        return changes
+    if status is not ConsoleStatus.INSTALLED:
+        ctx.skipped.append(f"{GATE_SECURITY_WIZARD}: cannot run: the console is {status.value if status else source}"
+                           + ("; console access is gone, so only a rebuild can change these settings"
+                              if status is ConsoleStatus.LOGIN_REFUSED else ""))
+        return changes
+    works, why = web_login_result(ctx.site)
+    if not works:
+        ctx.skipped.append(f"{GATE_SECURITY_WIZARD}: precondition not met: web login failed ({why})")
+        return changes
+    node = ctx.site.site.management_node
+    if not ctx.approved(GATE_SECURITY_WIZARD, _summary(changes, f"web login as {node.admin_username} verified")):
+        return changes
+    run = console_client(ctx.site).run_security_wizard(desired)
+    _record(ctx.site, run.before, run.answers, run.unasked, run.transcript, ctx.approvals[-1].who)
+    if run.unasked:
+        raise WizardMismatch(f"the node's security wizard never asked: {', '.join(run.unasked)}")
+    back = wait_for_reboot(str(node.address), CONSOLE_PORT, REBOOT_DOWN_TIMEOUT_S, REBOOT_UP_TIMEOUT_S)
+    if not back and not web.reachable(web_target(ctx.site)):
+        raise NodeUnreachable(f"{node.name} did not come back within {REBOOT_UP_TIMEOUT_S:g} s of the wizard")
+    return [c.model_copy(update={"applied": True}) for c in changes]

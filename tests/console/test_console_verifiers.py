@@ -1,0 +1,71 @@
+"""verifiers.console against the console twin, before and after the security wizard."""
+
+from __future__ import annotations
+
+import socket
+
+from infra.console import ConsoleServer
+from securemode.console.client import ConsoleClient
+from securemode.console.pins import HostKeyPins
+from securemode.results import Status
+from tests.console.conftest import CONSOLE_PASSWORD, GUIDE_ANSWERS, installed
+from verifiers.console import SECURITY_JSON_KEYS, _from_json, admin_login_refused, admin_password_required
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_before_and_after_the_wizard(server: ConsoleServer, client: ConsoleClient, pins: HostKeyPins) -> None:
+    installed(server, client)
+    port = server.port
+    before = admin_login_refused("bootstrap.wizard.disable-admin", "mgr01", "127.0.0.1", port, CONSOLE_PASSWORD,
+                                 pins, alive_port=None)
+    assert before.status is Status.FAIL
+    password_ok = admin_password_required("bootstrap.install.admin-password", "mgr01", "127.0.0.1", port,
+                                          CONSOLE_PASSWORD, pins, account_disabled=False)
+    assert password_ok.status is Status.PASS, password_ok.message
+    wrong = admin_password_required("bootstrap.install.admin-password", "mgr01", "127.0.0.1", port,
+                                    "some-other-password", pins, account_disabled=False)
+    assert wrong.status is Status.FAIL
+    client.run_security_wizard(GUIDE_ANSWERS)
+    assert server.wait_until_up(30)
+    after = admin_login_refused("bootstrap.wizard.disable-admin", "mgr01", "127.0.0.1", port, CONSOLE_PASSWORD,
+                                pins, alive_port=None)
+    assert after.status is Status.PASS and after.observed == {"outcome": "refused", "detail": "permission denied"}
+    still = admin_password_required("bootstrap.install.admin-password", "mgr01", "127.0.0.1", port,
+                                    CONSOLE_PASSWORD, pins, account_disabled=True)
+    assert still.status is Status.PASS
+    for result in (before, password_ok, after, still):
+        assert CONSOLE_PASSWORD not in result.model_dump_json()
+
+
+def test_password_less_console_fails_the_password_control(server: ConsoleServer, pins: HostKeyPins) -> None:
+    fresh = admin_password_required("bootstrap.install.admin-password", "mgr01", "127.0.0.1", server.port,
+                                    CONSOLE_PASSWORD, pins, account_disabled=False)
+    assert fresh.status is Status.FAIL  # no password set yet: admin gets in with none
+
+
+def test_unpinned_or_absent_console(server: ConsoleServer, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    unpinned = admin_login_refused("bootstrap.wizard.disable-admin", "mgr01", "127.0.0.1", server.port,
+                                   CONSOLE_PASSWORD, HostKeyPins(tmp_path / "none"))
+    assert unpinned.status is Status.ERROR
+    port = _free_port()
+    pins = HostKeyPins(tmp_path / "kh")
+    pins.pin("127.0.0.1", port, server.host_public_key())
+    closed = admin_login_refused("bootstrap.wizard.disable-admin", "mgr01", "127.0.0.1", port, CONSOLE_PASSWORD,
+                                 pins)
+    assert closed.status is Status.PASS
+    assert isinstance(closed.observed, dict) and closed.observed["outcome"] == "port-closed"
+
+
+def test_security_json_values_map_to_the_guides_rows() -> None:
+    snapshot = {"fips_mode": True, "disable_admin_account": True, "icmpv6_redirects": False, "drop_not_reject": True,
+                "icmpv6_echo_requests": False, "ipv6_dad_transmits": False, "sip_udp_port": 5060,
+                "sip_tcp_port": 5060, "sip_tls_port": 5061, "web_global_session_limit": 100,
+                "web_per_user_session_limit": None, "enable_web_allowed_hosts_validation": True,
+                "enable_tls1": False, "enable_sip_tls_adh": False}
+    values = {key: _from_json(key, snapshot) for key in SECURITY_JSON_KEYS}
+    assert values == {**GUIDE_ANSWERS, "web-sessions-per-user": 0}

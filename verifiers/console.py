@@ -1,0 +1,164 @@
+"""Probes of a node's console and of the settings its security wizard leaves behind.
+
+* :func:`admin_login_refused` — after the wizard, the admin login over SSH must be refused (the
+  guide: no OS-level user access, for good). A refused login, a closed port, or silence from a node
+  shown alive on another port all count as refused.
+* :func:`admin_password_required` — the console admin account has a password: a login offering no
+  credentials is refused (and, while the account is enabled, the configured password works).
+* :func:`security_settings` — the wizard's answers as the node reports them in a diagnostic
+  snapshot (``security.json``, the file Pexip's log tools read). A node whose snapshot has no such
+  file gives no outside view of rows like "Accept ICMPv6 redirects": those results are MANUAL and
+  point at the evidence the engine recorded when it ran the wizard — never a PASS by assumption.
+
+Host keys are checked against the pins before any password is offered.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from securemode.console.answers import ROW_BY_KEY
+from securemode.console.login import LoginOutcome, attempt_login
+from securemode.console.pins import HostKeyPins
+from securemode.console.reboot import port_open
+from securemode.redact import register_secret
+from securemode.results import JsonValue, Probe, Result, probe
+from verifiers.web import Browser, WebTarget, basic_auth
+
+SNAPSHOT_PATH = "/api/admin/command/v1/platform/snapshot/"
+# security.json keys (pexip-log-tools) per row of the guide's table; session limits: null = unlimited.
+SECURITY_JSON_KEYS: dict[str, str] = {
+    "fips": "fips_mode",
+    "disable-admin": "disable_admin_account",
+    "icmpv6-redirects": "icmpv6_redirects",
+    "drop-closed-ports": "drop_not_reject",
+    "icmpv6-multicast-echo": "icmpv6_echo_requests",
+    "ipv6-dad": "ipv6_dad_transmits",
+    "sip-udp-port": "sip_udp_port",
+    "sip-tcp-port": "sip_tcp_port",
+    "sip-tls-port": "sip_tls_port",
+    "web-sessions": "web_global_session_limit",
+    "web-sessions-per-user": "web_per_user_session_limit",
+    "host-headers": "enable_web_allowed_hosts_validation",
+    "tls10": "enable_tls1",
+    "anon-dh": "enable_sip_tls_adh",
+}
+
+
+def admin_login_refused(control: str, target: str, host: str, port: int, password: str, pins: HostKeyPins,
+                        alive_port: int | None = 443, timeout_s: float = 5.0) -> Result:
+    """PASS when ``admin`` with the configured password cannot log in over SSH."""
+    register_secret(password)
+    with probe(control, target, expected="admin login over SSH refused") as p:
+        attempt = attempt_login(host, port, "admin", password, pins, timeout_s)
+        p.log(f"ssh admin@{host}:{port} with the configured password: {attempt.outcome.value} ({attempt.detail})")
+        observed: JsonValue = {"outcome": attempt.outcome.value, "detail": attempt.detail}
+        if attempt.outcome is LoginOutcome.ACCEPTED:
+            p.failed(observed, "the admin account still logs in over SSH")
+        elif attempt.outcome in (LoginOutcome.REFUSED, LoginOutcome.PORT_CLOSED):
+            p.passed(observed, f"admin login {attempt.outcome.value}")
+        elif attempt.outcome is LoginOutcome.SILENT and alive_port is not None and port_open(host, alive_port):
+            p.log(f"tcp/{alive_port} answers: the node is up, so SSH is silent by policy")
+            p.passed(observed, "SSH does not answer while the node is up")
+        else:
+            p.error(f"cannot tell: {attempt.detail}", observed)
+    return p.result
+
+
+def admin_password_required(control: str, target: str, host: str, port: int, password: str, pins: HostKeyPins,
+                            account_disabled: bool, timeout_s: float = 5.0) -> Result:
+    """PASS when a login with no credentials is refused and, unless the account is disabled, the
+    configured password logs in."""
+    register_secret(password)
+    with probe(control, target, expected="no login without a password; the configured one works") as p:
+        _judge_password_required(p, host, port, password, pins, account_disabled, timeout_s)
+    return p.result
+
+
+def _judge_password_required(p: Probe, host: str, port: int, password: str, pins: HostKeyPins,
+                             account_disabled: bool, timeout_s: float) -> None:
+    bare = attempt_login(host, port, "admin", None, pins, timeout_s)
+    p.log(f"ssh admin@{host}:{port} offering no credentials: {bare.outcome.value} ({bare.detail})")
+    observed: dict[str, JsonValue] = {"no_credentials": bare.outcome.value}
+    if bare.outcome is LoginOutcome.ACCEPTED:
+        p.failed(observed, "the console lets admin in without a password")
+    elif bare.outcome not in (LoginOutcome.REFUSED, LoginOutcome.PORT_CLOSED):
+        p.error(f"cannot tell: {bare.detail}", observed)
+    elif account_disabled:
+        p.passed(observed, "no password-less login; the account itself is disabled by the security wizard")
+    else:
+        good = attempt_login(host, port, "admin", password, pins, timeout_s)
+        p.log(f"ssh admin@{host}:{port} with the configured password: {good.outcome.value}")
+        observed["configured_password"] = good.outcome.value
+        p.check(good.outcome is LoginOutcome.ACCEPTED, observed,
+                f"the configured console password does not log in ({good.detail})")
+
+
+def read_security_json(web: WebTarget, username: str, password: str) -> dict[str, Any] | None:
+    """``security.json`` from a fresh diagnostic snapshot, or None when the snapshot has none."""
+    register_secret(password)
+    reply = Browser(web).request("POST", SNAPSHOT_PATH, b"{}", {
+        "Authorization": basic_auth(username, password), "Content-Type": "application/json"})
+    if reply.status != 200:
+        raise RuntimeError(f"snapshot request answered HTTP {reply.status}")
+    with tarfile.open(fileobj=io.BytesIO(reply.body), mode="r:*") as tar:
+        for member in tar.getmembers():
+            if member.isfile() and Path(member.name).name == "security.json":
+                handle = tar.extractfile(member)
+                if handle is None:
+                    continue
+                data = json.loads(handle.read())
+                if not isinstance(data, dict):
+                    raise RuntimeError("security.json in the snapshot is not an object")
+                return data
+    return None
+
+
+def _from_json(key: str, data: Mapping[str, Any]) -> JsonValue:
+    value = data.get(SECURITY_JSON_KEYS[key])
+    if key in ("web-sessions", "web-sessions-per-user") and value is None:
+        return 0
+    if ROW_BY_KEY[key].kind == "bool":
+        return bool(value)
+    return int(value) if value is not None else None
+
+
+def _recorded(evidence: Path | None) -> tuple[str, dict[str, Any]]:
+    if evidence is None or not evidence.exists():
+        return "no record of the wizard run exists", {}
+    record = json.loads(evidence.read_text(encoding="utf-8"))
+    when = record.get("recorded_at", "?")
+    return f"the engine recorded its answers at {when} in {evidence}", dict(record.get("answers") or {})
+
+
+def security_settings(expected: Mapping[str, JsonValue], target: str, web: WebTarget, username: str,
+                      password: str, evidence: Path | None = None) -> list[Result]:
+    """One result per row key in ``expected`` (control ``bootstrap.wizard.<key>``)."""
+    data: dict[str, Any] | None = None
+    failure = ""
+    try:
+        data = read_security_json(web, username, password)
+    except Exception as exc:
+        failure = f"{type(exc).__name__}: {exc}"
+    where, recorded = _recorded(evidence)
+    out: list[Result] = []
+    for key, want in expected.items():
+        with probe(f"bootstrap.wizard.{key}", target, expected=want) as p:
+            if failure:
+                p.error(f"could not read the node's security settings: {failure}")
+            elif data is None:
+                p.log("the diagnostic snapshot holds no security.json")
+                note = f"; recorded answer: {recorded[key]!r}" if key in recorded else ""
+                p.manual(f"not observable from outside the node (no security.json in its snapshot); {where}"
+                         f"{note}. Attest from that record.")
+            else:
+                value = _from_json(key, data)
+                p.log(f"security.json {SECURITY_JSON_KEYS[key]} = {data.get(SECURITY_JSON_KEYS[key])!r}")
+                p.check(value == want, value, f"{ROW_BY_KEY[key].label}: {value!r}, expected {want!r}")
+        out.append(p.result)
+    return out
