@@ -7,10 +7,12 @@ versions, anonymous DH).
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from securemode.catalogue import Stage
 from securemode.engine import EnsureStep, StageSpec
+from securemode.parallel import Probe, run_probes
 from securemode.pexip.certificates import required_names
 from securemode.pexip.errors import TransientApiError
 from securemode.pexip.state import safe_name, site_dir
@@ -44,45 +46,48 @@ def _local_key(loaded: LoadedSite, node: NodeCommon) -> Path | None:
     return path if not loaded.site.pki.csr_on_node and path.exists() else None
 
 
-def _node_results(loaded: LoadedSite, node: NodeCommon, bundle: str) -> list[Result]:
+def _node_probes(loaded: LoadedSite, node: NodeCommon, bundle: str) -> list[Probe]:
+    """One independent probe per control of this node; they run concurrently (see securemode.parallel)."""
     site = loaded.site
     host, name = str(node.address), node.fqdn
-    out = [
-        tls.check_chain_trusted("pki.cert.trusted", node.name, host, HTTPS_PORT, bundle, server_name=name),
-        tls.check_names("pki.cert.name", node.name, host, HTTPS_PORT, required_names(node, site.pki),
-                        server_name=name),
-        tls.check_validity("pki.cert.validity", node.name, host, HTTPS_PORT, site.pki.expiry_warning_days,
-                           server_name=name),
+    probes: list[Probe] = [
+        partial(tls.check_chain_trusted, "pki.cert.trusted", node.name, host, HTTPS_PORT, bundle, server_name=name),
+        partial(tls.check_names, "pki.cert.name", node.name, host, HTTPS_PORT, required_names(node, site.pki),
+                server_name=name),
+        partial(tls.check_validity, "pki.cert.validity", node.name, host, HTTPS_PORT, site.pki.expiry_warning_days,
+                server_name=name),
     ]
     key = _local_key(loaded, node)
     if key is not None:
-        out.append(tls.check_key_matches("pki.cert.key-pair", node.name, host, HTTPS_PORT,
-                                         key.read_text(encoding="ascii"), server_name=name))
+        probes.append(partial(tls.check_key_matches, "pki.cert.key-pair", node.name, host, HTTPS_PORT,
+                              key.read_text(encoding="ascii"), server_name=name))
     else:
-        out.append(check_key_possession("pki.cert.key-pair", node.name, host, HTTPS_PORT, name))
-    out += [
-        tls.check_protocol_refused("pki.tls10-refused", node.name, host, HTTPS_PORT, tls.TlsVersion.TLS1_0,
-                                   server_name=name),
-        tls.check_protocol_refused("pki.tls11-refused", node.name, host, HTTPS_PORT, tls.TlsVersion.TLS1_1,
-                                   server_name=name),
-        tls.check_protocol_accepted("pki.tls12-accepted", node.name, host, HTTPS_PORT, tls.TlsVersion.TLS1_2,
-                                    server_name=name),
+        probes.append(partial(check_key_possession, "pki.cert.key-pair", node.name, host, HTTPS_PORT, name))
+    probes += [
+        partial(tls.check_protocol_refused, "pki.tls10-refused", node.name, host, HTTPS_PORT, tls.TlsVersion.TLS1_0,
+                server_name=name),
+        partial(tls.check_protocol_refused, "pki.tls11-refused", node.name, host, HTTPS_PORT, tls.TlsVersion.TLS1_1,
+                server_name=name),
+        partial(tls.check_protocol_accepted, "pki.tls12-accepted", node.name, host, HTTPS_PORT,
+                tls.TlsVersion.TLS1_2, server_name=name),
     ]
     if isinstance(node, ConferencingNode):
         sip_port, sip_name = site.security_wizard.sip_tls_port, node.sip_tls_fqdn or name
-        out += [
-            tls.check_chain_trusted("pki.sip-tls.trusted", node.name, host, sip_port, bundle, server_name=sip_name),
-            tls.check_anon_dh_refused("pki.anon-dh-refused", node.name, host, sip_port, server_name=sip_name),
+        probes += [
+            partial(tls.check_chain_trusted, "pki.sip-tls.trusted", node.name, host, sip_port, bundle,
+                    server_name=sip_name),
+            partial(tls.check_anon_dh_refused, "pki.anon-dh-refused", node.name, host, sip_port,
+                    server_name=sip_name),
         ]
-    return out
+    return probes
 
 
 def verify(loaded: LoadedSite) -> list[Result]:
-    results = readback_pki(loaded)
     bundle = str(site_ca_bundle(loaded))
+    probes: list[Probe] = [partial(readback_pki, loaded)]
     for node in loaded.site.nodes():
-        results += _node_results(loaded, node, bundle)
-    return results
+        probes += _node_probes(loaded, node, bundle)
+    return run_probes(probes)
 
 
 SPEC = StageSpec(

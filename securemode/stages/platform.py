@@ -12,11 +12,13 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import Callable
+from functools import partial
 
 from pydantic import SecretStr
 
 from securemode.catalogue import Stage
 from securemode.engine import EnsureStep, StageSpec
+from securemode.parallel import Probe, run_probes
 from securemode.pexip.client import ManagementApi, config_uri
 from securemode.pexip.connect import API_PORT
 from securemode.pexip.errors import ApiError, TransientApiError
@@ -66,6 +68,10 @@ async def _snmp_results(loaded: LoadedSite) -> list[Result]:
 
 
 # NTP and DNS --------------------------------------------------------------------------------------------
+def _snmp_results_sync(loaded: LoadedSite) -> list[Result]:
+    return asyncio.run(_snmp_results(loaded))
+
+
 def _ntp_results(loaded: LoadedSite) -> list[Result]:
     out: list[Result] = []
     for server in loaded.site.ntp_servers:
@@ -119,12 +125,15 @@ def _syslog_result(loaded: LoadedSite, server: SyslogServer) -> Result:
 
 
 def verify(loaded: LoadedSite) -> list[Result]:
-    results = readback_platform(loaded)
-    results += asyncio.run(_snmp_results(loaded))
-    results += _ntp_results(loaded)
-    results += _dns_results(loaded)
-    results += [_syslog_result(loaded, s) for s in loaded.site.syslog_servers]
-    return merge_same_target(results)
+    """Read-back and behavioural probes, each group concurrently with the others (securemode.parallel)."""
+    probes: list[Probe] = [
+        partial(readback_platform, loaded),
+        partial(_snmp_results_sync, loaded),
+        partial(_ntp_results, loaded),
+        partial(_dns_results, loaded),
+        *(partial(_syslog_result, loaded, s) for s in loaded.site.syslog_servers),
+    ]
+    return merge_same_target(run_probes(probes))
 
 
 SPEC = StageSpec(
