@@ -46,6 +46,9 @@ ADVANCED_OPTIONS: tuple[tuple[str, str, str, JsonValue], ...] = (
     ("ESXI-80-000250", "Virtual BMC NIC off", "Net.BMCNetworkEnable", 0),
 )
 
+# Boot options: set through the API at once, effective after the host's next reboot.
+BOOT_OPTIONS = frozenset({"VMkernel.Boot.execInstalledOnly"})
+
 SERVICES: tuple[tuple[str, str, str], ...] = (
     ("ESXI-80-000193", "SSH service stopped and off", "TSM-SSH"),
     ("ESXI-80-000194", "ESXi Shell service stopped and off", "TSM"),
@@ -77,8 +80,8 @@ CONTROLS: tuple[Control, ...] = (
             verified_by=("verifiers.vsphere.pnic_count",), setting="config.network.pnic"),
     Control(id="host.pnics.separate", title="Management and VM networks on separate physical NICs", stage=Stage.HOST,
             section=SECTION, guide_text="virtual machines (VMs) are connected to a separate physical network",
-            target=TargetKind.ESXI_HOST, desired="disjoint pNIC sets", flags=frozenset({Flag.VERIFY_ONLY}),
-            severity=ControlSeverity.HIGH, verified_by=("verifiers.vsphere.separate_pnics",),
+            target=TargetKind.ESXI_HOST, desired="disjoint pNIC sets", severity=ControlSeverity.HIGH,
+            enforced_by="tasks.host.ensure_port_groups", verified_by=("verifiers.vsphere.separate_pnics",),
             setting="config.network.vswitch[].pnic"),
     Control(id="host.vlan.no-4095", title="No port group on VLAN 4095", stage=Stage.HOST,
             section="ESXi STIG ESXI-80-000220", guide_text="must not use VLAN ID 4095",
@@ -90,12 +93,13 @@ CONTROLS: tuple[Control, ...] = (
             desired="site:vsphere.reserved_vlans", enforced_by="tasks.host.ensure_port_groups",
             verified_by=("verifiers.vsphere.port_group_vlans",), setting="config.network.portgroup[].spec.vlanId"),
     *(
-        _stig(sid, title, desired=value, enforced_by=_ADV, verified_by=_ADV_CHECK, setting=key)
+        _stig(sid, title, desired=value, enforced_by=_ADV, verified_by=_ADV_CHECK, setting=key,
+              flags=frozenset({Flag.NEEDS_REBOOT}) if key in BOOT_OPTIONS else frozenset())
         for sid, title, key, value in ADVANCED_OPTIONS
     ),
     *(
         _stig(sid, title, desired={"running": False, "policy": "off"}, enforced_by="tasks.host.ensure_services",
-              verified_by=("verifiers.vsphere.service",), setting=key)
+              verified_by=("verifiers.vsphere.service_off",), setting=key)
         for sid, title, key in SERVICES
     ),
     _stig("ESXI-80-000124", "NTP servers set and ntpd running", desired="site:ntp_servers",
@@ -110,10 +114,11 @@ CONTROLS: tuple[Control, ...] = (
     _stig("ESXI-80-000218", "Promiscuous mode rejected", desired=False,
           enforced_by="tasks.host.ensure_vswitch_security", verified_by=("verifiers.vsphere.vswitch_security",),
           setting="security.allowPromiscuous"),
-    _stig("ESXI-80-000201", "Lockdown exception users as the site lists", desired=[],
-          enforced_by="tasks.host.ensure_lockdown", verified_by=("verifiers.vsphere.lockdown_exceptions",),
+    _stig("ESXI-80-000201", "Lockdown exception users: only the engine's own account",
+          desired="[site:vsphere.username]", enforced_by="tasks.host.ensure_lockdown_exceptions",
+          verified_by=("verifiers.vsphere.lockdown_exceptions",),
           setting="hostAccessManager.QueryLockdownExceptions"),
     _stig("ESXI-80-000008", "Lockdown mode enabled", desired="lockdownNormal",
-          flags=frozenset({Flag.LOCKOUT_RISK}), enforced_by="tasks.host.ensure_lockdown",
+          flags=frozenset({Flag.LOCKOUT_RISK}), enforced_by="tasks.host.ensure_lockdown_mode",
           verified_by=("verifiers.vsphere.lockdown_mode",), setting="config.lockdownMode"),
 )

@@ -22,7 +22,8 @@ def _vm(cid: str, title: str, section: str, guide_text: str | None, desired: str
 
 CONTROLS: tuple[Control, ...] = (
     _vm("ova.deployed", "Management Node deployed from its OVA", "Pexip Infinity Management Node deployment",
-        "deploy the Management Node OVA onto the selected ESXi host system", "VM exists on the site datastore",
+        "deploy the Management Node OVA onto the selected ESXi host system",
+        "VM exists on the site datastore, sized per site:management_node.vm",
         "vm.config.files", "tasks.vms.ensure_management_vm", ("verifiers.vsphere.vm_present",)),
     _vm("network.vlan", "VM port group VLAN is not 4095 and not reserved", "Pexip Infinity Management Node deployment",
         "The VLAN ID used for the Management Node must not conflict with existing reserved VLAN IDs",
@@ -44,7 +45,7 @@ CONTROLS: tuple[Control, ...] = (
     _vm("disk.shares", "Every disk's shares Normal", RES, "Shares Select Normal", "normal",
         "disk.storageIOAllocation.shares.level", _RES_TASK, _RES_CHECK),
     _vm("disk.iops-limit", "Every disk has the site's IOPS limit", RES, "Limit - IOPs Enter the appropriate number",
-        "site:<node>.vm.disk_iops_limit", "disk.storageIOAllocation.limit", _RES_TASK, _RES_CHECK),
+        "site:management_node.vm.disk_iops_limit", "disk.storageIOAllocation.limit", _RES_TASK, _RES_CHECK),
     Control(id="vms.disk.iops-budget", title="Sum of IOPS limits on the host within the datastore budget",
             stage=Stage.VMS, section=RES, guide_text="The sum of all IOP limits for all VMs on the same host must "
             "not exceed the capacity of the datastore", target=TargetKind.ESXI_HOST,
@@ -56,5 +57,5 @@ CONTROLS: tuple[Control, ...] = (
         "is the first entry", "disk SCSI(0:0) first", "config.bootOptions.bootOrder", _BIOS_TASK, _BIOS_CHECK),
     _vm("bios.supervisor-password", "BIOS supervisor password set", BIOS, "Configure a Supervisor password",
         "attested by a person", "BIOS Security page", "tasks.vms.attest_bios_password",
-        ("securemode.approvals.attestation",), flags=frozenset({Flag.MANUAL})),
+        ("verifiers.vsphere.bios_password_attestation",), flags=frozenset({Flag.MANUAL})),
 )

@@ -1,0 +1,247 @@
+"""One twin node's network side, as a process: ``python -m infra.lab.node_agent --name conf01 …``.
+
+Every ``--sync-interval`` seconds (the lab's replication delay: a real node pulls its configuration
+from the Management Node about once a minute) it reads the node's configuration from the twin state
+and applies what changed: the SNMP agent follows ``snmp_*``, the SIP listeners (UDP/TCP 5060, TLS
+5061) follow the security wizard's ports and TLS posture with the node's certificate. With
+``--netns`` the same listeners also run on the node's address inside the lab namespace, where the
+closed-port policy holds; the management node relays HTTPS and SSH there too, and forwards audit
+events to its syslog servers. A node with no certificate assigned serves a self-signed one it made
+at first boot, as a real node does. SIGTERM stops it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from infra.lab.netns_attach import AttachedNamespace
+from infra.lab.node_settings import AgentSettings, agent_settings
+from infra.lab.processes import write_ready
+from infra.lab.relay import TcpRelay
+from infra.lab.syslog_forwarder import AuditForwarder
+from infra.lab.twin_reader import TwinReader
+from infra.netns import NetNamespace
+from infra.nodes import SipListener, SnmpAgent
+from infra.twin import pki
+
+log = logging.getLogger("infra.lab.node")
+SELF_SIGNED_BITS = 2048
+
+
+def first_boot_identity(workdir: Path, fqdn: str, hostname: str, address: str) -> tuple[str, str]:
+    """The node's own self-signed certificate and key, made once and kept in its workdir (key 0600)."""
+    cert_path, key_path = workdir / "self-signed.pem", workdir / "self-signed.key"
+    if cert_path.exists() and key_path.exists():
+        return cert_path.read_text(), key_path.read_text()
+    cert_pem, key_pem = pki.self_signed(fqdn, [hostname, address], SELF_SIGNED_BITS)
+    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key_pem)
+    cert_path.write_text(cert_pem)
+    return cert_pem, key_pem
+
+
+@dataclass
+class Listeners:
+    """The SNMP agent and SIP listeners on one address (loopback, or the namespace)."""
+
+    snmp: SnmpAgent
+    sip: SipListener
+
+    def start(self) -> None:
+        self.snmp.start()
+        self.sip.start()
+
+    def apply(self, wanted: AgentSettings, current: AgentSettings | None) -> None:
+        if current is None or wanted.snmp != current.snmp:
+            self.snmp.reconfigure(wanted.snmp)
+        if current is None or wanted.sip != current.sip:
+            self.sip.reconfigure(wanted.sip)
+
+    def stop(self) -> None:
+        for stop in (self.snmp.stop, self.sip.stop):
+            with contextlib.suppress(Exception):
+                stop()
+
+    def facts(self) -> dict[str, Any]:
+        return {"snmp_port": self.snmp.port, "snmp_answering": self.snmp.answering, "sip": dict(self.sip.ports)}
+
+
+@dataclass
+class NodeAgent:
+    """The agent's state between syncs."""
+
+    name: str
+    reader: TwinReader
+    workdir: Path
+    address: str
+    snmp_port: int
+    netns: NetNamespace | None = None
+    ns_address: str | None = None
+    forward_audit: bool = False
+    listeners: list[Listeners] = field(default_factory=list)
+    applied: AgentSettings | None = None
+    forwarder: AuditForwarder | None = None
+    problem: str | None = None
+
+    def wait_for_config(self, timeout: float, stop: threading.Event) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while not stop.is_set():
+            node = self.reader.node_config(self.name)
+            if node is not None:
+                return node
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        raise SystemExit(f"node {self.name}: no configuration on the Management Node within {timeout:.0f}s")
+
+    def identity(self, node: dict[str, Any]) -> tuple[str, str]:
+        assigned = node.get("tls")
+        if assigned:
+            return str(assigned[0]), str(assigned[1])
+        fqdn = f"{node.get('hostname', self.name)}.{node.get('domain', '')}".strip(".")
+        return first_boot_identity(self.workdir, fqdn, str(node.get("hostname", self.name)), self.address)
+
+    def wanted(self, node: dict[str, Any]) -> AgentSettings | None:
+        security = self.reader.security_settings()
+        return None if security is None else agent_settings(node, security, self.identity(node))
+
+    def boot(self, node: dict[str, Any]) -> None:
+        wanted = self.wanted(node)
+        if wanted is None:
+            raise SystemExit(f"node {self.name}: the Management Node has no security settings")
+        hostname = str(node.get("hostname", self.name))
+        self.listeners.append(Listeners(SnmpAgent(hostname, self.address, self.snmp_port, wanted.snmp),
+                                        SipListener(hostname, self.address, wanted.sip)))
+        if self.netns is not None and self.ns_address:
+            ns_snmp = SnmpAgent(hostname, self.ns_address, self.snmp_port, wanted.snmp, netns=self.netns)
+            ns_sip = SipListener(hostname, self.ns_address, wanted.sip, netns=self.netns)
+            self.listeners.append(Listeners(ns_snmp, ns_sip))
+        for listeners in self.listeners:
+            listeners.start()
+        self.applied = wanted
+        self._note(wanted)
+        if self.forward_audit:
+            state = self.reader.state
+            last = state.audit_events()[-1]["seq"] if state and state.audit_events() else 0
+            fqdn = f"{hostname}.{node.get('domain', '')}".strip(".")
+            self.forwarder = AuditForwarder(fqdn, last)
+
+    def sync(self) -> None:
+        """One replication round: apply what changed, forward new audit events."""
+        node = self.reader.node_config(self.name)
+        if node is None:
+            return
+        wanted = self.wanted(node)
+        if wanted is not None and wanted != self.applied:
+            for listeners in self.listeners:
+                try:
+                    listeners.apply(wanted, self.applied)
+                except Exception as exc:  # keep the node up; a bad setting is logged, like a node alarm
+                    log.error("node %s: applying settings failed: %s", self.name, type(exc).__name__)
+            self.applied = wanted
+            self._note(wanted)
+        if self.forwarder is not None and (state := self.reader.state) is not None:
+            events = state.audit_events(self.forwarder.last_seq)
+            self.forwarder.forward(events, node.get("syslog_servers", []), state.trusted_ca_pem())
+
+    def _note(self, wanted: AgentSettings) -> None:
+        if wanted.snmp_problem != self.problem:
+            self.problem = wanted.snmp_problem
+            if self.problem:
+                log.warning("node %s: %s", self.name, self.problem)
+
+    def facts(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "address": self.address, **self.listeners[0].facts()}
+        if len(self.listeners) > 1:
+            out["netns"] = {"address": self.ns_address, **self.listeners[1].facts()}
+        return out
+
+    def stop(self) -> None:
+        for listeners in self.listeners:
+            listeners.stop()
+        self.reader.close()
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m infra.lab.node_agent", description=__doc__)
+    parser.add_argument("--twin-state", type=Path, required=True)
+    parser.add_argument("--name", required=True)
+    parser.add_argument("--address", required=True)
+    parser.add_argument("--snmp-port", type=int, default=161)
+    parser.add_argument("--sync-interval", type=float, default=3.0)
+    parser.add_argument("--workdir", type=Path, required=True)
+    parser.add_argument("--netns-ready-file", type=Path,
+                        help="the netns keeper's ready file: the namespace and this node's address in it")
+    parser.add_argument("--relay", action="append", default=[], help="NSPORT:HOST:PORT relayed inside the namespace")
+    parser.add_argument("--forward-audit", action="store_true", help="send audit events to the syslog servers")
+    parser.add_argument("--config-timeout", type=float, default=30.0)
+    parser.add_argument("--ready-file", type=Path)
+    return parser.parse_args(argv)
+
+
+def _attach(ready_file: Path | None, name: str, timeout: float, stop: threading.Event) -> AttachedNamespace | None:
+    """Wait for the keeper's ready file, then attach to the namespace at this node's address."""
+    if ready_file is None:
+        return None
+    deadline = time.monotonic() + timeout
+    while not stop.is_set() and time.monotonic() < deadline:
+        with contextlib.suppress(OSError, ValueError):
+            facts = json.loads(ready_file.read_text())
+            return AttachedNamespace(str(facts["name"]), str(facts["addresses"][name]))
+        time.sleep(0.05)
+    raise SystemExit(f"node {name}: the lab namespace was not ready within {timeout:.0f}s")
+
+
+def _relays(args: argparse.Namespace, netns: NetNamespace | None) -> list[TcpRelay]:
+    if netns is None:
+        return []
+    relays = []
+    for spec in args.relay:
+        ns_port, host, port = spec.split(":")
+        relays.append(TcpRelay(netns, (netns.address, int(ns_port)), (host, int(port))))
+    return relays
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    import signal
+
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    args.workdir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    stoppers: list[Callable[[], None]] = []
+    try:
+        netns = _attach(args.netns_ready_file, args.name, args.config_timeout, stop)
+        agent = NodeAgent(args.name, TwinReader(args.twin_state), args.workdir, args.address, args.snmp_port,
+                          netns, netns.address if netns else None, args.forward_audit)
+        relays = _relays(args, netns)
+        agent.boot(agent.wait_for_config(args.config_timeout, stop))
+        stoppers.append(agent.stop)
+        for relay in relays:
+            relay.start()
+            stoppers.append(relay.stop)
+        write_ready(args.ready_file, {**agent.facts(), "relays": [r.listen[1] for r in relays], "pid": os.getpid()})
+        while not stop.wait(args.sync_interval):
+            agent.sync()
+    finally:
+        for stopper in reversed(stoppers):
+            with contextlib.suppress(Exception):
+                stopper()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,81 @@
+"""Pure translation from the Management Node's configuration (twin state) to each node agent's settings.
+
+A real node pulls its configuration from the Management Node and applies it; here the node agent
+reads :meth:`TwinState.node_config` and :meth:`TwinState.security_settings` and these functions say
+what that configuration means for its SNMP agent, SIP listeners and closed-port policy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import SecretStr, ValidationError
+
+from infra.nodes import ClosedPortSettings, SipListenerSettings, SnmpAgentSettings, SnmpMode, TlsPosture
+from infra.twin.state.settings import SecuritySettings
+
+SNMP_FIELDS = (
+    "snmp_mode",
+    "snmp_community",
+    "snmp_username",
+    "snmp_authentication_password",
+    "snmp_privacy_password",
+    "snmp_system_contact",
+    "snmp_system_location",
+)
+
+
+@dataclass(frozen=True)
+class AgentSettings:
+    """Everything one node agent applies; equal settings mean nothing to do."""
+
+    snmp: SnmpAgentSettings
+    sip: SipListenerSettings
+    snmp_problem: str | None = None
+
+
+def snmp_settings(node: Mapping[str, Any]) -> tuple[SnmpAgentSettings, str | None]:
+    """The node's ``snmp_*`` fields as agent settings; invalid ones leave SNMP off and say why."""
+    values = {k: node[k] for k in SNMP_FIELDS if node.get(k) is not None}
+    try:
+        return SnmpAgentSettings(**values), None
+    except ValidationError as exc:
+        fields = sorted({str(e["loc"][0]) for e in exc.errors() if e["loc"]})
+        return SnmpAgentSettings(snmp_mode=SnmpMode.DISABLED), f"SNMP left off: invalid {', '.join(fields)}"
+
+
+def tls_posture(identity: tuple[str, str], security: SecuritySettings) -> TlsPosture:
+    cert_pem, key_pem = identity
+    return TlsPosture(
+        certificate_pem=cert_pem,
+        private_key_pem=SecretStr(key_pem),
+        enable_tls10=security.enable_tls10,
+        enable_anon_dh=security.enable_anon_dh,
+        fips_mode=security.fips_mode,
+    )
+
+
+def sip_settings(identity: tuple[str, str], security: SecuritySettings) -> SipListenerSettings:
+    """SIP ports from the security wizard, TLS with the node's certificate and the wizard's posture."""
+    return SipListenerSettings(
+        sip_udp_port=security.sip_udp_port,
+        sip_tcp_port=security.sip_tcp_port,
+        sip_tls_port=security.sip_tls_port,
+        tls=tls_posture(identity, security),
+    )
+
+
+def agent_settings(node: Mapping[str, Any], security: SecuritySettings, identity: tuple[str, str]) -> AgentSettings:
+    snmp, problem = snmp_settings(node)
+    return AgentSettings(snmp=snmp, sip=sip_settings(identity, security), snmp_problem=problem)
+
+
+def closed_port_settings(security: SecuritySettings, snmp_port: int, extra_tcp: frozenset[int]) -> ClosedPortSettings:
+    """Which ports stay open in the lab namespace (every node's services) and drop-or-reject for the rest."""
+    return ClosedPortSettings(
+        drop_closed_ports=security.drop_closed_ports,
+        open_tcp_ports=frozenset({security.sip_tcp_port, security.sip_tls_port}) | extra_tcp,
+        open_udp_ports=frozenset({security.sip_udp_port, snmp_port}),
+    )

@@ -1,0 +1,155 @@
+"""The lab's address and port plan: which loopback address and port each part gets.
+
+Every part has its own address in one ``127.77.N.0/24`` block (N is picked so that no socket is
+bound in the block yet, so two labs — a developer's and a test session's — can run side by side).
+As root the parts listen on their real well-known ports (HTTPS 443, SSH 22, DNS 53, NTP 123, SNMP 161,
+syslog 514/6514, LDAP 389/636), as a real site would; without root they get free high ports, and the
+site file can then not express the DNS port (``dns_servers`` holds addresses only).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from infra.services.process import free_port
+
+DOMAIN = "lab.securemode.test"
+BLOCK_PREFIX = "127.77"
+FIRST_BLOCK = 0
+LAST_BLOCK = 250
+MANAGER_HOST = 10
+FIRST_CONFERENCING_HOST = 11
+MAX_CONFERENCING_NODES = 9  # .11-.19; .20+ are the contingency addresses
+HOSTS = {"vcsim": 2, "dns1": 53, "dns2": 54, "syslog": 80, "ldap": 89, "ntp1": 123, "ntp2": 124}
+WELL_KNOWN = {
+    "https": 443,
+    "ssh": 22,
+    "dns": 53,
+    "ntp": 123,
+    "snmp": 161,
+    "syslog_udp": 514,
+    "syslog_tcp": 514,
+    "syslog_tls": 6514,
+    "ldap": 389,
+    "ldaps": 636,
+}
+
+
+@dataclass(frozen=True)
+class NodePlan:
+    """One twin node: names, its loopback address and its index (0 = the management node)."""
+
+    index: int
+    name: str
+    hostname: str
+    address: str
+    conferencing: bool
+
+    def fqdn(self, domain: str = DOMAIN) -> str:
+        return f"{self.hostname}.{domain}"
+
+
+@dataclass(frozen=True)
+class LabPlan:
+    """Addresses and ports of every part of one lab; pure data, written into the manifest."""
+
+    block: int
+    nodes: tuple[NodePlan, ...]
+    ports: dict[str, int] = field(default_factory=dict)
+    domain: str = DOMAIN
+
+    def address(self, host: int | str) -> str:
+        """``127.77.<block>.<host>``; ``host`` is a number or a key of :data:`HOSTS`."""
+        number = HOSTS[host] if isinstance(host, str) else host
+        return f"{BLOCK_PREFIX}.{self.block}.{number}"
+
+    @property
+    def manager(self) -> NodePlan:
+        return self.nodes[0]
+
+    @property
+    def conferencing(self) -> tuple[NodePlan, ...]:
+        return self.nodes[1:]
+
+    @property
+    def gateway(self) -> str:
+        return self.address(1)
+
+    def dns_records(self) -> dict[str, str]:
+        """Every lab name the two DNS servers answer for."""
+        records = {n.fqdn(self.domain): n.address for n in self.nodes}
+        records.update({f"sip{n.index:02d}.{self.domain}": n.address for n in self.conferencing})
+        records.update({f"{name}.{self.domain}": self.address(name) for name in HOSTS})
+        records[f"esxi.{self.domain}"] = self.address("vcsim")
+        return records
+
+
+def make_plan(conferencing_nodes: int, block: int, *, root: bool | None = None) -> LabPlan:
+    """The plan for ``conferencing_nodes`` nodes in block ``block`` (ports: well-known as root, else free)."""
+    if not 1 <= conferencing_nodes <= MAX_CONFERENCING_NODES:
+        raise ValueError(f"--nodes must be 1-{MAX_CONFERENCING_NODES}, not {conferencing_nodes}")
+    base = f"{BLOCK_PREFIX}.{block}"
+    nodes = [NodePlan(0, "mgr", "mgr", f"{base}.{MANAGER_HOST}", conferencing=False)]
+    for i in range(1, conferencing_nodes + 1):
+        nodes.append(NodePlan(i, f"conf{i:02d}", f"conf{i:02d}", f"{base}.{FIRST_CONFERENCING_HOST + i - 1}", True))
+    is_root = os.geteuid() == 0 if root is None else root
+    plan = LabPlan(block=block, nodes=tuple(nodes))
+    if is_root:
+        ports = dict(WELL_KNOWN)
+    else:
+        # One free port per service kind, each probed on the address that will use it.
+        where = {
+            "https": plan.manager.address,
+            "ssh": plan.manager.address,
+            "dns": plan.address("dns1"),
+            "ntp": plan.address("ntp1"),
+            "snmp": plan.manager.address,
+            "syslog_udp": plan.address("syslog"),
+            "syslog_tcp": plan.address("syslog"),
+            "syslog_tls": plan.address("syslog"),
+            "ldap": plan.address("ldap"),
+            "ldaps": plan.address("ldap"),
+        }
+        protos = {"dns": ("udp", "tcp"), "ntp": ("udp",), "snmp": ("udp",), "syslog_udp": ("udp",)}
+        ports = {k: free_port(addr, protos.get(k, ("tcp",))) for k, addr in where.items()}
+    return LabPlan(block=block, nodes=plan.nodes, ports=ports)
+
+
+def _proc_net_addresses(path: Path) -> set[str]:
+    """Local IPv4 addresses of every socket listed in a /proc/net/{tcp,udp} table."""
+    found: set[str] = set()
+    try:
+        lines = path.read_text().splitlines()[1:]
+    except OSError:
+        return found
+    for line in lines:
+        local = line.split()[1]
+        hex_addr = local.split(":")[0]
+        found.add(str(ipaddress.IPv4Address(int.from_bytes(bytes.fromhex(hex_addr), "little"))))
+    return found
+
+
+def blocks_in_use() -> set[int]:
+    """Third octets of ``127.77.N.0/24`` blocks in which some socket is bound right now."""
+    used: set[int] = set()
+    for table in ("tcp", "udp"):
+        for addr in _proc_net_addresses(Path("/proc/net") / table):
+            if addr.startswith(BLOCK_PREFIX + "."):
+                used.add(int(addr.split(".")[2]))
+    return used
+
+
+def free_block(preferred: int | None = None) -> int:
+    """``preferred`` if given (even if busy: the caller asked for it), else the first unused block."""
+    if preferred is not None:
+        if not FIRST_BLOCK <= preferred <= LAST_BLOCK:
+            raise ValueError(f"--block must be {FIRST_BLOCK}-{LAST_BLOCK}")
+        return preferred
+    used = blocks_in_use()
+    for block in range(FIRST_BLOCK, LAST_BLOCK + 1):
+        if block not in used:
+            return block
+    raise RuntimeError(f"every {BLOCK_PREFIX}.N.0/24 block has sockets bound; stop a lab first")

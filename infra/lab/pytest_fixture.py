@@ -1,0 +1,89 @@
+"""A running lab for a whole pytest session, shared by every test folder that imports the fixture.
+
+Use it in a conftest.py::
+
+    from infra.lab.pytest_fixture import lab  # noqa: F401
+
+or as a plugin (``pytest_plugins = ["infra.lab.pytest_fixture"]``). The fixture starts the lab with
+``lab up`` semantics in the session's state folder (``SECUREMODE_STATE_DIR``: tests/conftest.py
+points it at a temporary folder) and stops it with ``lab down`` at the end of the session. If a lab
+already runs in that state folder (another conftest's copy of the fixture, or a developer's
+``securemode lab up`` with the same state folder) it is reused and left running.
+
+Configuration (environment): ``SECUREMODE_LAB_NODES`` (conferencing nodes, default 2) and
+``SECUREMODE_LAB_SYNC_S`` (replication delay, default 0.5 s so tests that change the Management
+Node's configuration see the nodes follow quickly). Needs root for the namespace (closed-port
+behaviour) and the well-known ports; without root the lab still starts on free ports.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.lab.lifecycle import UpOptions, down, up
+from infra.lab.manifest import Manifest, Part
+from infra.lab.secret_files import SecretFiles
+from securemode.site_loader import LoadedSite, load_site
+
+
+@dataclass
+class RunningLab:
+    """The session's lab: its manifest, secrets and the site file; helpers for tests."""
+
+    manifest: Manifest
+    started_here: bool
+
+    @property
+    def site_file(self) -> Path:
+        return self.manifest.site_file
+
+    def site(self) -> LoadedSite:
+        return load_site(self.site_file)
+
+    def secret(self, name: str) -> str:
+        """A lab secret by file name (``admin-password``, ``snmp-auth-password``, ``ntp-key-1`` …)."""
+        return SecretFiles(self.manifest.secrets_dir).read(name)
+
+    def part(self, name: str) -> Part:
+        return self.manifest.parts[name]
+
+    def node(self, name: str) -> dict[str, Any]:
+        return self.manifest.node(name)
+
+    @property
+    def admin(self) -> tuple[str, str]:
+        return str(self.part("twin").facts["admin_username"]), self.secret("admin-password")
+
+    @property
+    def api_base(self) -> str:
+        return str(self.part("twin").facts["base_url"])
+
+    @property
+    def api_fingerprint(self) -> str:
+        return str(self.part("twin").facts["fingerprint_sha256"])
+
+
+def start_session_lab() -> RunningLab:
+    options = UpOptions(
+        nodes=int(os.environ.get("SECUREMODE_LAB_NODES", "2")),
+        sync_interval_s=float(os.environ.get("SECUREMODE_LAB_SYNC_S", "0.5")),
+    )
+    result = up(options)
+    return RunningLab(result.manifest, started_here=not result.already_running)
+
+
+@pytest.fixture(scope="session")
+def lab() -> Iterator[RunningLab]:
+    """The lab, up for the whole session (see the module docstring)."""
+    running = start_session_lab()
+    try:
+        yield running
+    finally:
+        if running.started_here:
+            down()

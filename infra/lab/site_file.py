@@ -1,0 +1,146 @@
+"""The ready-to-use site file of a running lab: every value points at a real lab part.
+
+Secrets are ``file:`` references to the 0600 files the lab wrote; vSphere trust is the simulator's
+certificate fingerprint; the LDAP server, CA and group DNs come from slapd; NTP servers carry their
+key ids; each syslog server names the receiver file it writes (``evidence_file``) for the verifier.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from infra.lab.plan import LabPlan
+from infra.lab.secret_files import SecretFiles
+from infra.lab.twin_part import LOCATION
+from infra.lab.vsphere_part import DATASTORE, MANAGEMENT_NETWORK, NODE_VLAN, VM_NETWORK, VsphereFacts
+
+CONTINGENCY_FIRST_HOST = 20  # contingency node of node index i: 127.77.N.(20+i), powered off, never started
+NTP_ASSIGNMENT = (("ntp1", 1, "SHA1"), ("ntp2", 2, "SHA256"))
+
+
+@dataclass(frozen=True)
+class SiteInputs:
+    """What the site file needs from the started parts (public facts; secrets are file references)."""
+
+    plan: LabPlan
+    vsphere: VsphereFacts
+    ldap: dict[str, Any]
+    syslog_received: dict[str, str]
+    ca_dir: Path
+    ca_root: Path
+    ca_intermediate: Path
+    secrets: SecretFiles
+
+
+def render(inputs: SiteInputs) -> dict[str, Any]:
+    """The site as plain data (``securemode validate`` accepts it)."""
+    plan, sec = inputs.plan, inputs.secrets
+    mgr = plan.manager
+    nodes = [*plan.nodes]
+    site: dict[str, Any] = {
+        "version": 1,
+        "name": f"lab-{plan.block}",
+        "vsphere": {
+            "host": inputs.vsphere.host,
+            "port": inputs.vsphere.port,
+            "username": inputs.vsphere.username,
+            "password": sec.ref("vsphere-password"),
+            "trust": {"fingerprint_sha256": inputs.vsphere.tls_fingerprint},
+            "datastore": DATASTORE,
+            "iops_budget": 1000 * (len(nodes) + 1),
+            "reserved_vlans": [1002, 1003, 1004, 1005],
+            "networks": {"management": dict(MANAGEMENT_NETWORK), "vm": dict(VM_NETWORK)},
+        },
+        "management_node": {
+            "name": mgr.name,
+            "hostname": mgr.hostname,
+            "domain": plan.domain,
+            "address": mgr.address,
+            "gateway": plan.gateway,
+            "vlan": NODE_VLAN,
+            "admin_password": sec.ref("admin-password"),
+        },
+        "conferencing_nodes": [
+            {
+                "name": n.name,
+                "hostname": n.hostname,
+                "domain": plan.domain,
+                "address": n.address,
+                "gateway": plan.gateway,
+                "vlan": NODE_VLAN,
+                "location": LOCATION,
+                "sip_tls_fqdn": f"sip{n.index:02d}.{plan.domain}",
+                "node_password": sec.ref(f"node-password-{n.name}"),
+            }
+            for n in plan.conferencing
+        ],
+        "locations": [{"name": LOCATION}],
+        "dns_servers": [plan.address("dns1"), plan.address("dns2")],
+        "ntp_servers": [
+            {"address": plan.address(server), "port": plan.ports["ntp"], "key_id": key_id, "algorithm": algorithm,
+             "key": sec.ref(f"ntp-key-{key_id}")}
+            for server, key_id, algorithm in NTP_ASSIGNMENT
+        ],
+        "syslog_servers": [
+            {"address": plan.address("syslog"), "port": plan.ports[f"syslog_{t}"], "transport": t,
+             "evidence_file": inputs.syslog_received[t]}
+            for t in ("udp", "tcp", "tls")
+        ],
+        "snmp": {
+            "username": "labsnmp",
+            "auth_password": sec.ref("snmp-auth-password"),
+            "priv_password": sec.ref("snmp-priv-password"),
+            "community": sec.read("snmp-community"),
+            "port": plan.ports["snmp"],
+        },
+        "ldap": {
+            "server": plan.address("ldap"),
+            "port": plan.ports["ldaps"],
+            "tls": "ldaps",
+            "base_dn": inputs.ldap["base_dn"],
+            "bind_dn": inputs.ldap["bind_dn"],
+            "bind_password": sec.ref("ldap-bind-password"),
+            "ca_file": str(inputs.ca_root),
+            "user_search_dn": "ou=people",
+            "group_roles": {
+                inputs.ldap["groups"]["admin"]: ["Read-write"],
+                inputs.ldap["groups"]["operator"]: ["Read-write"],
+                inputs.ldap["groups"]["auditor"]: ["Auditor"],
+                inputs.ldap["groups"]["readonly"]: ["Read-only"],
+            },
+        },
+        "client_certificate": "CN",
+        "global_settings": {
+            "ocsp_responder_url": f"http://ocsp.{plan.domain}/",
+            "login_banner": "securemode lab: authorised use only. Activity is monitored.",
+        },
+        "pki": {
+            "ca_adapter": "lab",
+            "ca_dir": str(inputs.ca_dir),
+            "key_type": "RSA2048",
+            "trusted_ca_files": [str(inputs.ca_root), str(inputs.ca_intermediate)],
+        },
+        "contingency": {
+            "management_node": _contingency(mgr.name, mgr.hostname, plan, 0),
+            "conferencing_nodes": [_contingency(n.name, n.hostname, plan, n.index) for n in plan.conferencing],
+            "local_admin_password": sec.ref("contingency-admin-password"),
+        },
+    }
+    return site
+
+
+def _contingency(name: str, hostname: str, plan: LabPlan, index: int) -> dict[str, str]:
+    return {"name": f"{name}-c", "hostname": f"{hostname}-c", "address": plan.address(CONTINGENCY_FIRST_HOST + index)}
+
+
+def write(inputs: SiteInputs, path: Path) -> Path:
+    header = (
+        "# securemode lab site, written by `securemode lab up` for the running lab. Secrets are file: references\n"
+        "# to 0600 files under the lab's state folder. `securemode lab down` stops the lab.\n"
+    )
+    path.write_text(header + yaml.safe_dump(render(inputs), sort_keys=False, width=120))
+    return path

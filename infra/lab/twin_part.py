@@ -1,0 +1,93 @@
+"""The Management Node twin as a lab process, and the bootstrapped profile's registration of the
+site's conferencing nodes through its Management API (as an administrator would have done).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from infra.lab.plan import LabPlan, NodePlan
+from infra.lab.processes import Child, spawn_python
+
+API = "/api/admin/configuration/v1"
+LOCATION = "Lab"
+
+
+def spawn(plan: LabPlan, workdir: Path, state_dir: Path, admin_password_file: Path, ldap_ca_file: Path) -> Child:
+    """``python -m infra.twin`` on the manager's address, seeded with the install wizard's answers."""
+    mgr = plan.manager
+    args = [
+        "--state-dir", str(state_dir),
+        "--address", mgr.address,
+        "--port", str(plan.ports["https"]),
+        "--hostname", mgr.hostname,
+        "--domain", plan.domain,
+        "--admin-password-file", str(admin_password_file),
+        "--dns-server", plan.address("dns1"),
+        "--dns-server", plan.address("dns2"),
+        "--ntp-server", plan.address("ntp1"),
+        "--ntp-server", plan.address("ntp2"),
+        "--ldap-port", str(plan.ports["ldaps"]),
+        "--ldap-ca-file", str(ldap_ca_file),
+        "--ldap-tls-mode", "ldaps",
+        "--pid-file", str(workdir / "twin.pid"),
+    ]
+    return spawn_python("twin", "infra.twin", args, workdir, ready_file=False)
+
+
+def _session(fingerprint: str, username: str, password: str) -> Any:
+    from securemode.pexip.transport import trusted_session
+    from securemode.pexip.trust import PinnedFingerprint, normalise_fingerprint
+
+    session = trusted_session(PinnedFingerprint(normalise_fingerprint(fingerprint)))
+    session.auth = (username, password)
+    return session
+
+
+def worker_body(node: NodePlan, plan: LabPlan, location_uri: str, node_password: str) -> dict[str, Any]:
+    return {
+        "name": node.name,
+        "hostname": node.hostname,
+        "domain": plan.domain,
+        "address": node.address,
+        "netmask": "255.255.255.0",
+        "gateway": plan.gateway,
+        "system_location": location_uri,
+        "password": node_password,
+        "node_type": "CONFERENCING",
+        "deployment_type": "MANUAL-PROVISION-ONLY",
+    }
+
+
+def register_conferencing_nodes(
+    base_url: str, fingerprint: str, admin: tuple[str, str], plan: LabPlan, node_passwords: Sequence[str]
+) -> list[str]:
+    """Create the lab location and one worker_vm per conferencing node; returns their resource URIs."""
+    with _session(fingerprint, *admin) as session:
+        resp = session.post(f"{base_url}{API}/system_location/", json={"name": LOCATION}, timeout=10)
+        resp.raise_for_status()
+        location_uri = _uri(resp.headers["Location"])
+        uris = []
+        for node, password in zip(plan.conferencing, node_passwords, strict=True):
+            resp = session.post(f"{base_url}{API}/worker_vm/", json=worker_body(node, plan, location_uri, password),
+                                timeout=10)
+            resp.raise_for_status()
+            uris.append(_uri(resp.headers["Location"]))
+        return uris
+
+
+def _uri(location: str) -> str:
+    """The resource URI (path) of a Location header, absolute or relative."""
+    if "://" in location:
+        return "/" + location.split("://", 1)[1].split("/", 1)[1]
+    return location
+
+
+def api_get(base_url: str, fingerprint: str, admin: tuple[str, str], path: str, timeout: float = 5.0) -> Any:
+    """GET a Management API path with the pinned certificate; returns the decoded JSON."""
+    with _session(fingerprint, *admin) as session:
+        resp = session.get(f"{base_url}{path}", timeout=timeout)
+        resp.raise_for_status()
+        return resp.json()

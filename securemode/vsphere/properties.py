@@ -1,0 +1,29 @@
+"""Reading just the properties needed, by path, through the PropertyCollector.
+
+``host.config.network`` in pyVmomi fetches the whole ``config`` (hundreds of KB on a real host)
+before picking ``network``; asking the collector for the path ``config.network`` fetches only that.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from securemode.vsphere.vmodl import vim, vmodl
+
+
+def read_paths(obj: Any, paths: list[str]) -> dict[str, Any]:
+    """The values of ``paths`` on ``obj`` (one round trip); an unset property is absent from the answer."""
+    collector = vim.ServiceInstance("ServiceInstance", obj._stub).RetrieveContent().propertyCollector
+    spec = vmodl.query.PropertyCollector.FilterSpec(
+        objectSet=[vmodl.query.PropertyCollector.ObjectSpec(obj=obj, skip=False)],
+        propSet=[vmodl.query.PropertyCollector.PropertySpec(type=type(obj), pathSet=paths, all=False)])
+    found: dict[str, Any] = {}
+    for content in collector.RetrieveContents([spec]) or []:
+        for prop in content.propSet or []:
+            found[prop.name] = prop.val
+    return found
+
+
+def read_path(obj: Any, path: str) -> Any:
+    """One property by path, or None when it is unset."""
+    return read_paths(obj, [path]).get(path)

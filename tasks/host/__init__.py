@@ -1,0 +1,22 @@
+"""Stage `host`: the ESXi STIG subset the vSphere API reaches, the VM network, VLAN rules and lockdown.
+
+Step order matters: the network and its security policy first, then options (audit storage before
+storageEnable), services and NTP, the lockdown exception list, and lockdown itself last.
+"""
+
+from tasks.host.lockdown import ensure_lockdown_exceptions, ensure_lockdown_mode, lockdown_precondition
+from tasks.host.network import ensure_port_groups, ensure_vswitch_security
+from tasks.host.ntp import ensure_ntp
+from tasks.host.options import ensure_advanced_options
+from tasks.host.services import ensure_services
+
+__all__ = [
+    "ensure_advanced_options",
+    "ensure_lockdown_exceptions",
+    "ensure_lockdown_mode",
+    "ensure_ntp",
+    "ensure_port_groups",
+    "ensure_services",
+    "ensure_vswitch_security",
+    "lockdown_precondition",
+]

@@ -1,0 +1,38 @@
+"""Host services the STIG wants stopped with policy off: SSH, ESXi Shell, CIM, SLP."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from securemode.engine import Change, EngineContext
+from securemode.vsphere import host_target, open_site_session
+from securemode.vsphere.changes import Planned, carry_out, change
+from securemode.vsphere.desired_host import services_off
+from securemode.vsphere.host_state import read_services
+
+POLICY_OFF = "off"
+
+
+def plan_services_off(host: Any, target: str, services: dict[str, Any]) -> list[Planned]:
+    """Policy off first (so nothing restarts it), then stop it if it runs. Absent services need nothing."""
+    system = host.configManager.serviceSystem
+    planned = []
+    for control, key in services_off():
+        svc = services.get(key)
+        if svc is None:
+            continue
+        if svc.policy != POLICY_OFF:
+            planned.append(Planned(action=partial(system.UpdateServicePolicy, id=key, policy=POLICY_OFF),
+                                   changes=(change(control, target, f"{key}.policy", svc.policy, POLICY_OFF),)))
+        if svc.running:
+            planned.append(Planned(action=partial(system.StopService, id=key),
+                                   changes=(change(control, target, f"{key}.running", True, False),)))
+    return planned
+
+
+def ensure_services(ctx: EngineContext) -> list[Change]:
+    target = host_target(ctx.site.site)
+    with open_site_session(ctx.site) as session:
+        host = session.host()
+        return carry_out(plan_services_off(host, target, read_services(host)), ctx.apply)

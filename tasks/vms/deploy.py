@@ -1,0 +1,91 @@
+"""Deploying the Management Node from its OVA (guide: Management Node deployment, step 1), sized per the site
+and attached to the site's VM port group. An existing VM of that name is never redeployed.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from securemode.engine import Change, EngineContext
+from securemode.site import ManagementNode, Site
+from securemode.vsphere import open_site_session, wait_for_task
+from securemode.vsphere.changes import Planned, carry_out, change
+from securemode.vsphere.desired_vm import VmView, nic_network, nics, view_vm
+from securemode.vsphere.errors import VSphereTaskError
+from securemode.vsphere.inventory import datacenter_of
+from securemode.vsphere.ovf_import import import_vapp
+from securemode.vsphere.session import VSphereSession
+from securemode.vsphere.vmodl import vim
+from tasks.vms.inputs import VmsInputs, check_vms_inputs
+
+DEPLOYED = "vms.ova.deployed"
+VLAN = "vms.network.vlan"
+POWERED_OFF = "poweredOff"
+
+
+def _deploy(session: VSphereSession, inputs: VmsInputs, log: list[str]) -> Any:
+    if inputs.package is None or inputs.import_plan is None:
+        raise VSphereTaskError("nothing to import: the OVA was not checked")
+    folder = datacenter_of(inputs.host).vmFolder
+    return import_vapp(session, inputs.package, inputs.import_plan, pool=inputs.pool, folder=folder,
+                       host=inputs.host, progress=lambda pct: log.append(f"upload {pct}%"))
+
+
+def _reconfigure(vm: VmView, spec: Any, what: str) -> None:
+    wait_for_task(vm.ref.ReconfigVM_Task(spec=spec), f"{what} of VM {vm.name}")
+
+
+def plan_vm_shape(vm: VmView, node: ManagementNode, site: Site, network: Any | None,
+                  notes: list[str]) -> list[Planned]:
+    """Size (CPUs, memory; only while powered off) and NIC attachment of an existing VM."""
+    planned: list[Planned] = []
+    hw = vm.config.hardware
+    sizing = [c for c in (
+        change(DEPLOYED, vm.name, "config.hardware.numCPU", hw.numCPU, node.vm.cpus) if hw.numCPU != node.vm.cpus
+        else None,
+        change(DEPLOYED, vm.name, "config.hardware.memoryMB", hw.memoryMB, node.vm.memory_mb)
+        if hw.memoryMB != node.vm.memory_mb else None,
+    ) if c is not None]
+    if sizing and vm.runtime.powerState != POWERED_OFF:
+        notes.append(f"{DEPLOYED} [{vm.name}]: resize to {node.vm.cpus} vCPU / {node.vm.memory_mb} MB needs the VM "
+                     "powered off; it is running, so it was not resized")
+    elif sizing:
+        spec = vim.vm.ConfigSpec(numCPUs=node.vm.cpus, memoryMB=node.vm.memory_mb)
+        planned.append(Planned(action=partial(_reconfigure, vm, spec, "resize"), changes=tuple(sizing)))
+    want = site.vsphere.networks.vm.port_group
+    for nic in nics(vm):
+        current = nic_network(nic)
+        if current == want:
+            continue
+        label = nic.deviceInfo.label if nic.deviceInfo else f"nic {nic.key}"
+        nic.backing = vim.vm.device.VirtualEthernetCard.NetworkBackingInfo(deviceName=want, network=network)
+        spec = vim.vm.ConfigSpec(deviceChange=[vim.vm.device.VirtualDeviceSpec(operation="edit", device=nic)])
+        planned.append(Planned(action=partial(_reconfigure, vm, spec, "network change"),
+                               changes=(change(VLAN, vm.name, f"{label}.network", current, want),)))
+    return planned
+
+
+def ensure_management_vm(ctx: EngineContext) -> list[Change]:
+    """Deploy the VM when it does not exist, then size it and attach it to the site's port group."""
+    site = ctx.site.site
+    node = site.management_node
+    with open_site_session(ctx.site) as session:
+        inputs = check_vms_inputs(session, ctx.site, ctx.apply)
+        vm = inputs.vm
+        if vm is not None and site.vsphere.datastore not in [ds.name for ds in vm.datastore]:
+            ctx.skipped.append(f"{DEPLOYED} [{node.name}]: the VM exists on another datastore; it is not moved")
+        if vm is None:
+            deploy = change(DEPLOYED, node.name, "vm", None, {
+                "ova": inputs.package.path.name if inputs.package else None, "datastore": site.vsphere.datastore,
+                "port_group": site.vsphere.networks.vm.port_group, "cpus": node.vm.cpus,
+                "memory_mb": node.vm.memory_mb})
+            if not ctx.apply:
+                return [deploy]
+            log: list[str] = []
+            vm = view_vm(_deploy(session, inputs, log))
+            changes = [deploy.model_copy(update={"applied": True})]
+        else:
+            changes = []
+        changes += carry_out(plan_vm_shape(vm, node, site, inputs.network, ctx.skipped), ctx.apply)
+        return changes

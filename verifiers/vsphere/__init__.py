@@ -1,0 +1,36 @@
+"""vSphere probes on a fresh read-only session of their own: the host's STIG settings, its networking,
+and each node VM's deployment, reservations and BIOS options.
+"""
+
+from verifiers.vsphere.host import advanced_option, lockdown_exceptions, lockdown_mode, ntp, service_off
+from verifiers.vsphere.network import pnic_count, port_group_vlans, separate_pnics, vswitch_security
+from verifiers.vsphere.reader import HostReader, VSphereConnection, readonly_session
+from verifiers.vsphere.vm import (
+    bios_password_attestation,
+    iops_budget,
+    vm_allocation,
+    vm_boot_options,
+    vm_present,
+    vm_vlan,
+)
+
+__all__ = [
+    "HostReader",
+    "VSphereConnection",
+    "advanced_option",
+    "bios_password_attestation",
+    "iops_budget",
+    "lockdown_exceptions",
+    "lockdown_mode",
+    "ntp",
+    "pnic_count",
+    "port_group_vlans",
+    "readonly_session",
+    "separate_pnics",
+    "service_off",
+    "vm_allocation",
+    "vm_boot_options",
+    "vm_present",
+    "vm_vlan",
+    "vswitch_security",
+]

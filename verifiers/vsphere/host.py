@@ -1,0 +1,77 @@
+"""Probes of the ESXi host's STIG settings: advanced options, services, NTP, lockdown.
+
+Each takes the control id, the target name, a :class:`HostReader` on the verifier's own session and
+the expected value, and returns one Result with the observed value as evidence.
+"""
+
+from __future__ import annotations
+
+from securemode.results import Result, probe
+from securemode.vsphere.desired_host import LOCKED_MODES, NTP_SERVICE, DesiredOption
+from securemode.vsphere.options import coerce, matches
+from verifiers.vsphere.reader import HostReader
+
+OFF = {"running": False, "policy": "off"}
+
+
+def advanced_option(control: str, target: str, reader: HostReader, want: DesiredOption) -> Result:
+    """The option has the wanted value, compared in the type the host declares for it."""
+    with probe(control, target, expected={want.key: want.value}) as p:
+        if want.unset == "not_applicable":
+            p.not_applicable(want.unset_reason)
+        else:
+            p.log(f"QueryOptions {want.key}")
+            state = reader.options.get(want.key)
+            if state is None:
+                p.failed(None, f"option {want.key} does not exist on the host")
+            elif want.unset == "fail":
+                p.failed({want.key: state.value}, want.unset_reason)
+            else:
+                p.log(f"{want.key} = {state.value!r} ({state.kind})")
+                p.check(matches(state, want.value), {want.key: state.value},
+                        f"{want.key} is {state.value!r}, not {coerce(state.kind, want.value)!r}")
+    return p.result
+
+
+def service_off(control: str, target: str, reader: HostReader, key: str) -> Result:
+    """The service is stopped and its start-up policy is off (an absent service cannot run)."""
+    with probe(control, target, expected={key: OFF}) as p:
+        svc = reader.services.get(key)
+        if svc is None:
+            p.passed({key: "not installed"}, f"service {key} is not installed on the host")
+        else:
+            seen = {"running": bool(svc.running), "policy": str(svc.policy)}
+            p.log(f"service {key}: {seen}")
+            p.check(seen == OFF, {key: seen}, f"service {key} is {seen}, not {OFF}")
+    return p.result
+
+
+def ntp(control: str, target: str, reader: HostReader, servers: list[str]) -> Result:
+    """The host's NTP servers are the site's, and ntpd runs with policy on."""
+    expected = {"servers": sorted(servers), NTP_SERVICE: {"running": True, "policy": "on"}}
+    with probe(control, target, expected=expected) as p:
+        have = sorted(reader.ntp_servers)
+        svc = reader.services.get(NTP_SERVICE)
+        daemon = {"running": bool(svc.running), "policy": str(svc.policy)} if svc else None
+        seen = {"servers": have, NTP_SERVICE: daemon}
+        p.log(f"ntpConfig.server = {have}; {NTP_SERVICE} = {daemon}")
+        p.check(seen == expected, seen, "NTP servers or ntpd differ from the site")
+    return p.result
+
+
+def lockdown_exceptions(control: str, target: str, reader: HostReader, expected: list[str]) -> Result:
+    """The exception users are exactly the expected accounts."""
+    with probe(control, target, expected=sorted(expected)) as p:
+        have = sorted(reader.lockdown_exceptions)
+        p.log(f"QueryLockdownExceptions -> {have}")
+        p.check(have == sorted(expected), have, f"lockdown exception users are {have}, not {sorted(expected)}")
+    return p.result
+
+
+def lockdown_mode(control: str, target: str, reader: HostReader) -> Result:
+    """The host is in normal or strict lockdown mode."""
+    with probe(control, target, expected=sorted(LOCKED_MODES)) as p:
+        mode = reader.lockdown_mode
+        p.log(f"config.lockdownMode = {mode}")
+        p.check(mode in LOCKED_MODES, mode, f"lockdown mode is {mode}")
+    return p.result
