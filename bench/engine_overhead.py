@@ -41,7 +41,7 @@ def main() -> int:
 
     os.environ.update(SECRET_ENV)
     work = Path(tempfile.mkdtemp(prefix="securemode-bench-site-"))
-    site = write_site(work, example_document())
+    site = write_site(work, {**example_document(), "replication_wait_s": 0})
     t0 = time.perf_counter()
     info, started = prefect_server.ensure_running()
     print(f"prefect server ready in {time.perf_counter() - t0:.1f} s (started={started})")

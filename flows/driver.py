@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 
 from securemode import log_redaction, prefect_server
 from securemode.outcome import StageOutcome
+
+if TYPE_CHECKING:
+    from flows.pipeline import PipelineOutcome
 from securemode.prefect_env import apply_prefect_settings
+from securemode.redact import redact
 from securemode.results import Status
 
 
@@ -36,10 +43,22 @@ class ConsoleProgress:
             self.console.print(f"    skipped: {skipped}", markup=False, highlight=False)
 
 
-def connect_prefect() -> str:
-    """Start (or reuse) the local server and point this process at it; returns the UI URL."""
+class StageFailed(Exception):
+    """A stage could not finish; the message says which and why (the traceback is in the Prefect UI)."""
+
+
+def connect_prefect(quiet_console: bool = True) -> str:
+    """Start (or reuse) the local server and point this process at it; returns the UI URL.
+
+    With ``quiet_console`` Prefect's own console log lines (and tracebacks) stay out of the terminal:
+    the CLI prints progress and one clean message per problem; the full logs are in the Prefect UI.
+    """
     info, _ = prefect_server.ensure_running()
     apply_prefect_settings(info.api_url)
+    if quiet_console:
+        os.environ["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] = "CRITICAL"
+        os.environ["PREFECT_LOGGING_HANDLERS_CONSOLE_FLOW_RUNS_LEVEL"] = "CRITICAL"
+        os.environ["PREFECT_LOGGING_HANDLERS_CONSOLE_TASK_RUNS_LEVEL"] = "CRITICAL"
     log_redaction.install()
     return info.ui_url
 
@@ -60,7 +79,7 @@ def drive(site: Path, stages: list[str] | None, mode: str, approve: list[str], a
     try:
         # Each sync (sub)flow otherwise waits ~1 s for its heartbeat thread (reference/prefect.md §2).
         with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-            outcome = secure_mode_deployment(
+            outcome = _pipeline(secure_mode_deployment,
                 site_path=str(site.resolve()), stage_names=stages, mode=mode, approve=approve, attest=attest,
                 approver=approver, interactive=interactive, report_dir=report_path, controls=only_controls)
     finally:
@@ -72,6 +91,18 @@ def drive(site: Path, stages: list[str] | None, mode: str, approve: list[str], a
     if report_dir and mode != "plan":
         console.print(f"reports: {report_dir / 'report.html'}", markup=False)
     return outcome.compliant() if mode != "plan" else True
+
+
+def _pipeline(pipeline: Callable[..., PipelineOutcome], **parameters: object) -> PipelineOutcome:
+    """Run the pipeline flow; a failure inside a stage becomes one clean message, never a traceback."""
+    from securemode.problems import InputError
+
+    try:
+        return pipeline(**parameters)
+    except InputError:
+        raise
+    except Exception as exc:
+        raise StageFailed(f"{type(exc).__name__}: {redact(str(exc))}") from None
 
 
 def summary_table(outcomes: list[StageOutcome]) -> Table:

@@ -17,8 +17,13 @@ from flows.stage import STAGE_FLOWS
 from securemode import stages
 from securemode.catalogue import Stage
 from securemode.outcome import StageOutcome, blockers, describe_blockers
+from securemode.problems import InputError
 from securemode.reports import Report, write_reports
 from securemode.site_loader import load_site
+
+
+class StageError(Exception):
+    """A stage stopped on an error; the message names the stage and the cause."""
 
 
 class PipelineOutcome(BaseModel):
@@ -57,10 +62,15 @@ def secure_mode_deployment(site_path: str, stage_names: list[str] | None = None,
     allow_error = frozenset(loaded.site.allow_error)
     outcome = PipelineOutcome(site=loaded.site.name, mode=mode, report_dir=report_dir)
     for stage in selected_stages(stage_names):
-        result = STAGE_FLOWS[stage](
-            site_path=site_path, apply=mode == "run", verify=mode != "plan", approve=approve or [],
-            attest=attest or [], approver=approver, interactive=interactive, report_dir=report_dir,
-            controls=controls)
+        try:
+            result = STAGE_FLOWS[stage](
+                site_path=site_path, apply=mode == "run", verify=mode != "plan", approve=approve or [],
+                attest=attest or [], approver=approver, interactive=interactive, report_dir=report_dir,
+                controls=controls)
+        except InputError:
+            raise
+        except Exception as exc:
+            raise StageError(f"stage {stage.value} ({mode}): {type(exc).__name__}: {exc}") from exc
         outcome.stages.append(result)
         stopping = blockers(result.results, allow_error)
         if stopping:

@@ -106,7 +106,7 @@ def run_stage(loaded: LoadedSite, stage: Stage, apply: bool, verify: bool, gate:
     for attestation in outcome.attestations:
         attestation_store.record(loaded.site.name, attestation)
     if verify:
-        verified = verify_stage(path, stage.value)
+        verified = _verify_settled(loaded, path, stage, outcome)
         outcome.task_body_s["verify"] = verified.body_s
         found = verified.results
         if controls:
@@ -116,6 +116,25 @@ def run_stage(loaded: LoadedSite, stage: Stage, apply: bool, verify: bool, gate:
     if watcher:
         watcher.stage_finished(outcome)
     return outcome
+
+
+SETTLE_POLL_S = 2.0
+
+
+def _verify_settled(loaded: LoadedSite, path: str, stage: Stage, outcome: StageOutcome) -> VerifyOutcome:
+    """Verify; when this run changed something, re-check failures until the nodes have pulled the change.
+
+    Conferencing nodes apply configuration only when they next pull it from the management node, so a
+    probe right after a change can see the old behaviour. Without changes, the first answer stands.
+    """
+    verified = verify_stage(path, stage.value)
+    if not any(change.applied for change in outcome.changes):
+        return verified
+    deadline = time.monotonic() + loaded.site.replication_wait_s
+    while time.monotonic() < deadline and any(r.status in {Status.FAIL, Status.ERROR} for r in verified.results):
+        time.sleep(min(SETTLE_POLL_S, max(0.0, deadline - time.monotonic())))
+        verified = verify_stage(path, stage.value)
+    return verified
 
 
 def _run_step(path: str, stage: Stage, step: EnsureStep, apply: bool, gate: Gate, approve: list[str],

@@ -154,7 +154,7 @@ def _drive(site: Path, stage: str | None, mode: str, approve: list[str] | None, 
         _not_built(f"{mode} --stage {','.join(missing)}", "those stages land with their issues")
     if not built:
         _not_built(mode, "no stage is built yet")
-    from flows.driver import drive
+    from flows.driver import StageFailed, drive
 
     try:
         compliant = drive(site, [s.value for s in stages] if stages else None, mode, approve or [], attest or [],
@@ -162,6 +162,9 @@ def _drive(site: Path, stage: str | None, mode: str, approve: list[str] | None, 
                           only_controls=only_controls)
     except InputError as exc:
         _input_error(exc)
+    except StageFailed as exc:
+        err.print(f"securemode {mode}: a stage failed: {exc}", markup=False, highlight=False)
+        raise typer.Exit(1) from None
     raise typer.Exit(0 if compliant else 1)
 
 

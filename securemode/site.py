@@ -324,6 +324,10 @@ class Site(Strict):
         default_factory=list, description="Control ids whose ERROR does not stop the pipeline."
     )
     reverify_cron: str = Field(default="0 * * * *", description="Schedule of the reverify deployment (cron).")
+    replication_wait_s: int = Field(
+        default=120, ge=0, le=3600,
+        description="After a stage changed something, how long its verifiers may keep re-checking while the "
+        "nodes pull the new configuration (real nodes pull about once a minute).")
 
     @field_validator("locations")
     @classmethod

@@ -14,6 +14,34 @@ GUIDE = REPO.parent / "shared" / "seed" / "pexip-infinity-secure-mode-guide.txt"
 if "SECUREMODE_STATE_DIR" not in os.environ:
     os.environ["SECUREMODE_STATE_DIR"] = tempfile.mkdtemp(prefix="securemode-tests-")
 
+import ipaddress  # noqa: E402
+import socket  # noqa: E402
+import sys  # noqa: E402
+
 from securemode.prefect_env import apply_prefect_settings  # noqa: E402 - must follow the state dir
 
 apply_prefect_settings()
+
+# The tests may only talk to this machine: loopback, or the lab's own network namespaces (10.213.0.0/16).
+# A probe aimed anywhere else (say an example site's 192.0.2.x) fails the test instead of leaving the box.
+_ALLOWED = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"),
+            ipaddress.ip_network("10.213.0.0/16"), ipaddress.ip_network("0.0.0.0/32"))
+
+
+def _local_only(event: str, args: tuple[object, ...]) -> None:
+    if event not in ("socket.connect", "socket.sendto"):
+        return
+    address = args[1] if len(args) > 1 else None
+    if not isinstance(address, tuple) or not address or not isinstance(address[0], str):
+        return  # unix sockets and the like
+    try:
+        ip = ipaddress.ip_address(address[0].split("%", 1)[0])
+    except ValueError:
+        return  # a name: resolution itself goes to the lab's own DNS or fails
+    if not any(ip in net for net in _ALLOWED):
+        raise PermissionError(f"tests may not send to {address[0]} (only loopback and the lab's namespaces)")
+
+
+if not getattr(socket, "_securemode_local_only", False):
+    sys.addaudithook(_local_only)
+    socket._securemode_local_only = True  # type: ignore[attr-defined]

@@ -9,6 +9,8 @@ diagnostic snapshot has one, else MANUAL with the evidence recorded when the wiz
 
 from __future__ import annotations
 
+from functools import partial
+
 from securemode.catalogue import Stage
 from securemode.console.access import (
     CONSOLE_PORT,
@@ -21,6 +23,7 @@ from securemode.console.access import (
 from securemode.console.answers import desired_security_answers
 from securemode.console.errors import NodeUnreachable
 from securemode.engine import EnsureStep, StageSpec
+from securemode.parallel import run_probes
 from securemode.pexip.errors import TransientApiError
 from securemode.results import Result, probe
 from securemode.site_loader import LoadedSite
@@ -33,7 +36,8 @@ from tasks.bootstrap import (
     run_install_wizard,
     run_security_wizard,
 )
-from verifiers import console, ports, tls, web
+from verifiers import console, ports, sip, tls, web
+from verifiers.sip import SipTransport
 
 CLOSED_PROBE_PORT = 23  # telnet: never open on a Pexip node
 GLOBAL_PATH = "/api/admin/configuration/v1/global/1/"
@@ -77,6 +81,10 @@ def _web_results(loaded: LoadedSite, want: dict[str, bool | int]) -> list[Result
     ]
 
 
+# The SIP listen ports have an outside effect on every conferencing node: it answers OPTIONS there.
+SIP_ROWS = {"sip-udp-port": SipTransport.UDP, "sip-tcp-port": SipTransport.TCP, "sip-tls-port": SipTransport.TLS}
+
+
 def verify(loaded: LoadedSite) -> list[Result]:
     node = loaded.site.management_node
     target, host = node.name, str(node.address)
@@ -90,7 +98,12 @@ def verify(loaded: LoadedSite) -> list[Result]:
         console.admin_login_refused("bootstrap.wizard.disable-admin", target, host, CONSOLE_PORT, password, pins,
                                     alive_port=HTTPS_PORT),
     ]
-    rest = {k: v for k, v in want.items() if k not in WEB_ROWS + CONSOLE_ROWS}
+    conferencing = loaded.site.conferencing_nodes
+    observed_sip = SIP_ROWS if conferencing else {}
+    results += run_probes(
+        partial(sip.check_options, f"bootstrap.wizard.{row}", n.name, str(n.address), int(want[row]), transport)
+        for row, transport in observed_sip.items() for n in conferencing)
+    rest = {k: v for k, v in want.items() if k not in (*WEB_ROWS, *CONSOLE_ROWS, *observed_sip)}
     try:
         target_web = web_target(loaded)
     except Exception as exc:

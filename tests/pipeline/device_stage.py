@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from prefect.logging import get_run_logger
 
@@ -28,12 +29,12 @@ def device(loaded: LoadedSite) -> Path:
     return loaded.base_dir / "device.json"
 
 
-def read_state(loaded: LoadedSite) -> dict[str, object]:
+def read_state(loaded: LoadedSite) -> dict[str, Any]:
     path = device(loaded)
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def write_state(loaded: LoadedSite, state: dict[str, object]) -> None:
+def write_state(loaded: LoadedSite, state: dict[str, Any]) -> None:
     device(loaded).write_text(json.dumps(state))
 
 

@@ -31,6 +31,7 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         monkeypatch.setenv(name, value)
     doc = example_document()
     doc["name"] = f"t{abs(hash(tmp_path)) % 10**8}"
+    doc["replication_wait_s"] = 0  # the device applies changes at once; nothing to wait for
     path = write_site(tmp_path, doc)
     with stages.substituted({Stage.HOST: device_stage.SPEC, Stage.VMS: device_stage.SECOND}):
         yield path

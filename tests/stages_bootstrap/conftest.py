@@ -76,6 +76,7 @@ def site(lab_node: LabNode, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         (tmp_path / "ca" / name).write_text(ca_pem)
     doc = example_document()
     doc["management_node"].update({"address": lab_node.address, "gateway": lab_node.address})
+    doc["conferencing_nodes"] = []  # no conferencing node runs here (and the example's addresses are not local)
     doc["dns_servers"] = ["127.0.0.53", "127.0.0.54"]
     return load_site(write_site(tmp_path, doc))
 

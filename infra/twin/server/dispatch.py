@@ -109,6 +109,8 @@ class Dispatcher:
             raise unauthorized
         principal = self.auth.password_login(*credentials)
         if principal is None:
+            # Like the web login form, a refused API login is an audit event (sent to syslog by the node).
+            self.state.store.audit(credentials[0][:64] or "-", "login_failed", "API login refused")
             raise unauthorized
         return principal
 
