@@ -66,7 +66,7 @@ def secure_mode_deployment(site_path: str, stage_names: list[str] | None = None,
             result = STAGE_FLOWS[stage](
                 site_path=site_path, apply=mode == "run", verify=mode != "plan", approve=approve or [],
                 attest=attest or [], approver=approver, interactive=interactive, report_dir=report_dir,
-                controls=controls)
+                controls=controls, run_steps=mode != "verify")
         except InputError:
             raise
         except Exception as exc:

@@ -54,7 +54,7 @@ def reverify(site_path: str, stage_names: list[str] | None = None) -> ReverifyOu
     """Verify every stage without changing anything; report drift since the last run."""
     loaded = load_site(Path(site_path))
     name = loaded.site.name
-    outcomes = [STAGE_FLOWS[stage](site_path=site_path, apply=False, verify=True)
+    outcomes = [STAGE_FLOWS[stage](site_path=site_path, apply=False, verify=True, run_steps=False)
                 for stage in selected_stages(stage_names)]
     current = build_report(name, outcomes)
     last = history_dir(name) / "last"

@@ -87,7 +87,7 @@ def verify_stage(site_path: str, stage: str) -> VerifyOutcome:
 
 def run_stage(loaded: LoadedSite, stage: Stage, apply: bool, verify: bool, gate: Gate, approve: list[str],
               attest: list[str], approver: str, report_dir: Path | None,
-              controls: list[str] | None = None) -> StageOutcome:
+              controls: list[str] | None = None, run_steps: bool = True) -> StageOutcome:
     """The body of every stage flow."""
     spec = stages.load(stage)
     path = str(loaded.path)
@@ -95,7 +95,7 @@ def run_stage(loaded: LoadedSite, stage: Stage, apply: bool, verify: bool, gate:
     watcher = listener()
     if watcher:
         watcher.stage_started(stage.value)
-    for step in spec.steps:
+    for step in spec.steps if run_steps else ():
         result = _run_step(path, stage, step, apply, gate, approve, attest, approver, outcome)
         outcome.changes += result.changes
         outcome.attestations += result.attestations
@@ -175,13 +175,14 @@ def _finish_results(loaded: LoadedSite, results: list[Result], gate: Gate, outco
 def _make_stage_flow(stage: Stage) -> Flow[..., StageOutcome]:
     def stage_flow(site_path: str, apply: bool = True, verify: bool = True, approve: list[str] | None = None,
                    attest: list[str] | None = None, approver: str | None = None, interactive: bool = False,
-                   report_dir: str | None = None, controls: list[str] | None = None) -> StageOutcome:
+                   report_dir: str | None = None, controls: list[str] | None = None,
+                   run_steps: bool = True) -> StageOutcome:
         from flows.gates import build_gate
 
         loaded = load_site(Path(site_path))
         gate = build_gate(loaded.site.approvals, approve or [], attest or [], approver, interactive)
         return run_stage(loaded, stage, apply, verify, gate, approve or [], attest or [], approver or "",
-                         Path(report_dir) if report_dir else None, controls)
+                         Path(report_dir) if report_dir else None, controls, run_steps)
 
     stage_flow.__doc__ = f"Stage `{stage.value}` of the guide: ensure, then verify."
     return flow(name=f"stage-{stage.value}", flow_run_name=stage.value, log_prints=False)(stage_flow)

@@ -70,6 +70,9 @@ def admin_login_refused(control: str, target: str, host: str, port: int, passwor
     return p.result
 
 
+HTTPS_ALIVE_PORT = 443
+
+
 def admin_password_required(control: str, target: str, host: str, port: int, password: str, pins: HostKeyPins,
                             account_disabled: bool, timeout_s: float = 5.0) -> Result:
     """PASS when a login with no credentials is refused and, unless the account is disabled, the
@@ -87,6 +90,9 @@ def _judge_password_required(p: Probe, host: str, port: int, password: str, pins
     observed: dict[str, JsonValue] = {"no_credentials": bare.outcome.value}
     if bare.outcome is LoginOutcome.ACCEPTED:
         p.failed(observed, "the console lets admin in without a password")
+    elif bare.outcome is LoginOutcome.SILENT and account_disabled and port_open(host, HTTPS_ALIVE_PORT):
+        p.log(f"tcp/{HTTPS_ALIVE_PORT} answers: the node is up, so SSH is silent by policy")
+        p.passed(observed, "no login at all: SSH does not answer while the node is up (account disabled)")
     elif bare.outcome not in (LoginOutcome.REFUSED, LoginOutcome.PORT_CLOSED):
         p.error(f"cannot tell: {bare.detail}", observed)
     elif account_disabled:

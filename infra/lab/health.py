@@ -52,8 +52,9 @@ def _twin(m: Manifest, part: Part) -> str:
 
     secrets = SecretFiles(m.secrets_dir)
     admin = (str(part.facts["admin_username"]), secrets.read("admin-password"))
-    data = api_get(part.facts["base_url"], part.facts["fingerprint_sha256"], admin, f"{API}/management_vm/")
-    return f"API {part.facts['base_url']}: {data['meta']['total_count']} management node(s)"
+    url = str(part.facts.get("site_url") or part.facts["base_url"])  # the address its host-header check accepts
+    data = api_get(url, part.facts["fingerprint_sha256"], admin, f"{API}/management_vm/")
+    return f"API {url}: {data['meta']['total_count']} management node(s)"
 
 
 def _ssh(m: Manifest, part: Part) -> str:
@@ -67,9 +68,17 @@ def _ssh(m: Manifest, part: Part) -> str:
 
 
 def _node(m: Manifest, part: Part) -> str:
+    """SIP/TCP at the node's site address, plus its HTTPS (own or relayed) and relayed SSH when it has them."""
     ep = part.endpoints["sip_tcp"]
     _tcp(ep.host, ep.port)
-    return f"SIP/TCP {ep.host}:{ep.port}"
+    answered = [f"SIP/TCP {ep.host}:{ep.port}"]
+    if "https" in part.endpoints:
+        https = part.endpoints["https"]
+        _tls_der(https.host, https.port)
+        answered.append(f"HTTPS {https.port}")
+    if "ssh" in part.endpoints:
+        answered.append(_ssh(m, part).split(" ", 2)[0] + f" {part.endpoints['ssh'].port}")
+    return ", ".join(answered)
 
 
 def _netns(m: Manifest, part: Part) -> str:

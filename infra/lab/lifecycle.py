@@ -26,7 +26,7 @@ from typing import Any
 
 from infra.lab import services_part, site_file, twin_part, vsphere_part
 from infra.lab.manifest import Endpoint, Manifest, Part, read_manifest, write_manifest
-from infra.lab.plan import LabPlan, NodePlan, free_block, make_plan
+from infra.lab.plan import LabPlan, NodePlan, SiteNetwork, free_block, loopback_network, make_plan, namespace_network
 from infra.lab.processes import Child, ProcessIdentity, is_running, spawn_python, stop
 from infra.lab.profiles import DEFAULT_PROFILE, PROFILES, Profile
 from infra.lab.secret_files import SecretFiles, new_password
@@ -148,12 +148,13 @@ def _start(directory: Path, options: UpOptions, s: _Startup) -> Manifest:
     netns_reason = netns_unavailable_reason() if options.netns else "disabled with --no-netns"
     twin_state = run / "twin-state"
 
-    twin = s.track(twin_part.spawn(plan, run / "twin", twin_state, secrets.directory / "admin-password", ca.root_path))
     keeper = s.track(_spawn_keeper(plan, run, twin_state, options)) if netns_reason is None else None
-    # Everything else starts now too and waits for what it needs (twin state, namespace) by itself.
     netns_ready = keeper.ready_path if keeper else None
+    # Everything else starts now too and waits for what it needs (namespace, twin state) by itself.
+    twin = s.track(twin_part.spawn(plan, run / "twin", twin_state, secrets.directory / "admin-password",
+                                   ca.root_path, netns_ready))
     console = s.track(_spawn_console(plan, run, twin_state, secrets)) if options.console and _has_console() else None
-    agents = {n.name: s.track(_spawn_agent(n, plan, run, twin_state, options, netns_ready))
+    agents = {n.name: s.track(_spawn_agent(n, plan, run, twin_state, options, netns_ready, console is not None))
               for n in profile.agents_at_boot(plan)}
     s.mark("spawned")
 
@@ -163,16 +164,21 @@ def _start(directory: Path, options: UpOptions, s: _Startup) -> Manifest:
             name: pool.submit(_timed, s, name, starter)
             for name, starter in services_part.starters(plan, ca, run / "services", ntp_keys).items()
         }
+        netns_facts = keeper.wait_ready(time.monotonic() + READY_TIMEOUT_S) if keeper else None
+        network = namespace_network(plan, netns_facts) if netns_facts else loopback_network(plan)
+        if keeper:
+            s.mark("netns")
+        service_futures.update({  # DNS answers with the site addresses, known now
+            name: pool.submit(_timed, s, name, starter)
+            for name, starter in services_part.dns_starters(plan, run / "services", network).items()
+        })
         twin_facts = twin.wait_ready(time.monotonic() + READY_TIMEOUT_S)
         s.mark("twin")
         admin = ("admin", secrets.read("admin-password"))
         node_passwords = [secrets.read(f"node-password-{n.name}") for n in plan.conferencing]
         profile.register_nodes(plan, lambda: twin_part.register_conferencing_nodes(
-            twin_facts["base_url"], twin_facts["fingerprint_sha256"], admin, plan, node_passwords))
+            twin_facts["base_url"], twin_facts["fingerprint_sha256"], admin, plan, network, node_passwords))
         s.mark("registered")
-        netns_facts = keeper.wait_ready(time.monotonic() + READY_TIMEOUT_S) if keeper else None
-        if keeper:
-            s.mark("netns")
         console_facts = console.wait_ready(time.monotonic() + READY_TIMEOUT_S) if console else None
         if console:
             s.mark("console")
@@ -199,16 +205,15 @@ def _start(directory: Path, options: UpOptions, s: _Startup) -> Manifest:
             "chain": str(ca.chain_path)},
         secrets_dir=secrets.directory,
         sync_interval_s=options.sync_interval_s,
-        nodes=[{"name": n.name, "hostname": n.hostname, "fqdn": n.fqdn(plan.domain), "address": n.address,
-                "conferencing": n.conferencing,
-                "netns_address": (netns_facts or {}).get("addresses", {}).get(n.name)} for n in plan.nodes],
+        nodes=[_node_entry(n, plan, network) for n in plan.nodes],
         netns=netns_facts,
         netns_unavailable=netns_reason,
     )
-    _record_parts(manifest, plan, twin, twin_facts, keeper, netns_facts, console, console_facts, agents,
+    _record_parts(manifest, plan, network, twin, twin_facts, keeper, netns_facts, console, console_facts, agents,
                   agent_facts, sim, services)
     inputs = site_file.SiteInputs(
-        plan=plan, vsphere=vsphere_part.facts(sim), ldap=manifest.parts["slapd"].facts,
+        plan=plan, network=network, https_fingerprint_sha256=str(twin_facts["fingerprint_sha256"]),
+        vsphere=vsphere_part.facts(sim), ldap=manifest.parts["slapd"].facts,
         syslog_received=manifest.parts["syslog"].facts["received"], ca_dir=ca.directory, ca_root=ca.root_path,
         ca_intermediate=ca.intermediate_path, secrets=secrets)
     site_file.write(inputs, manifest.site_file)
@@ -217,6 +222,14 @@ def _start(directory: Path, options: UpOptions, s: _Startup) -> Manifest:
     manifest.up_wall_s = time.monotonic() - s.t0
     write_manifest(manifest)
     return manifest
+
+
+def _node_entry(node: NodePlan, plan: LabPlan, network: SiteNetwork) -> dict[str, Any]:
+    """A node in the manifest: ``address`` is its site address; ``loopback_address`` is where its
+    own processes bind in the root namespace (the twin and console behind the relay)."""
+    return {"name": node.name, "hostname": node.hostname, "fqdn": node.fqdn(plan.domain),
+            "address": network.address(node), "loopback_address": node.address, "conferencing": node.conferencing,
+            "netns_address": network.address(node) if network.in_namespace else None}
 
 
 def _start_vsphere(s: _Startup, profile: Profile, plan: LabPlan) -> Vcsim:
@@ -261,9 +274,10 @@ def _write_secrets(secrets: SecretFiles, plan: LabPlan) -> None:
 
 
 def _spawn_keeper(plan: LabPlan, run: Path, twin_state: Path, options: UpOptions) -> Child:
-    args = ["--twin-state", str(twin_state), "--snmp-port", str(plan.ports["snmp"]),
-            "--open-tcp", str(plan.ports["https"]), "--open-tcp", str(plan.ports["ssh"]),
-            "--sync-interval", str(options.sync_interval_s)]
+    args = ["--twin-state", str(twin_state), "--https-port", str(plan.ports["https"]),
+            "--snmp-port", str(plan.ports["snmp"]), "--sync-interval", str(options.sync_interval_s)]
+    if options.console and _has_console():
+        args += ["--ssh-port", str(plan.ports["ssh"])]
     for node in plan.nodes:
         args += ["--node", f"{node.name}:{node.index}"]
     return spawn_python("netns", "infra.lab.netns_keeper", args, run / "netns")
@@ -276,34 +290,53 @@ def _spawn_console(plan: LabPlan, run: Path, twin_state: Path, secrets: SecretFi
 
 
 def _spawn_agent(node: NodePlan, plan: LabPlan, run: Path, twin_state: Path, options: UpOptions,
-                 netns_ready: Path | None) -> Child:
+                 netns_ready: Path | None, console: bool) -> Child:
     workdir = run / "nodes" / node.name
     args = ["--twin-state", str(twin_state), "--name", node.name, "--address", node.address,
             "--snmp-port", str(plan.ports["snmp"]), "--sync-interval", str(options.sync_interval_s),
             "--workdir", str(workdir)]
     if netns_ready is not None:
         args += ["--netns-ready-file", str(netns_ready)]
-    if not node.conferencing:
-        args += ["--forward-audit"]
-        if netns_ready is not None:
-            for service in ("https", "ssh"):
+        if node.conferencing:
+            args += ["--https-port", str(plan.ports["https"])]
+        else:  # the twin's HTTPS and the console's SSH bind loopback: relay them to the site address
+            for service in ("https", "ssh") if console else ("https",):
                 port = plan.ports[service]
                 args += ["--relay", f"{port}:{node.address}:{port}"]
+    if not node.conferencing:
+        args += ["--forward-audit"]
     return spawn_python(f"agent-{node.name}", "infra.lab.node_agent", args, workdir)
 
 
-def _record_parts(m: Manifest, plan: LabPlan, twin: Child, twin_facts: dict[str, Any], keeper: Child | None,
-                  netns_facts: dict[str, Any] | None, console: Child | None, console_facts: dict[str, Any] | None,
-                  agents: dict[str, Child], agent_facts: dict[str, dict[str, Any]], sim: Any,
-                  services: dict[str, ServiceHandle]) -> None:
+def _node_endpoints(facts: dict[str, Any], plan: LabPlan) -> dict[str, Endpoint]:
+    """Where a node agent answers at its site address: the namespace listeners when there are any."""
+    where = facts.get("netns") or facts
+    endpoints = {f"sip_{t}": Endpoint(where["address"], int(port), "udp" if t == "udp" else "tcp")
+                 for t, port in where.get("sip", {}).items()}
+    endpoints["snmp"] = Endpoint(where["address"], int(where["snmp_port"]), "udp")
+    if where.get("https_port"):
+        endpoints["https"] = Endpoint(where["address"], int(where["https_port"]), "https")
+    relayed = {plan.ports["https"]: ("https", "https"), plan.ports["ssh"]: ("ssh", "ssh")}
+    for port in facts.get("relays", []):
+        name, proto = relayed[int(port)]
+        endpoints[name] = Endpoint(where["address"], int(port), proto)
+    return endpoints
+
+
+def _record_parts(m: Manifest, plan: LabPlan, network: SiteNetwork, twin: Child, twin_facts: dict[str, Any],
+                  keeper: Child | None, netns_facts: dict[str, Any] | None, console: Child | None,
+                  console_facts: dict[str, Any] | None, agents: dict[str, Child],
+                  agent_facts: dict[str, dict[str, Any]], sim: Any, services: dict[str, ServiceHandle]) -> None:
     mgr = plan.manager
     m.add(Part("vcsim", "vcsim", ProcessIdentity(sim.pid, _ticks(sim.pid), "vcsim-ext"),
                {"sdk": Endpoint(sim.host, sim.port, "https")}, str(sim.state_dir),
                {"url": sim.url, "username": sim.username, "tls_sha256": sim.tls_sha256,
                 "tls_fingerprint": sim.tls_fingerprint}))
+    site_host = network.address(mgr)
     m.add(Part("twin", "twin", twin.identity(), {"https": Endpoint(mgr.address, plan.ports["https"], "https")},
                str(twin.log_path.parent),
                {"base_url": twin_facts["base_url"], "fingerprint_sha256": twin_facts["fingerprint_sha256"],
+                "site_url": f"https://{site_host}:{plan.ports['https']}",
                 "state_dir": str(twin.log_path.parent.parent / "twin-state"), "admin_username": "admin"}))
     if keeper is not None and netns_facts is not None:
         m.add(Part("netns", "netns", keeper.identity(), {}, str(keeper.log_path.parent), dict(netns_facts)))
@@ -313,11 +346,8 @@ def _record_parts(m: Manifest, plan: LabPlan, twin: Child, twin_facts: dict[str,
                    dict(console_facts)))
     for name, child in agents.items():
         facts = agent_facts[name]
-        sip = facts.get("sip", {})
-        endpoints = {f"sip_{t}": Endpoint(facts["address"], int(port), "udp" if t == "udp" else "tcp")
-                     for t, port in sip.items()}
-        endpoints["snmp"] = Endpoint(facts["address"], plan.ports["snmp"], "udp")
-        m.add(Part(f"node-{name}", "node", child.identity(), endpoints, str(child.log_path.parent), facts))
+        m.add(Part(f"node-{name}", "node", child.identity(), _node_endpoints(facts, plan), str(child.log_path.parent),
+                   facts))
     for name, handle in services.items():
         part = m.add(services_part.part_of(name, handle))
         if name in ("ntp1", "ntp2"):

@@ -8,7 +8,8 @@ Format (JSON, ``<state dir>/lab/manifest.json``)::
      "ca": {"dir": …, "root": …, "intermediate": …, "chain": …}, "secrets_dir": "…/lab/secrets",
      "sync_interval_s": 3.0, "netns": {"name": …, "host_ifname": …, "host_address": …} | null,
      "netns_unavailable": null | "why",
-     "nodes": [{"name", "hostname", "fqdn", "address", "conferencing", "netns_address"}],
+     "nodes": [{"name", "hostname", "fqdn", "address" (the site address), "loopback_address",
+                "conferencing", "netns_address" (= address in the namespace, else null)}],
      "parts": {"<name>": {"kind", "process": {"pid", "start_ticks", "marker"},
                           "endpoints": {"<name>": {"host", "port", "proto"}}, "workdir", "facts": {…}}},
      "timings": {"<step>": seconds}, "up_wall_s": seconds}

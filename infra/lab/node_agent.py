@@ -5,16 +5,16 @@ from the Management Node about once a minute) it reads the node's configuration 
 and applies what changed: the SNMP agent follows ``snmp_*``, the SIP listeners (UDP/TCP 5060, TLS
 5061) follow the security wizard's ports and TLS posture with the node's certificate. With
 ``--netns`` the same listeners also run on the node's address inside the lab namespace, where the
-closed-port policy holds; the management node relays HTTPS and SSH there too, and forwards audit
-events to its syslog servers. A node with no certificate assigned serves a self-signed one it made
-at first boot, as a real node does. SIGTERM stops it.
+closed-port policy holds and which is the node's site address; a conferencing node also serves
+HTTPS there (:mod:`infra.lab.https_listener`), the management node relays the twin's HTTPS and the
+console's SSH there, and forwards audit events to its syslog servers. A node with no certificate
+assigned serves a self-signed one it made at first boot, as a real node does. SIGTERM stops it.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import logging
 import os
 import threading
@@ -24,9 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from infra.lab.https_listener import HttpsListener
 from infra.lab.netns_attach import AttachedNamespace
 from infra.lab.node_settings import AgentSettings, agent_settings
-from infra.lab.processes import write_ready
+from infra.lab.processes import read_ready_file, write_ready
 from infra.lab.relay import TcpRelay
 from infra.lab.syslog_forwarder import AuditForwarder
 from infra.lab.twin_reader import TwinReader
@@ -89,7 +90,9 @@ class NodeAgent:
     netns: NetNamespace | None = None
     ns_address: str | None = None
     forward_audit: bool = False
+    https_port: int | None = None  # a conferencing node's web side, on its namespace address
     listeners: list[Listeners] = field(default_factory=list)
+    https: HttpsListener | None = None
     applied: AgentSettings | None = None
     forwarder: AuditForwarder | None = None
     problem: str | None = None
@@ -110,7 +113,12 @@ class NodeAgent:
         if assigned:
             return str(assigned[0]), str(assigned[1])
         fqdn = f"{node.get('hostname', self.name)}.{node.get('domain', '')}".strip(".")
-        return first_boot_identity(self.workdir, fqdn, str(node.get("hostname", self.name)), self.address)
+        return first_boot_identity(self.workdir, fqdn, str(node.get("hostname", self.name)), self.site_address)
+
+    @property
+    def site_address(self) -> str:
+        """The node's address as the site knows it: in the namespace when there is one."""
+        return self.ns_address or self.address
 
     def wanted(self, node: dict[str, Any]) -> AgentSettings | None:
         security = self.reader.security_settings()
@@ -127,8 +135,12 @@ class NodeAgent:
             ns_snmp = SnmpAgent(hostname, self.ns_address, self.snmp_port, wanted.snmp, netns=self.netns)
             ns_sip = SipListener(hostname, self.ns_address, wanted.sip, netns=self.netns)
             self.listeners.append(Listeners(ns_snmp, ns_sip))
+            if self.https_port is not None:
+                self.https = HttpsListener(hostname, self.ns_address, self.https_port, wanted.https, self.netns)
         for listeners in self.listeners:
             listeners.start()
+        if self.https is not None:
+            self.https.start()
         self.applied = wanted
         self._note(wanted)
         if self.forward_audit:
@@ -149,6 +161,11 @@ class NodeAgent:
                     listeners.apply(wanted, self.applied)
                 except Exception as exc:  # keep the node up; a bad setting is logged, like a node alarm
                     log.error("node %s: applying settings failed: %s", self.name, type(exc).__name__)
+            if self.https is not None and (self.applied is None or wanted.https != self.applied.https):
+                try:
+                    self.https.reconfigure(wanted.https)
+                except Exception as exc:
+                    log.error("node %s: HTTPS keeps its previous certificate: %s", self.name, type(exc).__name__)
             self.applied = wanted
             self._note(wanted)
         if self.forwarder is not None and (state := self.reader.state) is not None:
@@ -165,9 +182,14 @@ class NodeAgent:
         out: dict[str, Any] = {"name": self.name, "address": self.address, **self.listeners[0].facts()}
         if len(self.listeners) > 1:
             out["netns"] = {"address": self.ns_address, **self.listeners[1].facts()}
+            if self.https is not None:
+                out["netns"]["https_port"] = self.https.port
         return out
 
     def stop(self) -> None:
+        if self.https is not None:
+            with contextlib.suppress(Exception):
+                self.https.stop()
         for listeners in self.listeners:
             listeners.stop()
         self.reader.close()
@@ -184,6 +206,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--netns-ready-file", type=Path,
                         help="the netns keeper's ready file: the namespace and this node's address in it")
     parser.add_argument("--relay", action="append", default=[], help="NSPORT:HOST:PORT relayed inside the namespace")
+    parser.add_argument("--https-port", type=int, help="serve HTTPS on this port of the namespace address")
     parser.add_argument("--forward-audit", action="store_true", help="send audit events to the syslog servers")
     parser.add_argument("--config-timeout", type=float, default=30.0)
     parser.add_argument("--ready-file", type=Path)
@@ -194,13 +217,8 @@ def _attach(ready_file: Path | None, name: str, timeout: float, stop: threading.
     """Wait for the keeper's ready file, then attach to the namespace at this node's address."""
     if ready_file is None:
         return None
-    deadline = time.monotonic() + timeout
-    while not stop.is_set() and time.monotonic() < deadline:
-        with contextlib.suppress(OSError, ValueError):
-            facts = json.loads(ready_file.read_text())
-            return AttachedNamespace(str(facts["name"]), str(facts["addresses"][name]))
-        time.sleep(0.05)
-    raise SystemExit(f"node {name}: the lab namespace was not ready within {timeout:.0f}s")
+    facts = read_ready_file(ready_file, timeout, f"node {name}: the lab namespace", stop.is_set)
+    return AttachedNamespace(str(facts["name"]), str(facts["addresses"][name]))
 
 
 def _relays(args: argparse.Namespace, netns: NetNamespace | None) -> list[TcpRelay]:
@@ -226,7 +244,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         netns = _attach(args.netns_ready_file, args.name, args.config_timeout, stop)
         agent = NodeAgent(args.name, TwinReader(args.twin_state), args.workdir, args.address, args.snmp_port,
-                          netns, netns.address if netns else None, args.forward_audit)
+                          netns, netns.address if netns else None, args.forward_audit,
+                          args.https_port if netns else None)
         relays = _relays(args, netns)
         agent.boot(agent.wait_for_config(args.config_timeout, stop))
         stoppers.append(agent.stop)

@@ -7,13 +7,14 @@ what that configuration means for its SNMP agent, SIP listeners and closed-port 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import SecretStr, ValidationError
 
-from infra.nodes import ClosedPortSettings, SipListenerSettings, SnmpAgentSettings, SnmpMode, TlsPosture
+from infra.lab.ns_firewall import FirewallSettings, node_ports
+from infra.nodes import SipListenerSettings, SnmpAgentSettings, SnmpMode, TlsPosture
 from infra.twin.state.settings import SecuritySettings
 
 SNMP_FIELDS = (
@@ -33,6 +34,7 @@ class AgentSettings:
 
     snmp: SnmpAgentSettings
     sip: SipListenerSettings
+    https: TlsPosture  # a conferencing node's web server (the manager's is the twin itself)
     snmp_problem: str | None = None
 
 
@@ -69,13 +71,39 @@ def sip_settings(identity: tuple[str, str], security: SecuritySettings) -> SipLi
 
 def agent_settings(node: Mapping[str, Any], security: SecuritySettings, identity: tuple[str, str]) -> AgentSettings:
     snmp, problem = snmp_settings(node)
-    return AgentSettings(snmp=snmp, sip=sip_settings(identity, security), snmp_problem=problem)
+    return AgentSettings(snmp=snmp, sip=sip_settings(identity, security), https=tls_posture(identity, security),
+                         snmp_problem=problem)
 
 
-def closed_port_settings(security: SecuritySettings, snmp_port: int, extra_tcp: frozenset[int]) -> ClosedPortSettings:
-    """Which ports stay open in the lab namespace (every node's services) and drop-or-reject for the rest."""
-    return ClosedPortSettings(
-        drop_closed_ports=security.drop_closed_ports,
-        open_tcp_ports=frozenset({security.sip_tcp_port, security.sip_tls_port}) | extra_tcp,
-        open_udp_ports=frozenset({security.sip_udp_port, snmp_port}),
-    )
+@dataclass(frozen=True)
+class NamespaceNode:
+    """A node as the namespace's firewall sees it: its address there, and whether it is the manager."""
+
+    name: str
+    address: str
+    manager: bool
+
+
+def namespace_firewall(
+    security: SecuritySettings,
+    nodes: Sequence[NamespaceNode],
+    configs: Mapping[str, Mapping[str, Any] | None],
+    https_port: int,
+    snmp_port: int,
+    ssh_port: int | None,
+) -> FirewallSettings:
+    """Which ports stay open on each node's namespace address, and drop-or-reject for the rest.
+
+    ``ssh_port`` is the console's (None: no console); it is open on the manager until the security
+    wizard's "disable system administrator account" took effect. SNMP is open where the node's
+    effective SNMP mode is not DISABLED; ``configs`` holds each node's configuration (None: unknown yet).
+    """
+    sip = {"udp": security.sip_udp_port, "tcp": security.sip_tcp_port, "tls": security.sip_tls_port}
+    console = None if security.disable_admin_account else ssh_port
+    open_ports = []
+    for node in nodes:
+        config = configs.get(node.name)
+        snmp_on = config is not None and snmp_settings(config)[0].snmp_mode is not SnmpMode.DISABLED
+        open_ports.append(node_ports(node.address, https=https_port, sip=sip,
+                                     ssh=console if node.manager else None, snmp=snmp_port if snmp_on else None))
+    return FirewallSettings(security.drop_closed_ports, tuple(open_ports))

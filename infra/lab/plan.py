@@ -13,6 +13,7 @@ import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from infra.services.process import free_port
 
@@ -22,6 +23,7 @@ FIRST_BLOCK = 0
 LAST_BLOCK = 250
 MANAGER_HOST = 10
 FIRST_CONFERENCING_HOST = 11
+SITE_NETMASK = "255.255.255.0"
 MAX_CONFERENCING_NODES = 9  # .11-.19; .20+ are the contingency addresses
 HOSTS = {"vcsim": 2, "dns1": 53, "dns2": 54, "syslog": 80, "ldap": 89, "ntp1": 123, "ntp2": 124}
 WELL_KNOWN = {
@@ -78,13 +80,43 @@ class LabPlan:
     def gateway(self) -> str:
         return self.address(1)
 
-    def dns_records(self) -> dict[str, str]:
-        """Every lab name the two DNS servers answer for."""
-        records = {n.fqdn(self.domain): n.address for n in self.nodes}
-        records.update({f"sip{n.index:02d}.{self.domain}": n.address for n in self.conferencing})
+    def dns_records(self, network: SiteNetwork) -> dict[str, str]:
+        """Every lab name the two DNS servers answer for (nodes at their site addresses)."""
+        records = {n.fqdn(self.domain): network.address(n) for n in self.nodes}
+        records.update({f"sip{n.index:02d}.{self.domain}": network.address(n) for n in self.conferencing})
         records.update({f"{name}.{self.domain}": self.address(name) for name in HOSTS})
         records[f"esxi.{self.domain}"] = self.address("vcsim")
         return records
+
+
+@dataclass(frozen=True)
+class SiteNetwork:
+    """Where the engine reaches the nodes (the site file's, the twin's and DNS's node addresses).
+
+    As root that is each node's address in the lab namespace, where the closed-port policy holds;
+    the processes behind it may still bind loopback (the twin and the console, relayed). Without
+    the namespace it is the nodes' loopback addresses.
+    """
+
+    addresses: dict[str, str]  # node name -> address
+    gateway: str
+    netmask: str = SITE_NETMASK
+    in_namespace: bool = False
+
+    def address(self, node: NodePlan) -> str:
+        return self.addresses[node.name]
+
+
+def loopback_network(plan: LabPlan) -> SiteNetwork:
+    """The nodes at their loopback addresses (no namespace)."""
+    return SiteNetwork({n.name: n.address for n in plan.nodes}, plan.gateway)
+
+
+def namespace_network(plan: LabPlan, netns_facts: dict[str, Any]) -> SiteNetwork:
+    """The nodes at their namespace addresses (the netns keeper's ready facts); the gateway is the
+    root namespace's end of the veth pair."""
+    addresses = {n.name: str(netns_facts["addresses"][n.name]) for n in plan.nodes}
+    return SiteNetwork(addresses, str(netns_facts["host_address"]), in_namespace=True)
 
 
 def make_plan(conferencing_nodes: int, block: int, *, root: bool | None = None) -> LabPlan:

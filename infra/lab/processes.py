@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -181,6 +181,24 @@ def write_ready(path: Path | None, facts: Mapping[str, Any]) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(line)
     tmp.replace(path)
+
+
+def read_ready_file(path: Path, timeout: float, what: str, cancelled: Callable[[], bool] = lambda: False
+                    ) -> dict[str, Any]:
+    """Wait for another lab child's ready file (one JSON line) and return its facts.
+
+    Raises SystemExit naming ``what`` when it does not appear within ``timeout`` (a child that cannot
+    start without it ends with that message in its log).
+    """
+    deadline = time.monotonic() + timeout
+    while not cancelled():
+        with contextlib.suppress(OSError, ValueError):
+            facts: dict[str, Any] = json.loads(path.read_text())
+            return facts
+        if time.monotonic() > deadline:
+            break
+        time.sleep(_POLL_S)
+    raise SystemExit(f"{what} was not ready within {timeout:.0f}s")
 
 
 def tail(path: Path, lines: int = 12) -> str:

@@ -62,7 +62,9 @@ class RunningLab:
 
     @property
     def api_base(self) -> str:
-        return str(self.part("twin").facts["base_url"])
+        """The Management API at the manager's site address (what its host-header check accepts)."""
+        facts = self.part("twin").facts
+        return str(facts.get("site_url") or facts["base_url"])
 
     @property
     def api_fingerprint(self) -> str:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from infra.lab.manifest import Endpoint, Part
-from infra.lab.plan import LabPlan
+from infra.lab.plan import LabPlan, SiteNetwork
 from infra.lab.processes import identify
 from infra.pki.ca import LabCA
 from infra.services import chrony, dns, rsyslog, slapd
@@ -17,9 +18,8 @@ Starter = Callable[[], ServiceHandle]
 
 
 def starters(plan: LabPlan, ca: LabCA, workdir: Path, ntp_keys: list[chrony.NtpKey]) -> dict[str, Starter]:
-    """One start function per service part; each returns once its service answers."""
+    """One start function per service part but DNS; each returns once its service answers."""
     p = plan.ports
-    records = plan.dns_records()
     return {
         "slapd": lambda: slapd.start(workdir / "slapd", ca, plan.address("ldap"), p["ldap"], p["ldaps"],
                                      server_names=[f"ldap.{plan.domain}"]),
@@ -27,9 +27,14 @@ def starters(plan: LabPlan, ca: LabCA, workdir: Path, ntp_keys: list[chrony.NtpK
         "ntp2": lambda: chrony.start(workdir / "ntp2", plan.address("ntp2"), p["ntp"], keys=ntp_keys),
         "syslog": lambda: rsyslog.start(workdir / "syslog", ca, plan.address("syslog"), p["syslog_udp"],
                                         p["syslog_tcp"], p["syslog_tls"], server_names=[f"syslog.{plan.domain}"]),
-        "dns1": lambda: dns.start(workdir / "dns1", records, plan.address("dns1"), p["dns"], zone=plan.domain),
-        "dns2": lambda: dns.start(workdir / "dns2", records, plan.address("dns2"), p["dns"], zone=plan.domain),
     }
+
+
+def dns_starters(plan: LabPlan, workdir: Path, network: SiteNetwork) -> dict[str, Starter]:
+    """The two DNS servers; they answer with the nodes' site addresses, so they start once those are known."""
+    records = plan.dns_records(network)
+    return {name: partial(dns.start, workdir / name, records, plan.address(name), plan.ports["dns"], zone=plan.domain)
+            for name in ("dns1", "dns2")}
 
 
 _PROTO = {"ldap": "tcp", "ldaps": "tls", "ntp": "udp", "udp": "udp", "tcp": "tcp", "tls": "tls", "dns": "udp"}

@@ -1,9 +1,10 @@
 """The ready-to-use site file of a running lab: every value points at a real lab part.
 
 Secrets are ``file:`` references to the 0600 files the lab wrote; vSphere trust is the simulator's
-certificate fingerprint; the LDAP server, CA and group DNs come from slapd; NTP servers carry their
-key ids; each syslog server names the receiver file it writes (``evidence_file``) for the verifier.
-"""
+certificate fingerprint, and the Management Node's self-signed HTTPS certificate is pinned by its
+fingerprint (design principle 7). Nodes are at their site addresses (in the lab namespace as root).
+The LDAP server, CA and group DNs come from slapd; NTP servers carry their key ids; each syslog
+server names the receiver file it writes (``evidence_file``) for the verifier."""
 
 from __future__ import annotations
 
@@ -13,10 +14,17 @@ from typing import Any
 
 import yaml
 
-from infra.lab.plan import LabPlan
+from infra.lab.plan import LabPlan, SiteNetwork
 from infra.lab.secret_files import SecretFiles
 from infra.lab.twin_part import LOCATION
-from infra.lab.vsphere_part import DATASTORE, MANAGEMENT_NETWORK, NODE_VLAN, VM_NETWORK, VsphereFacts
+from infra.lab.vsphere_part import (
+    DATASTORE,
+    DISK_IOPS_LIMIT,
+    MANAGEMENT_NETWORK,
+    NODE_VLAN,
+    VM_NETWORK,
+    VsphereFacts,
+)
 
 CONTINGENCY_FIRST_HOST = 20  # contingency node of node index i: 127.77.N.(20+i), powered off, never started
 NTP_ASSIGNMENT = (("ntp1", 1, "SHA1"), ("ntp2", 2, "SHA256"))
@@ -27,6 +35,8 @@ class SiteInputs:
     """What the site file needs from the started parts (public facts; secrets are file references)."""
 
     plan: LabPlan
+    network: SiteNetwork  # the nodes' addresses as the engine reaches them
+    https_fingerprint_sha256: str  # the twin's self-signed HTTPS certificate, pinned until the PKI stage
     vsphere: VsphereFacts
     ldap: dict[str, Any]
     syslog_received: dict[str, str]
@@ -36,9 +46,14 @@ class SiteInputs:
     secrets: SecretFiles
 
 
+def _syslog_address(inputs: SiteInputs) -> str:
+    """The lab receiver's address, from the file it writes UDP messages to (its manifest facts)."""
+    return inputs.plan.address("syslog")
+
+
 def render(inputs: SiteInputs) -> dict[str, Any]:
     """The site as plain data (``securemode validate`` accepts it)."""
-    plan, sec = inputs.plan, inputs.secrets
+    plan, sec, net = inputs.plan, inputs.secrets, inputs.network
     mgr = plan.manager
     nodes = [*plan.nodes]
     site: dict[str, Any] = {
@@ -51,17 +66,22 @@ def render(inputs: SiteInputs) -> dict[str, Any]:
             "password": sec.ref("vsphere-password"),
             "trust": {"fingerprint_sha256": inputs.vsphere.tls_fingerprint},
             "datastore": DATASTORE,
-            "iops_budget": 1000 * (len(nodes) + 1),
+            # every lab VM's disk is limited to DISK_IOPS_LIMIT; one VM's worth of headroom on top
+            "iops_budget": DISK_IOPS_LIMIT * (len(nodes) + 1),
             "reserved_vlans": [1002, 1003, 1004, 1005],
             "networks": {"management": dict(MANAGEMENT_NETWORK), "vm": dict(VM_NETWORK)},
+            "login_banner": "securemode lab: authorised use only. Activity is monitored.",
+            "syslog_host": f"udp://{_syslog_address(inputs)}:514",
         },
         "management_node": {
             "name": mgr.name,
             "hostname": mgr.hostname,
             "domain": plan.domain,
-            "address": mgr.address,
-            "gateway": plan.gateway,
+            "address": net.address(mgr),
+            "netmask": net.netmask,
+            "gateway": net.gateway,
             "vlan": NODE_VLAN,
+            "https_fingerprint_sha256": inputs.https_fingerprint_sha256,
             "admin_password": sec.ref("admin-password"),
         },
         "conferencing_nodes": [
@@ -69,8 +89,9 @@ def render(inputs: SiteInputs) -> dict[str, Any]:
                 "name": n.name,
                 "hostname": n.hostname,
                 "domain": plan.domain,
-                "address": n.address,
-                "gateway": plan.gateway,
+                "address": net.address(n),
+                "netmask": net.netmask,
+                "gateway": net.gateway,
                 "vlan": NODE_VLAN,
                 "location": LOCATION,
                 "sip_tls_fqdn": f"sip{n.index:02d}.{plan.domain}",
@@ -129,6 +150,8 @@ def render(inputs: SiteInputs) -> dict[str, Any]:
             "conferencing_nodes": [_contingency(n.name, n.hostname, plan, n.index) for n in plan.conferencing],
             "local_admin_password": sec.ref("contingency-admin-password"),
         },
+        # The lab's nodes pull configuration every few seconds (a real node: about once a minute).
+        "replication_wait_s": 20,
     }
     return site
 

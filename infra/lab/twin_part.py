@@ -1,5 +1,6 @@
-"""The Management Node twin as a lab process, and the bootstrapped profile's registration of the
-site's conferencing nodes through its Management API (as an administrator would have done).
+"""The Management Node twin as a lab process (:mod:`infra.lab.twin_process`), and the bootstrapped
+profile's registration of the site's conferencing nodes through its Management API (as an
+administrator would have done).
 """
 
 from __future__ import annotations
@@ -8,20 +9,25 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from infra.lab.plan import LabPlan, NodePlan
+from infra.lab.plan import SITE_NETMASK, LabPlan, NodePlan, SiteNetwork
 from infra.lab.processes import Child, spawn_python
 
 API = "/api/admin/configuration/v1"
 LOCATION = "Lab"
 
 
-def spawn(plan: LabPlan, workdir: Path, state_dir: Path, admin_password_file: Path, ldap_ca_file: Path) -> Child:
-    """``python -m infra.twin`` on the manager's address, seeded with the install wizard's answers."""
+def spawn(plan: LabPlan, workdir: Path, state_dir: Path, admin_password_file: Path, ldap_ca_file: Path,
+          netns_ready_file: Path | None) -> Child:
+    """The twin on the manager's loopback address, installed with the site's answers; with the
+    namespace its installed address is the manager's namespace address (:mod:`infra.lab.twin_process`)."""
     mgr = plan.manager
     args = [
         "--state-dir", str(state_dir),
-        "--address", mgr.address,
+        "--bind-address", mgr.address,
         "--port", str(plan.ports["https"]),
+        "--gateway", plan.gateway,
+        "--netmask", SITE_NETMASK,
+        "--node-name", mgr.name,
         "--hostname", mgr.hostname,
         "--domain", plan.domain,
         "--admin-password-file", str(admin_password_file),
@@ -32,9 +38,10 @@ def spawn(plan: LabPlan, workdir: Path, state_dir: Path, admin_password_file: Pa
         "--ldap-port", str(plan.ports["ldaps"]),
         "--ldap-ca-file", str(ldap_ca_file),
         "--ldap-tls-mode", "ldaps",
-        "--pid-file", str(workdir / "twin.pid"),
     ]
-    return spawn_python("twin", "infra.twin", args, workdir, ready_file=False)
+    if netns_ready_file is not None:
+        args += ["--netns-ready-file", str(netns_ready_file)]
+    return spawn_python("twin", "infra.lab.twin_process", args, workdir)
 
 
 def _session(fingerprint: str, username: str, password: str) -> Any:
@@ -46,14 +53,15 @@ def _session(fingerprint: str, username: str, password: str) -> Any:
     return session
 
 
-def worker_body(node: NodePlan, plan: LabPlan, location_uri: str, node_password: str) -> dict[str, Any]:
+def worker_body(node: NodePlan, plan: LabPlan, network: SiteNetwork, location_uri: str,
+                node_password: str) -> dict[str, Any]:
     return {
         "name": node.name,
         "hostname": node.hostname,
         "domain": plan.domain,
-        "address": node.address,
-        "netmask": "255.255.255.0",
-        "gateway": plan.gateway,
+        "address": network.address(node),
+        "netmask": network.netmask,
+        "gateway": network.gateway,
         "system_location": location_uri,
         "password": node_password,
         "node_type": "CONFERENCING",
@@ -62,17 +70,18 @@ def worker_body(node: NodePlan, plan: LabPlan, location_uri: str, node_password:
 
 
 def register_conferencing_nodes(
-    base_url: str, fingerprint: str, admin: tuple[str, str], plan: LabPlan, node_passwords: Sequence[str]
+    base_url: str, fingerprint: str, admin: tuple[str, str], plan: LabPlan, network: SiteNetwork,
+    node_passwords: Sequence[str],
 ) -> list[str]:
-    """Create the lab location and one worker_vm per conferencing node; returns their resource URIs."""
+    """Create the lab location and one worker_vm per conferencing node (at its site address); returns their URIs."""
     with _session(fingerprint, *admin) as session:
         resp = session.post(f"{base_url}{API}/system_location/", json={"name": LOCATION}, timeout=10)
         resp.raise_for_status()
         location_uri = _uri(resp.headers["Location"])
         uris = []
         for node, password in zip(plan.conferencing, node_passwords, strict=True):
-            resp = session.post(f"{base_url}{API}/worker_vm/", json=worker_body(node, plan, location_uri, password),
-                                timeout=10)
+            resp = session.post(f"{base_url}{API}/worker_vm/",
+                                json=worker_body(node, plan, network, location_uri, password), timeout=10)
             resp.raise_for_status()
             uris.append(_uri(resp.headers["Location"]))
         return uris

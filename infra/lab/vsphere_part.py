@@ -2,7 +2,8 @@
 
 The simulator starts with vSwitch0 on vmnic0 holding "Management Network" (the host's management
 port group). The bootstrapped profile adds what a deployed site has: the VM network "Pexip Network"
-(VLAN 20) on its own vSwitch1 over vmnic1, and one VM per node, named after the node, powered on.
+(VLAN 20) on its own vSwitch1 over vmnic1, and one VM per node, named after the node, powered on,
+each disk with the site's IOPS limit (the ``vms`` stage refuses a host whose IOPS sum is unbounded).
 """
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.vcsim import Vcsim, VcsimOptions, start_vcsim
+from securemode.site import VmSizing
 
 MANAGEMENT_NETWORK: dict[str, Any] = {
     "port_group": "Management Network", "vswitch": "vSwitch0", "pnics": ["vmnic0"], "vlan": 0}
 VM_NETWORK: dict[str, Any] = {"port_group": "Pexip Network", "vswitch": "vSwitch1", "pnics": ["vmnic1"], "vlan": 20}
 DATASTORE = "LocalDS_0"
+# Every lab VM disk carries the site's default per-disk limit (the site file leaves vm.disk_iops_limit unset).
+DISK_IOPS_LIMIT: int = VmSizing().disk_iops_limit
 NODE_VLAN = 20
 
 
@@ -55,8 +59,41 @@ def _wait(task: Any) -> None:
     WaitForTask(task)  # type: ignore[no-untyped-call]
 
 
-def bootstrap_deployed(sim: Vcsim, node_names: list[str]) -> None:
-    """Give the host the site's VM network and name one powered-on VM after each node."""
+def _disk_limits(vm: Any, limit: int) -> list[Any]:
+    """Edits that give every disk of ``vm`` the IOPS limit ``limit`` (shares left as they are)."""
+    from securemode.vsphere.vmodl import vim
+
+    edits = []
+    for device in vm.config.hardware.device:
+        if isinstance(device, vim.vm.device.VirtualDisk):
+            alloc = device.storageIOAllocation or vim.StorageResourceManager.IOAllocationInfo()
+            alloc.limit = limit
+            device.storageIOAllocation = alloc
+            edits.append(vim.vm.device.VirtualDeviceSpec(operation="edit", device=device))
+    return edits
+
+
+def _nics_to(vm: Any, network: Any) -> list[Any]:
+    """Edits that move every NIC of ``vm`` onto ``network`` (the site's VM port group)."""
+    from securemode.vsphere.vmodl import vim
+
+    edits = []
+    for device in vm.config.hardware.device:
+        if isinstance(device, vim.vm.device.VirtualEthernetCard):
+            device.backing = vim.vm.device.VirtualEthernetCard.NetworkBackingInfo(
+                deviceName=network.name, network=network)
+            edits.append(vim.vm.device.VirtualDeviceSpec(operation="edit", device=device))
+    return edits
+
+
+def bootstrap_deployed(sim: Vcsim, node_names: list[str], disk_iops_limit: int = DISK_IOPS_LIMIT) -> None:
+    """Give the host the site's VM network and one VM per node as a deployed site has them: named after
+    the node, sized as the site's default VM (a running VM cannot be resized), NICs on the VM network,
+    every disk limited to ``disk_iops_limit`` IOPS (so the host's IOPS sum is bounded), powered on.
+
+    The simulator's stock "VM Network" port group sits on the management vSwitch; a deployed site has no
+    VM port group there (guide: VMs on a separate physical network), so it is removed once the VMs left it.
+    """
     from pyVim.connect import Disconnect
 
     from securemode.vsphere.vmodl import vim
@@ -77,10 +114,17 @@ def bootstrap_deployed(sim: Vcsim, node_names: list[str]) -> None:
         view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
         vms = sorted(view.view, key=lambda vm: vm.name)
         view.Destroy()
+        network = next(n for n in host.network if n.name == VM_NETWORK["port_group"])
+        sizing = VmSizing()
         for vm, name in zip(vms, node_names, strict=False):
-            _wait(vm.Rename_Task(newName=name))
-            if vm.runtime.powerState != "poweredOn":
-                _wait(vm.PowerOnVM_Task())
+            if vm.runtime.powerState == "poweredOn":
+                _wait(vm.PowerOffVM_Task())
+            spec = vim.vm.ConfigSpec(name=name, numCPUs=sizing.cpus, memoryMB=sizing.memory_mb,
+                                     deviceChange=[*_disk_limits(vm, disk_iops_limit), *_nics_to(vm, network)])
+            _wait(vm.ReconfigVM_Task(spec=spec))
+            _wait(vm.PowerOnVM_Task())
+        with contextlib.suppress(vim.fault.NotFound):
+            ns.RemovePortGroup(pgName="VM Network")
     finally:
         with contextlib.suppress(Exception):
             Disconnect(si)  # type: ignore[no-untyped-call]
