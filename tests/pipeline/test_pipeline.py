@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -128,8 +130,12 @@ def test_reverify_reports_drift_and_raises_an_event(site: Path, prefect_api: str
     EventsWorker.drain_all()
     name = yaml.safe_load(site.read_text())["name"]
     query = {"filter": {"event": {"name": [DRIFT_EVENT]}, "resource": {"id": [f"securemode.site.{name}"]}}}
-    resp = httpx.post(f"{prefect_api}/events/filter", json=query)
-    events = resp.json()["events"]
+    deadline = time.monotonic() + 30  # the server stores events asynchronously
+    events: list[dict[str, Any]] = []
+    while not events and time.monotonic() < deadline:
+        events = httpx.post(f"{prefect_api}/events/filter", json=query).json()["events"]
+        if not events:
+            time.sleep(0.5)
     assert events and events[0]["payload"]["drift"][0]["control"] == "host.stig.ESXI-80-000196"
 
 
