@@ -34,7 +34,7 @@ from securemode.console.answers import ROWS, Value, desired_security_answers, in
 from securemode.console.client import ConsoleObservation, ConsoleStatus
 from securemode.console.errors import ConsoleError, HostKeyMismatch, NodeUnreachable, WizardMismatch
 from securemode.console.pins import fetch_host_key
-from securemode.console.reboot import wait_for_reboot
+from securemode.console.reboot import wait_for_port, wait_for_reboot
 from securemode.engine import Change, EngineContext
 from securemode.pexip.client import config_uri
 from securemode.pexip.connect import management_api
@@ -319,7 +319,13 @@ def run_security_wizard(ctx: EngineContext) -> list[Change]:
     _record(ctx.site, run.before, run.answers, run.unasked, run.transcript, ctx.approvals[-1].who)
     if run.unasked:
         raise WizardMismatch(f"the node's security wizard never asked: {', '.join(run.unasked)}")
-    back = wait_for_reboot(str(node.address), CONSOLE_PORT, REBOOT_DOWN_TIMEOUT_S, REBOOT_UP_TIMEOUT_S)
+    host = str(node.address)
+    if desired.get("disable-admin") is True:
+        # The console is gone for good (a node may even drop SSH): the reboot is over when HTTPS is back.
+        wait_for_port(host, CONSOLE_PORT, want_open=False, timeout_s=REBOOT_DOWN_TIMEOUT_S)
+        back = wait_for_port(host, HTTPS_PORT, want_open=True, timeout_s=REBOOT_UP_TIMEOUT_S)
+    else:
+        back = wait_for_reboot(host, CONSOLE_PORT, REBOOT_DOWN_TIMEOUT_S, REBOOT_UP_TIMEOUT_S)
     if not back and not web.reachable(web_target(ctx.site)):
         raise NodeUnreachable(f"{node.name} did not come back within {REBOOT_UP_TIMEOUT_S:g} s of the wizard")
     return [c.model_copy(update={"applied": True}) for c in changes]

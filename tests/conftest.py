@@ -17,6 +17,7 @@ if "SECUREMODE_STATE_DIR" not in os.environ:
 import ipaddress  # noqa: E402
 import socket  # noqa: E402
 import sys  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
 
 from securemode.prefect_env import apply_prefect_settings  # noqa: E402 - must follow the state dir
 
@@ -45,3 +46,21 @@ def _local_only(event: str, args: tuple[object, ...]) -> None:
 if not getattr(socket, "_securemode_local_only", False):
     sys.addaudithook(_local_only)
     socket._securemode_local_only = True  # type: ignore[attr-defined]
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def prefect_api() -> Iterator[str]:
+    """One managed Prefect server for the session (started on first use), stopped by PID at the end."""
+    from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    from securemode import log_redaction, prefect_server
+
+    info, started = prefect_server.ensure_running()
+    log_redaction.install()
+    with temporary_settings(updates={PREFECT_API_URL: info.api_url, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield info.api_url
+    if started:
+        prefect_server.stop()

@@ -24,7 +24,7 @@ LAST_BLOCK = 250
 MANAGER_HOST = 10
 FIRST_CONFERENCING_HOST = 11
 SITE_NETMASK = "255.255.255.0"
-MAX_CONFERENCING_NODES = 9  # .11-.19; .20+ are the contingency addresses
+MAX_CONFERENCING_NODES = 40  # .11-.50 (.53 and up are services; contingency nodes are .200+)
 HOSTS = {"vcsim": 2, "dns1": 53, "dns2": 54, "syslog": 80, "ldap": 89, "ntp1": 123, "ntp2": 124}
 WELL_KNOWN = {
     "https": 443,

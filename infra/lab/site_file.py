@@ -26,7 +26,7 @@ from infra.lab.vsphere_part import (
     VsphereFacts,
 )
 
-CONTINGENCY_FIRST_HOST = 20  # contingency node of node index i: 127.77.N.(20+i), powered off, never started
+CONTINGENCY_FIRST_HOST = 200  # contingency node of node index i: 127.77.N.(200+i), powered off, never started
 NTP_ASSIGNMENT = (("ntp1", 1, "SHA1"), ("ntp2", 2, "SHA256"))
 
 

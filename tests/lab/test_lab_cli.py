@@ -57,6 +57,8 @@ def test_up_status_second_up_down_leave_nothing_behind(tmp_path: Path) -> None:
     assert [i for i in identities if is_running(i)] == []
     if manifest.netns:
         assert not (Path("/run/netns") / manifest.netns["name"]).exists()
+        links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True, check=True).stdout
+        assert manifest.netns["host_ifname"] not in links
     assert not site.exists() and not (tmp_path / "lab" / "manifest.json").exists()
     assert run(tmp_path, "lab", "status").returncode == 1
 

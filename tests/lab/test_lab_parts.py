@@ -17,7 +17,6 @@ import requests
 
 from infra.lab.health import check_all
 from infra.lab.pytest_fixture import RunningLab
-from infra.twin.state.twin_state import TwinState
 from securemode.pexip.transport import trusted_session
 from securemode.pexip.trust import PinnedFingerprint, normalise_fingerprint
 from securemode.results import Status
@@ -25,13 +24,11 @@ from securemode.site_loader import load_site
 from verifiers import dns as dns_verifier
 from verifiers import ldap as ldap_verifier
 from verifiers import ntp as ntp_verifier
-from verifiers import ports as ports_verifier
 from verifiers import sip as sip_verifier
 from verifiers import snmp as snmp_verifier
 from verifiers import syslog as syslog_verifier
 
 API = "/api/admin/configuration/v1"
-needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the lab namespace (closed ports) needs root")
 
 
 @pytest.fixture
@@ -61,9 +58,11 @@ def test_site_file_validates_and_every_part_answers(lab: RunningLab) -> None:
     assert down == []
 
 
-def test_vsphere_login_with_the_site_trust_sees_the_lab_networks_and_vms(lab: RunningLab) -> None:
+def test_vsphere_login_with_the_site_trust_sees_the_lab_networks_vms_and_bounded_iops(lab: RunningLab) -> None:
+    from securemode.vsphere.desired_vm import disks, iops_limit
     from securemode.vsphere.session import open_site_session
     from securemode.vsphere.vmodl import vim
+    from tasks.vms.budget import actual_sum
 
     loaded = lab.site()
     with open_site_session(loaded) as session:
@@ -81,6 +80,10 @@ def test_vsphere_login_with_the_site_trust_sees_the_lab_networks_and_vms(lab: Ru
         view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
         vms = {vm.name: vm.runtime.powerState for vm in view.view}
         assert vms == {n["name"]: "poweredOn" for n in lab.manifest.nodes}
+        limits = {vm.name: [iops_limit(d) for d in disks(vm)] for vm in view.view}
+        assert limits == {n.name: [n.vm.disk_iops_limit] for n in loaded.site.nodes()}  # one disk per lab VM
+        host_sum = actual_sum(list(host.vm))
+        assert host_sum.unlimited == [] and host_sum.total <= loaded.site.vsphere.iops_budget
 
 
 def test_management_api_with_pinned_certificate_lists_registered_nodes(lab: RunningLab, api: requests.Session) -> None:
@@ -245,35 +248,3 @@ def test_console_accepts_the_admin_password(lab: RunningLab) -> None:
 
     assert asyncio.run(login(lab.admin[1])) is True
     assert asyncio.run(login("not-the-password")) is False
-
-
-@needs_root
-def test_closed_ports_follow_the_security_wizard_inside_the_namespace(lab: RunningLab) -> None:
-    """Default drop: a closed port times out while SIP answers; switched to reject, it is refused."""
-    if lab.manifest.netns is None:
-        pytest.skip(f"namespace unavailable: {lab.manifest.netns_unavailable}")
-    ns_address = str(lab.node("conf01")["netns_address"])
-    open_probe = ports_verifier.probe_tcp(ns_address, 5061, timeout=1.0)
-    assert open_probe.state is ports_verifier.PortState.OPEN
-    assert ports_verifier.probe_tcp(ns_address, 8443, timeout=0.5).state is ports_verifier.PortState.FILTERED
-    state = TwinState(lab.part("twin").facts["state_dir"])
-    original = state.security_settings()
-    state.set_security_settings(original.updated(drop_closed_ports=False))  # what the console's boot applies
-    try:
-        assert wait_until(
-            lambda: ports_verifier.probe_tcp(ns_address, 8443, timeout=0.3).state is ports_verifier.PortState.REFUSED,
-            5 + 4 * lab.manifest.sync_interval_s)
-    finally:
-        state.set_security_settings(original)
-        state.close()
-
-
-@needs_root
-def test_management_https_is_relayed_into_the_namespace(lab: RunningLab) -> None:
-    if lab.manifest.netns is None:
-        pytest.skip(f"namespace unavailable: {lab.manifest.netns_unavailable}")
-    ns_address = str(lab.node("mgr")["netns_address"])
-    port = lab.part("twin").endpoints["https"].port
-    with trusted_session(PinnedFingerprint(normalise_fingerprint(lab.api_fingerprint))) as session:
-        resp = session.get(f"https://{ns_address}:{port}{API}/management_vm/", auth=lab.admin, timeout=5)
-    assert resp.status_code == 200

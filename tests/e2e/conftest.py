@@ -1,0 +1,28 @@
+"""A lab of the end-to-end tests' own (they change it for good: lockdown, the security wizard), in its own
+state folder, so the session's shared lab (tests/lab) is not affected."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+
+import pytest
+
+from infra.lab.lifecycle import UpOptions, down, up
+from infra.lab.pytest_fixture import RunningLab
+from securemode.paths import STATE_ENV
+
+
+@pytest.fixture(scope="module")
+def own_lab() -> Iterator[RunningLab]:
+    if os.geteuid() != 0:
+        pytest.skip("the end-to-end lab needs root (network namespace, ports 22/161/443)")
+    saved = os.environ[STATE_ENV]
+    os.environ[STATE_ENV] = tempfile.mkdtemp(prefix="securemode-e2e-")
+    try:
+        result = up(UpOptions(nodes=2, sync_interval_s=0.5))
+        yield RunningLab(result.manifest, started_here=True)
+    finally:
+        down()
+        os.environ[STATE_ENV] = saved
