@@ -50,6 +50,7 @@ GATE_WEB_PIN = "bootstrap.pin-web-certificate"
 GATE_SECURITY_WIZARD = "bootstrap.securitywizard"
 REBOOT_DOWN_TIMEOUT_S = 30.0
 REBOOT_UP_TIMEOUT_S = 900.0  # a real Management Node takes minutes to come back
+DISABLED_CONSOLE_WAIT_S = 20.0
 OPT_OUTS = (("bootstrap.install.incident-reporting", "error_reporting_enabled"),
             ("bootstrap.install.statistics", "enable_analytics"))
 
@@ -320,12 +321,12 @@ def run_security_wizard(ctx: EngineContext) -> list[Change]:
     if run.unasked:
         raise WizardMismatch(f"the node's security wizard never asked: {', '.join(run.unasked)}")
     host = str(node.address)
-    if desired.get("disable-admin") is True:
-        # The console is gone for good (a node may even drop SSH): the reboot is over when HTTPS is back.
-        wait_for_port(host, CONSOLE_PORT, want_open=False, timeout_s=REBOOT_DOWN_TIMEOUT_S)
+    # With the admin account disabled a node may drop SSH for good once it is back, so the console
+    # reopening is waited for only briefly; then HTTPS answering is the sign the reboot is over.
+    up_timeout = DISABLED_CONSOLE_WAIT_S if desired.get("disable-admin") is True else REBOOT_UP_TIMEOUT_S
+    back = wait_for_reboot(host, CONSOLE_PORT, REBOOT_DOWN_TIMEOUT_S, up_timeout)
+    if not back:
         back = wait_for_port(host, HTTPS_PORT, want_open=True, timeout_s=REBOOT_UP_TIMEOUT_S)
-    else:
-        back = wait_for_reboot(host, CONSOLE_PORT, REBOOT_DOWN_TIMEOUT_S, REBOOT_UP_TIMEOUT_S)
     if not back and not web.reachable(web_target(ctx.site)):
         raise NodeUnreachable(f"{node.name} did not come back within {REBOOT_UP_TIMEOUT_S:g} s of the wizard")
     return [c.model_copy(update={"applied": True}) for c in changes]
