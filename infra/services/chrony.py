@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from infra.services.process import ServiceHandle, ensure_workdir, free_port, spawn, wait_ready
+from infra.services.process import ServiceHandle, ensure_workdir, free_port, spawn, stopped_on_failure, wait_ready
 from securemode.redact import register_secret
 
 _CHRONYD = "/usr/sbin/chronyd"
@@ -123,13 +123,10 @@ def start(
         keys={k.key_id: k for k in key_list},
         stratum=stratum,
     )
-    try:
+    with stopped_on_failure(handle.stop):
         wait_ready(
             popen, lambda: _answers(address, port), what="chronyd", log_path=work / "chronyd.out", timeout=timeout
         )
-    except BaseException:
-        handle.stop()
-        raise
     handle.startup_s = time.perf_counter() - t0
     return handle
 

@@ -29,6 +29,7 @@ from infra.services.process import (
     ensure_workdir,
     free_port,
     spawn,
+    stopped_on_failure,
     wait_ready,
 )
 
@@ -95,7 +96,7 @@ def start(
         zone=zone,
         records=table,
     )
-    try:
+    with stopped_on_failure(handle.stop):
         wait_ready(
             popen,
             lambda: _answers(address, port, probe_name),
@@ -103,9 +104,6 @@ def start(
             log_path=work / "dnsmasq.out",
             timeout=timeout,
         )
-    except BaseException:
-        handle.stop()
-        raise
     handle.startup_s = time.perf_counter() - t0
     return handle
 

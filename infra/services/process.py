@@ -13,7 +13,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,6 +86,16 @@ def spawn(argv: Sequence[str], workdir: Path, log_name: str) -> subprocess.Popen
         )
     finally:
         log.close()
+
+
+@contextlib.contextmanager
+def stopped_on_failure(stop: Callable[[], None]) -> Iterator[None]:
+    """Run a start-up block; if anything in it fails (or is interrupted), stop the half-started service."""
+    try:
+        yield
+    except BaseException:
+        stop()
+        raise
 
 
 def wait_ready(

@@ -29,6 +29,7 @@ from infra.services.process import (
     ensure_workdir,
     free_port,
     spawn,
+    stopped_on_failure,
     wait_ready,
 )
 
@@ -133,7 +134,7 @@ def start(
     )
     udp_want = {(address, ports["udp"])} if "udp" in transports else set()
     tcp_want = {(address, ports[t]) for t in ("tcp", "tls") if t in transports}
-    try:
+    with stopped_on_failure(handle.stop):
         wait_ready(
             popen,
             lambda: udp_want <= bound_sockets("udp") and tcp_want <= bound_sockets("tcp"),
@@ -141,8 +142,5 @@ def start(
             log_path=work / "rsyslogd.out",
             timeout=timeout,
         )
-    except BaseException:
-        handle.stop()
-        raise
     handle.startup_s = time.perf_counter() - t0
     return handle

@@ -64,6 +64,7 @@ from infra.services.process import (
     ensure_workdir,
     free_port,
     spawn,
+    stopped_on_failure,
     wait_ready,
 )
 from securemode.redact import register_secret
@@ -244,7 +245,7 @@ def start(
         bind_dn=f"cn=pexip-bind,ou=services,{base_dn}",
         bind_password=pw["bind"],
     )
-    try:
+    with stopped_on_failure(handle.stop):
         wait_ready(
             popen,
             lambda: ldapi_path.exists() and {(address, port), (address, tls_port)} <= bound_sockets("tcp"),
@@ -253,9 +254,6 @@ def start(
             timeout=timeout,
         )
         handle.users, handle.groups = _load_dit(handle, roles, pw)
-    except BaseException:
-        handle.stop()
-        raise
     handle.startup_s = time.perf_counter() - t0
     return handle
 
