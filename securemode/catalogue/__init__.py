@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from securemode.catalogue import auth, bootstrap, contingency, host, nodes, pki, platform, vms
-from securemode.catalogue.model import Control, ControlSeverity, Flag, Stage, TargetKind
+from securemode.catalogue.mappings import mapped
+from securemode.catalogue.model import Control, ControlSeverity, Flag, Stage, StigRule, TargetKind
 
-CONTROLS: tuple[Control, ...] = (
+CONTROLS: tuple[Control, ...] = tuple(mapped(c) for c in (
     *host.CONTROLS,
     *vms.CONTROLS,
     *bootstrap.CONTROLS,
@@ -14,7 +15,7 @@ CONTROLS: tuple[Control, ...] = (
     *platform.CONTROLS,
     *auth.CONTROLS,
     *contingency.CONTROLS,
-)
+))
 BY_ID: dict[str, Control] = {control.id: control for control in CONTROLS}
 
 
@@ -26,4 +27,4 @@ def controls_for(stages: list[Stage] | None = None) -> list[Control]:
     return [c for c in CONTROLS if c.stage in wanted]
 
 
-__all__ = ["BY_ID", "CONTROLS", "Control", "ControlSeverity", "Flag", "Stage", "TargetKind", "controls_for"]
+__all__ = ["BY_ID", "CONTROLS", "Control", "ControlSeverity", "Flag", "Stage", "StigRule", "TargetKind", "controls_for"]

@@ -68,7 +68,7 @@ def _stig(
     severity: ControlSeverity = ControlSeverity.MEDIUM,
     flags: frozenset[Flag] = frozenset(),
 ) -> Control:
-    return Control(id=f"host.stig.{stig_id}", title=title, stage=Stage.HOST, section=f"ESXi STIG {stig_id}",
+    return Control(id=f"host.stig.{stig_id}", title=title, stage=Stage.HOST, section=SECTION,
                    target=TargetKind.ESXI_HOST, desired=desired, enforced_by=enforced_by, verified_by=verified_by,
                    setting=setting, severity=severity, flags=flags)
 
@@ -84,7 +84,7 @@ CONTROLS: tuple[Control, ...] = (
             enforced_by="tasks.host.ensure_port_groups", verified_by=("verifiers.vsphere.separate_pnics",),
             setting="config.network.vswitch[].pnic"),
     Control(id="host.vlan.no-4095", title="No port group on VLAN 4095", stage=Stage.HOST,
-            section="ESXi STIG ESXI-80-000220", guide_text="must not use VLAN ID 4095",
+            section=SECTION, guide_text="must not use VLAN ID 4095",
             target=TargetKind.ESXI_HOST, desired="vlanId != 4095", severity=ControlSeverity.HIGH,
             enforced_by="tasks.host.ensure_port_groups", verified_by=("verifiers.vsphere.port_group_vlans",),
             setting="config.network.portgroup[].spec.vlanId"),

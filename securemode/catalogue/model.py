@@ -40,9 +40,39 @@ class TargetKind(StrEnum):
 
 
 class ControlSeverity(StrEnum):
-    HIGH = "high"  # STIG CAT I, or a guide step whose failure exposes the system
+    """How bad a failure is. STIG rows take DISA's category (CAT I/II/III = high/medium/low).
+
+    The guide's rows are graded once, by this rule: **high** when a failure exposes the system directly
+    (a way in without the intended authentication, traffic readable or forgeable, a lockout of the
+    administrators, a powered-on fallback); **medium** when it weakens a layer of defence or the audit
+    trail but another control still stands in the way; **low** for optional or hygiene settings.
+    """
+
+    HIGH = "high"
     MEDIUM = "medium"
     LOW = "low"
+
+    @property
+    def stig_category(self) -> str:
+        """DISA's name for the same grade."""
+        return {"high": "CAT I", "medium": "CAT II", "low": "CAT III"}[self.value]
+
+    @property
+    def impact(self) -> float:
+        """InSpec/HDF impact for the grade (0.7 / 0.5 / 0.3, as DISA profiles use)."""
+        return {"high": 0.7, "medium": 0.5, "low": 0.3}[self.value]
+
+
+class StigRule(BaseModel):
+    """The DISA STIG rule a control implements (VMware vSphere 8.0 ESXi STIG)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    stig_id: str = Field(pattern=r"^ESXI-80-\d{6}$")
+    vuln_id: str = Field(pattern=r"^V-\d+$", description="Group (vulnerability) id, e.g. V-258728.")
+    rule_id: str = Field(pattern=r"^SV-\d+r\d+_rule$", description="Rule id with its revision.")
+    srg_id: str = Field(description="The SRG requirement the rule implements (gtitle).")
+    ccis: tuple[str, ...] = Field(min_length=1)
 
 
 class Flag(StrEnum):
@@ -61,7 +91,7 @@ class Control(BaseModel):
     id: str = Field(pattern=r"^[a-z]+(\.[a-z0-9_-]+)+$|^[a-z]+\.stig\.ESXI-80-\d{6}$")
     title: str
     stage: Stage
-    section: str = Field(description="Guide section (or STIG id) the control comes from.")
+    section: str = Field(description="Guide section the control comes from, titled as printed in the guide.")
     guide_text: str | None = Field(default=None, description="The guide's own words for the row, when it is a row.")
     target: TargetKind
     desired: JsonValue = Field(description="Desired value; 'site:<path>' means taken from the site file.")
@@ -70,6 +100,9 @@ class Control(BaseModel):
     enforced_by: str | None = Field(default=None, description="Task (ensure-operation) that applies it.")
     verified_by: tuple[str, ...] = Field(default=(), description="Verifier(s) that prove it independently.")
     setting: str | None = Field(default=None, description="The API field, option key or property involved.")
+    stig: StigRule | None = Field(default=None, description="The ESXi STIG rule, for STIG rows.")
+    nist: tuple[str, ...] = Field(default=(), description="NIST SP 800-53 rev5 controls (via the STIG's CCIs for "
+                                  "STIG rows; chosen in securemode.catalogue.mappings for the guide's rows).")
 
     @property
     def desired_text(self) -> str:

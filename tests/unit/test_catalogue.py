@@ -147,3 +147,34 @@ def test_gated_steps_are_flagged() -> None:
     assert Flag.LOCKOUT_RISK in BY_ID["auth.source.ldap-only"].flags
     assert Flag.LOCKOUT_RISK in BY_ID["auth.client-certificate"].flags
     assert Flag.MANUAL in BY_ID["vms.bios.supervisor-password"].flags
+
+
+NIST_ID = re.compile(r"^[A-Z]{2}-\d+( \(\d+\))*( \([a-z]\))?( [a-z])?$")
+
+
+def test_every_control_names_its_guide_section_as_printed() -> None:
+    guide = normalised(guide_text())
+    missing = sorted({c.section for c in CONTROLS if normalised(c.section) not in guide})
+    assert not missing, f"sections not printed in the guide: {missing}"
+
+
+def test_every_control_has_severity_and_nist_and_stig_rows_their_rule() -> None:
+    for control in CONTROLS:
+        assert control.nist, f"{control.id}: no NIST SP 800-53 control"
+        assert all(NIST_ID.match(n) for n in control.nist), (control.id, control.nist)
+        is_stig_row = ".stig." in control.id or control.id == "host.vlan.no-4095"
+        assert (control.stig is not None) == is_stig_row, control.id
+        if control.stig is not None:
+            assert control.id.endswith(control.stig.stig_id) or control.id == "host.vlan.no-4095"
+            assert control.stig.vuln_id.startswith("V-") and control.stig.rule_id.startswith("SV-")
+            assert control.stig.ccis and all(c.startswith("CCI-") for c in control.stig.ccis)
+    # DISA's categories, not ours: MAC changes is CAT I, inter-VM page sharing CAT III, VLAN 4095 CAT II.
+    assert BY_ID["host.stig.ESXI-80-000217"].severity.stig_category == "CAT I"
+    assert BY_ID["host.stig.ESXI-80-000213"].severity.stig_category == "CAT III"
+    assert BY_ID["host.vlan.no-4095"].severity.stig_category == "CAT II"
+
+
+def test_the_issue_s_examples_of_guide_nist_choices() -> None:
+    assert {"SC-8", "SC-13"} <= set(BY_ID["pki.tls10-refused"].nist)
+    assert {"IA-2", "AC-2"} <= set(BY_ID["auth.source.ldap-only"].nist)
+    assert {"AU-4", "AU-9"} <= set(BY_ID["platform.syslog.servers"].nist)

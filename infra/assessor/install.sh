@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# MITRE's assessor tools from npm, for the tests that prove our HDF: the SAF CLI and the Heimdall Lite
+# static build. Installed locally into .build/npm (never globally); a stamp makes a second run a no-op.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+DEST="$ROOT/.build/npm"
+PACKAGES=("@mitre/saf@1.5.3" "@mitre/heimdall-lite@2.12.6")
+say() { printf 'assessor-tools: %s\n' "$*" >&2; }
+
+if ! command -v npm >/dev/null 2>&1; then
+  say "npm not found: install Debian's nodejs and npm (bin/setup as root), then rerun"
+  exit 1
+fi
+want="$(printf '%s\n' "${PACKAGES[@]}" "$(node --version)" | sha256sum | cut -d' ' -f1)"
+stamp="$DEST/.securemode-stamp"
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$DEST/node_modules/.bin/saf" ]; then
+  say "up to date"
+  exit 0
+fi
+mkdir -p "$DEST"
+[ -f "$DEST/package.json" ] || printf '{"name":"securemode-assessor-tools","private":true}\n' > "$DEST/package.json"
+say "installing ${PACKAGES[*]} into $DEST"
+start=$(date +%s)
+npm install --prefix "$DEST" --no-audit --no-fund --loglevel=error --engine-strict=false "${PACKAGES[@]}" >&2
+echo "$want" > "$stamp"
+say "installed in $(( $(date +%s) - start )) s"
