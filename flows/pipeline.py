@@ -35,8 +35,8 @@ class PipelineOutcome(BaseModel):
     report_dir: str | None = None
 
     def compliant(self) -> bool:
-        """Every required control holds (a plan proves nothing, so it is never compliant)."""
-        return not self.problems and self.mode != "plan"
+        """Every required control holds (a plan proves nothing, nor does a run that checked no control)."""
+        return not self.problems and self.mode != "plan" and any(o.results for o in self.stages)
 
 
 def selected_stages(names: list[str] | None) -> list[Stage]:
@@ -78,6 +78,9 @@ def secure_mode_deployment(site_path: str, stage_names: list[str] | None = None,
             if mode == "run":  # later stages build on this one; a verify run goes on to check them all
                 outcome.stopped_at = stage.value
                 break
+    if mode != "plan" and not any(o.results for o in outcome.stages):
+        outcome.problems.append("no control was checked, so nothing is proven: name controls of the stages run "
+                                "(securemode controls --stage STAGE lists them)")
     if report_dir and mode != "plan":
         write_reports(build_report(loaded.site.name, outcome.stages), Path(report_dir))
     return outcome

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from securemode import __version__
+from securemode.catalogue import BY_ID, CONTROLS, ControlSeverity, StigRule
 from securemode.results import Attestation, Result, Status
 
 REPORT_FORMAT_VERSION = "1.0"
@@ -24,6 +25,29 @@ class Approval(BaseModel):
     at: datetime
 
 
+class ControlInfo(BaseModel):
+    """What an assessor needs to know about a checked control, copied from the catalogue into the report."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    title: str
+    stage: str
+    section: str = Field(description="Guide section, titled as printed in the guide.")
+    severity: ControlSeverity
+    stig: StigRule | None = None
+    nist: list[str] = Field(description="NIST SP 800-53 rev5 controls.")
+
+
+class Coverage(BaseModel):
+    """How much of the catalogue this run checked: a verdict is only as wide as its coverage."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    catalogue: int = Field(description="Controls in the catalogue.")
+    checked: int = Field(description="Catalogue controls with at least one result in this run.")
+    not_checked: list[str] = Field(description="Catalogue controls this run did not check.")
+
+
 class Report(BaseModel):
     """A run's results (secrets already redacted), in pipeline order."""
 
@@ -38,6 +62,20 @@ class Report(BaseModel):
     results: list[Result]
     approvals: list[Approval] = Field(default_factory=list)
     attestations: list[Attestation] = Field(default_factory=list)
+    controls: dict[str, ControlInfo] = Field(default_factory=dict, description="Catalogue facts per checked control "
+                                             "(filled from the catalogue when absent).")
+    coverage: Coverage | None = Field(default=None, description="Filled from the catalogue when absent.")
+
+    @model_validator(mode="after")
+    def _from_catalogue(self) -> Report:
+        checked = {r.control for r in self.results}
+        if not self.controls:
+            self.controls = {cid: control_info(cid) for cid in dict.fromkeys(r.control for r in self.results)
+                             if cid in BY_ID}
+        if self.coverage is None:
+            self.coverage = Coverage(catalogue=len(CONTROLS), checked=sum(1 for c in CONTROLS if c.id in checked),
+                                     not_checked=[c.id for c in CONTROLS if c.id not in checked])
+        return self
 
     def counts(self) -> dict[Status, int]:
         """How many results have each status (every status present, zero included)."""
@@ -45,9 +83,25 @@ class Report(BaseModel):
         return {status: found.get(status, 0) for status in Status}
 
     def compliant(self) -> bool:
-        """True when nothing failed, nothing errored and every MANUAL control is attested."""
-        return all(
+        """True when something was checked, nothing failed or errored and every MANUAL control is attested."""
+        return bool(self.results) and all(
             r.status in {Status.PASS, Status.WAIVED, Status.NOT_APPLICABLE}
             or (r.status is Status.MANUAL and r.attestation is not None)
             for r in self.results
         )
+
+    def verdict(self) -> str:
+        """The headline: a run that checked nothing, or only part of the catalogue, says so."""
+        if not self.results:
+            return "NOTHING CHECKED"
+        if not self.compliant():
+            return "NOT COMPLIANT"
+        if self.coverage is not None and self.coverage.not_checked:
+            return "COMPLIANT FOR THE STAGES RUN"
+        return "COMPLIANT"
+
+
+def control_info(control_id: str) -> ControlInfo:
+    control = BY_ID[control_id]
+    return ControlInfo(title=control.title, stage=control.stage.value, section=control.section,
+                       severity=control.severity, stig=control.stig, nist=list(control.nist))
