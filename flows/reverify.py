@@ -13,6 +13,7 @@ from flows.pipeline import build_report, selected_stages
 from flows.stage import STAGE_FLOWS
 from securemode.paths import state_dir
 from securemode.reports import write_reports
+from securemode.reports.history import load_history
 from securemode.reports.json_report import read_report
 from securemode.reports.model import Report
 from securemode.results import Status
@@ -62,8 +63,9 @@ def reverify(site_path: str, stage_names: list[str] | None = None) -> ReverifyOu
     drift = find_drift(previous, current)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     run_dir = history_dir(name) / stamp
-    write_reports(current, run_dir)
-    write_reports(current, last)
+    history = [*load_history(history_dir(name)), current]
+    write_reports(current, run_dir, history=history)
+    write_reports(current, last, history=history)
     if drift:
         emit_event(
             event=DRIFT_EVENT,

@@ -1,27 +1,51 @@
-"""Reports: JSON (with a committed JSON Schema), JUnit XML and one self-contained HTML page."""
+"""Reports: JSON (with a committed JSON Schema), JUnit XML, one self-contained HTML page, HDF for MITRE's
+Heimdall and SAF CLI, and a STIG Viewer 3 checklist (CKLB) per ESXi host."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
+from securemode.reports.cklb import render_cklb, stig_hosts
+from securemode.reports.hdf import render_hdf
 from securemode.reports.html_report import render_html
 from securemode.reports.json_report import render_json
 from securemode.reports.junit import render_junit
 from securemode.reports.model import Approval, Report
 
+FORMATS = ("json", "junit", "html", "hdf", "cklb")
 
-def write_reports(report: Report, directory: Path) -> dict[str, Path]:
-    """Write report.json, junit.xml and report.html (secrets are redacted first)."""
-    directory.mkdir(parents=True, exist_ok=True)
+
+def render_reports(report: Report, formats: Iterable[str] = FORMATS,
+                   history: list[Report] | None = None) -> dict[str, str]:
+    """File name → text for each wanted format (secrets are redacted first); CKLB gives one file per host."""
     clean = report.model_copy(update={"results": [r.redacted() for r in report.results]})
-    outputs = {
-        "json": (directory / "report.json", render_json(clean)),
-        "junit": (directory / "junit.xml", render_junit(clean)),
-        "html": (directory / "report.html", render_html(clean)),
-    }
-    for path, text in outputs.values():
+    wanted = set(formats)
+    files: dict[str, str] = {}
+    if "json" in wanted:
+        files["report.json"] = render_json(clean)
+    if "junit" in wanted:
+        files["junit.xml"] = render_junit(clean)
+    if "html" in wanted:
+        files["report.html"] = render_html(clean, history or [])
+    if "hdf" in wanted:
+        files["report.hdf.json"] = render_hdf(clean)
+    if "cklb" in wanted:
+        files.update({f"{host}.cklb": render_cklb(clean, host) for host in stig_hosts(clean)})
+    return files
+
+
+def write_reports(report: Report, directory: Path, formats: Iterable[str] = FORMATS,
+                  history: list[Report] | None = None) -> dict[str, Path]:
+    """Write the wanted formats into ``directory``; returns file name → path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = {}
+    for name, text in render_reports(report, formats, history).items():
+        path = directory / name
         path.write_text(text, encoding="utf-8")
-    return {kind: path for kind, (path, _) in outputs.items()}
+        written[name] = path
+    return written
 
 
-__all__ = ["Approval", "Report", "render_html", "render_json", "render_junit", "write_reports"]
+__all__ = ["FORMATS", "Approval", "Report", "render_html", "render_json", "render_junit", "render_reports",
+           "write_reports"]

@@ -1,6 +1,6 @@
-"""One self-contained HTML page: summary counts, a table per stage, evidence on demand.
-
-Failing and erroring rows open their evidence by default, so a reader sees why without clicking.
+"""One self-contained HTML page for people: the verdict and its coverage first, then what failed or could not be
+checked (evidence open), then approvals, attestations and waivers, then every stage's table (collapsed), and a
+compliance-over-time chart from the reverify history (inline SVG: the page loads nothing from a network).
 """
 
 from __future__ import annotations
@@ -10,80 +10,161 @@ from html import escape
 from itertools import groupby
 
 from securemode.catalogue import BY_ID
-from securemode.reports.model import Report
+from securemode.reports.hdf import ControlStatus, control_counts
+from securemode.reports.model import ControlInfo, Report
 from securemode.results import Result, Status
 
 _CSS = """
-body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}
+body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222;max-width:1400px}
 h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.5em}
-.counts{display:flex;gap:.6em;flex-wrap:wrap}.count{padding:.4em .8em;border-radius:4px;background:#eee}
+.verdict{font-size:1.3em;padding:.5em .8em;border-radius:6px;display:inline-block}
+.v-ok{background:#e3f4e6;color:#176f2c}.v-partial{background:#fff4d6;color:#7a5300}.v-bad{background:#fde7ea;color:#b00020}
+.counts{display:flex;gap:.6em;flex-wrap:wrap;margin:.5em 0}.count{padding:.4em .8em;border-radius:4px;background:#eee}
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.3em .5em;text-align:left;
-vertical-align:top}
+vertical-align:top}th{background:#f3f3f3}
 .PASS{color:#176f2c}.FAIL{color:#b00020;font-weight:bold}.ERROR{color:#8a4b00;font-weight:bold}
 .WAIVED{color:#5a4fcf}.MANUAL{color:#005a8c}.NOT_APPLICABLE{color:#777}
+.sev-high{color:#b00020;font-weight:bold}.sev-medium{color:#8a4b00}.sev-low{color:#555}
 pre{white-space:pre-wrap;background:#f6f6f6;padding:.5em;margin:.3em 0}
-"""
-_JS = """
-document.getElementById('only-problems').addEventListener('change', function (e) {
-  document.querySelectorAll('tr.result').forEach(function (row) {
-    row.hidden = e.target.checked && !row.classList.contains('problem');
-  });
-});
+details.stage>summary{font-size:1.1em;font-weight:bold;margin-top:.8em;cursor:pointer}
+.small{font-size:.9em;color:#555}
 """
 _PROBLEMS = {Status.FAIL, Status.ERROR}
+_VERDICT_CLASS = {"COMPLIANT": "v-ok", "COMPLIANT FOR THE STAGES RUN": "v-partial"}
 
 
-def render_html(report: Report) -> str:
+def render_html(report: Report, history: list[Report] | None = None) -> str:
     counts = report.counts()
-    verdict = "COMPLIANT" if report.compliant() else "NOT COMPLIANT"
+    verdict = report.verdict()
+    problems = [r for r in report.results if r.status in _PROBLEMS]
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>securemode report: {escape(report.site)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>securemode report: {escape(report.site)} — <span id='verdict'>{verdict}</span></h1>",
-        f"<p>Generated {escape(report.generated_at.isoformat())} by securemode {escape(report.tool_version)}; "
-        f"stages: {escape(', '.join(report.stages))}.</p>",
-        "<div class='counts' id='counts'>",
+        f"<h1>securemode report: {escape(report.site)}</h1>",
+        f"<p class='verdict {_VERDICT_CLASS.get(verdict, 'v-bad')}' id='verdict'>{escape(verdict)}</p>",
+        _coverage(report),
+        f"<p class='small'>Generated {escape(report.generated_at.isoformat())} by securemode "
+        f"{escape(report.tool_version)}; stages run: {escape(', '.join(report.stages) or 'none')}.</p>",
+        "<h2>Results (control × target)</h2><div class='counts' id='counts'>",
         *(f"<span class='count {s.value}' data-status='{s.value}'>{s.value}: {counts[s]}</span>" for s in Status),
         "</div>",
-        "<p><label><input type='checkbox' id='only-problems'> Show only FAIL and ERROR</label></p>",
+        _control_counts(report),
+        _chart(history or []),
+        f"<h2 id='problems'>Failures and errors ({len(problems)})</h2>",
+        _table(report, problems, open_evidence=True) if problems else "<p>None.</p>",
+        _decisions(report),
+        "<h2>Every stage</h2>",
     ]
-    for stage, group in groupby(report.results, key=_stage_of):
-        parts.append(_stage_table(stage, list(group)))
-    if report.approvals or report.attestations:
-        parts.append("<h2>Approvals and attestations</h2><ul>")
-        parts += [f"<li>{escape(a.step)}: approved by {escape(a.who)} at {escape(a.at.isoformat())}"
-                  f"{' — ' + escape(a.note) if a.note else ''}</li>" for a in report.approvals]
-        parts += [f"<li>{escape(a.control)} [{escape(a.target)}]: attested by {escape(a.who)} at "
-                  f"{escape(a.at.isoformat())}{' — ' + escape(a.note) if a.note else ''}</li>"
-                  for a in report.attestations]
-        parts.append("</ul>")
-    parts.append(f"<script>{_JS}</script></body></html>\n")
+    for stage, group in groupby(report.results, key=lambda r: _info(report, r.control).stage):
+        results = list(group)
+        bad = sum(1 for r in results if r.status in _PROBLEMS)
+        parts.append(f"<details class='stage' id='stage-{escape(stage)}'><summary>Stage {escape(stage)}: "
+                     f"{len(results)} results, {bad} failed or errored</summary>"
+                     f"{_table(report, results, open_evidence=False)}</details>")
+    parts.append("</body></html>\n")
     return "".join(parts)
 
 
-def _stage_of(result: Result) -> str:
-    control = BY_ID.get(result.control)
-    return control.stage.value if control else result.control.split(".", 1)[0]
+def _info(report: Report, control_id: str) -> ControlInfo:
+    info = report.controls.get(control_id)
+    if info is not None:
+        return info
+    stage = BY_ID[control_id].stage.value if control_id in BY_ID else control_id.split(".", 1)[0]
+    return ControlInfo(title="", stage=stage, section="(not in the catalogue)", severity=BY_ID[
+        "host.pnics.count"].severity, nist=[])
 
 
-def _stage_table(stage: str, results: list[Result]) -> str:
-    rows = "".join(_row(r) for r in results)
-    return (f"<h2 id='stage-{escape(stage)}'>Stage {escape(stage)}</h2><table><thead><tr><th>Control</th>"
-            f"<th>Target</th><th>Result</th><th>Observed</th><th>Evidence</th></tr></thead><tbody>{rows}</tbody>"
-            "</table>")
+def _coverage(report: Report) -> str:
+    coverage = report.coverage
+    if coverage is None:
+        return ""
+    text = (f"<p id='coverage'>Controls checked: <b>{coverage.checked} of {coverage.catalogue}</b> in the "
+            "catalogue.")
+    if coverage.not_checked:
+        names = ", ".join(f"<code>{escape(c)}</code>" for c in coverage.not_checked)
+        text += (f" The verdict covers only the controls checked; <b>{len(coverage.not_checked)} not checked</b>:"
+                 f"</p><details id='not-checked'><summary>controls not checked</summary><p>{names}</p></details>")
+    else:
+        text += "</p>"
+    return text
 
 
-def _row(result: Result) -> str:
-    control = BY_ID.get(result.control)
-    title = control.title if control else ""
-    problem = result.status in _PROBLEMS
+def _control_counts(report: Report) -> str:
+    counts = control_counts(report)
+    cells = "".join(f"<span class='count' data-control-status='{escape(s.value)}'>{escape(s.value)}: {counts[s]}"
+                    "</span>" for s in ControlStatus)
+    return (f"<h2>Controls, as Heimdall counts them</h2><div class='counts' id='control-counts'>{cells}</div>")
+
+
+def _decisions(report: Report) -> str:
+    waived = [r for r in report.results if r.status is Status.WAIVED and r.waiver is not None]
+    if not (report.approvals or report.attestations or waived):
+        return "<h2>Approvals, attestations and waivers</h2><p>None.</p>"
+    items = [f"<li>Approval of step <b>{escape(a.step)}</b> by {escape(a.who)} at {escape(a.at.isoformat())}"
+             f"{' — ' + escape(a.note) if a.note else ''}</li>" for a in report.approvals]
+    items += [f"<li>Attestation of <code>{escape(a.control)}</code> [{escape(a.target)}] by {escape(a.who)} at "
+              f"{escape(a.at.isoformat())}{' — ' + escape(a.note) if a.note else ''}</li>" for a in report.attestations]
+    for r in waived:
+        w = r.waiver
+        assert w is not None
+        items.append(f"<li>Waiver of <code>{escape(r.control)}</code> [{escape(r.target)}]: {escape(w.reason)} — "
+                     f"approved by {escape(w.approver)}, expires {escape(w.expires.isoformat())}</li>")
+    return f"<h2>Approvals, attestations and waivers</h2><ul>{''.join(items)}</ul>"
+
+
+def _table(report: Report, results: list[Result], open_evidence: bool) -> str:
+    rows = "".join(_row(report, r, open_evidence) for r in results)
+    return ("<table><thead><tr><th>Control</th><th>Guide section</th><th>Severity</th><th>Target</th>"
+            f"<th>Result</th><th>Observed</th><th>Evidence</th></tr></thead><tbody>{rows}</tbody></table>")
+
+
+def _row(report: Report, result: Result, open_evidence: bool) -> str:
+    info = _info(report, result.control)
+    stig = f"<br><span class='small'>{escape(info.stig.stig_id)} {escape(info.stig.vuln_id)}</span>" \
+        if info.stig else ""
     evidence = "\n".join([f"expected: {json.dumps(result.expected)}", f"message: {result.message}",
                           *result.transcript, f"started {result.started_at.isoformat()}, {result.duration_s:.3f} s"])
-    opened = " open" if problem else ""
+    opened = " open" if open_evidence else ""
+    severity = f"{info.severity.value} ({info.severity.stig_category})" if info.stig else info.severity.value
     return (
-        f"<tr class='result{' problem' if problem else ''}' data-control='{escape(result.control)}'>"
-        f"<td><code>{escape(result.control)}</code><br>{escape(title)}</td><td>{escape(result.target)}</td>"
-        f"<td class='{result.status.value}'>{result.status.value}</td>"
+        f"<tr class='result' data-control='{escape(result.control)}'>"
+        f"<td><code>{escape(result.control)}</code><br>{escape(info.title)}</td>"
+        f"<td>{escape(info.section)}{stig}</td><td class='sev-{info.severity.value}'>{escape(severity)}</td>"
+        f"<td>{escape(result.target)}</td><td class='{result.status.value}'>{result.status.value}</td>"
         f"<td><code>{escape(json.dumps(result.observed))}</code></td>"
         f"<td><details{opened}><summary>evidence</summary><pre>{escape(evidence)}</pre></details></td></tr>"
     )
+
+
+def compliance_score(report: Report) -> float:
+    """Share of checked controls that hold, as Heimdall scores it: Passed / (Passed+Failed+Not Reviewed+Error)."""
+    counts = control_counts(report)
+    total = sum(counts[s] for s in (ControlStatus.PASSED, ControlStatus.FAILED, ControlStatus.NOT_REVIEWED,
+                                    ControlStatus.ERROR))
+    return 100.0 * counts[ControlStatus.PASSED] / total if total else 0.0
+
+
+def _chart(history: list[Report]) -> str:
+    """Compliance over time: one point per reverify run (oldest left), drawn as inline SVG."""
+    if len(history) < 2:
+        return ("<h2>Compliance over time</h2><p class='small'>Fewer than two reverify runs recorded yet.</p>")
+    width, height, pad = 720, 220, 40
+    runs = sorted(history, key=lambda r: r.generated_at)
+    scores = [compliance_score(r) for r in runs]
+    step = (width - 2 * pad) / (len(runs) - 1)
+    points = [(pad + i * step, height - pad - (height - 2 * pad) * s / 100) for i, s in enumerate(scores)]
+    line = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+    dots = "".join(
+        f"<circle cx='{x:.1f}' cy='{y:.1f}' r='4' fill='{'#176f2c' if r.compliant() else '#b00020'}'>"
+        f"<title>{escape(r.generated_at.isoformat())}: {s:.0f}% ({escape(r.verdict())})</title></circle>"
+        for (x, y), s, r in zip(points, scores, runs, strict=True))
+    labels = (f"<text x='{pad}' y='{height - 10}' font-size='11'>{escape(runs[0].generated_at.date().isoformat())}"
+              f"</text><text x='{width - pad}' y='{height - 10}' font-size='11' text-anchor='end'>"
+              f"{escape(runs[-1].generated_at.date().isoformat())}</text>")
+    axes = (f"<line x1='{pad}' y1='{pad}' x2='{pad}' y2='{height - pad}' stroke='#999'/>"
+            f"<line x1='{pad}' y1='{height - pad}' x2='{width - pad}' y2='{height - pad}' stroke='#999'/>"
+            f"<text x='{pad - 6}' y='{pad + 4}' font-size='11' text-anchor='end'>100%</text>"
+            f"<text x='{pad - 6}' y='{height - pad + 4}' font-size='11' text-anchor='end'>0%</text>")
+    return (f"<h2>Compliance over time</h2><svg id='compliance-chart' xmlns='http://www.w3.org/2000/svg' "
+            f"width='{width}' height='{height}' role='img' aria-label='compliance over {len(runs)} runs'>{axes}"
+            f"<polyline points='{line}' fill='none' stroke='#005a8c' stroke-width='2'/>{dots}{labels}</svg>")

@@ -25,7 +25,7 @@ def render_junit(report: Report) -> str:
             time=f"{sum(r.duration_s for r in results):.3f}", timestamp=report.generated_at.isoformat(),
         )
         for result in results:
-            suite.append(_testcase(stage, result))
+            suite.append(_testcase(report, result))
     ET.indent(suites)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
 
@@ -35,9 +35,19 @@ def _stage_of(result: Result) -> str:
     return control.stage.value if control else result.control.split(".", 1)[0]
 
 
-def _testcase(stage: str, result: Result) -> ET.Element:
-    case = ET.Element("testcase", classname=f"{stage}.{result.control}", name=f"{result.control} [{result.target}]",
+def _testcase(report: Report, result: Result) -> ET.Element:
+    # The control id already starts with its stage: no "host.host.pnics.count".
+    case = ET.Element("testcase", classname=result.control, name=f"{result.control} [{result.target}]",
                       time=f"{result.duration_s:.3f}")
+    info = report.controls.get(result.control)
+    if info is not None:
+        properties = ET.SubElement(case, "properties")
+        facts = {"section": info.section, "severity": info.severity.value, "nist": ", ".join(info.nist)}
+        if info.stig is not None:
+            facts.update(stig_id=info.stig.stig_id, vuln_id=info.stig.vuln_id, rule_id=info.stig.rule_id,
+                         cci=", ".join(info.stig.ccis))
+        for name, value in facts.items():
+            ET.SubElement(properties, "property", name=name, value=value)
     detail = _detail(result)
     if result.status is Status.FAIL:
         ET.SubElement(case, "failure", message=result.message or "failed").text = detail

@@ -4,14 +4,17 @@ can read (checked in headless Chromium)."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from securemode.reports import Report, write_reports
+from securemode.catalogue import CONTROLS, Stage
+from securemode.reports import Report, render_html, render_json, write_reports
 from securemode.reports.json_report import SCHEMA_PATH, read_report, report_schema
 from securemode.results import Status
 from tests.unit.results_factory import T0, result
@@ -35,13 +38,13 @@ def test_committed_schema_matches_the_models() -> None:
 
 def test_json_round_trip_and_version(tmp_path: Path) -> None:
     paths = write_reports(sample_report(), tmp_path)
-    data = json.loads(paths["json"].read_text())
+    data = json.loads(paths["report.json"].read_text())
     assert data["format_version"] == "1.0"
-    assert read_report(paths["json"]) == sample_report()
+    assert read_report(paths["report.json"]) == sample_report()
 
 
 def test_junit_keeps_error_apart_from_failure(tmp_path: Path) -> None:
-    root = ET.parse(write_reports(sample_report(), tmp_path)["junit"]).getroot()
+    root = ET.parse(write_reports(sample_report(), tmp_path)["junit.xml"]).getroot()
     suites = {s.get("name"): s for s in root.iter("testsuite")}
     assert (suites["host"].get("errors"), suites["host"].get("failures")) == ("1", "0")
     assert (suites["platform"].get("failures"), suites["platform"].get("errors")) == ("1", "0")
@@ -50,6 +53,12 @@ def test_junit_keeps_error_apart_from_failure(tmp_path: Path) -> None:
     assert cases["host.stig.ESXI-80-000008 [esxi01]"].find("error") is not None
     assert cases["platform.snmp.v2c-refused [conf01]"].find("failure") is not None
     assert cases["platform.location.mtu [Oslo]"].find("skipped") is not None
+    # Classnames are the control ids (the stage is their first part already), with the assessor's facts.
+    lockdown = cases["host.stig.ESXI-80-000008 [esxi01]"]
+    assert lockdown.get("classname") == "host.stig.ESXI-80-000008"
+    facts = {p.get("name"): p.get("value") for p in lockdown.iter("property")}
+    assert facts["vuln_id"] == "V-258730" and facts["nist"] == "AC-10" and facts["severity"] == "medium"
+    assert facts["section"] == "Securing the host environment"
 
 
 def test_report_compliance() -> None:
@@ -64,7 +73,7 @@ def test_report_compliance() -> None:
 @pytest.mark.skipif(shutil.which("chromium") is None or shutil.which("pdftotext") is None,
                     reason="needs Debian's chromium and poppler-utils (bin/setup installs them)")
 def test_html_shows_counts_and_failing_evidence_to_a_reader(tmp_path: Path) -> None:
-    html = write_reports(sample_report(), tmp_path)["html"]
+    html = write_reports(sample_report(), tmp_path)["report.html"]
     pdf = tmp_path / "report.pdf"
     profile = tmp_path / "chromium-profile"
     subprocess.run(
@@ -86,3 +95,60 @@ def test_html_shows_counts_and_failing_evidence_to_a_reader(tmp_path: Path) -> N
     assert "GETsysName.0community=public" in packed
     # Only the FAIL and ERROR rows show their evidence; the PASS row's stays folded.
     assert packed.count("started20261127T12:00:00+00:00") == 2
+
+
+def test_nothing_checked_is_never_compliant() -> None:
+    empty = Report(site="lab", generated_at=T0, stages=["host"], results=[])
+    assert not empty.compliant()
+    assert empty.verdict() == "NOTHING CHECKED"
+    assert "NOTHING CHECKED" in render_html(empty)
+
+
+def test_partial_catalogue_verdict_names_what_was_not_checked() -> None:
+    report = Report(site="lab", generated_at=T0, stages=["host"], results=[
+        result("host.pnics.count", "esxi01", Status.PASS, observed=2)])
+    assert report.compliant()
+    assert report.verdict() == "COMPLIANT FOR THE STAGES RUN"
+    assert report.coverage is not None
+    assert report.coverage.checked == 1 and report.coverage.catalogue == len(CONTROLS)
+    assert "contingency.powered-off" in report.coverage.not_checked
+    assert "host.pnics.count" not in report.coverage.not_checked
+    page = render_html(report)
+    assert f"Controls checked: <b>1 of {len(CONTROLS)}</b>" in page
+    assert "<code>contingency.powered-off</code>" in page
+    every = Report(site="lab", generated_at=T0, stages=[s.value for s in Stage], results=[
+        result(c.id, "t", Status.PASS) for c in CONTROLS])
+    assert every.verdict() == "COMPLIANT"
+    # The JSON carries the coverage and the catalogue facts an assessor needs.
+    data = json.loads(render_json(report))
+    assert data["coverage"]["checked"] == 1
+    assert data["controls"]["host.pnics.count"]["section"] == "Securing the host environment"
+
+
+def test_html_puts_problems_first_and_names_section_and_severity_on_every_row() -> None:
+    page = render_html(sample_report())
+    failures, decisions, stages = (page.index("Failures and errors (2)"),
+                                   page.index("Approvals, attestations and waivers"), page.index("Every stage"))
+    assert failures < decisions < stages
+    rows = re.findall(r"<tr class='result'.*?</tr>", page, flags=re.S)
+    assert len(rows) == 2 + len(sample_report().results)  # problems again in their stage tables
+    sections = ("Securing the host environment", "SNMP", "Location DSCP tags and MTU", "IPv6 (optional)")
+    for row in rows:
+        assert re.search(r"class='sev-(high|medium|low)'", row), row
+        assert any(f"<td>{section}" in row for section in sections), row
+    assert "ESXI-80-000008 V-258730" in page
+    assert page.count("<details class='stage'") == 2 and "<details class='stage' open" not in page
+
+
+def test_compliance_chart_comes_from_the_history() -> None:
+    runs = []
+    for day, status in enumerate([Status.PASS, Status.FAIL, Status.PASS]):
+        runs.append(Report(site="lab", generated_at=T0 + timedelta(days=day), stages=["host"], results=[
+            result("host.pnics.count", "esxi01", Status.PASS), result("host.pnics.separate", "esxi01", status)]))
+    page = render_html(runs[-1], runs)
+    chart = page[page.index("<svg id='compliance-chart'"):page.index("</svg>")]
+    points = re.search(r"points='([^']+)'", chart).group(1).split()  # type: ignore[union-attr]
+    ys = [float(p.split(",")[1]) for p in points]
+    assert len(ys) == 3 and ys[0] == ys[2] < ys[1]  # 100 %, 50 %, 100 % (higher score = smaller y)
+    assert chart.count("fill='#b00020'") == 1  # the failing run's dot
+    assert "http" not in chart.replace("http://www.w3.org/2000/svg", "")
