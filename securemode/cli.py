@@ -15,9 +15,12 @@ from typing import Annotated, NoReturn, TypeVar
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer._click.core import Context as ClickContext  # typer 0.29 vendors click: its Context type
+from typer.core import TyperGroup
 
 from securemode.catalogue import CONTROLS, Stage, controls_for
 from securemode.problems import InputError
+from securemode.reports.model import Report
 from securemode.site_loader import load_site
 
 EXIT_INPUT = 2
@@ -86,17 +89,58 @@ def validate(site: Annotated[Path, typer.Argument(help="The site file (YAML).")]
               f"node(s), {len(s.locations)} location(s)", markup=False)
 
 
-@app.command()
-def report(
+class _ReportGroup(TyperGroup):
+    """`securemode report REPORT.json --out DIR` stays the default: anything but a subcommand means `render`."""
+
+    def parse_args(self, ctx: ClickContext, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h")):
+            args = ["render", *args]
+        return super().parse_args(ctx, args)
+
+
+report_app = typer.Typer(cls=_ReportGroup, no_args_is_help=False,
+                         help="Re-render reports (default), write a signed evidence bundle, or check one.")
+app.add_typer(report_app, name="report")
+
+
+def _read_report_or_exit(source: Path) -> Report:
+    from securemode.reports.json_report import read_report
+
+    try:
+        return read_report(source)
+    except (OSError, ValueError) as exc:
+        err.print(f"{source}: not a readable securemode report ({type(exc).__name__}). Fix: pass the report.json "
+                  "that verify or run wrote", markup=False)
+        raise typer.Exit(EXIT_INPUT) from None
+
+
+def _parse_formats(text: str) -> list[str]:
+    from securemode.reports import FORMATS
+
+    wanted = [f.strip() for f in text.split(",") if f.strip()]
+    unknown = [f for f in wanted if f not in FORMATS]
+    if unknown or not wanted:
+        err.print(f"--format: unknown format '{', '.join(unknown) or text}'. Fix: use any of {','.join(FORMATS)}",
+                  markup=False)
+        raise typer.Exit(EXIT_INPUT)
+    return wanted
+
+
+@report_app.command("render")
+def report_render(
     source: Annotated[Path | None, typer.Argument(help="A report.json written by verify or run.")] = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Where to write report.json, junit.xml, report.html.")]
-    = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Where to write the reports.")] = None,
+    formats: Annotated[str, typer.Option("--format", help="Comma-separated: json,junit,html,hdf,cklb.")]
+    = "json,junit,html,hdf,cklb",
+    history: Annotated[Path | None, typer.Option("--history", help="A reverify history folder, for the "
+                                                 "HTML compliance chart.")] = None,
     write_schema: Annotated[bool, typer.Option("--write-schema", help="Regenerate the committed JSON Schema.")]
     = False,
 ) -> None:
-    """Re-render the JUnit and HTML reports from a JSON report, or regenerate the report's JSON Schema."""
+    """Re-render any report format from a report.json, or regenerate the report's JSON Schema."""
     from securemode.reports import write_reports
-    from securemode.reports.json_report import SCHEMA_PATH, read_report
+    from securemode.reports.history import load_history
+    from securemode.reports.json_report import SCHEMA_PATH
     from securemode.reports.json_report import write_schema as write_schema_file
 
     if write_schema:
@@ -106,14 +150,76 @@ def report(
     if source is None or out_dir is None:
         err.print("report: give a report.json and --out DIR (or --write-schema)", markup=False)
         raise typer.Exit(EXIT_INPUT)
+    wanted = _parse_formats(formats)
+    loaded = _read_report_or_exit(source)
+    for name, path in write_reports(loaded, out_dir, wanted, load_history(history) if history else None).items():
+        out.print(f"{name}: {path}", markup=False)
+
+
+@report_app.command("bundle")
+def report_bundle(
+    directory: Annotated[Path, typer.Argument(help="The report folder (with report.json) of a run.")],
+    site: Annotated[Path, typer.Option("--site", help="The site file (YAML) naming evidence_signing_key.")],
+    bundle_path: Annotated[Path | None, typer.Option("--out", help="The zip to write (default: "
+                                                     "DIR/evidence-<site>-<time>.zip).")] = None,
+) -> None:
+    """Write a zip with every report format, the site file and a manifest signed with the site's key."""
+    from datetime import UTC, datetime
+
+    from securemode.reports.bundle import load_private_key, write_bundle
+    from securemode.secrets import SecretError, resolve
+
     try:
-        loaded = read_report(source)
-    except (OSError, ValueError) as exc:
-        err.print(f"{source}: not a readable securemode report ({type(exc).__name__}). Fix: pass the report.json "
-                  "that verify or run wrote", markup=False)
+        loaded = load_site(site)
+    except InputError as exc:
+        _input_error(exc)
+    ref = loaded.site.evidence_signing_key
+    if ref is None:
+        err.print(f"{site}: evidence_signing_key is not set. Fix: add evidence_signing_key: file:PATH to an "
+                  "Ed25519 key (openssl genpkey -algorithm ed25519 -out PATH)", markup=False)
+        raise typer.Exit(EXIT_INPUT)
+    try:
+        key = load_private_key(resolve(ref, site.resolve().parent).get_secret_value())
+    except (SecretError, ValueError) as exc:
+        err.print(f"{site}: evidence_signing_key ({ref}): {exc}. Fix: point it at an unencrypted Ed25519 PEM key "
+                  "(openssl genpkey -algorithm ed25519 -out PATH)", markup=False)
         raise typer.Exit(EXIT_INPUT) from None
-    for kind, path in write_reports(loaded, out_dir).items():
-        out.print(f"{kind}: {path}", markup=False)
+    report = _read_report_or_exit(directory / "report.json")
+    target = bundle_path or directory / f"evidence-{report.site}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.zip"
+    manifest = write_bundle(report, site, key, target)
+    out.print(f"bundle: {target} ({len(manifest.files)} files, manifest signed)", markup=False)
+
+
+@report_app.command("check")
+def report_check(
+    bundle_path: Annotated[Path, typer.Argument(help="An evidence bundle written by `report bundle`.")],
+    public_key: Annotated[Path | None, typer.Option("--public-key", help="The signer's Ed25519 public key "
+                                                    "(PEM) you trust; without it the manifest's own key is used.")]
+    = None,
+) -> None:
+    """Verify the bundle's signature and every file's SHA-256; name any file altered, added or removed."""
+    import zipfile
+
+    from securemode.reports.bundle import check_bundle
+
+    try:
+        trusted = public_key.read_text(encoding="utf-8") if public_key else None
+        result = check_bundle(bundle_path, trusted)
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        err.print(f"{bundle_path}: not a readable evidence bundle ({type(exc).__name__}). Fix: pass the zip that "
+                  "`securemode report bundle` wrote (and a PEM public key to --public-key)", markup=False)
+        raise typer.Exit(EXIT_INPUT) from None
+    for name in result.altered:
+        out.print(f"ALTERED: {name} (its SHA-256 differs from the signed manifest)", markup=False)
+    for name in result.missing:
+        out.print(f"MISSING: {name}", markup=False)
+    for name in result.unexpected:
+        out.print(f"UNEXPECTED: {name} (not in the signed manifest)", markup=False)
+    if not result.signature_valid:
+        out.print("SIGNATURE INVALID: the manifest was not signed by this key or was changed", markup=False)
+    verdict = "intact" if result.intact else "NOT intact"
+    out.print(f"{bundle_path}: {verdict}; signature checked with {result.key_source}", markup=False)
+    raise typer.Exit(0 if result.intact else 1)
 
 
 def _not_built(name: str, issue: str) -> NoReturn:

@@ -320,6 +320,9 @@ class Site(Strict):
     contingency: Contingency | None = None
     approvals: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
     waivers_file: str | None = None
+    evidence_signing_key: SecretRef | None = Field(
+        default=None, description="Ed25519 private key (PEM, unencrypted) that signs evidence bundles "
+        "(`securemode report bundle`): a secret reference, e.g. file:keys/evidence.pem.")
     allow_error: list[str] = Field(
         default_factory=list, description="Control ids whose ERROR does not stop the pipeline."
     )
