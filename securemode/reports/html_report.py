@@ -98,12 +98,14 @@ def _control_counts(report: Report) -> str:
 
 def _decisions(report: Report) -> str:
     waived = [r for r in report.results if r.status is Status.WAIVED and r.waiver is not None]
-    if not (report.approvals or report.attestations or waived):
+    attestations = list({(a.control, a.target): a for a in [*report.attestations, *(
+        r.attestation for r in report.results if r.attestation is not None)]}.values())
+    if not (report.approvals or attestations or waived):
         return "<h2>Approvals, attestations and waivers</h2><p>None.</p>"
     items = [f"<li>Approval of step <b>{escape(a.step)}</b> by {escape(a.who)} at {escape(a.at.isoformat())}"
              f"{' — ' + escape(a.note) if a.note else ''}</li>" for a in report.approvals]
     items += [f"<li>Attestation of <code>{escape(a.control)}</code> [{escape(a.target)}] by {escape(a.who)} at "
-              f"{escape(a.at.isoformat())}{' — ' + escape(a.note) if a.note else ''}</li>" for a in report.attestations]
+              f"{escape(a.at.isoformat())}{' — ' + escape(a.note) if a.note else ''}</li>" for a in attestations]
     for r in waived:
         w = r.waiver
         assert w is not None

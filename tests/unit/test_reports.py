@@ -152,3 +152,13 @@ def test_compliance_chart_comes_from_the_history() -> None:
     assert len(ys) == 3 and ys[0] == ys[2] < ys[1]  # 100 %, 50 %, 100 % (higher score = smaller y)
     assert chart.count("fill='#b00020'") == 1  # the failing run's dot
     assert "http" not in chart.replace("http://www.w3.org/2000/svg", "")
+
+
+def test_html_lists_attestations_and_waivers_carried_by_results() -> None:
+    from tests.assessor.reports import mixed_report
+
+    page = render_html(mixed_report())
+    decisions = page[page.index("Approvals, attestations and waivers"):page.index("Every stage")]
+    assert "Attestation of <code>vms.bios.supervisor-password</code> [mgr01] by A. Admin" in decisions
+    assert "Waiver of <code>platform.location.mtu</code> [Oslo]: WAN carrier fixes MTU at 1500" in decisions
+    assert "approved by ISSO J. Doe" in decisions
