@@ -158,3 +158,14 @@ def test_secrets_never_reach_logs_parameters_artifacts_reports_or_the_database(s
         found += [(name, s) for s in secrets if s.encode() in blob]
     assert found == []
     assert os.environ["SM_VSPHERE_PASSWORD"] not in json.dumps(logs)
+
+
+def test_a_verify_that_checked_no_control_is_not_compliant(site: Path, tmp_path: Path) -> None:
+    run(site, approve=["host.lockdown"], attest=["vms.bios.supervisor-password"], approver="alice")
+    outcome = run(site, mode="verify", controls=["platform.snmp.v3"], report_dir=str(tmp_path / "r"))
+    assert [r for s in outcome.stages for r in s.results] == []
+    assert not outcome.compliant()
+    assert any("no control was checked" in p for p in outcome.problems)
+    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert report["results"] == [] and report["coverage"]["checked"] == 0
+    assert "NOTHING CHECKED" in (tmp_path / "r" / "report.html").read_text()
