@@ -16,7 +16,7 @@ from itertools import groupby
 from typing import Any
 
 from securemode.catalogue import BY_ID
-from securemode.reports.model import ControlInfo, Report, control_info
+from securemode.reports.model import ControlInfo, Report
 from securemode.results import Result, Status
 
 PROFILE_NAME = "securemode-pexip-secure-mode"
@@ -78,7 +78,7 @@ def render_hdf(report: Report) -> str:
 
 def hdf_document(report: Report) -> dict[str, Any]:
     by_control = _by_control(report)
-    controls = [_control(cid, report.controls.get(cid) or _info(cid), results) for cid, results in by_control.items()]
+    controls = [_control(cid, report.info(cid), results) for cid, results in by_control.items()]
     groups = [{"id": stage, "title": f"Stage {stage}", "controls": [c["id"] for c in members]}
               for stage, members in groupby(controls, key=lambda c: str(c["tags"]["stage"]))]
     body = json.dumps(controls, sort_keys=True).encode()
@@ -115,13 +115,6 @@ def _by_control(report: Report) -> dict[str, list[Result]]:
     return grouped
 
 
-def _info(control_id: str) -> ControlInfo:
-    if control_id in BY_ID:
-        return control_info(control_id)
-    return ControlInfo(title=control_id, stage=control_id.split(".", 1)[0], section="(not in the catalogue)",
-                       severity=BY_ID["host.pnics.count"].severity, nist=[])
-
-
 def _control(control_id: str, info: ControlInfo, results: list[Result]) -> dict[str, Any]:
     catalogue = BY_ID.get(control_id)
     all_na = all(r.status is Status.NOT_APPLICABLE for r in results)
@@ -131,7 +124,7 @@ def _control(control_id: str, info: ControlInfo, results: list[Result]) -> dict[
         tags.update(gid=info.stig.vuln_id, rid=info.stig.rule_id, stig_id=info.stig.stig_id,
                     gtitle=info.stig.srg_id, cci=list(info.stig.ccis))
     check = ", ".join(catalogue.verified_by) if catalogue else "unknown"
-    fix = catalogue.enforced_by or "verify only (the guide asks to review, not to change)" if catalogue else "unknown"
+    fix = (catalogue.enforced_by or "verify only (the guide asks to review, not to change)") if catalogue else "unknown"
     control: dict[str, Any] = {
         "id": control_id,
         "title": info.title,

@@ -9,9 +9,8 @@ import json
 from html import escape
 from itertools import groupby
 
-from securemode.catalogue import BY_ID
 from securemode.reports.hdf import ControlStatus, control_counts
-from securemode.reports.model import ControlInfo, Report
+from securemode.reports.model import Report
 from securemode.results import Result, Status
 
 _CSS = """
@@ -55,7 +54,7 @@ def render_html(report: Report, history: list[Report] | None = None) -> str:
         _decisions(report),
         "<h2>Every stage</h2>",
     ]
-    for stage, group in groupby(report.results, key=lambda r: _info(report, r.control).stage):
+    for stage, group in groupby(report.results, key=lambda r: report.info(r.control).stage):
         results = list(group)
         bad = sum(1 for r in results if r.status in _PROBLEMS)
         parts.append(f"<details class='stage' id='stage-{escape(stage)}'><summary>Stage {escape(stage)}: "
@@ -63,15 +62,6 @@ def render_html(report: Report, history: list[Report] | None = None) -> str:
                      f"{_table(report, results, open_evidence=False)}</details>")
     parts.append("</body></html>\n")
     return "".join(parts)
-
-
-def _info(report: Report, control_id: str) -> ControlInfo:
-    info = report.controls.get(control_id)
-    if info is not None:
-        return info
-    stage = BY_ID[control_id].stage.value if control_id in BY_ID else control_id.split(".", 1)[0]
-    return ControlInfo(title="", stage=stage, section="(not in the catalogue)", severity=BY_ID[
-        "host.pnics.count"].severity, nist=[])
 
 
 def _coverage(report: Report) -> str:
@@ -121,7 +111,7 @@ def _table(report: Report, results: list[Result], open_evidence: bool) -> str:
 
 
 def _row(report: Report, result: Result, open_evidence: bool) -> str:
-    info = _info(report, result.control)
+    info = report.info(result.control)
     stig = f"<br><span class='small'>{escape(info.stig.stig_id)} {escape(info.stig.vuln_id)}</span>" \
         if info.stig else ""
     evidence = "\n".join([f"expected: {json.dumps(result.expected)}", f"message: {result.message}",

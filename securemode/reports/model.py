@@ -90,6 +90,15 @@ class Report(BaseModel):
             for r in self.results
         )
 
+    def info(self, control_id: str) -> ControlInfo:
+        """The catalogue facts of a control in this report (a control unknown to the catalogue gets a stub)."""
+        if control_id in self.controls:
+            return self.controls[control_id]
+        if control_id in BY_ID:
+            return control_info(control_id)
+        return ControlInfo(title=control_id, stage=control_id.split(".", 1)[0], section="(not in the catalogue)",
+                           severity=ControlSeverity.MEDIUM, nist=[])
+
     def verdict(self) -> str:
         """The headline: a run that checked nothing, or only part of the catalogue, says so."""
         if not self.results:
