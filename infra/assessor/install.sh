@@ -8,8 +8,14 @@ PACKAGES=("@mitre/saf@1.5.3" "@mitre/heimdall-lite@2.12.6")
 say() { printf 'assessor-tools: %s\n' "$*" >&2; }
 
 if ! command -v npm >/dev/null 2>&1; then
-  say "npm not found: install Debian's nodejs and npm (bin/setup as root), then rerun"
-  exit 1
+  # Only where the machine has no Node at all: Debian's own nodejs and npm.
+  if [ "$(id -u)" -ne 0 ]; then
+    say "npm not found: run this script as root to install Debian's nodejs and npm"
+    exit 1
+  fi
+  say "installing Debian's nodejs and npm"
+  apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nodejs npm >/dev/null
 fi
 want="$(printf '%s\n' "${PACKAGES[@]}" "$(node --version)" | sha256sum | cut -d' ' -f1)"
 stamp="$DEST/.securemode-stamp"

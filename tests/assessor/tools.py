@@ -12,6 +12,7 @@ import json
 import re
 import shutil
 import subprocess
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,7 +34,9 @@ def ensure_installed() -> None:
 
 
 def saf(*args: str) -> str:
-    done = subprocess.run([str(SAF), *args], capture_output=True, text=True, timeout=180)
+    # The SAF CLI writes saf-cli.log into its working folder: keep it out of the checkout.
+    with tempfile.TemporaryDirectory(prefix="saf-") as cwd:
+        done = subprocess.run([str(SAF), *args], capture_output=True, text=True, timeout=180, cwd=cwd)
     assert done.returncode == 0, f"saf {' '.join(args)} failed: {done.stderr[-2000:]}"
     return done.stdout
 
