@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from securemode.ntp_key_format import FIX as NTP_KEY_FIX
+from securemode.ntp_key_format import key_problem
 from securemode.problems import Problem, Severity
 from securemode.secrets import SecretError, resolve
 from securemode.site import RESERVED_GUEST_TAGGING_VLAN, NodeCommon, Role, Site
@@ -76,6 +78,21 @@ def ntp_keys(site: Site, _: Path) -> Iterable[Problem]:
         if server.key_id is None or server.key is None:
             yield Problem(field=f"ntp_servers[{i}]", message=f"NTP server {server.address} has no key",
                           fix="set key_id (1–65535) and key (a secret reference) for it")
+
+
+def ntp_key_values(site: Site, base: Path) -> Iterable[Problem]:
+    """Each NTP key that resolves now has the format and length its algorithm takes (never printed)."""
+    for i, server in enumerate(site.ntp_servers):
+        if server.key is None or server.key.startswith("prefect-secret:"):
+            continue  # prefect-secret: keys are checked where the NTP task resolves them
+        try:
+            value = resolve(server.key, base).get_secret_value()
+        except SecretError:
+            continue  # reported by secret_references
+        problem = key_problem(value, server.algorithm)
+        if problem:
+            yield Problem(field=f"ntp_servers[{i}].key", message=f"the key behind {server.key}: {problem}",
+                          fix=NTP_KEY_FIX)
 
 
 def snmp_rules(site: Site, base: Path) -> Iterable[Problem]:
@@ -187,6 +204,7 @@ RULES: tuple[Rule, ...] = (
     separate_pnics,
     server_counts,
     ntp_keys,
+    ntp_key_values,
     snmp_rules,
     unique_nodes,
     locations_exist,
