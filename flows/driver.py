@@ -38,7 +38,7 @@ class ConsoleProgress:
 
     def stage_finished(self, outcome: StageOutcome) -> None:
         for change in outcome.changes:
-            self.console.print(f"    {change.render()}", markup=False, highlight=False)
+            self.console.print(f"    {redact(change.render())}", markup=False, highlight=False)
         for skipped in outcome.skipped:
             self.console.print(f"    skipped: {skipped}", markup=False, highlight=False)
 

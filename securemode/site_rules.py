@@ -19,6 +19,7 @@ MIN_DNS = 2
 MIN_NTP = 2
 MIN_SYSLOG = 1
 MIN_SNMP_PASSWORD = 8
+MAX_SNMP_COMMUNITY = 16
 
 Rule = Callable[[Site, Path], Iterable[Problem]]
 
@@ -96,10 +97,18 @@ def ntp_key_values(site: Site, base: Path) -> Iterable[Problem]:
 
 
 def snmp_rules(site: Site, base: Path) -> Iterable[Problem]:
-    """SNMPv3 passwords of 8 characters or more; a community that is not 'public'."""
-    if site.snmp.community == "public":
+    """SNMPv3 passwords of 8 characters or more; a community of 1–16 characters that is not 'public'."""
+    try:
+        community = resolve(site.snmp.community, base).get_secret_value()
+    except SecretError:
+        community = None  # reported by secret_references
+    if community == "public":
         yield Problem(field="snmp.community", message="the community is 'public'",
                       fix="choose a community string other than 'public'")
+    elif community is not None and not 1 <= len(community) <= MAX_SNMP_COMMUNITY:
+        yield Problem(field="snmp.community", message=f"the community behind {site.snmp.community} is "
+                      f"{len(community)} characters; the node takes 1 to {MAX_SNMP_COMMUNITY}",
+                      fix=f"use a community of 1 to {MAX_SNMP_COMMUNITY} characters")
     for field in ("auth_password", "priv_password"):
         ref = getattr(site.snmp, field)
         try:
@@ -189,6 +198,7 @@ def _secret_refs(site: Site) -> list[tuple[str, str]]:
         ("management_node.admin_password", site.management_node.admin_password),
         ("snmp.auth_password", site.snmp.auth_password),
         ("snmp.priv_password", site.snmp.priv_password),
+        ("snmp.community", site.snmp.community),
         ("ldap.bind_password", site.ldap.bind_password),
     ]
     refs += [(f"ntp_servers[{i}].key", s.key) for i, s in enumerate(site.ntp_servers) if s.key]

@@ -115,7 +115,7 @@ def render(inputs: SiteInputs) -> dict[str, Any]:
             "username": "labsnmp",
             "auth_password": sec.ref("snmp-auth-password"),
             "priv_password": sec.ref("snmp-priv-password"),
-            "community": sec.read("snmp-community"),
+            "community": sec.ref("snmp-community"),
             "port": plan.ports["snmp"],
         },
         "ldap": {
