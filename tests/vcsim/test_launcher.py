@@ -79,3 +79,9 @@ def test_unusable_binary_leaves_no_state(tmp_path: Path) -> None:
     with pytest.raises(VcsimError, match="cannot run"):
         start_vcsim(binary=not_executable)
     assert set(root.iterdir()) == before
+
+
+def test_state_lives_under_the_state_folder(vcsim: Vcsim) -> None:
+    """SECUREMODE_STATE_DIR holds everything, vcsim's datastores too — never the repository's var/."""
+    state = Path(os.environ["SECUREMODE_STATE_DIR"]).resolve()
+    assert Path(vcsim.state_dir).resolve().is_relative_to(state / "vcsim")
