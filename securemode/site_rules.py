@@ -48,6 +48,15 @@ def vlan_rules(site: Site, _: Path) -> Iterable[Problem]:
             )
 
 
+def dedicated_engine_account(site: Site, _: Path) -> Iterable[Problem]:
+    """The engine's vSphere account becomes the only lockdown exception user: never root."""
+    if site.vsphere.username == "root":
+        yield Problem(field="vsphere.username", message="the engine would put root on the lockdown exception list, "
+                      "keeping the most powerful account reachable while lockdown is on",
+                      fix="create a dedicated ESXi account with the least role the engine needs and name it here",
+                      severity=Severity.WARNING)
+
+
 def separate_pnics(site: Site, _: Path) -> Iterable[Problem]:
     """Guide: management access on one physical network, VMs on a separate one."""
     nets = site.vsphere.networks
@@ -211,6 +220,7 @@ def _secret_refs(site: Site) -> list[tuple[str, str]]:
 
 RULES: tuple[Rule, ...] = (
     vlan_rules,
+    dedicated_engine_account,
     separate_pnics,
     server_counts,
     ntp_keys,

@@ -47,7 +47,7 @@ class VcsimOptions:
     strict_options: bool = True
     lockdown_logins: bool = True
     autostart: bool = True
-    username: str = "root"
+    username: str = "svc-securemode"  # a dedicated account: the lockdown exception user, never root
     listen_host: str = "127.0.0.1"
 
     def argv(self, binary: Path, state_dir: Path) -> list[str]:
