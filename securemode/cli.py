@@ -228,6 +228,22 @@ def serve(site: SiteOption) -> None:
     serve_site(loaded)
 
 
+@app.command("forget-pins")
+def forget_pins(site: SiteOption) -> None:
+    """Forget the Management Node's pinned HTTPS certificate and console host key (after a rebuild on purpose)."""
+    try:
+        loaded = load_site(site)
+    except InputError as exc:
+        _input_error(exc)
+    from securemode.pin_reset import forget_site_pins
+
+    dropped = forget_site_pins(loaded)
+    for line in dropped or ["no pins recorded for this site"]:
+        out.print(f"forgotten: {line}" if dropped else line, markup=False)
+    out.print(f"next: securemode run --site {site} --stage bootstrap --approve bootstrap.pin-web-certificate "
+              "--approve bootstrap.pin-console-host-key (compare the keys with the node's console)", markup=False)
+
+
 def _pending(name: str, issue: str) -> Callable[[typer.Context], None]:
     def command(ctx: typer.Context) -> None:
         _not_built(name, issue)

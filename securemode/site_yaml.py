@@ -33,8 +33,9 @@ def decode(data: bytes) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise DocumentError(Problem(field="(file)", message=f"not UTF-8 text: byte {exc.start} (0x{data[exc.start]:02x})"
-                                    " cannot be decoded", fix="save the site file as UTF-8")) from None
+        bad = f"byte {exc.start} (0x{data[exc.start]:02x})"
+        raise DocumentError(Problem(field="(file)", message=f"not UTF-8 text: {bad} cannot be decoded",
+                                    fix="save the site file as UTF-8")) from None
 
 
 def load_document(text: str) -> Any:

@@ -14,6 +14,7 @@ import contextlib
 import datetime as dt
 import fcntl
 import importlib.util
+import secrets as secrets_module
 import shutil
 import subprocess
 import tempfile
@@ -215,7 +216,7 @@ def _start(directory: Path, options: UpOptions, s: _Startup) -> Manifest:
         plan=plan, network=network, https_fingerprint_sha256=str(twin_facts["fingerprint_sha256"]),
         vsphere=vsphere_part.facts(sim), ldap=manifest.parts["slapd"].facts,
         syslog_received=manifest.parts["syslog"].facts["received"], ca_dir=ca.directory, ca_root=ca.root_path,
-        ca_intermediate=ca.intermediate_path, secrets=secrets)
+        ca_intermediate=ca.intermediate_path, secrets=secrets, lab_id=secrets_module.token_hex(4))
     site_file.write(inputs, manifest.site_file)
     s.mark("site-file")
     manifest.timings = dict(s.marks)

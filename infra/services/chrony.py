@@ -6,7 +6,8 @@ runs with ``-x`` (never adjusts the clock), ``-d`` (foreground, so we stop it by
 sockets, so it cannot clash with a system chronyd), and a pidfile, driftfile and keyfile in ``workdir``.
 
 Keys: chrony's keyfile ``<id> <ALG> HEX:<secret>``. The default set is key 1 SHA1 and key 2 SHA256 with
-random secrets as long as their digests, 20 and 32 bytes (ids configurable). What chrony 4.3 does on the wire, measured here:
+random secrets as long as their digests, 20 and 32 bytes (ids configurable). What chrony 4.3 does on the
+wire, measured here:
 the MAC is ``H(key || packet)``; in NTPv4 any MAC longer than 20 bytes is truncated to 20 (SHA256 sends
 its first 20 bytes, RFC 7822 sizing) and a request with a full 32-byte MAC is dropped. A request with a
 wrong key, unknown key id or wrong algorithm gets no reply at all (no crypto-NAK).

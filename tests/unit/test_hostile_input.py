@@ -101,7 +101,8 @@ def test_alias_bomb_is_refused_within_a_second_and_100_mb(tmp_path: Path) -> Non
     assert site.stat().st_size < 4096
     script = (f"import resource, time; from pathlib import Path\nfrom securemode.site_loader import load_site\n"
               f"before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\nt0 = time.perf_counter()\ntry:\n"
-              f"    load_site(Path({str(site)!r}))\nexcept Exception as e:\n    print('error', repr(e.problems[0].message))\n"
+              f"    load_site(Path({str(site)!r}))\nexcept Exception as e:\n"
+              f"    print('error', repr(e.problems[0].message))\n"
               f"print('seconds', time.perf_counter() - t0)\n"
               f"print('grew_kb', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)\n")
     proc = subprocess.run([str(Path(SECUREMODE).with_name("python")), "-c", script], capture_output=True, text=True,
