@@ -50,6 +50,10 @@ class LabError(RuntimeError):
     """``lab up`` could not bring the lab up (everything it had started is stopped again)."""
 
 
+class LabDegraded(LabError):
+    """A lab runs in this state folder but some of its parts are dead; ``up`` names them, starts nothing."""
+
+
 def lab_dir() -> Path:
     path = state_dir() / "lab"
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -90,6 +94,11 @@ def running_manifest(directory: Path) -> Manifest | None:
     return manifest if alive else None
 
 
+def dead_parts(manifest: Manifest) -> list[str]:
+    """Names of the recorded parts whose process is gone (a lab with some of them is degraded)."""
+    return sorted(p.name for p in manifest.parts.values() if p.process is not None and not is_running(p.process))
+
+
 class _Startup:
     """Bookkeeping of one ``up``: timing marks and everything started so far (for rollback)."""
 
@@ -120,6 +129,10 @@ def up(options: UpOptions) -> UpResult:
     with _locked(directory / ".lock"):
         running = running_manifest(directory)
         if running is not None:
+            dead = dead_parts(running)
+            if dead:
+                raise LabDegraded(f"the lab runs degraded: {', '.join(dead)} stopped. Fix: securemode lab down && "
+                               "securemode lab up")
             return UpResult(running, already_running=True)
         if read_manifest(directory) is not None:
             _down(directory)  # leftovers of a lab that died: clear them first
