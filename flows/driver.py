@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from securemode import log_redaction, prefect_server
+from securemode.crashed_runs import mark_crashed_runs, run_tags
 from securemode.outcome import StageOutcome
 
 if TYPE_CHECKING:
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 from securemode.prefect_env import apply_prefect_settings
 from securemode.redact import redact
 from securemode.results import Status
+from securemode.site_loader import load_site
 
 
 @dataclass
@@ -38,7 +40,7 @@ class ConsoleProgress:
 
     def stage_finished(self, outcome: StageOutcome) -> None:
         for change in outcome.changes:
-            self.console.print(f"    {change.render()}", markup=False, highlight=False)
+            self.console.print(f"    {redact(change.render())}", markup=False, highlight=False)
         for skipped in outcome.skipped:
             self.console.print(f"    skipped: {skipped}", markup=False, highlight=False)
 
@@ -74,11 +76,14 @@ def drive(site: Path, stages: list[str] | None, mode: str, approve: list[str], a
     from flows.progress import LISTENER
 
     console.print(f"Prefect UI: {ui}", markup=False)
+    site_name = load_site(site).site.name
+    for name in mark_crashed_runs(site_name):
+        console.print(f"flow run {name}: marked CRASHED (its process is gone)", markup=False)
     token = LISTENER.set(ConsoleProgress(console, mode))
     report_path = str(report_dir.resolve()) if report_dir else None
     try:
         # Each sync (sub)flow otherwise waits ~1 s for its heartbeat thread (reference/prefect.md §2).
-        with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}), run_tags(site_name):
             outcome = _pipeline(secure_mode_deployment,
                 site_path=str(site.resolve()), stage_names=stages, mode=mode, approve=approve, attest=attest,
                 approver=approver, interactive=interactive, report_dir=report_path, controls=only_controls)

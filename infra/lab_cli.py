@@ -47,7 +47,7 @@ def _print_parts(manifest: Manifest) -> None:
 
 
 def _up(args: argparse.Namespace) -> int:
-    from infra.lab.lifecycle import LabError, UpOptions, up
+    from infra.lab.lifecycle import LabDegraded, LabError, UpOptions, up
     from infra.lab.processes import LabProcessError
 
     if args.sync_interval <= 0:
@@ -60,6 +60,9 @@ def _up(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"lab up: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except LabDegraded as exc:
+        print(f"lab up: {exc}", file=sys.stderr)
+        return EXIT_DOWN
     except (LabError, LabProcessError, OSError, RuntimeError) as exc:
         print(f"lab up failed (everything started was stopped again): {exc}", file=sys.stderr)
         return EXIT_DOWN

@@ -150,6 +150,10 @@ def report_render(
     if source is None or out_dir is None:
         err.print("report: give a report.json and --out DIR (or --write-schema)", markup=False)
         raise typer.Exit(EXIT_INPUT)
+    from securemode.cli_checks import output_dir
+
+    if problems := output_dir("--out", out_dir):
+        _input_error(InputError("command line", problems))
     wanted = _parse_formats(formats)
     loaded = _read_report_or_exit(source)
     for name, path in write_reports(loaded, out_dir, wanted, load_history(history) if history else None).items():
@@ -260,6 +264,7 @@ def _drive(site: Path, stage: str | None, mode: str, approve: list[str] | None, 
         _not_built(f"{mode} --stage {','.join(missing)}", "those stages land with their issues")
     if not built:
         _not_built(mode, "no stage is built yet")
+    _check_arguments(stages or built, built, approve or [], attest or [], report_dir, only_controls or [])
     from flows.driver import StageFailed, drive
 
     try:
@@ -272,6 +277,23 @@ def _drive(site: Path, stage: str | None, mode: str, approve: list[str] | None, 
         err.print(f"securemode {mode}: a stage failed: {exc}", markup=False, highlight=False)
         raise typer.Exit(1) from None
     raise typer.Exit(0 if compliant else 1)
+
+
+def _check_arguments(stages: list[Stage], built: list[Stage], approve: list[str], attest: list[str],
+                     report_dir: Path | None, only_controls: list[str]) -> None:
+    """Unknown ids and unwritable outputs are bad input: refuse them before anything runs."""
+    from securemode import cli_checks
+
+    problems = cli_checks.control_ids(only_controls, stages)
+    if approve:
+        problems += cli_checks.unknown_ids("--approve", approve, cli_checks.gated_steps(built),
+                                           "the name of a gated step")
+    problems += cli_checks.unknown_ids("--attest", attest, cli_checks.attestable_controls(),
+                                       "a control that takes an attestation")
+    if report_dir is not None:
+        problems += cli_checks.output_dir("--report", report_dir)
+    if problems:
+        _input_error(InputError("command line", problems))
 
 
 @app.command()
@@ -310,6 +332,22 @@ def serve(site: SiteOption) -> None:
     from deployments.serve import serve_site
 
     serve_site(loaded)
+
+
+@app.command("forget-pins")
+def forget_pins(site: SiteOption) -> None:
+    """Forget the Management Node's pinned HTTPS certificate and console host key (after a rebuild on purpose)."""
+    try:
+        loaded = load_site(site)
+    except InputError as exc:
+        _input_error(exc)
+    from securemode.pin_reset import forget_site_pins
+
+    dropped = forget_site_pins(loaded)
+    for line in dropped or ["no pins recorded for this site"]:
+        out.print(f"forgotten: {line}" if dropped else line, markup=False)
+    out.print(f"next: securemode run --site {site} --stage bootstrap --approve bootstrap.pin-web-certificate "
+              "--approve bootstrap.pin-console-host-key (compare the keys with the node's console)", markup=False)
 
 
 def _pending(name: str, issue: str) -> Callable[[typer.Context], None]:

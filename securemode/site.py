@@ -186,7 +186,8 @@ class Snmp(Strict):
     username: str = Field(min_length=1, max_length=100)
     auth_password: SecretRef
     priv_password: SecretRef
-    community: str = Field(min_length=1, max_length=16, description="Must not be 'public'.")
+    community: SecretRef = Field(description="The v1/v2c community (a credential): a secret reference whose value "
+                                 "is 1–16 characters and not 'public'.")
     system_contact: str = Field(default="admin@example.test", max_length=70)
     system_location: str = Field(default="Virtual machine", max_length=70)
     port: Port = 161

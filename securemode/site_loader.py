@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, SecretStr, ValidationError
 from pydantic_core import ErrorDetails
 
@@ -15,6 +14,7 @@ from securemode.problems import InputError, Problem, Severity
 from securemode.secrets import resolve
 from securemode.site import Site
 from securemode.site_rules import check_rules
+from securemode.site_yaml import DocumentError, decode, load_document
 
 
 @dataclass(frozen=True)
@@ -43,10 +43,14 @@ def load_site(path: Path) -> LoadedSite:
     """Load and validate a site file; raise :class:`InputError` naming every problem."""
     source = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         raise InputError(source, [Problem(field="(file)", message=f"cannot read the site file: {exc.strerror}",
                                           fix="check the path")]) from None
+    try:
+        text = decode(data)
+    except DocumentError as exc:
+        raise InputError(source, [exc.problem]) from None
     return parse_site(text, path)
 
 
@@ -54,24 +58,48 @@ def parse_site(text: str, path: Path) -> LoadedSite:
     """Validate site-file text; ``path`` anchors relative references."""
     source = str(path)
     try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
-        raise InputError(source, [Problem(field="(file)", message=f"not valid YAML at {where}",
-                                          fix="correct the YAML syntax there")]) from None
+        document = load_document(text)
+    except DocumentError as exc:
+        raise InputError(source, [exc.problem]) from None
     if not isinstance(document, dict):
         raise InputError(source, [Problem(field="(file)", message="the site file must be a YAML mapping",
                                           fix="start from the example site file in the README")])
     try:
         site = Site.model_validate(document)
     except ValidationError as exc:
-        raise InputError(source, [_problem(err) for err in exc.errors()]) from None
+        raise InputError(source, _problems(exc.errors())) from None
     problems = check_rules(site, path.parent)
     errors = [p for p in problems if p.severity is Severity.ERROR]
     if errors:
         raise InputError(source, problems)
     return LoadedSite(site=site, path=path.resolve(), warnings=tuple(problems))
+
+
+def _problems(errors: list[ErrorDetails]) -> list[Problem]:
+    """One problem per field: a value that fits no branch of a union is one problem, not one per branch."""
+    by_field: dict[str, list[ErrorDetails]] = {}
+    for err in errors:
+        by_field.setdefault(_field_path(err["loc"]), []).append(err)
+    problems: list[Problem] = []
+    for field, group in by_field.items():
+        branches = [err for err in group if _is_union_branch(err["loc"])]
+        if len(branches) > 1:
+            problems.append(_union_problem(field, branches))
+            group = [err for err in group if err not in branches]
+        problems += [_problem(err) for err in group]
+    return list(dict.fromkeys(problems))
+
+
+def _is_union_branch(loc: tuple[int | str, ...]) -> bool:
+    return bool(loc) and isinstance(loc[-1], str) and ("[" in loc[-1] or "(" in loc[-1])
+
+
+def _union_problem(field: str, branches: list[ErrorDetails]) -> Problem:
+    kinds = {err["type"] for err in branches}
+    if kinds == {"ip_v4_address", "ip_v6_address"}:
+        return Problem(field=field, message="is not a valid IPv4 or IPv6 address", fix=_fix_for("ip_any_address"))
+    reasons = "; ".join(dict.fromkeys(_strip_input(err["msg"]) for err in branches))
+    return Problem(field=field, message=f"fits none of the allowed forms ({reasons})", fix="correct the value")
 
 
 def _problem(err: ErrorDetails) -> Problem:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from securemode.ntp_key_format import FIX as NTP_KEY_FIX
+from securemode.ntp_key_format import key_problem
 from securemode.problems import Problem, Severity
 from securemode.secrets import SecretError, resolve
 from securemode.site import RESERVED_GUEST_TAGGING_VLAN, NodeCommon, Role, Site
@@ -17,6 +19,7 @@ MIN_DNS = 2
 MIN_NTP = 2
 MIN_SYSLOG = 1
 MIN_SNMP_PASSWORD = 8
+MAX_SNMP_COMMUNITY = 16
 
 Rule = Callable[[Site, Path], Iterable[Problem]]
 
@@ -43,6 +46,15 @@ def vlan_rules(site: Site, _: Path) -> Iterable[Problem]:
                 message=f"VLAN {vlan} is on the site's reserved list (vsphere.reserved_vlans)",
                 fix="choose a VLAN that is not reserved, or correct vsphere.reserved_vlans",
             )
+
+
+def dedicated_engine_account(site: Site, _: Path) -> Iterable[Problem]:
+    """The engine's vSphere account becomes the only lockdown exception user: never root."""
+    if site.vsphere.username == "root":
+        yield Problem(field="vsphere.username", message="the engine would put root on the lockdown exception list, "
+                      "keeping the most powerful account reachable while lockdown is on",
+                      fix="create a dedicated ESXi account with the least role the engine needs and name it here",
+                      severity=Severity.WARNING)
 
 
 def separate_pnics(site: Site, _: Path) -> Iterable[Problem]:
@@ -78,11 +90,34 @@ def ntp_keys(site: Site, _: Path) -> Iterable[Problem]:
                           fix="set key_id (1–65535) and key (a secret reference) for it")
 
 
+def ntp_key_values(site: Site, base: Path) -> Iterable[Problem]:
+    """Each NTP key that resolves now has the format and length its algorithm takes (never printed)."""
+    for i, server in enumerate(site.ntp_servers):
+        if server.key is None or server.key.startswith("prefect-secret:"):
+            continue  # prefect-secret: keys are checked where the NTP task resolves them
+        try:
+            value = resolve(server.key, base).get_secret_value()
+        except SecretError:
+            continue  # reported by secret_references
+        problem = key_problem(value, server.algorithm)
+        if problem:
+            yield Problem(field=f"ntp_servers[{i}].key", message=f"the key behind {server.key}: {problem}",
+                          fix=NTP_KEY_FIX)
+
+
 def snmp_rules(site: Site, base: Path) -> Iterable[Problem]:
-    """SNMPv3 passwords of 8 characters or more; a community that is not 'public'."""
-    if site.snmp.community == "public":
+    """SNMPv3 passwords of 8 characters or more; a community of 1–16 characters that is not 'public'."""
+    try:
+        community = resolve(site.snmp.community, base).get_secret_value()
+    except SecretError:
+        community = None  # reported by secret_references
+    if community == "public":
         yield Problem(field="snmp.community", message="the community is 'public'",
                       fix="choose a community string other than 'public'")
+    elif community is not None and not 1 <= len(community) <= MAX_SNMP_COMMUNITY:
+        yield Problem(field="snmp.community", message=f"the community behind {site.snmp.community} is "
+                      f"{len(community)} characters; the node takes 1 to {MAX_SNMP_COMMUNITY}",
+                      fix=f"use a community of 1 to {MAX_SNMP_COMMUNITY} characters")
     for field in ("auth_password", "priv_password"):
         ref = getattr(site.snmp, field)
         try:
@@ -172,6 +207,7 @@ def _secret_refs(site: Site) -> list[tuple[str, str]]:
         ("management_node.admin_password", site.management_node.admin_password),
         ("snmp.auth_password", site.snmp.auth_password),
         ("snmp.priv_password", site.snmp.priv_password),
+        ("snmp.community", site.snmp.community),
         ("ldap.bind_password", site.ldap.bind_password),
     ]
     refs += [(f"ntp_servers[{i}].key", s.key) for i, s in enumerate(site.ntp_servers) if s.key]
@@ -184,9 +220,11 @@ def _secret_refs(site: Site) -> list[tuple[str, str]]:
 
 RULES: tuple[Rule, ...] = (
     vlan_rules,
+    dedicated_engine_account,
     separate_pnics,
     server_counts,
     ntp_keys,
+    ntp_key_values,
     snmp_rules,
     unique_nodes,
     locations_exist,

@@ -40,7 +40,14 @@ from securemode.pexip.client import config_uri
 from securemode.pexip.connect import management_api
 from securemode.pexip.errors import TrustError
 from securemode.pexip.state import write_json
-from securemode.pexip.trust import choose_trust, record_pin, recorded_pin, served_fingerprint, site_ca_bundle
+from securemode.pexip.trust import (
+    choose_trust,
+    forget_pins_command,
+    record_pin,
+    recorded_pin,
+    served_fingerprint,
+    site_ca_bundle,
+)
 from securemode.results import Status
 from securemode.site_loader import LoadedSite
 from verifiers import web
@@ -127,7 +134,9 @@ def ensure_console_host_key(ctx: EngineContext) -> list[Change]:
         if pinned.public_key != presented.public_key:
             raise HostKeyMismatch(f"the console at {endpoint.host}:{endpoint.port} now presents "
                                   f"{presented.fingerprint}, not the pinned {pinned.fingerprint}; refusing. If the "
-                                  f"node was rebuilt on purpose, remove its line from {pins.path} and pin again")
+                                  f"node was rebuilt on purpose (compare the key on its console), run "
+                                  f"`{forget_pins_command(str(ctx.site.path))}` and then `securemode run --site "
+                                  f"{ctx.site.path} --stage bootstrap --approve {GATE_CONSOLE_PIN}`")
         return []
     change = Change(control="bootstrap.install.admin-password", target=_target(ctx.site),
                     setting="engine.console_host_key", current=None, desired=presented.fingerprint)

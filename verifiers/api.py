@@ -236,8 +236,7 @@ def readback_platform(loaded: LoadedSite, port: int = API_PORT) -> list[Result]:
         results += _servers(reader, site)
         for node in site.nodes():
             read = _bind_node(reader, node, site)
-            results += [check_fields(c, node.name, read, f) for c, f in desired.snmp_fields(site).items()
-                        if c == "platform.snmp.v3"]
+            results.append(check_fields("platform.snmp.v3", node.name, read, desired.snmp_v3_fields(site)))
             v6 = desired.ipv6_fields(node)
             results.append(check_fields("platform.ipv6", node.name, read, v6) if v6 is not None
                            else _not_applicable("platform.ipv6", node.name, "the site gives no IPv6 address"))

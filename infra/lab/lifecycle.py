@@ -14,6 +14,7 @@ import contextlib
 import datetime as dt
 import fcntl
 import importlib.util
+import secrets as secrets_module
 import shutil
 import subprocess
 import tempfile
@@ -47,6 +48,10 @@ _STOP_ORDER = ("node", "console", "twin", "netns", "vcsim", "slapd", "chronyd", 
 
 class LabError(RuntimeError):
     """``lab up`` could not bring the lab up (everything it had started is stopped again)."""
+
+
+class LabDegraded(LabError):
+    """A lab runs in this state folder but some of its parts are dead; ``up`` names them, starts nothing."""
 
 
 def lab_dir() -> Path:
@@ -89,6 +94,11 @@ def running_manifest(directory: Path) -> Manifest | None:
     return manifest if alive else None
 
 
+def dead_parts(manifest: Manifest) -> list[str]:
+    """Names of the recorded parts whose process is gone (a lab with some of them is degraded)."""
+    return sorted(p.name for p in manifest.parts.values() if p.process is not None and not is_running(p.process))
+
+
 class _Startup:
     """Bookkeeping of one ``up``: timing marks and everything started so far (for rollback)."""
 
@@ -119,6 +129,10 @@ def up(options: UpOptions) -> UpResult:
     with _locked(directory / ".lock"):
         running = running_manifest(directory)
         if running is not None:
+            dead = dead_parts(running)
+            if dead:
+                raise LabDegraded(f"the lab runs degraded: {', '.join(dead)} stopped. Fix: securemode lab down && "
+                               "securemode lab up")
             return UpResult(running, already_running=True)
         if read_manifest(directory) is not None:
             _down(directory)  # leftovers of a lab that died: clear them first
@@ -215,7 +229,7 @@ def _start(directory: Path, options: UpOptions, s: _Startup) -> Manifest:
         plan=plan, network=network, https_fingerprint_sha256=str(twin_facts["fingerprint_sha256"]),
         vsphere=vsphere_part.facts(sim), ldap=manifest.parts["slapd"].facts,
         syslog_received=manifest.parts["syslog"].facts["received"], ca_dir=ca.directory, ca_root=ca.root_path,
-        ca_intermediate=ca.intermediate_path, secrets=secrets)
+        ca_intermediate=ca.intermediate_path, secrets=secrets, lab_id=secrets_module.token_hex(4))
     site_file.write(inputs, manifest.site_file)
     s.mark("site-file")
     manifest.timings = dict(s.marks)

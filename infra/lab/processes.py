@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from securemode.process_identity import start_ticks as start_ticks
+
 _POLL_S = 0.02
 
 
@@ -40,17 +42,6 @@ class ProcessIdentity:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ProcessIdentity:
         return cls(int(data["pid"]), int(data["start_ticks"]), str(data["marker"]))
-
-
-def start_ticks(pid: int) -> int | None:
-    """The process start time in clock ticks since boot, or None when there is no such live process."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    if fields[0] == "Z":
-        return None
-    return int(fields[19])
 
 
 def identify(pid: int, marker: str) -> ProcessIdentity:

@@ -44,6 +44,7 @@ class SiteInputs:
     ca_root: Path
     ca_intermediate: Path
     secrets: SecretFiles
+    lab_id: str  # random per `lab up`: this lab's identity
 
 
 def _syslog_address(inputs: SiteInputs) -> str:
@@ -58,7 +59,9 @@ def render(inputs: SiteInputs) -> dict[str, Any]:
     nodes = [*plan.nodes]
     site: dict[str, Any] = {
         "version": 1,
-        "name": f"lab-{plan.block}",
+        # Each lab is a deployment of its own: a new name per `lab up`, so the engine's per-site state
+        # (host-key and certificate pins, ledger, attestations) of an earlier lab on this block never applies.
+        "name": f"lab-{plan.block}-{inputs.lab_id}",
         "vsphere": {
             "host": inputs.vsphere.host,
             "port": inputs.vsphere.port,
@@ -115,7 +118,7 @@ def render(inputs: SiteInputs) -> dict[str, Any]:
             "username": "labsnmp",
             "auth_password": sec.ref("snmp-auth-password"),
             "priv_password": sec.ref("snmp-priv-password"),
-            "community": sec.read("snmp-community"),
+            "community": sec.ref("snmp-community"),
             "port": plan.ports["snmp"],
         },
         "ldap": {

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from infra.vcsim.paths import BINARY, BUILD_SCRIPT, DEFAULT_OPTIONS_SEED, STATE_ROOT
+from infra.vcsim.paths import BINARY, BUILD_SCRIPT, DEFAULT_OPTIONS_SEED, state_root
 
 
 class VcsimError(RuntimeError):
@@ -47,7 +47,7 @@ class VcsimOptions:
     strict_options: bool = True
     lockdown_logins: bool = True
     autostart: bool = True
-    username: str = "root"
+    username: str = "svc-securemode"  # a dedicated account: the lockdown exception user, never root
     listen_host: str = "127.0.0.1"
 
     def argv(self, binary: Path, state_dir: Path) -> list[str]:
@@ -228,8 +228,9 @@ def start_vcsim(
     exe = (binary or BINARY).resolve()
     if not exe.exists():
         raise VcsimError(f"{exe} is missing: run infra/vcsim/build.sh")
-    STATE_ROOT.mkdir(parents=True, exist_ok=True)
-    state_dir = Path(tempfile.mkdtemp(prefix="vcsim-", dir=STATE_ROOT))
+    root = state_root()
+    root.mkdir(parents=True, exist_ok=True)
+    state_dir = Path(tempfile.mkdtemp(prefix="vcsim-", dir=root))
     password = secrets.token_urlsafe(18)
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "VCSIM_PASSWORD": password, "TMPDIR": str(state_dir)}
     stderr_path = state_dir / "stderr.log"

@@ -69,6 +69,18 @@ class HostKeyPins:
         os.replace(tmp, self.path)
         return entry
 
+    def forget(self, host: str, port: int) -> bool:
+        """Drop the pin of ``host:port`` (the node was rebuilt on purpose); True when there was one."""
+        pattern = host_pattern(host, port)
+        lines = self._lines()
+        kept = [line for line in lines if line.partition(" ")[0] != pattern]
+        if len(kept) == len(lines):
+            return False
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text("".join(f"{line}\n" for line in kept), encoding="utf-8")
+        os.replace(tmp, self.path)
+        return True
+
     def _lines(self) -> list[str]:
         try:
             text = self.path.read_text(encoding="utf-8")

@@ -73,18 +73,20 @@ def location_fields(location: Location) -> dict[str, dict[str, Any]]:
     }
 
 
-def snmp_fields(site: Site) -> dict[str, dict[str, Any]]:
-    """Readable SNMP fields per control (the two passwords are write-only)."""
+def snmp_v3_fields(site: Site) -> dict[str, Any]:
+    """The readable SNMPv3 fields (the two passwords are write-only)."""
     snmp = site.snmp
     return {
-        "platform.snmp.v3": {
-            "snmp_mode": SNMP_MODE,
-            "snmp_username": snmp.username,
-            "snmp_system_contact": snmp.system_contact,
-            "snmp_system_location": snmp.system_location,
-        },
-        "platform.snmp.v2c-refused": {"snmp_community": snmp.community},
+        "snmp_mode": SNMP_MODE,
+        "snmp_username": snmp.username,
+        "snmp_system_contact": snmp.system_contact,
+        "snmp_system_location": snmp.system_location,
     }
+
+
+def snmp_fields(site: Site, community: str) -> dict[str, dict[str, Any]]:
+    """Readable SNMP fields per control; ``community`` is the resolved (secret) value of snmp.community."""
+    return {"platform.snmp.v3": snmp_v3_fields(site), "platform.snmp.v2c-refused": {"snmp_community": community}}
 
 
 def ipv6_fields(node: NodeCommon) -> dict[str, Any] | None:

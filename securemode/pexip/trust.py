@@ -62,6 +62,11 @@ def normalise_fingerprint(value: str) -> str:
     return text
 
 
+def forget_pins_command(site: str = "SITE") -> str:
+    """The command that drops a site's recorded pins (after a node was rebuilt on purpose)."""
+    return f"securemode forget-pins --site {site}"
+
+
 # pins ------------------------------------------------------------------------------------------------
 def _pins_path(loaded: LoadedSite) -> Path:
     return state.site_dir(loaded) / "pins.json"
@@ -80,6 +85,15 @@ def record_pin(loaded: LoadedSite, address: str, fingerprint: str, source: str) 
     pins[address] = {"sha256": pin.sha256, "source": source, "recorded_at": datetime.now(UTC).isoformat()}
     state.write_json(_pins_path(loaded), pins)
     return pin
+
+
+def forget_pin(loaded: LoadedSite, address: str) -> bool:
+    """Drop the recorded pin of the node at ``address``; True when there was one."""
+    pins = state.read_json(_pins_path(loaded))
+    if pins.pop(address, None) is None:
+        return False
+    state.write_json(_pins_path(loaded), pins)
+    return True
 
 
 # the site's CA bundle --------------------------------------------------------------------------------
@@ -151,7 +165,8 @@ def choose_trust(
     raise TrustError(
         f"{host}:{port} presents a certificate (sha256 {served}) that does not chain to the site's trusted CAs "
         f"for {server_name} ({why_not_ca}) and is not pinned ({pinned}). Fix: compare that fingerprint with the one "
-        f"shown on the node's console, then record it (securemode.pexip.trust.record_pin), or install a "
+        f"shown on the node's console; if they match, run `{forget_pins_command()}` and then "
+        f"`securemode run --site SITE --stage bootstrap --approve bootstrap.pin-web-certificate`, or install a "
         f"certificate signed by pki.trusted_ca_files"
     )
 

@@ -47,6 +47,7 @@ async def _snmp_results(loaded: LoadedSite) -> list[Result]:
     site, conf = loaded.site, loaded.site.snmp
     auth = loaded.secret(conf.auth_password).get_secret_value()
     priv = loaded.secret(conf.priv_password).get_secret_value()
+    community = loaded.secret(conf.community).get_secret_value()
     probes = []
     async with snmp.shared_engine() as engine:
         for node in site.nodes():
@@ -57,7 +58,7 @@ async def _snmp_results(loaded: LoadedSite) -> list[Result]:
                 snmp.check_community_refused("platform.snmp.v2c-refused", node.name, host, conf.port, "public",
                                              engine=engine),
                 snmp.check_community_refused("platform.snmp.v2c-refused", node.name, host, conf.port,
-                                             conf.community, engine=engine),
+                                             community, engine=engine),
             ]
         results = await snmp.gather_results(*probes)
     results += await snmp.gather_results(*(

@@ -106,6 +106,13 @@ def ntp_servers(site: Site) -> list[str]:
     return [server.address for server in site.ntp_servers]
 
 
+ROOT_ACCOUNT = "root"
+ROOT_EXCEPTION_PROBLEM = (
+    "root is a lockdown exception user: the most powerful account stays reachable over the API while lockdown is "
+    "on. Fix: create a dedicated account with the least role the engine needs, name it as vsphere.username in "
+    "the site file, and run `securemode run --stage host --approve host.lockdown` to make it the only exception")
+
+
 def lockdown_exceptions(site: Site) -> list[str]:
     """Lockdown exception users: exactly the engine's own account, so it keeps API access (see tasks.host)."""
     return [site.vsphere.username]

@@ -17,7 +17,7 @@ from __future__ import annotations
 from securemode.engine import Change, EngineContext
 from securemode.vsphere import VSphereSession, host_target, open_site_session
 from securemode.vsphere.changes import Planned, carry_out, change
-from securemode.vsphere.desired_host import LOCKDOWN_MODE, LOCKED_MODES, lockdown_exceptions
+from securemode.vsphere.desired_host import LOCKDOWN_MODE, LOCKED_MODES, ROOT_ACCOUNT, lockdown_exceptions
 from securemode.vsphere.host_state import read_lockdown_mode
 
 EXCEPTIONS = "host.stig.ESXI-80-000201"
@@ -46,6 +46,9 @@ def lockdown_precondition(session: VSphereSession) -> str | None:
     if session.api_type == VCENTER:
         return None
     user = session.user
+    if user == ROOT_ACCOUNT:
+        return ("the engine logs in as root, which would stay reachable over the API during lockdown; "
+                "name a dedicated account as vsphere.username")
     if user != session.endpoint.username:
         return f"this session runs as '{user}', not as the site's user '{session.endpoint.username}'"
     exceptions = list(session.host().configManager.hostAccessManager.QueryLockdownExceptions() or [])

@@ -16,6 +16,8 @@ from typing import Any
 from pydantic import SecretStr
 
 from securemode.engine import Change, EngineContext
+from securemode.ntp_key_format import FIX as NTP_KEY_FIX
+from securemode.ntp_key_format import key_problem
 from securemode.pexip import desired
 from securemode.pexip.client import ManagementApi
 from securemode.pexip.connect import management_api, write_only_ledger
@@ -29,6 +31,7 @@ from securemode.pexip.models import (
     SyslogServerCreate,
 )
 from securemode.pexip.nodes import NotOnPlatform, locations_by_name, management_vm
+from securemode.problems import InputError, Problem
 from securemode.site_loader import LoadedSite
 
 DNS_CONTROL = "platform.dns.servers"
@@ -132,8 +135,11 @@ def ensure_ntp(ctx: EngineContext) -> list[Change]:
         by_address = {o.address: o for o in objects}
         uris: dict[str, str] = {}
         changes: list[Change] = []
-        for server in site.ntp_servers:
+        for i, server in enumerate(site.ntp_servers):
             key = ctx.site.secret(server.key) if server.key else None
+            if key is not None and (problem := key_problem(key.get_secret_value(), server.algorithm)):
+                raise InputError(str(ctx.site.path), [Problem(field=f"ntp_servers[{i}].key", message=problem,
+                                                              fix=NTP_KEY_FIX)])
             uri, change = _ensure_ntp_server(api, ctx, ledger, by_address.get(server.address), server.address,
                                              server.key_id, key)
             if uri:

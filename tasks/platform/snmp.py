@@ -15,6 +15,8 @@ from securemode.pexip.client import ManagementApi
 from securemode.pexip.connect import management_api, write_only_ledger
 from securemode.pexip.ledger import WriteOnlyLedger
 from securemode.pexip.nodes import PlacedNode, placed_nodes
+from securemode.redact import MASK
+from verifiers.snmp import WELL_KNOWN_COMMUNITIES
 
 PASSWORD_FIELDS = ("snmp_authentication_password", "snmp_privacy_password")
 V3_CONTROL = "platform.snmp.v3"
@@ -24,20 +26,26 @@ def _ledger_key(api: ManagementApi, uri: str, field: str) -> str:
     return f"{api.base_url}{uri}#{field}"
 
 
+def _shown(field: str, value: Any) -> Any:
+    """A field's value as a change record shows it: a community other than the well-known one is a credential."""
+    return MASK if field == "snmp_community" and value is not None and value not in WELL_KNOWN_COMMUNITIES else value
+
+
 def _node_changes(
-    api: ManagementApi, ctx: EngineContext, ledger: WriteOnlyLedger, placed: PlacedNode, secrets: dict[str, str]
+    api: ManagementApi, ctx: EngineContext, ledger: WriteOnlyLedger, placed: PlacedNode, secrets: dict[str, str],
+    community: str,
 ) -> list[Change]:
     vm = placed.vm
     current = vm.model_dump() if vm is not None else {}
     patch: dict[str, Any] = {}
     changes: list[Change] = []
-    for control, fields in desired.snmp_fields(ctx.site.site).items():
+    for control, fields in desired.snmp_fields(ctx.site.site, community).items():
         differing = {k: v for k, v in fields.items() if current.get(k) != v}
         if differing:
             patch |= differing
             changes.append(Change(control=control, target=placed.node.name, setting=", ".join(differing),
-                                  current={k: current.get(k) for k in differing}, desired=differing,
-                                  applied=ctx.apply))
+                                  current={k: _shown(k, current.get(k)) for k in differing},
+                                  desired={k: _shown(k, v) for k, v in differing.items()}, applied=ctx.apply))
     stale = [f for f in PASSWORD_FIELDS
              if vm is None or not ledger.matches(_ledger_key(api, vm.resource_uri, f), secrets[f])]
     if stale or "snmp_mode" in patch:
@@ -59,9 +67,10 @@ def ensure_snmp(ctx: EngineContext) -> list[Change]:
         "snmp_authentication_password": ctx.site.secret(snmp.auth_password).get_secret_value(),
         "snmp_privacy_password": ctx.site.secret(snmp.priv_password).get_secret_value(),
     }
+    community = ctx.site.secret(snmp.community).get_secret_value()
     ledger = write_only_ledger(ctx.site)
     changes: list[Change] = []
     with management_api(ctx.site) as api:
         for placed in placed_nodes(api, ctx.site.site):
-            changes += _node_changes(api, ctx, ledger, placed, secrets)
+            changes += _node_changes(api, ctx, ledger, placed, secrets, community)
     return changes

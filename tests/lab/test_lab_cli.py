@@ -8,6 +8,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import yaml
+
 from infra.lab.manifest import Manifest
 from infra.lab.processes import is_running, stop
 from tests.conftest import REPO
@@ -36,6 +38,9 @@ def test_up_status_second_up_down_leave_nothing_behind(tmp_path: Path) -> None:
         manifest = Manifest.from_dict(json.loads((tmp_path / "lab" / "manifest.json").read_text()))
         assert up_wall < 20, f"lab up took {up_wall:.1f}s"  # the budget is 10 s; a loaded CI machine gets slack
         assert run(tmp_path, "validate", str(site)).returncode == 0
+        document = yaml.safe_load(site.read_text())
+        community = document["snmp"]["community"]
+        assert community.startswith("file:") and os.stat(community.removeprefix("file:")).st_mode & 0o777 == 0o600
 
         status = run(tmp_path, "lab", "status")
         assert status.returncode == 0, status.stdout
@@ -49,6 +54,10 @@ def test_up_status_second_up_down_leave_nothing_behind(tmp_path: Path) -> None:
         assert dns2 is not None and stop(dns2)
         degraded = run(tmp_path, "lab", "status")
         assert degraded.returncode == 1 and "DOWN  dns2" in degraded.stdout
+        up_degraded = run(tmp_path, "lab", "up")
+        assert up_degraded.returncode == 1, up_degraded.stdout
+        assert "the lab runs degraded: dns2 stopped. Fix: securemode lab down && securemode lab up" in \
+            up_degraded.stderr
     finally:
         stopped = run(tmp_path, "lab", "down")
     assert stopped.returncode == 0, stopped.stderr
@@ -61,6 +70,21 @@ def test_up_status_second_up_down_leave_nothing_behind(tmp_path: Path) -> None:
         assert manifest.netns["host_ifname"] not in links
     assert not site.exists() and not (tmp_path / "lab" / "manifest.json").exists()
     assert run(tmp_path, "lab", "status").returncode == 1
+
+
+def test_a_new_lab_on_the_same_block_is_a_new_site(tmp_path: Path) -> None:
+    """Pins and ledgers are kept per site name: a lab brought up again must not inherit the last one's."""
+    names: list[str] = []
+    block: list[str] = []
+    for _ in range(2):
+        started = run(tmp_path, "lab", "up", "--nodes", "1", "--no-console", *block)
+        try:
+            assert started.returncode == 0, started.stderr
+            names.append(yaml.safe_load(site_line(started.stdout).read_text())["name"])
+            block = ["--block", str(json.loads((tmp_path / "lab" / "manifest.json").read_text())["block"])]
+        finally:
+            assert run(tmp_path, "lab", "down").returncode == 0
+    assert names[0] != names[1] and all(n.startswith("lab-") for n in names)
 
 
 def test_bad_arguments_exit_2(tmp_path: Path) -> None:

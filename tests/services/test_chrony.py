@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import socket
 import struct
 import subprocess
@@ -112,3 +113,37 @@ def test_bad_keys_are_refused_and_stop_is_by_pid(tmp_path: Path) -> None:
     assert process_gone(h.pid)
     assert h.endpoints["ntp"] not in bound_sockets("udp")
     h.stop()
+
+
+def _udp6_ports() -> set[int]:
+    rows = Path("/proc/net/udp6").read_text().splitlines()[1:] if Path("/proc/net/udp6").exists() else []
+    return {int(row.split()[1].rsplit(":", 1)[1], 16) for row in rows}
+
+
+def _socket_inodes(pid: int) -> set[str]:
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        target = os.readlink(fd)
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    return inodes
+
+
+def test_binds_only_its_address_and_answers_only_the_lab(ntp_servers: list[chrony.ChronyHandle]) -> None:
+    for h in ntp_servers:
+        host, port = h.endpoints["ntp"]
+        bound = {address for address, p in bound_sockets("udp") if p == port}
+        assert bound == {host}, bound  # never 0.0.0.0
+        assert port not in _udp6_ports()  # never [::]
+        own = _socket_inodes(h.pid)
+        udp6 = Path("/proc/net/udp6").read_text().splitlines()[1:]
+        assert not [row for row in udp6 if row.split()[9] in own], "chronyd holds an IPv6 socket"
+        conf = (h.workdir / "chrony.conf").read_text()
+        assert "allow all" not in conf
+        assert f"allow {'.'.join(host.split('.')[:3])}.0/24" in conf
+
+
+def test_default_allow_is_the_servers_own_network() -> None:
+    assert chrony.default_allow("127.77.3.12") == ["127.77.3.0/24", "127.0.0.1"]
+    assert chrony.default_allow("10.213.1.5") == ["10.213.1.0/24"]
+    assert chrony.default_allow("::1") == ["::/64", "::1"]

@@ -12,6 +12,7 @@ from typing import Any
 
 from pyVmomi import VmomiSupport
 
+from infra.vcsim import VcsimOptions
 from securemode.catalogue.host import ADVANCED_OPTIONS, SERVICES
 from securemode.vsphere import wait_for_task
 from securemode.vsphere.vmodl import vim
@@ -94,7 +95,8 @@ def _ntp(host: Any, _vm: Any) -> None:
 
 
 def _exceptions(host: Any, _vm: Any) -> None:
-    host.configManager.hostAccessManager.UpdateLockdownExceptions(users=["root", "intruder"])
+    # the engine's own account stays (else the locked-down host refuses the verifier's login: ERROR, not FAIL)
+    host.configManager.hostAccessManager.UpdateLockdownExceptions(users=[VcsimOptions().username, "intruder"])
 
 
 def _unlock(host: Any, _vm: Any) -> None:

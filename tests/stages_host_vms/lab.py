@@ -25,7 +25,7 @@ EXAMPLE = REPO / "examples" / "site.yaml"
 SECRETS = {
     "SM_ADMIN_PASSWORD": "admin-secret-L2", "SM_NODE_PASSWORD": "node-secret-L3", "SM_NTP_KEY_1": "ntp-key-L4xx",
     "SM_NTP_KEY_2": "ntp-key-L5xx", "SM_SNMP_AUTH": "snmp-auth-L6xx", "SM_SNMP_PRIV": "snmp-priv-L7xx",
-    "SM_LDAP_BIND": "ldap-bind-L8xx",
+    "SM_LDAP_BIND": "ldap-bind-L8xx", "SM_SNMP_COMMUNITY": "community-L9xx",
 }
 BANNER = "Authorised use only. Activity on this host is monitored."
 SYSLOG = "udp://127.0.0.1:514"

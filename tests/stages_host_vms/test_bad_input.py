@@ -22,6 +22,7 @@ from infra.ova import OvaSpec, build_ova
 from infra.vcsim import Vcsim, VcsimOptions, start_vcsim
 from securemode.engine import EngineContext, NoApprovals, PreApproved
 from securemode.problems import InputError
+from securemode.results import Status
 from securemode.site_loader import LoadedSite
 from securemode.stages import host as host_stage
 from securemode.stages import vms as vms_stage
@@ -29,7 +30,7 @@ from securemode.vsphere import VSphereLoginError, VSphereTrustError, open_site_s
 from securemode.vsphere.vmodl import vim
 from tasks.host import ensure_lockdown_mode
 from tests.stages_host_vms.dump import full_dump
-from tests.stages_host_vms.lab import SECRETS, lab_document, run_stage, side_session, write_site
+from tests.stages_host_vms.lab import SECRETS, lab_document, lab_environment, run_stage, side_session, write_site
 
 
 @pytest.fixture(scope="module")
@@ -203,8 +204,9 @@ def test_lockdown_waits_for_its_precondition_and_approval(sim: Vcsim, base: dict
         ctx = EngineContext(site=lab, apply=True, gate=approved)
         changes = ensure_lockdown_mode(ctx)
         assert [c.applied for c in changes] == [False]
-        assert ctx.approvals == [] and "precondition not met" in ctx.skipped[0] and "'root'" in ctx.skipped[0]
-        access.UpdateLockdownExceptions(users=["root"])
+        assert ctx.approvals == [] and "precondition not met" in ctx.skipped[0]
+        assert f"'{sim.username}'" in ctx.skipped[0]
+        access.UpdateLockdownExceptions(users=[sim.username])
         ctx = EngineContext(site=lab, apply=True, gate=NoApprovals())
         assert [c.applied for c in ensure_lockdown_mode(ctx)] == [False]
         assert ctx.skipped[0].startswith("host.lockdown: not approved")
@@ -263,3 +265,40 @@ def test_single_pnic_host_fails_the_pnic_checks_and_is_refused(vcsim_binary: Pat
         assert "vsphere.networks.vm.pnics" in [p.field for p in error.problems]
     finally:
         one.stop()
+
+
+def test_root_on_the_exception_list_fails_with_the_dedicated_account_fix(sim: Vcsim, base: dict[str, Any],
+                                                                          lab: LoadedSite) -> None:
+    assert sim.username != "root" and lab.site.vsphere.username == sim.username  # the dedicated account
+    with side_session(sim) as si:
+        content = si.RetrieveContent()
+        host = content.viewManager.CreateContainerView(content.rootFolder, [vim.HostSystem], True).view[0]
+        access = host.configManager.hostAccessManager
+        access.UpdateLockdownExceptions(users=[sim.username, "root"])
+        try:
+            result = next(r for r in host_stage.verify(lab) if r.control == "host.stig.ESXI-80-000201")
+            assert result.status is Status.FAIL
+            assert "root is a lockdown exception user" in result.message
+            assert "create a dedicated account with the least role" in result.message
+        finally:
+            access.UpdateLockdownExceptions(users=[sim.username])
+
+
+def test_a_site_whose_engine_account_is_root_is_warned_and_never_locks_down(vcsim_binary: Path,
+                                                                            tmp_path: Path) -> None:
+    root_sim = start_vcsim(VcsimOptions(vms=0, username="root"), binary=vcsim_binary)
+    try:
+        with lab_environment(root_sim, tmp_path / "state"):
+            loaded = write_site(tmp_path, lab_document(root_sim, name="lab-root-account"), ova=False)
+            warning = [p for p in loaded.warnings if p.field == "vsphere.username"]
+            assert len(warning) == 1 and "root on the lockdown exception list" in warning[0].message
+            with side_session(root_sim) as si:
+                content = si.RetrieveContent()
+                host = content.viewManager.CreateContainerView(content.rootFolder, [vim.HostSystem], True).view[0]
+                host.configManager.hostAccessManager.UpdateLockdownExceptions(users=["root"])
+                ctx = EngineContext(site=loaded, apply=True, gate=PreApproved({"host.lockdown"}, who="tester"))
+                ensure_lockdown_mode(ctx)
+                assert "precondition not met" in ctx.skipped[0] and "dedicated account" in ctx.skipped[0]
+                assert host.config.lockdownMode == "lockdownDisabled"
+    finally:
+        root_sim.stop()

@@ -32,6 +32,7 @@ SECRETS = {
     "SMT_SNMP_PRIV": "snmp-priv-secret-ZZ7",
     "SMT_LDAP_BIND": "ldap-bind-secret-ZZ8",
     "SMT_VSPHERE": "vsphere-secret-ZZ1",
+    "SMT_SNMP_COMMUNITY": "community-ZZ9",
 }
 
 
@@ -73,7 +74,8 @@ def site_document(addresses: list[str], ca: LabCA, **pki: Any) -> dict[str, Any]
         node.update(address=addr, node_password="env:SMT_NODE_PASSWORD")
     doc["ntp_servers"][0]["key"] = "env:SMT_NTP_KEY_1"
     doc["ntp_servers"][1]["key"] = "env:SMT_NTP_KEY_2"
-    doc["snmp"].update(auth_password="env:SMT_SNMP_AUTH", priv_password="env:SMT_SNMP_PRIV")
+    doc["snmp"].update(auth_password="env:SMT_SNMP_AUTH", priv_password="env:SMT_SNMP_PRIV",
+                       community="env:SMT_SNMP_COMMUNITY")
     doc["ldap"].update(bind_password="env:SMT_LDAP_BIND", ca_file=str(ca.root_path))
     doc["pki"] = {"ca_adapter": "lab", "ca_dir": str(ca.directory), "key_type": "RSA2048",
                   "trusted_ca_files": [str(ca.root_path), str(ca.intermediate_path)], **pki}

@@ -19,6 +19,7 @@ SECRET_ENV = {
     "SM_SNMP_AUTH": "snmp-auth-secret-Q6",
     "SM_SNMP_PRIV": "snmp-priv-secret-Q7",
     "SM_LDAP_BIND": "ldap-bind-secret-Q8",
+    "SM_SNMP_COMMUNITY": "k7-not-public",
 }
 
 

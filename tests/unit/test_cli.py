@@ -71,8 +71,8 @@ def test_unbuilt_commands_say_so(command: str) -> None:
 
 def test_run_with_a_bad_site_exits_2_before_touching_anything(tmp_path: Path) -> None:
     doc = example_document()
-    doc["snmp"]["community"] = "public"
-    proc = run("run", "--site", str(write_site(tmp_path, doc)))
+    doc["snmp"]["community"] = "env:SM_PUBLIC_COMMUNITY"
+    proc = run("run", "--site", str(write_site(tmp_path, doc)), env={"SM_PUBLIC_COMMUNITY": "public"})
     assert proc.returncode == 2
     assert "snmp.community: the community is 'public'" in proc.stderr
 

@@ -94,10 +94,27 @@ def test_short_snmp_password(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert "short" not in msg.replace("shorter", "")  # the value itself is never printed
 
 
-def test_public_community(tmp_path: Path) -> None:
+def test_public_community(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SM_SNMP_COMMUNITY", "public")
+    assert only_problem(tmp_path, example_document()).startswith("snmp.community: the community is 'public'")
+
+
+def test_community_is_a_secret_reference_never_inline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     doc = example_document()
-    doc["snmp"]["community"] = "public"
-    assert only_problem(tmp_path, doc).startswith("snmp.community: the community is 'public'")
+    doc["snmp"]["community"] = "k7-not-public"
+    assert only_problem(tmp_path, doc).startswith("snmp.community: must be a secret reference, not a value")
+    monkeypatch.setenv("SM_SNMP_COMMUNITY", "c" * 17)
+    msg = only_problem(tmp_path, example_document())
+    assert msg.startswith("snmp.community: the community behind env:SM_SNMP_COMMUNITY is 17 characters")
+    assert "c" * 17 not in msg
+
+
+def test_community_in_a_change_record_is_masked() -> None:
+    from tasks.platform.snmp import _shown
+
+    assert _shown("snmp_community", "k7-not-public") == "***"
+    assert _shown("snmp_community", "public") == "public"
+    assert _shown("snmp_mode", "AUTHPRIV") == "AUTHPRIV"
 
 
 @pytest.mark.parametrize(("path", "value", "needle"), [

@@ -68,13 +68,20 @@ def test_bad_options_give_a_clear_error(vcsim_binary: Path, tmp_path: Path) -> N
 
 
 def test_unusable_binary_leaves_no_state(tmp_path: Path) -> None:
-    from infra.vcsim.paths import STATE_ROOT
+    from infra.vcsim.paths import state_root
 
-    before = set(STATE_ROOT.iterdir()) if STATE_ROOT.exists() else set()
+    root = state_root()
+    before = set(root.iterdir()) if root.exists() else set()
     with pytest.raises(VcsimError, match="missing"):
         start_vcsim(binary=tmp_path / "absent")
     not_executable = tmp_path / "vcsim-ext"
     not_executable.write_text("")
     with pytest.raises(VcsimError, match="cannot run"):
         start_vcsim(binary=not_executable)
-    assert set(STATE_ROOT.iterdir()) == before
+    assert set(root.iterdir()) == before
+
+
+def test_state_lives_under_the_state_folder(vcsim: Vcsim) -> None:
+    """SECUREMODE_STATE_DIR holds everything, vcsim's datastores too — never the repository's var/."""
+    state = Path(os.environ["SECUREMODE_STATE_DIR"]).resolve()
+    assert Path(vcsim.state_dir).resolve().is_relative_to(state / "vcsim")

@@ -7,7 +7,13 @@ the expected value, and returns one Result with the observed value as evidence.
 from __future__ import annotations
 
 from securemode.results import Result, probe
-from securemode.vsphere.desired_host import LOCKED_MODES, NTP_SERVICE, DesiredOption
+from securemode.vsphere.desired_host import (
+    LOCKED_MODES,
+    NTP_SERVICE,
+    ROOT_ACCOUNT,
+    ROOT_EXCEPTION_PROBLEM,
+    DesiredOption,
+)
 from securemode.vsphere.options import coerce, matches
 from verifiers.vsphere.reader import HostReader
 
@@ -60,11 +66,17 @@ def ntp(control: str, target: str, reader: HostReader, servers: list[str]) -> Re
 
 
 def lockdown_exceptions(control: str, target: str, reader: HostReader, expected: list[str]) -> Result:
-    """The exception users are exactly the expected accounts."""
+    """The exception users are exactly the expected accounts, and never ``root``.
+
+    An exception user keeps direct API access while the host is locked down; ``root`` there keeps the
+    most powerful account reachable, which is what lockdown is meant to stop."""
     with probe(control, target, expected=sorted(expected)) as p:
         have = sorted(reader.lockdown_exceptions)
         p.log(f"QueryLockdownExceptions -> {have}")
-        p.check(have == sorted(expected), have, f"lockdown exception users are {have}, not {sorted(expected)}")
+        if ROOT_ACCOUNT in have:
+            p.failed(have, ROOT_EXCEPTION_PROBLEM)
+        else:
+            p.check(have == sorted(expected), have, f"lockdown exception users are {have}, not {sorted(expected)}")
     return p.result
 
 

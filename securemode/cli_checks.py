@@ -1,0 +1,84 @@
+"""Checks of command-line arguments, made before anything runs (an unknown id is bad input, not a no-op).
+
+``--controls``, ``--approve`` and ``--attest`` name things the engine knows; a misspelt name would
+otherwise check, approve or attest nothing while the run goes on. Output paths are checked up front
+so a run never changes a host and then fails to write its report.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from securemode.catalogue import CONTROLS, Flag, Stage, controls_for
+from securemode.problems import Problem
+
+# Verifiers that may answer MANUAL (nothing outside the node can observe the setting), so a person
+# may attest the controls they verify; with the MANUAL flag, these are the ids --attest accepts.
+MAY_NEED_ATTESTATION = frozenset({
+    "verifiers.console.security_settings",
+    "verifiers.web.session_limit",
+    "verifiers.web.session_limit_per_user",
+    "verifiers.vsphere.bios_password_attestation",
+    "securemode.approvals.attestation",
+})
+MAX_LISTED = 12  # up to this many valid ids, a problem lists them all
+
+
+def attestable_controls() -> list[str]:
+    """Control ids a person may attest: MANUAL ones and those whose verifier may answer MANUAL."""
+    return [c.id for c in CONTROLS
+            if Flag.MANUAL in c.flags or MAY_NEED_ATTESTATION.intersection(c.verified_by)]
+
+
+def gated_steps(stages: Iterable[Stage]) -> list[str]:
+    """The approval names of the gated steps of ``stages`` (the names --approve accepts)."""
+    from securemode import stages as registry
+
+    return [step.gated for stage in stages for step in registry.load(stage).steps if step.gated]
+
+
+def unknown_ids(option: str, given: Sequence[str], valid: Sequence[str], what: str) -> list[Problem]:
+    """One problem per id of ``given`` not in ``valid``, naming the closest valid ones."""
+    known = set(valid)
+    problems = []
+    for name in dict.fromkeys(given):
+        if name in known:
+            continue
+        close = difflib.get_close_matches(name, list(valid), n=3, cutoff=0.5)
+        if close:
+            fix = f"did you mean {' or '.join(close)}?"
+        elif len(valid) <= MAX_LISTED:
+            fix = f"use one of {', '.join(valid)}"
+        else:
+            fix = "run `securemode controls` to see the control ids"
+        problems.append(Problem(field=option, message=f"'{name}' is not {what}, so it would be silently ignored",
+                                fix=fix))
+    return problems
+
+
+def control_ids(given: Sequence[str], stages: Sequence[Stage]) -> list[Problem]:
+    """``--controls``: every id is a catalogue control of the stages that will run."""
+    known = {c.id for c in CONTROLS}
+    in_scope = {c.id for c in controls_for(list(stages))}
+    problems = unknown_ids("--controls", given, [c.id for c in CONTROLS], "a control id of the catalogue")
+    problems += [Problem(field="--controls", message=f"'{name}' is not a control of the stages that run",
+                         fix="add its stage to --stage or leave the control out")
+                 for name in dict.fromkeys(given) if name in known and name not in in_scope]
+    return problems
+
+
+def output_dir(option: str, path: Path) -> list[Problem]:
+    """The directory can be created and written now (probed with a temporary file, then removed)."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".securemode-write-check-", dir=path)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        return [Problem(field=option, message=f"cannot write to {path} ({exc.strerror or type(exc).__name__})",
+                        fix="give a directory you can write to")]
+    return []
