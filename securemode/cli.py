@@ -152,9 +152,9 @@ def report_render(
         raise typer.Exit(EXIT_INPUT)
     from securemode.cli_checks import output_dir
 
+    wanted = _parse_formats(formats)
     if problems := output_dir("--out", out_dir):
         _input_error(InputError("command line", problems))
-    wanted = _parse_formats(formats)
     loaded = _read_report_or_exit(source)
     for name, path in write_reports(loaded, out_dir, wanted, load_history(history) if history else None).items():
         out.print(f"{name}: {path}", markup=False)
