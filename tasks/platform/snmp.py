@@ -15,9 +15,18 @@ from securemode.pexip.client import ManagementApi
 from securemode.pexip.connect import management_api, write_only_ledger
 from securemode.pexip.ledger import WriteOnlyLedger
 from securemode.pexip.nodes import PlacedNode, placed_nodes
+from verifiers.snmp import WELL_KNOWN_COMMUNITIES
 
 PASSWORD_FIELDS = ("snmp_authentication_password", "snmp_privacy_password")
 V3_CONTROL = "platform.snmp.v3"
+
+
+def shown(field: str, value: Any, site_community: str) -> Any:
+    """A field's value as a plan or report may show it: a community only when it is a well-known one
+    ("public"); the site's community and any other are named, never printed."""
+    if field != "snmp_community" or value in WELL_KNOWN_COMMUNITIES or not value:
+        return value
+    return "the site's community" if value == site_community else "another community"
 
 
 def _ledger_key(api: ManagementApi, uri: str, field: str) -> str:
@@ -35,8 +44,10 @@ def _node_changes(
         differing = {k: v for k, v in fields.items() if current.get(k) != v}
         if differing:
             patch |= differing
+            community = ctx.site.site.snmp.community
             changes.append(Change(control=control, target=placed.node.name, setting=", ".join(differing),
-                                  current={k: current.get(k) for k in differing}, desired=differing,
+                                  current={k: shown(k, current.get(k), community) for k in differing},
+                                  desired={k: shown(k, v, community) for k, v in differing.items()},
                                   applied=ctx.apply))
     stale = [f for f in PASSWORD_FIELDS
              if vm is None or not ledger.matches(_ledger_key(api, vm.resource_uri, f), secrets[f])]
