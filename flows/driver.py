@@ -22,6 +22,12 @@ from securemode.redact import redact
 from securemode.results import Status
 from securemode.site_loader import load_site
 
+EXIT_OK = 0
+EXIT_NOT_COMPLIANT = 1
+# `plan` only: settings differ from the site file (terraform's `plan -detailed-exitcode` says this with 2,
+# which is bad input here).
+EXIT_CHANGES_PENDING = 4
+
 
 @dataclass
 class ConsoleProgress:
@@ -67,8 +73,8 @@ def connect_prefect(quiet_console: bool = True) -> str:
 
 def drive(site: Path, stages: list[str] | None, mode: str, approve: list[str], attest: list[str],
           approver: str | None, report_dir: Path | None, interactive: bool, console: Console,
-          only_controls: list[str] | None = None) -> bool:
-    """Run the pipeline flow in this process; print a summary table; True when compliant."""
+          only_controls: list[str] | None = None) -> int:
+    """Run the pipeline flow in this process; print a summary table; return the command's exit code."""
     ui = connect_prefect()
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
@@ -95,7 +101,18 @@ def drive(site: Path, stages: list[str] | None, mode: str, approve: list[str], a
         console.print(problem, markup=False, highlight=False, style="red")
     if report_dir and mode != "plan":
         console.print(f"reports: {report_dir / 'report.html'}", markup=False)
-    return outcome.compliant() if mode != "plan" else True
+    if mode == "plan":
+        pending = len(outcome.pending_changes())
+        console.print(f"plan: {pending} change(s) pending" if pending else "plan: no changes; the deployment "
+                      "matches the site file", markup=False)
+    return exit_code(outcome)
+
+
+def exit_code(outcome: PipelineOutcome) -> int:
+    """0 compliant (plan: nothing to change), 1 not compliant, 4 a plan with changes pending."""
+    if outcome.mode == "plan":
+        return EXIT_CHANGES_PENDING if outcome.pending_changes() else EXIT_OK
+    return EXIT_OK if outcome.compliant() else EXIT_NOT_COMPLIANT
 
 
 def _pipeline(pipeline: Callable[..., PipelineOutcome], **parameters: object) -> PipelineOutcome:

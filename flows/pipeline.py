@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from flows.stage import STAGE_FLOWS
 from securemode import stages
 from securemode.catalogue import Stage
+from securemode.engine import Change
 from securemode.outcome import StageOutcome, blockers, describe_blockers
 from securemode.problems import InputError
 from securemode.reports import Report, write_reports
@@ -37,6 +38,10 @@ class PipelineOutcome(BaseModel):
     def compliant(self) -> bool:
         """Every required control holds (a plan proves nothing, nor does a run that checked no control)."""
         return not self.problems and self.mode != "plan" and any(o.results for o in self.stages)
+
+    def pending_changes(self) -> list[Change]:
+        """Settings that differ from the site file and were not changed (all of a plan's changes)."""
+        return [c for s in self.stages for c in s.changes if not c.applied]
 
 
 def selected_stages(names: list[str] | None) -> list[Stage]:

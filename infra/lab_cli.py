@@ -1,8 +1,10 @@
 """`securemode lab up | down | status`: the embedded lab on loopback (see infra/lab/).
 
-`up` and `status` print the site file's path on a line of its own (`site: PATH`); `status` exits 1
-when any part is down or no lab runs; bad arguments exit 2; a failed `up` exits 1 after stopping
-whatever it had started.
+`up` and `status` print the site file's path on a line of its own (`site: PATH`), and `up` says on
+`started: yes|no` whether it started the lab (no: one was already running, decided from its manifest),
+so a script stops only a lab it started. `status` probes each part in the state the deployment is in
+now (infra/lab/expected_state.py) and prints that state per part; it exits 1 when any part is down or
+no lab runs; bad arguments exit 2; a failed `up` exits 1 after stopping whatever it had started.
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--timings", action="store_true", help="print when each part was ready")
     up.add_argument("--json", action="store_true", help="print the manifest as JSON")
     sub.add_parser("down", help="stop every part of the lab and remove what it made")
-    status = sub.add_parser("status", help="probe every part; exit 1 if any is down")
+    status = sub.add_parser("status", help="probe every part in the state the deployment expects; exit 1 if any "
+                                           "is down")
     status.add_argument("--json", action="store_true")
     return parser
 
@@ -81,6 +84,7 @@ def _up(args: argparse.Namespace) -> int:
         print(json.dumps(m.to_dict(), indent=2))
     else:
         _print_parts(m)
+    print(f"started: {'no' if result.already_running else 'yes'}")
     print(f"site: {m.site_file}")
     return EXIT_OK
 
@@ -106,10 +110,11 @@ def _status(args: argparse.Namespace) -> int:
         return EXIT_DOWN
     report = check_all(manifest)
     if args.json:
-        print(json.dumps([{"part": h.part, "ok": h.ok, "detail": h.detail} for h in report], indent=2))
+        print(json.dumps([{"part": h.part, "ok": h.ok, "expected": h.expected, "detail": h.detail} for h in report],
+                         indent=2))
     else:
         for h in report:
-            print(f"  {'up  ' if h.ok else 'DOWN'}  {h.part:<14} {h.detail}")
+            print(f"  {'up  ' if h.ok else 'DOWN'}  {h.part:<14} ({h.expected}) {h.detail}")
     down = [h.part for h in report if not h.ok]
     print(f"lab {'degraded: ' + ', '.join(down) + ' down' if down else 'up'} "
           f"({len(report) - len(down)}/{len(report)} parts answer)")

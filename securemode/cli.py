@@ -1,7 +1,7 @@
 """The `securemode` command line.
 
 Bad input exits 2 with one line per problem (field and fix), never a traceback; a command that
-is not built yet says so and exits 3.
+is not built yet says so and exits 3; `plan` exits 4 when changes are pending (0 when none are).
 """
 
 from __future__ import annotations
@@ -268,15 +268,15 @@ def _drive(site: Path, stage: str | None, mode: str, approve: list[str] | None, 
     from flows.driver import StageFailed, drive
 
     try:
-        compliant = drive(site, [s.value for s in stages] if stages else None, mode, approve or [], attest or [],
-                          approver, report_dir, interactive=sys.stdin.isatty() and sys.stdout.isatty(), console=out,
-                          only_controls=only_controls)
+        code = drive(site, [s.value for s in stages] if stages else None, mode, approve or [], attest or [],
+                     approver, report_dir, interactive=sys.stdin.isatty() and sys.stdout.isatty(), console=out,
+                     only_controls=only_controls)
     except InputError as exc:
         _input_error(exc)
     except StageFailed as exc:
         err.print(f"securemode {mode}: a stage failed: {exc}", markup=False, highlight=False)
         raise typer.Exit(1) from None
-    raise typer.Exit(0 if compliant else 1)
+    raise typer.Exit(code)
 
 
 def _check_arguments(stages: list[Stage], built: list[Stage], approve: list[str], attest: list[str],
@@ -298,7 +298,7 @@ def _check_arguments(stages: list[Stage], built: list[Stage], approve: list[str]
 
 @app.command()
 def plan(site: SiteOption, stage: StageOption = None) -> None:
-    """Show current → desired per control and target; change nothing."""
+    """Show current → desired per control and target; change nothing. Exit 0: no changes, 4: changes pending."""
     _drive(site, stage, "plan", None, None, None, None)
 
 

@@ -294,7 +294,8 @@ def _servers(reader: ApiReader, site: Site) -> list[Result]:
 
 def combine(results: Sequence[Result]) -> Result:
     """One result for one control and target from several verifiers (e.g. read-back + SNMP GET):
-    FAIL if any failed, else ERROR if any could not check, else PASS; evidence from all of them."""
+    FAIL if any failed, else ERROR if any could not check, else PASS; evidence from all of them. The
+    message is that of the verifiers that decided the status (a passing probe's text would contradict it)."""
     first = results[0]
     statuses = [r.status for r in results]
     status: Status = next((s for s in (Status.FAIL, Status.ERROR) if s in statuses), None) or (
@@ -303,7 +304,8 @@ def combine(results: Sequence[Result]) -> Result:
         control=first.control,
         target=first.target,
         status=status,
-        message="; ".join(r.message for r in results if r.message),
+        message="; ".join(r.message for r in results if r.message and r.status is status)
+        or "; ".join(r.message for r in results if r.message),
         observed=[r.observed for r in results],
         expected=[r.expected for r in results],
         transcript=[line for r in results for line in r.transcript],

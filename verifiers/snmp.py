@@ -176,17 +176,18 @@ async def check_community_refused(
     well_known = community in WELL_KNOWN_COMMUNITIES
     if not well_known:
         register_secret(community)  # a site community is a credential; "public" is not (and is a common word)
-    shown = repr(community) if well_known else "<site community>"
-    version = "v2c" if mp_model == 1 else "v1"
-    with probe(control, target, expected=f"SNMP{version} with community {shown} gets nothing") as p:
-        p.log(f"SNMP{version} GET sysName.0 with community {shown} to {host}:{port}")
+    # Name which community was tried, never the site's string itself.
+    which = f"SNMP{'v2c' if mp_model == 1 else 'v1'} with " + (
+        f"community {community!r}" if well_known else "the site's community")
+    with probe(control, target, expected=f"{which} gets nothing") as p:
+        p.log(f"{which}: GET sysName.0 to {host}:{port}")
         credentials = CommunityData(community, mpModel=mp_model)
         answer = await snmp_get(host, port, credentials, [SYS_NAME], timeout, retries, engine)
         p.log(f"answer: {answer.error_indication or answer.error_status or answer.values}")
         if answer.timed_out:
-            p.passed(answer.evidence(), f"no answer within {timeout}s x {retries + 1}")
+            p.passed(answer.evidence(), f"{which}: no answer within {timeout}s x {retries + 1}")
         else:
-            p.failed(answer.evidence(), f"the agent answered SNMP{version} with this community")
+            p.failed(answer.evidence(), f"{which}: the agent answered")
     return p.result
 
 

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from infra.lab.plan import SITE_NETMASK, LabPlan, NodePlan, SiteNetwork
 from infra.lab.processes import Child, spawn_python
+
+if TYPE_CHECKING:
+    from securemode.pexip.trust import Trust
 
 API = "/api/admin/configuration/v1"
 LOCATION = "Lab"
@@ -44,11 +47,17 @@ def spawn(plan: LabPlan, workdir: Path, state_dir: Path, admin_password_file: Pa
     return spawn_python("twin", "infra.lab.twin_process", args, workdir)
 
 
-def _session(fingerprint: str, username: str, password: str) -> Any:
-    from securemode.pexip.transport import trusted_session
+def pinned(fingerprint: str) -> Trust:
+    """Trust exactly the twin's first-boot certificate (its fingerprint is in the manifest)."""
     from securemode.pexip.trust import PinnedFingerprint, normalise_fingerprint
 
-    session = trusted_session(PinnedFingerprint(normalise_fingerprint(fingerprint)))
+    return PinnedFingerprint(normalise_fingerprint(fingerprint))
+
+
+def _session(trust: Trust, username: str, password: str) -> Any:
+    from securemode.pexip.transport import trusted_session
+
+    session = trusted_session(trust)
     session.auth = (username, password)
     return session
 
@@ -74,7 +83,7 @@ def register_conferencing_nodes(
     node_passwords: Sequence[str],
 ) -> list[str]:
     """Create the lab location and one worker_vm per conferencing node (at its site address); returns their URIs."""
-    with _session(fingerprint, *admin) as session:
+    with _session(pinned(fingerprint), *admin) as session:
         resp = session.post(f"{base_url}{API}/system_location/", json={"name": LOCATION}, timeout=10)
         resp.raise_for_status()
         location_uri = _uri(resp.headers["Location"])
@@ -94,9 +103,9 @@ def _uri(location: str) -> str:
     return location
 
 
-def api_get(base_url: str, fingerprint: str, admin: tuple[str, str], path: str, timeout: float = 5.0) -> Any:
-    """GET a Management API path with the pinned certificate; returns the decoded JSON."""
-    with _session(fingerprint, *admin) as session:
+def api_get(base_url: str, trust: Trust, admin: tuple[str, str], path: str, timeout: float = 5.0) -> Any:
+    """GET a Management API path under ``trust`` (the pin, or the site's CA); returns the decoded JSON."""
+    with _session(trust, *admin) as session:
         resp = session.get(f"{base_url}{path}", timeout=timeout)
         resp.raise_for_status()
         return resp.json()

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509 import verification
@@ -82,11 +83,25 @@ def _covers(sans: Sequence[str], name: str) -> bool:
         return name.lower() in sans
 
 
+# The controls a node certificate's problems break (securemode/catalogue/pki.py), in the order a plan names them.
+TRUSTED = "pki.cert.trusted"
+NAMES = "pki.cert.name"
+VALIDITY = "pki.cert.validity"
+
+
+@dataclass(frozen=True)
+class CertProblem:
+    """One thing wrong with a node's certificate, and the control it breaks."""
+
+    control: str
+    text: str
+
+
 @dataclass(frozen=True)
 class Assessment:
     """What is wrong with a node's certificate (nothing when ``problems`` is empty)."""
 
-    problems: tuple[str, ...]
+    problems: tuple[CertProblem, ...]
     subject: str
     not_after: str
     sans: tuple[str, ...]
@@ -95,33 +110,58 @@ class Assessment:
     def good(self) -> bool:
         return not self.problems
 
+    @property
+    def control(self) -> str:
+        """The control a change of this certificate repairs: the first one broken (chain, names, validity)."""
+        return self.problems[0].control if self.problems else TRUSTED
+
     def summary(self) -> str:
-        return "ok" if self.good else "; ".join(self.problems)
+        return "ok" if self.good else "; ".join(p.text for p in self.problems)
+
+
+def missing_certificate(why: str) -> Assessment:
+    return Assessment((CertProblem(TRUSTED, why),), "", "", ())
 
 
 def assess(
     chain_pem: str, anchors_pem: Sequence[str], names: Sequence[str], warning_days: int,
     now: datetime | None = None,
 ) -> Assessment:
-    """Judge a served chain (leaf first) against the site's CAs, required names and expiry threshold."""
+    """Judge a served chain (leaf first) against the site's CAs, required names and expiry threshold.
+
+    An expired (or not yet valid) certificate signed by the site's CA is a validity problem
+    (``pki.cert.validity``), not a trust one: outside its validity window only its signatures are checked.
+    """
     at = now or datetime.now(UTC)
     certs = load_certificates(split_pem(chain_pem))
     if not certs:
-        return Assessment(("no certificate",), "", "", ())
+        return missing_certificate("no certificate")
     leaf, intermediates = certs[0], certs[1:]
     sans = san_names(leaf)
-    problems: list[str] = []
+    problems: list[CertProblem] = []
     chain_problem = _chain_problem(leaf, intermediates, load_certificates(anchors_pem), at, names[0] if names else "")
     if chain_problem:
-        problems.append(f"does not chain to the site's trusted CAs ({chain_problem})")
+        problems.append(CertProblem(TRUSTED, f"does not chain to the site's trusted CAs ({chain_problem})"))
     missing = [n for n in names if not _covers(sans, n)]
     if missing:
-        problems.append(f"does not cover {', '.join(missing)}")
-    left = leaf.not_valid_after_utc - at
-    if left < timedelta(days=warning_days):
-        problems.append(f"expires {leaf.not_valid_after_utc.date().isoformat()}, within {warning_days} days")
+        problems.append(CertProblem(NAMES, f"does not cover {', '.join(missing)}"))
+    validity = validity_problem(leaf, at, warning_days)
+    if validity:
+        problems.append(CertProblem(VALIDITY, validity))
     return Assessment(tuple(problems), leaf.subject.rfc4514_string(), leaf.not_valid_after_utc.isoformat(),
                       tuple(sans))
+
+
+def validity_problem(leaf: x509.Certificate, at: datetime, warning_days: int) -> str | None:
+    """Expired, not yet valid, or expiring within ``warning_days`` (None when none of these)."""
+    not_before, not_after = leaf.not_valid_before_utc, leaf.not_valid_after_utc
+    if at > not_after:
+        return f"expired on {not_after.date().isoformat()}"
+    if at < not_before:
+        return f"not valid before {not_before.date().isoformat()}"
+    if not_after - at < timedelta(days=warning_days):
+        return f"expires {not_after.date().isoformat()}, within {warning_days} days"
+    return None
 
 
 def _chain_problem(
@@ -133,6 +173,8 @@ def _chain_problem(
         return "no trusted CA certificates"
     if leaf.issuer == leaf.subject:
         return "self-signed"
+    if not leaf.not_valid_before_utc <= at <= leaf.not_valid_after_utc:
+        return None if _signed_by_anchor(leaf, intermediates, anchors) else "not signed by them"
     subject: x509.DNSName | x509.IPAddress
     try:
         subject = x509.IPAddress(ipaddress.ip_address(name))
@@ -143,8 +185,38 @@ def _chain_problem(
     try:
         verifier.verify(leaf, intermediates)
     except verification.VerificationError as exc:
-        return str(exc)[:200]
+        return readable_verification_error(exc)
     return None
+
+
+def _signed_by_anchor(
+    leaf: x509.Certificate, intermediates: list[x509.Certificate], anchors: list[x509.Certificate]
+) -> bool:
+    """Whether the signatures lead from ``leaf`` through ``intermediates`` to one of ``anchors`` (time ignored)."""
+    current = leaf
+    for _ in range(len(intermediates) + 1):
+        if any(_issued_by(current, anchor) for anchor in anchors):
+            return True
+        parent = next((c for c in intermediates if c is not current and _issued_by(current, c)), None)
+        if parent is None:
+            return False
+        current = parent
+    return False
+
+
+def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    try:
+        cert.verify_directly_issued_by(issuer)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
+def readable_verification_error(exc: Exception) -> str:
+    """The reason of a chain verification error, without the library's object dump
+    (``(encountered processing <Certificate(subject=…)>)``)."""
+    text = str(exc).removeprefix("validation failed: ")
+    return text.split(" (encountered processing ", 1)[0].strip()[:200]
 
 
 # local key and CSR -------------------------------------------------------------------------------------

@@ -34,8 +34,6 @@ from securemode.pexip.state import safe_name, subdir, write_private
 from securemode.site import NodeCommon, Pki
 from securemode.site_loader import LoadedSite
 
-CONTROL = "pki.cert.trusted"
-
 
 # reading ------------------------------------------------------------------------------------------------
 def assigned_certificate(api: ManagementApi, placed: PlacedNode) -> TlsCertificate | None:
@@ -48,7 +46,7 @@ def assigned_certificate(api: ManagementApi, placed: PlacedNode) -> TlsCertifica
 def assess_node(api: ManagementApi, placed: PlacedNode, anchors: list[str], pki: Pki) -> certs.Assessment:
     current = assigned_certificate(api, placed)
     if current is None:
-        return certs.Assessment(("no certificate assigned",), "", "", ())
+        return certs.missing_certificate("no certificate assigned")
     return certs.assess(current.certificate, anchors, certs.required_names(placed.node, pki), pki.expiry_warning_days)
 
 
@@ -145,6 +143,7 @@ def ensure_node_certificates(ctx: EngineContext, provider: CertificateProvider |
                 else:
                     api.patch(vm.resource_uri, {"tls_certificate": uri})
                     applied = True
-            changes.append(Change(control=CONTROL, target=node.name, setting="tls_certificate", current=current,
+            control = verdict.control if verdict else certs.TRUSTED
+            changes.append(Change(control=control, target=node.name, setting="tls_certificate", current=current,
                                   desired=desired, applied=applied))
     return changes

@@ -15,20 +15,22 @@ from securemode.pexip.client import ManagementApi
 from securemode.pexip.connect import management_api, write_only_ledger
 from securemode.pexip.ledger import WriteOnlyLedger
 from securemode.pexip.nodes import PlacedNode, placed_nodes
-from securemode.redact import MASK
 from verifiers.snmp import WELL_KNOWN_COMMUNITIES
 
 PASSWORD_FIELDS = ("snmp_authentication_password", "snmp_privacy_password")
 V3_CONTROL = "platform.snmp.v3"
 
 
+def shown(field: str, value: Any, site_community: str) -> Any:
+    """A field's value as a plan or report may show it: a community only when it is a well-known one
+    ("public"); the site's community and any other are named, never printed."""
+    if field != "snmp_community" or value in WELL_KNOWN_COMMUNITIES or not value:
+        return value
+    return "the site's community" if value == site_community else "another community"
+
+
 def _ledger_key(api: ManagementApi, uri: str, field: str) -> str:
     return f"{api.base_url}{uri}#{field}"
-
-
-def _shown(field: str, value: Any) -> Any:
-    """A field's value as a change record shows it: a community other than the well-known one is a credential."""
-    return MASK if field == "snmp_community" and value is not None and value not in WELL_KNOWN_COMMUNITIES else value
 
 
 def _node_changes(
@@ -44,8 +46,9 @@ def _node_changes(
         if differing:
             patch |= differing
             changes.append(Change(control=control, target=placed.node.name, setting=", ".join(differing),
-                                  current={k: _shown(k, current.get(k)) for k in differing},
-                                  desired={k: _shown(k, v) for k, v in differing.items()}, applied=ctx.apply))
+                                  current={k: shown(k, current.get(k), community) for k in differing},
+                                  desired={k: shown(k, v, community) for k, v in differing.items()},
+                                  applied=ctx.apply))
     stale = [f for f in PASSWORD_FIELDS
              if vm is None or not ledger.matches(_ledger_key(api, vm.resource_uri, f), secrets[f])]
     if stale or "snmp_mode" in patch:

@@ -11,6 +11,7 @@ import pytest
 
 from infra.lab.lifecycle import UpOptions, down, up
 from infra.lab.pytest_fixture import RunningLab
+from securemode import prefect_server
 from securemode.paths import STATE_ENV
 
 
@@ -25,4 +26,5 @@ def own_lab() -> Iterator[RunningLab]:
         yield RunningLab(result.manifest, started_here=True)
     finally:
         down()
+        prefect_server.stop()  # the one a CLI test started in this state folder, if any
         os.environ[STATE_ENV] = saved

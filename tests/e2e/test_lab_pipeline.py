@@ -4,6 +4,9 @@ and breaking a behaviour behind the engine's back makes exactly the affected con
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -28,6 +31,24 @@ GATES = ["host.lockdown", "bootstrap.pin-console-host-key", "bootstrap.pin-web-c
 ATTEST = ["vms.bios.supervisor-password", "bootstrap.wizard.web-sessions", "bootstrap.wizard.icmpv6-redirects",
           "bootstrap.wizard.icmpv6-multicast-echo", "bootstrap.wizard.ipv6-dad", "bootstrap.wizard.anon-dh"]
 BAD = {Status.FAIL, Status.ERROR}
+SECUREMODE = str(Path(sys.executable).with_name("securemode"))
+
+
+def cli(lab: RunningLab, *args: str) -> subprocess.CompletedProcess[str]:
+    """The command line as a user runs it, in the lab's state folder (its Prefect server is started there
+    on first use and stopped with the lab)."""
+    env = {**os.environ, "SECUREMODE_STATE_DIR": str(lab.manifest.lab_dir.parent)}
+    return subprocess.run([SECUREMODE, *args], capture_output=True, text=True, env=env, timeout=300, check=False)
+
+
+def status_lines(output: str) -> dict[str, str]:
+    """`lab status` lines by part name, blanks collapsed: {"twin": "up twin (HTTPS, site CA) API …"}."""
+    lines = {}
+    for line in output.splitlines():
+        words = line.split()
+        if len(words) > 2 and words[0] in ("up", "DOWN"):
+            lines[words[1]] = " ".join(words)
+    return lines
 
 
 def run(lab: RunningLab, report: Path | None = None) -> PipelineOutcome:
@@ -62,6 +83,36 @@ def test_second_run_changes_nothing(own_lab: RunningLab, converged: PipelineOutc
     assert [c.render() for s in again.stages for c in s.changes] == []
 
 
+def test_lab_status_is_up_in_the_deployed_state_and_names_a_stopped_part(own_lab: RunningLab,
+                                                                         converged: PipelineOutcome) -> None:
+    """After the whole pipeline every part answers in the state the deployment put it in: the twin over the
+    site's CA (pki replaced the pinned first-boot certificate), SSH 22 closed by the security wizard."""
+    status = cli(own_lab, "lab", "status")
+    assert status.returncode == 0, status.stdout
+    lines = status_lines(status.stdout)
+    assert sorted(lines) == sorted(own_lab.manifest.parts), status.stdout
+    assert all(line.startswith("up ") for line in lines.values()), status.stdout
+    assert "(HTTPS, site CA)" in lines["twin"]
+    assert "closed as expected after security wizard" in lines["console"]
+    assert "SSH closed after security wizard" in lines["node-mgr"] and "dropped" in lines["node-mgr"]
+    for name in ("mgr", "conf01", "conf02"):
+        assert "HTTPS site CA" in lines[f"node-{name}"] and "chain to the site CA" in lines[f"node-{name}"]
+    assert f"lab up ({len(lines)}/{len(lines)} parts answer)" in status.stdout
+
+    identity = own_lab.part("slapd").process  # no stage probes LDAP, so the tests below are not affected
+    assert identity is not None and processes.stop(identity)
+    degraded = cli(own_lab, "lab", "status")
+    assert degraded.returncode == 1
+    assert status_lines(degraded.stdout)["slapd"].startswith("DOWN slapd")
+    assert f"lab degraded: slapd down ({len(lines) - 1}/{len(lines)} parts answer)" in degraded.stdout
+
+
+def test_plan_on_the_compliant_lab_exits_0(own_lab: RunningLab, converged: PipelineOutcome) -> None:
+    plan = cli(own_lab, "plan", "--site", str(own_lab.site_file))
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    assert "plan: no changes" in plan.stdout
+
+
 def test_snmp_v2c_public_on_one_node(own_lab: RunningLab, converged: PipelineOutcome) -> None:
     loaded = own_lab.site()
     with management_api(loaded) as api:
@@ -71,6 +122,12 @@ def test_snmp_v2c_public_on_one_node(own_lab: RunningLab, converged: PipelineOut
     bad = failing(loaded, Stage.PLATFORM)
     assert ("platform.snmp.v2c-refused", "conf01") in bad
     assert {target for _, target in bad} == {"conf01"}, bad
+    plan = cli(own_lab, "plan", "--site", str(own_lab.site_file))  # drift behind the engine's back: exit 4
+    assert plan.returncode == 4, plan.stdout + plan.stderr
+    assert "platform.snmp.v2c-refused [conf01] snmp_community: {'snmp_community': 'public'} → " \
+           "{'snmp_community': \"the site's community\"} (would change)" in plan.stdout.replace("\n", "")
+    assert own_lab.secret("snmp-community") not in plan.stdout
+    assert "plan: 3 change(s) pending" in plan.stdout
     assert not run(own_lab).problems  # the engine puts it back
     assert failing(loaded, Stage.PLATFORM, settle_s=0) == set()
 

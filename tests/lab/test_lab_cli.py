@@ -34,6 +34,7 @@ def test_up_status_second_up_down_leave_nothing_behind(tmp_path: Path) -> None:
     up_wall = time.monotonic() - t0
     try:
         assert started.returncode == 0, started.stderr
+        assert "started: yes" in started.stdout.splitlines()
         site = site_line(started.stdout)
         manifest = Manifest.from_dict(json.loads((tmp_path / "lab" / "manifest.json").read_text()))
         assert up_wall < 20, f"lab up took {up_wall:.1f}s"  # the budget is 10 s; a loaded CI machine gets slack
@@ -48,6 +49,7 @@ def test_up_status_second_up_down_leave_nothing_behind(tmp_path: Path) -> None:
 
         again = run(tmp_path, "lab", "up")
         assert again.returncode == 0 and "already running" in again.stdout
+        assert "started: no" in again.stdout.splitlines()  # bin/main then leaves the lab running
         assert json.loads((tmp_path / "lab" / "manifest.json").read_text())["created"] == manifest.created
 
         dns2 = manifest.parts["dns2"].process

@@ -51,7 +51,7 @@ def test_assessment(ca: LabCA) -> None:
     chain = good.fullchain_path.read_text()
     assert assess(chain, anchors, ["n1.example.test", "sip.example.test"], 30).good
     missing = assess(chain, anchors, ["n1.example.test", "other.example.test"], 30)
-    assert missing.problems == ("does not cover other.example.test",)
+    assert [(p.control, p.text) for p in missing.problems] == [("pki.cert.name", "does not cover other.example.test")]
     assert "within 400 days" in assess(chain, anchors, ["n1.example.test"], 400).summary()
     expired = ca.issue_server("n2", dns_names=["n2.example.test"], validity=Validity.expired())
     assert not assess(expired.fullchain_path.read_text(), anchors, ["n2.example.test"], 30).good
@@ -60,6 +60,26 @@ def test_assessment(ca: LabCA) -> None:
     assert "does not chain" in assess(stranger, anchors, ["n3.example.test"], 30).summary()
     later = datetime.now(UTC) + timedelta(days=400)
     assert not assess(chain, anchors, ["n1.example.test"], 0, now=later).good
+
+
+def test_expired_certificate_of_the_site_ca_is_a_validity_problem_said_plainly(ca: LabCA) -> None:
+    """The plan line of an expired certificate: pki.cert.validity, "expired on DATE", no library object."""
+    anchors = read_ca_files([ca.root_path, ca.intermediate_path])
+    expired = ca.issue_server("n4", dns_names=["n4.example.test"], validity=Validity.expired())
+    verdict = assess(expired.fullchain_path.read_text(), anchors, ["n4.example.test"], 30)
+    day = expired.certificate().not_valid_after_utc.date().isoformat()
+    assert verdict.control == "pki.cert.validity"
+    assert verdict.summary() == f"expired on {day}"
+    early = ca.issue_server("n5", dns_names=["n5.example.test"], validity=Validity.not_yet_valid())
+    assert assess(early.fullchain_path.read_text(), anchors, ["n5.example.test"], 30).summary().startswith(
+        "not valid before ")
+    other = LabCA.create(ca.directory.parent / "third-ca")
+    stranger = other.issue_server("n6", dns_names=["n6.example.test"], validity=Validity.expired())
+    both = assess(stranger.fullchain_path.read_text(), anchors, ["n6.example.test"], 30)
+    assert both.control == "pki.cert.trusted"
+    assert [p.control for p in both.problems] == ["pki.cert.trusted", "pki.cert.validity"]
+    wrong_name = assess(stranger.fullchain_path.read_text(), anchors, ["x.example.test"], 30)
+    assert "<" not in wrong_name.summary() and "Certificate(" not in wrong_name.summary()
 
 
 def test_signed_bundle_must_match_the_csr(ca: LabCA) -> None:

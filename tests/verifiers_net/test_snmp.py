@@ -100,3 +100,30 @@ def test_many_nodes_concurrently() -> None:
             agent.stop()
     assert [r.status for r in results] == [Status.PASS] * 8
     assert [r.target for r in results[:4]] == [a.hostname for a in agents]
+
+
+def test_v2c_refused_names_the_community_that_answered_in_one_message(snmp_node: SnmpAgent) -> None:
+    """Two probes of one control: the merged message is the failing probe's, naming which community answered
+    ("public" or "the site's community"), never the site's community string, never the passing probe's text."""
+    from verifiers.api import merge_same_target
+
+    def v2c_result() -> Result:
+        probes = [snmp.check_community_refused("platform.snmp.v2c-refused", "conf01", HOST, snmp_node.port, c)
+                  for c in ("public", SITE_COMMUNITY)]
+        [merged] = merge_same_target(asyncio.run(snmp.gather_results(*probes)))
+        return merged
+
+    snmp_node.reconfigure(SnmpAgentSettings(snmp_mode=SnmpMode.STANDARD))  # answers "public"
+    public = v2c_result()
+    assert public.status is Status.FAIL
+    assert public.message == "SNMPv2c with community 'public': the agent answered"
+    snmp_node.reconfigure(SnmpAgentSettings(snmp_mode=SnmpMode.STANDARD, snmp_community=SITE_COMMUNITY))
+    site = v2c_result()
+    assert site.status is Status.FAIL
+    assert site.message == "SNMPv2c with the site's community: the agent answered"
+    assert SITE_COMMUNITY not in site.model_dump_json()
+    snmp_node.reconfigure(AUTHPRIV)
+    refused = v2c_result()
+    assert refused.status is Status.PASS
+    assert refused.message.startswith("SNMPv2c with community 'public': no answer within ")
+    assert "; SNMPv2c with the site's community: no answer within " in refused.message
