@@ -38,3 +38,15 @@ def clear_registry() -> None:
     """Forget all secrets (tests only)."""
     with _lock:
         _secrets.clear()
+
+
+def registered() -> frozenset[str]:
+    """The secrets registered so far (tests: to undo one test's registrations after it)."""
+    with _lock:
+        return frozenset(_secrets)
+
+
+def forget_all_but(keep: frozenset[str]) -> None:
+    """Forget every secret not in ``keep`` (tests only: a test's own secrets must not mask the next test's text)."""
+    with _lock:
+        _secrets.intersection_update(keep)

@@ -64,3 +64,14 @@ def prefect_api() -> Iterator[str]:
         yield info.api_url
     if started:
         prefect_server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _test_local_secrets() -> Iterator[None]:
+    """Secrets a test registers (say a site community of 'public' in a validation test) are forgotten after it,
+    so they cannot mask another test's text; those of session fixtures (set up before this) stay."""
+    from securemode import redact
+
+    before = redact.registered()
+    yield
+    redact.forget_all_but(before)

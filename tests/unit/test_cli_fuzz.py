@@ -83,9 +83,9 @@ def recorded_runs(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 
     calls: list[dict[str, Any]] = []
 
-    def drive(*args: Any, **kwargs: Any) -> bool:
+    def drive(*args: Any, **kwargs: Any) -> int:
         calls.append({"args": args, **kwargs})
-        return True
+        return 0  # the command's exit code: compliant, no changes pending
 
     monkeypatch.setattr(flows.driver, "drive", drive)
     set_secrets(monkeypatch)

@@ -110,11 +110,12 @@ def test_community_is_a_secret_reference_never_inline(tmp_path: Path, monkeypatc
 
 
 def test_community_in_a_change_record_is_masked() -> None:
-    from tasks.platform.snmp import _shown
+    from tasks.platform.snmp import shown
 
-    assert _shown("snmp_community", "k7-not-public") == "***"
-    assert _shown("snmp_community", "public") == "public"
-    assert _shown("snmp_mode", "AUTHPRIV") == "AUTHPRIV"
+    assert shown("snmp_community", "k7-not-public", "k7-not-public") == "the site's community"
+    assert shown("snmp_community", "k7-other", "k7-not-public") == "another community"
+    assert shown("snmp_community", "public", "k7-not-public") == "public"
+    assert shown("snmp_mode", "AUTHPRIV", "k7-not-public") == "AUTHPRIV"
 
 
 @pytest.mark.parametrize(("path", "value", "needle"), [
