@@ -116,7 +116,6 @@ CONTROLS: tuple[Control, ...] = (
           setting="security.allowPromiscuous"),
     Control(id="host.engine-account.least-role", title="The engine's account holds only the role it needs",
             stage=Stage.HOST, section=SECTION,
-            guide_text="lockdown exception user: a dedicated account with the least role the engine needs",
             target=TargetKind.ESXI_HOST, desired="role securemode-engine on the root folder, never Admin",
             severity=ControlSeverity.HIGH, enforced_by="tasks.host.ensure_engine_role",
             verified_by=("verifiers.vsphere.engine_least_role",),
