@@ -57,6 +57,17 @@ def dedicated_engine_account(site: Site, _: Path) -> Iterable[Problem]:
                       severity=Severity.WARNING)
 
 
+def preapproved_steps(site: Site, _: Path) -> Iterable[Problem]:
+    """approvals.preapproved names gated steps the engine has; a misspelt one would approve nothing."""
+    if not site.approvals.preapproved:
+        return  # nothing to look up: the stage modules (and their clients) stay unimported
+    from securemode import stages
+    from securemode.cli_checks import gated_steps, unknown_ids
+
+    yield from unknown_ids("approvals.preapproved", site.approvals.preapproved, gated_steps(stages.available()),
+                           "the name of a gated step")
+
+
 def separate_pnics(site: Site, _: Path) -> Iterable[Problem]:
     """Guide: management access on one physical network, VMs on a separate one."""
     nets = site.vsphere.networks
@@ -221,6 +232,7 @@ def _secret_refs(site: Site) -> list[tuple[str, str]]:
 RULES: tuple[Rule, ...] = (
     vlan_rules,
     dedicated_engine_account,
+    preapproved_steps,
     separate_pnics,
     server_counts,
     ntp_keys,

@@ -28,14 +28,14 @@ class DocumentError(ValueError):
         super().__init__(problem.render())
 
 
-def decode(data: bytes) -> str:
+def decode(data: bytes, what: str = "site file") -> str:
     """The file as text; not UTF-8 is reported with the byte offset of the first bad byte."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         bad = f"byte {exc.start} (0x{data[exc.start]:02x})"
         raise DocumentError(Problem(field="(file)", message=f"not UTF-8 text: {bad} cannot be decoded",
-                                    fix="save the site file as UTF-8")) from None
+                                    fix=f"save the {what} as UTF-8")) from None
 
 
 def load_document(text: str) -> Any:

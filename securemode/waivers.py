@@ -7,11 +7,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from securemode.problems import InputError, Problem
 from securemode.results import Result, Status, Waiver
+from securemode.site_yaml import DocumentError, decode, load_document
 
 WAIVABLE = frozenset({Status.FAIL, Status.ERROR, Status.MANUAL})
 
@@ -31,16 +31,18 @@ class WaiversFile(BaseModel):
 
 
 def load_waivers(path: Path) -> list[Waiver]:
-    """Read a waivers file; raise :class:`InputError` naming the field on any problem."""
+    """Read a waivers file; raise :class:`InputError` naming the field on any problem.
+
+    Parsed like the site file (:mod:`securemode.site_yaml`): UTF-8 checked with the byte offset, alias
+    bombs and loops refused before validation walks the document."""
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {"waivers": []}
+        document = load_document(decode(path.read_bytes(), what="waivers file")) or {"waivers": []}
         return WaiversFile.model_validate(document).waivers
     except OSError as exc:
         raise InputError(str(path), [Problem(field="(file)", message=f"cannot read: {exc.strerror}",
                                              fix="check waivers_file in the site file")]) from None
-    except yaml.YAMLError:
-        raise InputError(str(path), [Problem(field="(file)", message="not valid YAML",
-                                             fix="correct the YAML syntax")]) from None
+    except DocumentError as exc:
+        raise InputError(str(path), [exc.problem]) from None
     except ValidationError as exc:
         problems = [Problem(field=".".join(str(p) for p in e["loc"]), message=e["msg"], fix="correct the waiver")
                     for e in exc.errors()]

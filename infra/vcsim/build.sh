@@ -2,10 +2,11 @@
 # Offline build of vcsim-ext from Debian's govmomi 0.24.2 (GOPATH mode, no module downloads).
 # Skipped when a hash of our sources, the installed govmomi version and the Go version matches
 # the stamp of the last good build. Usage: infra/vcsim/build.sh [--force]
+# SECUREMODE_VCSIM_BUILD_DIR=DIR builds into DIR (and infra.vcsim runs DIR/bin/vcsim-ext) instead of .build/vcsim.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
-OUT="$ROOT/.build/vcsim"
+OUT="${SECUREMODE_VCSIM_BUILD_DIR:-$ROOT/.build/vcsim}"  # another folder: a private build, e.g. to test a change
 BIN="$OUT/bin/vcsim-ext"
 STAMP="$OUT/build.stamp"
 fail() { printf 'vcsim build: FAILED: %s\n' "$*" >&2; exit 1; }

@@ -144,6 +144,23 @@ FILES: tuple[PatchedFile, ...] = (
         ),
     ),
     PatchedFile(
+        "authorization_manager.go",
+        "8d109eb3d76bf78364a00670ac358f6cbcedefe31c02b27d8907e7aeaf53ba59",
+        (
+            Patch(
+                "SetEntityPermissions sets the principals it names and keeps every other permission",
+                "\tm.permissions[req.Entity] = req.Permission\n",
+                "\tm.permissions[req.Entity] = extMergePermissions(m.permissions[req.Entity], req.Entity,"
+                " req.Permission)\n",
+            ),
+            Patch(
+                "AddAuthorizationRole answers the new role's id",
+                "\tm.nextID++\n\n\tbody.Res = &types.AddAuthorizationRoleResponse{}\n",
+                "\tbody.Res = &types.AddAuthorizationRoleResponse{Returnval: m.nextID}\n\tm.nextID++\n",
+            ),
+        ),
+    ),
+    PatchedFile(
         "session_manager.go",
         "0be2f4cdba55a7e3f405a4fd8688644e472fe13641cc16b9495e134ac9041eab",
         (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from securemode.paths import state_dir
@@ -9,7 +10,10 @@ from securemode.paths import state_dir
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE_DIR.parent.parent
 BUILD_SCRIPT = PACKAGE_DIR / "build.sh"
-BINARY = REPO_ROOT / ".build" / "vcsim" / "bin" / "vcsim-ext"
+# $SECUREMODE_VCSIM_BUILD_DIR: a private build (build.sh honours it too), so a change to the simulator can be
+# tested without replacing the binary other checkouts sharing .build run.
+BUILD_DIR = Path(os.environ.get("SECUREMODE_VCSIM_BUILD_DIR") or REPO_ROOT / ".build" / "vcsim")
+BINARY = BUILD_DIR / "bin" / "vcsim-ext"
 DEFAULT_OPTIONS_SEED = PACKAGE_DIR / "esxi-options.json"
 
 

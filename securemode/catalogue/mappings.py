@@ -107,6 +107,8 @@ STIG_OF: dict[str, str] = {"host.vlan.no-4095": "ESXI-80-000220"}
 GUIDE_NIST: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("host.pnics", ("SC-7", "SC-32"), "management and media traffic on separate physical networks: boundary "
      "protection and system partitioning"),
+    ("host.engine-account", ("AC-6", "AC-6 (5)"), "the engine's account, the lockdown exception user, holds only "
+     "the privileges its own calls use: least privilege"),
     ("host.vlan", ("SC-7", "CM-6"), "no trunk-all (4095) or reserved VLAN on a port group: boundary protection"),
     ("vms.ova", ("CM-2",), "the VM is deployed from the vendor's baseline image"),
     ("vms.network", ("SC-7",), "the VM's VLAN keeps it inside its network boundary"),

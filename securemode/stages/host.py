@@ -21,8 +21,10 @@ from securemode.vsphere.desired_host import (
     ntp_servers,
     services_off,
 )
+from securemode.vsphere.engine_role import LEAST_ROLE_CONTROL
 from tasks.host import (
     ensure_advanced_options,
+    ensure_engine_role,
     ensure_lockdown_exceptions,
     ensure_lockdown_mode,
     ensure_ntp,
@@ -86,6 +88,7 @@ def host_checks(loaded: LoadedSite) -> tuple[list[tuple[str, str, Check]], list[
         checks.append((control, target, partial(vv.vswitch_security, control, target, field=fld)))
     checks.append((EXCEPTIONS, target, lambda r: vv.lockdown_exceptions(EXCEPTIONS, target, r,
                                                                         lockdown_exceptions(site))))
+    checks.append((LEAST_ROLE_CONTROL, target, lambda r: vv.engine_least_role(LEAST_ROLE_CONTROL, target, r)))
     checks.append((MODE, target, lambda r: vv.lockdown_mode(MODE, target, r)))
     return checks, [o.key for o in options]
 
@@ -111,6 +114,7 @@ SPEC = StageSpec(
         EnsureStep("services", ensure_services, transient_errors=_TRANSIENT),
         EnsureStep("ntp", ensure_ntp, transient_errors=_TRANSIENT),
         EnsureStep("lockdown_exceptions", ensure_lockdown_exceptions, transient_errors=_TRANSIENT),
+        EnsureStep("engine_role", ensure_engine_role, transient_errors=_TRANSIENT),
         EnsureStep("lockdown", ensure_lockdown_mode, gated=GATE, transient_errors=_TRANSIENT),
     ),
     verify=verify,

@@ -1,9 +1,11 @@
 """Stage `host`: the ESXi STIG subset the vSphere API reaches, the VM network, VLAN rules and lockdown.
 
 Step order matters: the network and its security policy first, then options (audit storage before
-storageEnable), services and NTP, the lockdown exception list, and lockdown itself last.
+storageEnable), services and NTP, the lockdown exception list, the engine account's least role (it drops the
+engine's own right to change permissions, so it comes after every step that sets them), lockdown last.
 """
 
+from tasks.host.engine_role import ensure_engine_role
 from tasks.host.lockdown import ensure_lockdown_exceptions, ensure_lockdown_mode, lockdown_precondition
 from tasks.host.network import ensure_port_groups, ensure_vswitch_security
 from tasks.host.ntp import ensure_ntp
@@ -12,6 +14,7 @@ from tasks.host.services import ensure_services
 
 __all__ = [
     "ensure_advanced_options",
+    "ensure_engine_role",
     "ensure_lockdown_exceptions",
     "ensure_lockdown_mode",
     "ensure_ntp",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -80,3 +81,25 @@ def test_waivers_file(tmp_path: Path) -> None:
     path.write_text("waivers:\n  - control: a.b\n    reason: r\n    approver: CISO\n    expires: 2027-01-31T00:00:00\n")
     with pytest.raises(InputError, match="expires must carry a timezone"):
         load_waivers(path)
+
+
+def test_waivers_file_that_is_not_utf8_names_the_byte(tmp_path: Path) -> None:
+    path = tmp_path / "waivers.yaml"
+    path.write_bytes(b"waivers:\n  - control: a.b\n    reason: caf\xe9\n")
+    with pytest.raises(InputError) as info:
+        load_waivers(path)
+    [problem] = info.value.problems
+    assert "byte 41 (0xe9)" in problem.message and "save the waivers file as UTF-8" in problem.fix
+
+
+def test_waivers_file_alias_bomb_is_refused_before_validation(tmp_path: Path) -> None:
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    levels += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 6)]
+    path = tmp_path / "waivers.yaml"
+    path.write_text("\n".join(levels) + "\nwaivers: *a5\n")
+    started = time.perf_counter()
+    with pytest.raises(InputError) as info:
+        load_waivers(path)
+    assert time.perf_counter() - started < 1
+    [problem] = info.value.problems
+    assert "aliases expand the document" in problem.message

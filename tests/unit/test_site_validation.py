@@ -226,3 +226,17 @@ def test_not_a_site_document(text: str, needle: str) -> None:
     with pytest.raises(InputError) as info:
         parse_site(text, Path("x.yaml"))
     assert info.value.problems[0].render().startswith(needle)
+
+
+def test_preapproved_step_that_does_not_exist_is_named_with_the_closest(tmp_path: Path) -> None:
+    doc = example_document()
+    doc["approvals"] = {"mode": "preapproved", "approver": "CISO", "preapproved": ["host.lockdwn"]}
+    problem = only_problem(tmp_path, doc)
+    assert problem.startswith("approvals.preapproved:") and "'host.lockdwn'" in problem
+    assert "did you mean host.lockdown?" in problem
+
+
+def test_known_preapproved_steps_are_accepted(tmp_path: Path) -> None:
+    doc = example_document()
+    doc["approvals"] = {"mode": "preapproved", "approver": "CISO", "preapproved": ["host.lockdown"]}
+    load_site(write_site(tmp_path, doc))

@@ -2,7 +2,14 @@
 and each node VM's deployment, reservations and BIOS options.
 """
 
-from verifiers.vsphere.host import advanced_option, lockdown_exceptions, lockdown_mode, ntp, service_off
+from verifiers.vsphere.host import (
+    advanced_option,
+    engine_least_role,
+    lockdown_exceptions,
+    lockdown_mode,
+    ntp,
+    service_off,
+)
 from verifiers.vsphere.network import pnic_count, port_group_vlans, separate_pnics, vswitch_security
 from verifiers.vsphere.reader import HostReader, VSphereConnection, readonly_session
 from verifiers.vsphere.vm import (
@@ -19,6 +26,7 @@ __all__ = [
     "VSphereConnection",
     "advanced_option",
     "bios_password_attestation",
+    "engine_least_role",
     "iops_budget",
     "lockdown_exceptions",
     "lockdown_mode",

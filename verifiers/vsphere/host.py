@@ -14,6 +14,7 @@ from securemode.vsphere.desired_host import (
     ROOT_EXCEPTION_PROBLEM,
     DesiredOption,
 )
+from securemode.vsphere.engine_role import ENGINE_ROLE, least_role_problems, observed_access
 from securemode.vsphere.options import coerce, matches
 from verifiers.vsphere.reader import HostReader
 
@@ -86,4 +87,18 @@ def lockdown_mode(control: str, target: str, reader: HostReader) -> Result:
         mode = reader.lockdown_mode
         p.log(f"config.lockdownMode = {mode}")
         p.check(mode in LOCKED_MODES, mode, f"lockdown mode is {mode}")
+    return p.result
+
+
+def engine_least_role(control: str, target: str, reader: HostReader) -> Result:
+    """The engine account's permissions grant exactly the engine role: never Admin, no privilege beyond it.
+
+    Read through the verifier's own session (RetrieveAllPermissions and the role list). Permissions given
+    to groups the account may belong to are not resolved here: ESXi does not report local memberships."""
+    with probe(control, target, expected=f"only role '{ENGINE_ROLE}' on the root folder") as p:
+        access = reader.engine_access
+        observed = observed_access(access)
+        p.log(f"RetrieveAllPermissions for user '{access.account}' -> {observed}")
+        problems = least_role_problems(access)
+        p.check(not problems, observed, "; ".join(problems))
     return p.result

@@ -20,6 +20,7 @@ from pydantic import SecretStr
 
 from securemode.redact import register_secret
 from securemode.vsphere.desired_vm import VmView, core_mhz, view_vm
+from securemode.vsphere.engine_role import EngineAccess, read_engine_access
 from securemode.vsphere.host_state import (
     NetworkState,
     read_lockdown_mode,
@@ -93,6 +94,11 @@ class HostReader:
     @cached_property
     def lockdown_exceptions(self) -> list[str]:
         return list(self.host.configManager.hostAccessManager.QueryLockdownExceptions() or [])
+
+    @cached_property
+    def engine_access(self) -> EngineAccess:
+        """The permissions of the account this session logs in as (the site's engine account)."""
+        return read_engine_access(self.session.content, self.session.endpoint.username)
 
     @cached_property
     def host_vms(self) -> list[VmView]:

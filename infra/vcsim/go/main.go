@@ -91,6 +91,9 @@ func run(o options) error {
 		return err
 	}
 	defer m.Remove()
+	if o.username != "root" {
+		simulator.ExtGrantAdmin(o.username) // the lab's dedicated engine account, as its admin created it
+	}
 	m.Service.Listen = &url.URL{Host: o.listen, User: url.UserPassword(o.username, password)}
 	m.Service.TLS = tlsConfig(cert)
 	m.Service.HandleFunc(simulator.ExtUsbPath, simulator.ExtServeUsbScanCodes)
