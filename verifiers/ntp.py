@@ -177,9 +177,9 @@ def _exchange(
                 data, t4 = _receive_for(sock, transmit, timeout, p)
             except ConnectionRefusedError:
                 p.log(f"attempt {attempt}: ICMP port unreachable from {server}:{port}")
-                p.failed(
+                p.error(
+                    f"nothing serves NTP at {server}:{port} (port unreachable): the key cannot be judged",
                     {"server": server, "port": port, "reply": "port unreachable"},
-                    f"nothing serves NTP at {server}:{port} (port unreachable)",
                 )
                 return
             if data is None:
@@ -187,11 +187,29 @@ def _exchange(
                 continue
             _judge(p, data, t1, t4, server, port, key_id, algorithm, key)
             return
-        p.failed(
-            {"server": server, "port": port, "reply": "none", "attempts": attempts, "timeout_s": timeout},
-            f"no reply from {server}:{port} to {attempts} authenticated requests "
-            "(a server silently drops requests with a wrong key or key id)",
-        )
+        observed: JsonValue = {"server": server, "port": port, "reply": "none", "attempts": attempts,
+                               "timeout_s": timeout}
+        if _answers_unauthenticated(p, sock, timeout):
+            p.failed(observed, f"no reply from {server}:{port} to {attempts} authenticated requests while it answers "
+                     "an unauthenticated one (it drops requests with a wrong key or key id)")
+        else:
+            p.error(f"no reply from {server}:{port} at all, not even to an unauthenticated request: the server is "
+                    "not shown alive, so the key cannot be judged", observed)
+
+
+def _answers_unauthenticated(p: Probe, sock: socket.socket, timeout: float) -> bool:
+    """Whether the server answers a plain mode-3 request (no MAC): the proof it is alive and speaks NTP."""
+    transmit = to_ntp_time(time.time()) ^ secrets.randbits(8)
+    header = struct.pack("!BBbb4x4x4xQQQQ", (0 << 6) | (4 << 3) | 3, 0, 6, -20, 0, 0, 0, transmit)
+    p.log("liveness: unauthenticated mode 3 request")
+    try:
+        sock.send(header)
+        data, _ = _receive_for(sock, transmit, timeout, p)
+    except OSError as exc:
+        p.log(f"liveness: {exc.strerror or exc}")
+        return False
+    p.log(f"liveness: {'answered' if data else 'no answer'}")
+    return data is not None
 
 
 def _receive_for(sock: socket.socket, transmit: int, timeout: float, p: Probe) -> tuple[bytes | None, float]:

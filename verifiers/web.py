@@ -367,11 +367,7 @@ def fips_ciphers(control: str, target: str, host: str, port: int = 443, server_n
         context.set_ciphers(NON_FIPS_CIPHERS)
         p.log(f"offer only {NON_FIPS_CIPHERS} (TLS 1.2) to {host}:{port}")
         hs = tls.handshake(host, port, context, server_name=server_name)
-        evidence = hs.evidence()
-        if hs.completed:
-            p.failed(evidence, f"the server accepted a non-FIPS suite: {hs.protocol} {hs.cipher}")
-        elif not hs.hello_sent:
-            p.error(f"our ClientHello was never sent ({hs.failure})", evidence)
-        else:
-            p.passed(evidence, f"refused: {hs.failure}")
+        p.log(f"handshake {'completed' if hs.completed else 'failed'}: {hs.protocol} {hs.cipher} {hs.failure or ''}")
+        tls.record_refusal(p, hs, "non-FIPS cipher suites",
+                           tls.control_handshake(host, port, server_name, None, tls.DEFAULT_TIMEOUT_S))
     return p.result
