@@ -102,7 +102,8 @@ def run_stage(loaded: LoadedSite, stage: Stage, apply: bool, verify: bool, gate:
         outcome.skipped += result.skipped
         outcome.task_body_s[f"{step.name}"] = outcome.task_body_s.get(step.name, 0.0) + result.body_s
         if watcher:
-            watcher.step_finished(stage.value, step.name, len(result.changes))
+            watcher.step_finished(stage.value, step.name, len(result.changes),
+                                  sum(1 for c in result.changes if c.applied))
     for attestation in outcome.attestations:
         attestation_store.record(loaded.site.name, attestation)
     if verify:
