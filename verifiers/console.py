@@ -135,7 +135,8 @@ def read_security_json(web: WebTarget, username: str, password: str) -> dict[str
     return None
 
 
-def _from_json(key: str, data: Mapping[str, Any]) -> JsonValue:
+def json_value(key: str, data: Mapping[str, Any]) -> JsonValue:
+    """The value of wizard row ``key`` in a node's ``security.json`` (null session limits = 0)."""
     value = data.get(SECURITY_JSON_KEYS[key])
     if key in ("web-sessions", "web-sessions-per-user") and value is None:
         return 0
@@ -173,7 +174,7 @@ def security_settings(expected: Mapping[str, JsonValue], target: str, web: WebTa
                 p.manual(f"not observable from outside the node (no security.json in its snapshot); {where}"
                          f"{note}. Attest from that record.")
             else:
-                value = _from_json(key, data)
+                value = json_value(key, data)
                 p.log(f"security.json {SECURITY_JSON_KEYS[key]} = {data.get(SECURITY_JSON_KEYS[key])!r}")
                 p.check(value == want, value, f"{ROW_BY_KEY[key].label}: {value!r}, expected {want!r}")
         out.append(p.result)
