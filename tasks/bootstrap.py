@@ -38,7 +38,7 @@ from securemode.console.reboot import wait_for_port, wait_for_reboot
 from securemode.engine import Change, EngineContext
 from securemode.pexip.client import config_uri
 from securemode.pexip.connect import management_api
-from securemode.pexip.errors import TrustError
+from securemode.pexip.errors import TransientApiError, TrustError
 from securemode.pexip.state import write_json
 from securemode.pexip.trust import choose_trust, known_pin, record_pin, served_fingerprint, site_ca_bundle
 from securemode.results import Status
@@ -271,7 +271,8 @@ def ensure_install_opt_outs(ctx: EngineContext) -> list[Change]:
 # 5. web login -----------------------------------------------------------------------------------------
 def web_login_result(loaded: LoadedSite) -> tuple[bool | None, str]:
     """(works, why) for a form login with the configured credentials, on a fresh verified connection;
-    works is None when the web interface cannot be reached with trust (nothing was tried)."""
+    works is None when nothing could be judged: the web interface cannot be reached with trust, or it
+    kept answering 5xx / timing out through the probe's retries (ERROR, never a failed login)."""
     node = loaded.site.management_node
     try:
         target = web_target(loaded)
@@ -279,19 +280,28 @@ def web_login_result(loaded: LoadedSite) -> tuple[bool | None, str]:
         return None, f"the web interface cannot be reached with trust: {exc}"
     result = web.login("bootstrap.web-login", node.name, target, node.admin_username,
                        admin_password(loaded).get_secret_value())
+    if result.status is Status.ERROR:
+        return None, result.message or "the web login could not be judged"
     return result.status is Status.PASS, result.message or result.status.value
 
 
 def check_web_login(ctx: EngineContext) -> list[Change]:
-    """The guide's step 5; a failure stops the stage before the irreversible wizard (apply only)."""
+    """The guide's step 5; a failure stops the stage before the irreversible wizard (apply only). A login
+    that could not be judged (5xx, timeouts) is transient: the step is retried."""
     observed = read_console(ctx.site)
     status = observed.status if observed is not None else None
     if status is ConsoleStatus.LOGIN_REFUSED or (not ctx.apply and not _installed(status)):
         return []  # done long ago (OS access is gone), or nothing to log in to yet
+    try:
+        web_target(ctx.site)
+    except (TrustError, OSError) as exc:
+        if ctx.apply:
+            ctx.skipped.append(f"web login not checked: the web interface cannot be reached with trust: {exc}")
+        return []
     works, why = web_login_result(ctx.site)
     if works is None and ctx.apply:
-        ctx.skipped.append(f"web login not checked: {why}")
-    elif works is False and ctx.apply:
+        raise TransientApiError(f"web login not judged: {why}")
+    if works is False and ctx.apply:
         raise BootstrapError(f"web login with the configured credentials failed: {why}")
     return []
 
