@@ -506,11 +506,13 @@ def judge_refusal(hs: Handshake, what: str, control: Control) -> tuple[Status, s
         return Status.FAIL, f"server accepted {what}: {hs.protocol} {hs.cipher}", evidence
     if not hs.hello_sent:
         return Status.ERROR, f"our ClientHello was never sent, so nothing was tested ({hs.failure})", evidence
-    if what.startswith("TLSv") and hs.server_hello_version == what:
-        return Status.FAIL, f"server chose {what} in its ServerHello (our side then aborted: {hs.failure})", evidence
-    if hs.server_hello_version is not None or _alert_name(hs.alert) in REFUSAL_ALERTS:
-        how = f"alert {hs.alert}" if hs.alert else f"ServerHello at {hs.server_hello_version}"
-        return Status.PASS, f"{what} refused ({how})", evidence
+    if hs.server_hello_version is not None:
+        if what.startswith("TLSv") and hs.server_hello_version != what:
+            return Status.PASS, f"{what} refused (ServerHello at {hs.server_hello_version})", evidence
+        # a ServerHello to a hello offering only ``what``: the server took it, whatever our side did next
+        return Status.FAIL, f"server accepted {what} in its ServerHello (our side then aborted: {hs.failure})", evidence
+    if _alert_name(hs.alert) in REFUSAL_ALERTS:
+        return Status.PASS, f"{what} refused (alert {hs.alert})", evidence
     if hs.failure and hs.failure.startswith("no answer"):
         return Status.ERROR, f"server did not answer the ClientHello: {hs.failure}", evidence
     try:

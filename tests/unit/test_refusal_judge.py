@@ -89,3 +89,11 @@ def test_acceptance_and_refusal_are_fail_only_with_evidence() -> None:
         with probe("pki.tls12-accepted", "mgr") as p:
             tls.judge_acceptance(p, hs, "TLSv1.2")
         assert p.result.status is want, (hs, p.result.message)
+
+
+def test_a_server_hello_to_an_anonymous_only_offer_is_acceptance() -> None:
+    """Only aNULL suites were offered: a ServerHello means the server chose one, even if our side aborted."""
+    hello = Handshake(completed=False, hello_sent=True, server_hello_version="TLSv1.2", failure="SSL: whatever")
+    assert tls.judge_refusal(hello, "anonymous DH", no_control)[0] is Status.FAIL
+    other_version = Handshake(completed=False, hello_sent=True, server_hello_version="TLSv1.2", failure="x")
+    assert tls.judge_refusal(other_version, "TLSv1", no_control)[0] is Status.PASS
