@@ -120,8 +120,8 @@ LIVENESS_USER = "securemode-liveness"  # a user no agent knows: a live agent ans
 async def agent_alive(host: str, port: int, timeout: float = DEFAULT_TIMEOUT_S, retries: int = 1) -> tuple[bool, str]:
     """(alive, why): whether an SNMP agent answers at all, in SNMP — a GET as an unknown v3 user must
     draw a Report (unknown user / engine discovery). Silence proves nothing: a dead agent is silent too.
-    Own engine: the probe's user must not enter a shared engine's tables."""
-
+    Own engine: the probe's user must not enter a shared engine's tables. noAuthNoPriv on purpose (S509):
+    an unknown user carries no secret, and the Report it draws is the whole point."""
     answer = await snmp_get(host, port, UsmUserData(LIVENESS_USER), [SYS_NAME], timeout, retries)  # noqa: S509
     if answer.rejected or answer.values or answer.error_status:
         return True, f"the agent answered an unknown v3 user ({answer.error_kind or answer.error_status or 'values'})"
