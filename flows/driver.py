@@ -40,15 +40,25 @@ class ConsoleProgress:
     def stage_started(self, stage: str) -> None:
         self.console.print(f"[bold]{stage}[/bold]: {self.mode}…")
 
-    def step_finished(self, stage: str, step: str, changes: int) -> None:
-        verb = "changed" if self.mode == "run" else "would change"
-        self.console.print(f"  {stage}/{step}: {changes} setting(s) {verb}" if changes else f"  {stage}/{step}: ok")
+    def step_finished(self, stage: str, step: str, planned: int, applied: int) -> None:
+        self.console.print(f"  {stage}/{step}: {step_line(self.mode, planned, applied)}")
 
     def stage_finished(self, outcome: StageOutcome) -> None:
         for change in outcome.changes:
             self.console.print(f"    {redact(change.render())}", markup=False, highlight=False)
         for skipped in outcome.skipped:
             self.console.print(f"    skipped: {skipped}", markup=False, highlight=False)
+
+
+def step_line(mode: str, planned: int, applied: int) -> str:
+    """What a step did, as the progress line says it: what was applied, never what was only planned."""
+    if not planned:
+        return "ok"
+    if mode != "run":
+        return f"{planned} setting(s) would change"
+    if applied == planned:
+        return f"{applied} setting(s) changed"
+    return f"{applied} setting(s) changed, {planned - applied} not applied (see below)"
 
 
 class StageFailed(Exception):

@@ -21,6 +21,7 @@ from securemode import stages
 from securemode.catalogue import Stage
 from securemode.engine import Change, EngineContext, EnsureStep, Gate, PreApproved
 from securemode.outcome import StageOutcome
+from securemode.pexip.connect import write_only_ledger
 from securemode.results import Attestation, Result, Status
 from securemode.site_loader import LoadedSite, load_site
 from securemode.waivers import apply_waivers, load_waivers
@@ -95,18 +96,16 @@ def run_stage(loaded: LoadedSite, stage: Stage, apply: bool, verify: bool, gate:
     watcher = listener()
     if watcher:
         watcher.stage_started(stage.value)
-    for step in spec.steps if run_steps else ():
-        result = _run_step(path, stage, step, apply, gate, approve, attest, approver, outcome)
-        outcome.changes += result.changes
-        outcome.attestations += result.attestations
-        outcome.skipped += result.skipped
-        outcome.task_body_s[f"{step.name}"] = outcome.task_body_s.get(step.name, 0.0) + result.body_s
-        if watcher:
-            watcher.step_finished(stage.value, step.name, len(result.changes))
+    steps = spec.steps if run_steps else ()
+    _run_steps(path, stage, steps, apply, gate, approve, attest, approver, outcome)
     for attestation in outcome.attestations:
         attestation_store.record(loaded.site.name, attestation)
     if verify:
         verified = _verify_settled(loaded, path, stage, outcome)
+        if _withdraw_failed_beliefs(loaded, verified.results) and apply and steps:
+            # A write-only secret the ledger believed set does not work: write it again now, then re-verify.
+            _run_steps(path, stage, steps, apply, gate, approve, attest, approver, outcome)
+            verified = _verify_settled(loaded, path, stage, outcome)
         outcome.task_body_s["verify"] = verified.body_s
         found = verified.results
         if controls:
@@ -119,6 +118,28 @@ def run_stage(loaded: LoadedSite, stage: Stage, apply: bool, verify: bool, gate:
 
 
 SETTLE_POLL_S = 2.0
+
+
+def _run_steps(path: str, stage: Stage, steps: tuple[EnsureStep, ...], apply: bool, gate: Gate,
+               approve: list[str], attest: list[str], approver: str, outcome: StageOutcome) -> None:
+    """Run the ensure-steps in order, adding what they report to ``outcome``."""
+    watcher = listener()
+    for step in steps:
+        result = _run_step(path, stage, step, apply, gate, approve, attest, approver, outcome)
+        outcome.changes += result.changes
+        outcome.attestations += result.attestations
+        outcome.skipped += result.skipped
+        outcome.task_body_s[f"{step.name}"] = outcome.task_body_s.get(step.name, 0.0) + result.body_s
+        if watcher:
+            watcher.step_finished(stage.value, step.name, len(result.changes),
+                                  sum(1 for c in result.changes if c.applied))
+
+
+def _withdraw_failed_beliefs(loaded: LoadedSite, results: list[Result]) -> list[str]:
+    """A behavioural FAIL withdraws the ledger's belief in the write-only secrets that control vouches
+    for (an SNMP password changed behind our back), so plan and run write them again."""
+    failed = {(r.control, r.target) for r in results if r.status is Status.FAIL}
+    return write_only_ledger(loaded).forget_vouched_by(failed)
 
 
 def _verify_settled(loaded: LoadedSite, path: str, stage: Stage, outcome: StageOutcome) -> VerifyOutcome:

@@ -39,9 +39,10 @@ class Change(BaseModel):
     current: JsonValue
     desired: JsonValue
     applied: bool = False
+    current_known: bool = True  # False: the current value could not be read, so a run changes it only if it differs
 
     def render(self) -> str:
-        verb = "changed" if self.applied else "would change"
+        verb = "changed" if self.applied else "would change" if self.current_known else "would change if it differs"
         return f"{self.control} [{self.target}] {self.setting}: {self.current!r} → {self.desired!r} ({verb})"
 
 

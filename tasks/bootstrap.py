@@ -38,19 +38,20 @@ from securemode.console.reboot import wait_for_port, wait_for_reboot
 from securemode.engine import Change, EngineContext
 from securemode.pexip.client import config_uri
 from securemode.pexip.connect import management_api
-from securemode.pexip.errors import TrustError
+from securemode.pexip.errors import TransientApiError, TrustError
 from securemode.pexip.state import write_json
 from securemode.pexip.trust import (
     choose_trust,
     forget_pins_command,
+    known_pin,
     record_pin,
-    recorded_pin,
     served_fingerprint,
     site_ca_bundle,
 )
 from securemode.results import Status
 from securemode.site_loader import LoadedSite
-from verifiers import web
+from verifiers import console as console_verifier
+from verifiers import tls, web
 
 GATE_CONSOLE_PIN = "bootstrap.pin-console-host-key"
 GATE_WEB_PIN = "bootstrap.pin-web-certificate"
@@ -109,7 +110,26 @@ def read_security_settings(loaded: LoadedSite, status: ConsoleStatus | None) -> 
         return console_client(loaded).read_security_settings().values, "console"
     if status is ConsoleStatus.LOGIN_REFUSED:
         return read_recorded_answers(loaded), "record"
+    if status is None:
+        snapshot = read_snapshot_settings(loaded)
+        if snapshot is not None:
+            return snapshot, "snapshot"
     return None, "not installed" if status is not None else "console host key not pinned"
+
+
+def read_snapshot_settings(loaded: LoadedSite) -> dict[str, Value] | None:
+    """The security-wizard values in the node's diagnostic snapshot (``security.json``), read over the
+    trusted web interface; None when the web interface cannot be trusted or the snapshot has none."""
+    node = loaded.site.management_node
+    try:
+        data = console_verifier.read_security_json(web_target(loaded), node.admin_username,
+                                                   admin_password(loaded).get_secret_value())
+    except (TrustError, OSError, RuntimeError, ValueError):
+        return None
+    if data is None:
+        return None
+    values = {row.key: console_verifier.json_value(row.key, data) for row in ROWS}
+    return {k: v for k, v in values.items() if isinstance(v, bool | int)}
 
 
 def _installed(status: ConsoleStatus | None) -> bool:
@@ -128,7 +148,8 @@ def ensure_console_host_key(ctx: EngineContext) -> list[Change]:
         if pinned is not None or not ctx.apply:
             return [] if pinned is not None else [Change(
                 control="bootstrap.install.admin-password", target=_target(ctx.site),
-                setting="engine.console_host_key", current="unknown: no SSH service answers", desired="pinned")]
+                setting="engine.console_host_key", current="unknown: no SSH service answers", desired="pinned",
+                current_known=False)]
         raise
     if pinned is not None:
         if pinned.public_key != presented.public_key:
@@ -167,6 +188,8 @@ def _install_changes(loaded: LoadedSite, status: ConsoleStatus | None) -> list[C
                               "web_admin_username": node.admin_username}))
     changes += [Change(control=control, target=target, setting=f"global.{name}", current=None, desired=False)
                 for control, name in OPT_OUTS]
+    if status is None:  # nothing could be read: a run makes these only if the node turns out not installed
+        changes = [c.model_copy(update={"current_known": False}) for c in changes]
     return changes
 
 
@@ -177,11 +200,18 @@ def _wait_for_console(loaded: LoadedSite) -> None:
                               f"{REBOOT_UP_TIMEOUT_S:g} s of the reboot")
 
 
+def web_service_up(loaded: LoadedSite) -> bool:
+    """Whether the node's HTTPS service completes a TLS handshake: a node serves its web interface only
+    once the installation wizard is done, so this tells "installed" without logging in anywhere."""
+    node = loaded.site.management_node
+    return tls.service_answers_tls(str(node.address), HTTPS_PORT, node.fqdn)[0]
+
+
 def run_install_wizard(ctx: EngineContext) -> list[Change]:
     check_inputs(ctx.site)
     observed = read_console(ctx.site)
     status = observed.status if observed is not None else None
-    if _installed(status):
+    if _installed(status) or (status is None and web_service_up(ctx.site)):
         return []
     changes = _install_changes(ctx.site, status)
     if not ctx.apply:
@@ -209,7 +239,7 @@ def ensure_web_certificate_pinned(ctx: EngineContext) -> list[Change]:
             ctx.skipped.append(f"{GATE_WEB_PIN}: no HTTPS service at {host}:{HTTPS_PORT} ({exc.strerror or exc}); "
                                "is the node installed?")
         return []  # not installed yet: the installation step reports that
-    pin = recorded_pin(ctx.site, host)
+    pin = known_pin(ctx.site, host)  # the site file's fingerprint is a person's pin too: plan and run agree
     try:
         choose_trust(host, HTTPS_PORT, node.fqdn, site_ca_bundle(ctx.site), pin)
         return []
@@ -250,7 +280,8 @@ def ensure_install_opt_outs(ctx: EngineContext) -> list[Change]:
 # 5. web login -----------------------------------------------------------------------------------------
 def web_login_result(loaded: LoadedSite) -> tuple[bool | None, str]:
     """(works, why) for a form login with the configured credentials, on a fresh verified connection;
-    works is None when the web interface cannot be reached with trust (nothing was tried)."""
+    works is None when nothing could be judged: the web interface cannot be reached with trust, or it
+    kept answering 5xx / timing out through the probe's retries (ERROR, never a failed login)."""
     node = loaded.site.management_node
     try:
         target = web_target(loaded)
@@ -258,19 +289,28 @@ def web_login_result(loaded: LoadedSite) -> tuple[bool | None, str]:
         return None, f"the web interface cannot be reached with trust: {exc}"
     result = web.login("bootstrap.web-login", node.name, target, node.admin_username,
                        admin_password(loaded).get_secret_value())
+    if result.status is Status.ERROR:
+        return None, result.message or "the web login could not be judged"
     return result.status is Status.PASS, result.message or result.status.value
 
 
 def check_web_login(ctx: EngineContext) -> list[Change]:
-    """The guide's step 5; a failure stops the stage before the irreversible wizard (apply only)."""
+    """The guide's step 5; a failure stops the stage before the irreversible wizard (apply only). A login
+    that could not be judged (5xx, timeouts) is transient: the step is retried."""
     observed = read_console(ctx.site)
     status = observed.status if observed is not None else None
     if status is ConsoleStatus.LOGIN_REFUSED or (not ctx.apply and not _installed(status)):
         return []  # done long ago (OS access is gone), or nothing to log in to yet
+    try:
+        web_target(ctx.site)
+    except (TrustError, OSError) as exc:
+        if ctx.apply:
+            ctx.skipped.append(f"web login not checked: the web interface cannot be reached with trust: {exc}")
+        return []
     works, why = web_login_result(ctx.site)
     if works is None and ctx.apply:
-        ctx.skipped.append(f"web login not checked: {why}")
-    elif works is False and ctx.apply:
+        raise TransientApiError(f"web login not judged: {why}")
+    if works is False and ctx.apply:
         raise BootstrapError(f"web login with the configured credentials failed: {why}")
     return []
 
@@ -285,7 +325,7 @@ def _wizard_changes(loaded: LoadedSite, current: dict[str, Value] | None, source
             continue
         out.append(Change(control=row.control, target=_target(loaded), setting=f"security_settings.{row.key}",
                           current=have if current is not None else f"unknown ({source})",
-                          desired=desired[row.key]))
+                          desired=desired[row.key], current_known=current is not None))
     return out
 
 

@@ -25,9 +25,9 @@ from typing import Any
 from securemode.console.answers import ROW_BY_KEY
 from securemode.console.login import LoginOutcome, attempt_login
 from securemode.console.pins import HostKeyPins
-from securemode.console.reboot import port_open
 from securemode.redact import register_secret
 from securemode.results import JsonValue, Probe, Result, probe
+from verifiers import tls
 from verifiers.web import Browser, WebTarget, basic_auth
 
 SNAPSHOT_PATH = "/api/admin/command/v1/platform/snapshot/"
@@ -60,17 +60,26 @@ def admin_login_refused(control: str, target: str, host: str, port: int, passwor
         observed: JsonValue = {"outcome": attempt.outcome.value, "detail": attempt.detail}
         if attempt.outcome is LoginOutcome.ACCEPTED:
             p.failed(observed, "the admin account still logs in over SSH")
-        elif attempt.outcome in (LoginOutcome.REFUSED, LoginOutcome.PORT_CLOSED):
-            p.passed(observed, f"admin login {attempt.outcome.value}")
-        elif attempt.outcome is LoginOutcome.SILENT and alive_port is not None and port_open(host, alive_port):
-            p.log(f"tcp/{alive_port} answers: the node is up, so SSH is silent by policy")
-            p.passed(observed, "SSH does not answer while the node is up")
+        elif attempt.outcome is LoginOutcome.REFUSED:
+            p.passed(observed, "the SSH service refused the admin login")
+        elif attempt.outcome in (LoginOutcome.PORT_CLOSED, LoginOutcome.SILENT) and _node_up(p, host, alive_port):
+            p.passed(observed, f"SSH {attempt.outcome.value} while the node's HTTPS service answers")
         else:
             p.error(f"cannot tell: {attempt.detail}", observed)
     return p.result
 
 
 HTTPS_ALIVE_PORT = 443
+
+
+def _node_up(p: Probe, host: str, port: int | None) -> bool:
+    """Whether the node shows it is up in a service's own protocol (a completed TLS handshake on its
+    HTTPS port): a bare TCP accept proves nothing, a relay in front of a dead service accepts too."""
+    if port is None:
+        return False
+    alive, why = tls.service_answers_tls(host, port)
+    p.log(why)
+    return alive
 
 
 def admin_password_required(control: str, target: str, host: str, port: int, password: str, pins: HostKeyPins,
@@ -90,10 +99,11 @@ def _judge_password_required(p: Probe, host: str, port: int, password: str, pins
     observed: dict[str, JsonValue] = {"no_credentials": bare.outcome.value}
     if bare.outcome is LoginOutcome.ACCEPTED:
         p.failed(observed, "the console lets admin in without a password")
-    elif bare.outcome is LoginOutcome.SILENT and account_disabled and port_open(host, HTTPS_ALIVE_PORT):
-        p.log(f"tcp/{HTTPS_ALIVE_PORT} answers: the node is up, so SSH is silent by policy")
-        p.passed(observed, "no login at all: SSH does not answer while the node is up (account disabled)")
-    elif bare.outcome not in (LoginOutcome.REFUSED, LoginOutcome.PORT_CLOSED):
+    elif (bare.outcome in (LoginOutcome.SILENT, LoginOutcome.PORT_CLOSED) and account_disabled
+          and _node_up(p, host, HTTPS_ALIVE_PORT)):
+        p.passed(observed, f"no login at all: SSH {bare.outcome.value} while the node's HTTPS service answers "
+                 "(account disabled)")
+    elif bare.outcome is not LoginOutcome.REFUSED:
         p.error(f"cannot tell: {bare.detail}", observed)
     elif account_disabled:
         p.passed(observed, "no password-less login; the account itself is disabled by the security wizard")
@@ -125,7 +135,8 @@ def read_security_json(web: WebTarget, username: str, password: str) -> dict[str
     return None
 
 
-def _from_json(key: str, data: Mapping[str, Any]) -> JsonValue:
+def json_value(key: str, data: Mapping[str, Any]) -> JsonValue:
+    """The value of wizard row ``key`` in a node's ``security.json`` (null session limits = 0)."""
     value = data.get(SECURITY_JSON_KEYS[key])
     if key in ("web-sessions", "web-sessions-per-user") and value is None:
         return 0
@@ -163,7 +174,7 @@ def security_settings(expected: Mapping[str, JsonValue], target: str, web: WebTa
                 p.manual(f"not observable from outside the node (no security.json in its snapshot); {where}"
                          f"{note}. Attest from that record.")
             else:
-                value = _from_json(key, data)
+                value = json_value(key, data)
                 p.log(f"security.json {SECURITY_JSON_KEYS[key]} = {data.get(SECURITY_JSON_KEYS[key])!r}")
                 p.check(value == want, value, f"{ROW_BY_KEY[key].label}: {value!r}, expected {want!r}")
         out.append(p.result)

@@ -42,6 +42,7 @@ def check_dns_answers(
 def _check_all(p: Probe, server: str, port: int, want: Mapping[str, set[str]], timeout: float) -> None:
     observed: dict[str, JsonValue] = {}
     problems: list[str] = []
+    unanswered: list[str] = []
     for name, addresses in want.items():
         families = {ipaddress.ip_address(a).version for a in addresses}
         got: set[str] = set()
@@ -49,13 +50,22 @@ def _check_all(p: Probe, server: str, port: int, want: Mapping[str, set[str]], t
             rdtype = dns.rdatatype.A if version == 4 else dns.rdatatype.AAAA
             answer, problem = _query(p, server, port, name, rdtype, timeout)
             got |= answer
-            if problem:
+            if problem.startswith(_NO_ANSWER):
+                unanswered.append(f"{name}: {problem}")
+            elif problem:
                 problems.append(f"{name}: {problem}")
         observed[name] = sorted(got)
         if got != addresses:
             problems.append(f"{name}: answered {sorted(got) or 'nothing'}, expected {sorted(addresses)}")
+    evidence: JsonValue = {"server": server, "port": port, "answers": observed}
+    if unanswered:  # a dead or unreachable server proves nothing about its records
+        p.error(f"the DNS server did not answer: {'; '.join(dict.fromkeys(unanswered))}", evidence)
+        return
     message = "; ".join(dict.fromkeys(problems))  # keep order, drop duplicates
     p.check(not problems, {"server": server, "port": port, "answers": observed}, message)
+
+
+_NO_ANSWER = "no answer"
 
 
 def _query(
@@ -68,10 +78,10 @@ def _query(
         reply = dns.query.udp(query, server, port=port, timeout=timeout)
     except dns.exception.Timeout:
         p.log(f"{name} {type_text} @{server}:{port}: no answer within {timeout:.1f}s")
-        return set(), f"no answer within {timeout:.1f}s"
+        return set(), f"{_NO_ANSWER} within {timeout:.1f}s"
     except OSError as exc:
         p.log(f"{name} {type_text} @{server}:{port}: {exc}")
-        return set(), f"query failed: {exc}"
+        return set(), f"{_NO_ANSWER}: query failed: {exc}"
     rcode = dns.rcode.to_text(reply.rcode())
     found = {str(rdata.address) for rrset in reply.answer if rrset.rdtype == rdtype for rdata in rrset}
     p.log(f"{name} {type_text} @{server}:{port}: {rcode} {sorted(found)}")

@@ -28,6 +28,7 @@ from ldap3.utils.dn import safe_dn
 
 from securemode.redact import register_secret
 from securemode.results import JsonValue, Probe, Result, probe
+from verifiers import tls as tls_probe
 
 TlsMode = Literal["ldaps", "starttls"]
 _REFUSED_WITHOUT_TLS = {8: "strongerAuthRequired", 13: "confidentialityRequired", 53: "unwillingToPerform"}
@@ -61,10 +62,12 @@ def check_ldap_service_bind(
         try:
             conn, tls_facts = _tls_bind(p, host, port, mode, ca_file, bind_dn, bind_password, server_name, timeout)
         except _BindFailed as exc:
-            p.failed(
-                {"stage": exc.stage, "error": exc.detail},
-                f"{mode} bind as {bind_dn} failed at {exc.stage}: {exc.detail}",
-            )
+            observed: JsonValue = {"stage": exc.stage, "error": exc.detail}
+            message = f"{mode} bind as {bind_dn} failed at {exc.stage}: {exc.detail}"
+            if _server_shown_alive(p, exc.stage, host, port, server_name, timeout):
+                p.failed(observed, message)
+            else:
+                p.error(f"{message}; the LDAP server is not shown alive, so nothing was judged", observed)
         else:
             try:
                 whoami = conn.extend.standard.who_am_i()
@@ -109,6 +112,18 @@ def check_ldap_groups(
     return p.result
 
 
+def _server_shown_alive(p: Probe, stage: str, host: str, port: int, server_name: str | None, timeout: float) -> bool:
+    """Whether a failure at ``stage`` is the server's own answer: past the TCP connect for StartTLS (it
+    spoke LDAP), or, for LDAPS, when a TLS handshake that verifies nothing completes on the same port."""
+    if stage == "connect":
+        return False
+    if stage != "connect+tls":
+        return True
+    alive, why = tls_probe.service_answers_tls(host, port, server_name, timeout)
+    p.log(f"liveness: {why}")
+    return alive
+
+
 def check_ldap_plain_bind_refused(
     control: str,
     target: str,
@@ -116,10 +131,12 @@ def check_ldap_plain_bind_refused(
     port: int = 389,
     *,
     bind_dn: str,
+    tls_port: int | None = None,
     timeout: float = 5.0,
 ) -> Result:
     """Try a simple bind without TLS (with a throwaway wrong password); PASS when the server refuses it
-    for lack of TLS or nothing listens, FAIL when it evaluates the credentials."""
+    for lack of TLS, or nothing listens in plaintext while its LDAPS ``tls_port`` answers; FAIL when it
+    evaluates the credentials; ERROR when the server is not shown alive at all."""
     decoy = secrets.token_urlsafe(12)
     with probe(control, target, expected="simple bind without TLS refused (result 13/8) or no plain port") as p:
         server = ldap3.Server(host, port=port, use_ssl=False, get_info=ldap3.NONE, connect_timeout=timeout)
@@ -130,8 +147,11 @@ def check_ldap_plain_bind_refused(
             conn.open()
         except LDAPException as exc:
             p.log(f"connect ldap://{host}:{port}: {_text(exc)}")
-            if "refused" in str(exc).lower():
-                p.passed({"plain_port": "closed", "error": _text(exc)}, "no plaintext LDAP listener")
+            alive, why = (tls_probe.service_answers_tls(host, tls_port, timeout=timeout) if tls_port is not None
+                          else (False, "no LDAPS port given to show the server alive"))
+            p.log(f"liveness: {why}")
+            if "refused" in str(exc).lower() and alive:
+                p.passed({"plain_port": "closed", "error": _text(exc), "tls_port": why}, "no plaintext LDAP listener")
             else:
                 p.error(f"could not reach ldap://{host}:{port}: {_text(exc)}")
         else:

@@ -177,9 +177,9 @@ def _exchange(
                 data, t4 = _receive_for(sock, transmit, timeout, p)
             except ConnectionRefusedError:
                 p.log(f"attempt {attempt}: ICMP port unreachable from {server}:{port}")
-                p.failed(
+                p.error(
+                    f"nothing serves NTP at {server}:{port} (port unreachable): the key cannot be judged",
                     {"server": server, "port": port, "reply": "port unreachable"},
-                    f"nothing serves NTP at {server}:{port} (port unreachable)",
                 )
                 return
             if data is None:
@@ -187,11 +187,33 @@ def _exchange(
                 continue
             _judge(p, data, t1, t4, server, port, key_id, algorithm, key)
             return
-        p.failed(
-            {"server": server, "port": port, "reply": "none", "attempts": attempts, "timeout_s": timeout},
-            f"no reply from {server}:{port} to {attempts} authenticated requests "
-            "(a server silently drops requests with a wrong key or key id)",
-        )
+        observed: JsonValue = {"server": server, "port": port, "reply": "none", "attempts": attempts,
+                               "timeout_s": timeout}
+        if _answers_unauthenticated(p, sock, timeout):
+            p.failed(observed, f"no reply from {server}:{port} to {attempts} authenticated requests while it answers "
+                     "an unauthenticated one (it drops requests with a wrong key or key id)")
+        else:
+            p.error(f"no reply from {server}:{port} at all, not even to an unauthenticated request: the server is "
+                    "not shown alive, so the key cannot be judged", observed)
+
+
+def _answers_unauthenticated(p: Probe, sock: socket.socket, timeout: float) -> bool:
+    """Whether the server answers a plain mode-3 request (no MAC): the proof it is alive and speaks NTP."""
+    transmit = to_ntp_time(time.time()) ^ secrets.randbits(8)
+    header = struct.pack("!BBbb4x4x4xQQQQ", (0 << 6) | (4 << 3) | 3, 0, 6, -20, 0, 0, 0, transmit)
+    p.log("liveness: unauthenticated mode 3 request")
+    deadline = time.monotonic() + timeout
+    try:
+        sock.send(header)
+        while (left := deadline - time.monotonic()) > 0:
+            sock.settimeout(left)
+            data = sock.recv(2048)
+            if len(data) >= HEADER_LEN and data[0] & 7 == 4:  # any server-mode NTP packet: it speaks NTP
+                p.log("liveness: the server answers in NTP")
+                return True
+    except OSError as exc:  # a timeout too
+        p.log(f"liveness: {exc.strerror or exc or 'no answer'}")
+    return False
 
 
 def _receive_for(sock: socket.socket, transmit: int, timeout: float, p: Probe) -> tuple[bytes | None, float]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from securemode.results import JsonValue, Probe, Result, probe
+from verifiers import tls
 
 DEFAULT_TIMEOUT_S = 1.0
 
@@ -121,7 +122,8 @@ def check_closed_port_behaviour(
 ) -> Result:
     """PASS when a closed TCP port is dropped (``expect_drop``) or rejected (otherwise).
 
-    With ``reference_open_port`` the host is first shown to be alive (that port must be OPEN), so a
+    With ``reference_open_port`` (a TLS port, e.g. HTTPS 443) the host is first shown to be alive (a TLS
+    handshake there completes: a bare TCP accept could be a relay in front of a dead service), so a
     timeout is attributed to the drop policy and not to a host that is down; without it, the
     transcript says the attribution is unproven.
     """
@@ -153,6 +155,13 @@ def _judge_closed_port(
         observed["reference"] = ref.evidence()
         if ref.state is not PortState.OPEN:
             p.error(f"reference port tcp/{reference_open_port} is {ref.state.value}: host not shown alive", observed)
+            return
+        alive, why = tls.service_answers_tls(host, reference_open_port, timeout=max(timeout, tls.DEFAULT_TIMEOUT_S))
+        p.log(f"reference: {why}")
+        observed["reference_tls"] = why
+        if not alive:
+            p.error(f"reference port tcp/{reference_open_port} accepts TCP but its TLS service does not answer: "
+                    "host not shown alive", observed)
             return
     else:
         p.log("no reference open port: a timeout cannot be told apart from a host that is down")

@@ -129,7 +129,8 @@ def _exchange(
             return
     elapsed_ms = round((time.perf_counter() - t0) * 1000, 1)
     if not raw:
-        p.failed({"elapsed_ms": elapsed_ms}, "connection closed without a SIP answer")
+        p.error("connection closed without a SIP answer: the SIP service is not shown alive",
+                {"elapsed_ms": elapsed_ms})
         return
     _judge(p, raw, call_id, elapsed_ms)
 

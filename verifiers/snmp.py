@@ -114,6 +114,20 @@ async def snmp_get(
     return SnmpAnswer(error_indication=None, error_kind=None, error_status=status, values=values, elapsed_s=elapsed)
 
 
+LIVENESS_USER = "securemode-liveness"  # a user no agent knows: a live agent answers with a Report
+
+
+async def agent_alive(host: str, port: int, timeout: float = DEFAULT_TIMEOUT_S, retries: int = 1) -> tuple[bool, str]:
+    """(alive, why): whether an SNMP agent answers at all, in SNMP — a GET as an unknown v3 user must
+    draw a Report (unknown user / engine discovery). Silence proves nothing: a dead agent is silent too.
+    Own engine: the probe's user must not enter a shared engine's tables. noAuthNoPriv on purpose (S509):
+    an unknown user carries no secret, and the Report it draws is the whole point."""
+    answer = await snmp_get(host, port, UsmUserData(LIVENESS_USER), [SYS_NAME], timeout, retries)  # noqa: S509
+    if answer.rejected or answer.values or answer.error_status:
+        return True, f"the agent answered an unknown v3 user ({answer.error_kind or answer.error_status or 'values'})"
+    return False, f"no SNMP answer to an unknown v3 user ({answer.error_indication})"
+
+
 def v3_credentials(username: str, auth_key: str, priv_key: str) -> UsmUserData:
     """SNMPv3 authPriv credentials with HMAC-SHA1-96 and AES-128 (CFB128)."""
     return UsmUserData(username, auth_key, priv_key, authProtocol=USM_AUTH_HMAC96_SHA, privProtocol=USM_PRIV_CFB128_AES)
@@ -147,7 +161,16 @@ async def check_v3_get(
         p.log(f"answer: {answer.error_indication or answer.error_status or 'values'} in {answer.elapsed_s:.3f}s")
         name, descr = answer.values.get(SYS_NAME), answer.values.get(SYS_DESCR)
         if answer.timed_out:
-            p.failed(answer.evidence(), "no answer to an authPriv GET (agent down, SNMP off, or wrong privacy key)")
+            alive, why = await agent_alive(host, port, timeout)
+            p.log(why)
+            if alive:
+                p.failed(answer.evidence(), "no answer to an authPriv GET while the agent answers others "
+                         "(wrong privacy key or user)")
+            else:
+                p.error("no SNMP answer at all: the agent is down or SNMP is off, so the credentials cannot be "
+                        "judged", answer.evidence())
+        elif answer.error_indication and not answer.rejected:
+            p.error(f"the GET could not be completed: {answer.error_indication}", answer.evidence())
         elif answer.error_indication or answer.error_status:
             p.failed(answer.evidence(), f"authPriv GET refused: {answer.error_indication or answer.error_status}")
         elif not name or not descr or "No Such" in name or "No Such" in descr:
@@ -185,7 +208,14 @@ async def check_community_refused(
         answer = await snmp_get(host, port, credentials, [SYS_NAME], timeout, retries, engine)
         p.log(f"answer: {answer.error_indication or answer.error_status or answer.values}")
         if answer.timed_out:
-            p.passed(answer.evidence(), f"{which}: no answer within {timeout}s x {retries + 1}")
+            alive, why = await agent_alive(host, port, timeout)
+            p.log(why)
+            if alive:
+                p.passed(answer.evidence(), f"{which}: no answer within {timeout}s x {retries + 1}")
+            else:
+                p.error(f"{which}: no answer, but no SNMP agent answers at all either: {why}", answer.evidence())
+        elif answer.error_indication and not answer.rejected:
+            p.error(f"{which}: the GET could not be completed: {answer.error_indication}", answer.evidence())
         else:
             p.failed(answer.evidence(), f"{which}: the agent answered")
     return p.result

@@ -15,9 +15,12 @@ FAIL; a malformed line is FAIL when ``require_rfc5424``; an exception from ``cau
 from __future__ import annotations
 
 import re
+import socket
+import ssl
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 
 from securemode.results import JsonValue, Probe, Result, probe
@@ -108,8 +111,14 @@ def check_event_reaches_receivers(
     receivers: Mapping[str, Reader],
     within_s: float = 5.0,
     require_rfc5424: bool = True,
+    send_control: Mapping[str, Callable[[str], object]] | None = None,
 ) -> Result:
-    """Cause one event carrying a fresh marker; PASS when every receiver got it within ``within_s``."""
+    """Cause one event carrying a fresh marker; PASS when every receiver got it within ``within_s``.
+
+    A receiver that did not get it is a FAIL only when it is shown alive: ``send_control[name]`` sends
+    a control message with another marker straight to it, and that one arrives. Without that proof a
+    missing event is ERROR — a dead receiver gets nothing either.
+    """
     expected = f"event at {', '.join(receivers)} within {within_s:g}s" + (" in RFC 5424" if require_rfc5424 else "")
     with probe(control, target, expected=expected) as p:
         if not receivers:
@@ -120,8 +129,62 @@ def check_event_reaches_receivers(
             t0 = time.monotonic()
             cause_event(marker)
             arrived = _wait_for_marker(p, marker, receivers, t0 + within_s)
-            _judge(p, receivers, arrived, t0, require_rfc5424, within_s)
+            missing = {n: r for n, r in receivers.items() if n not in arrived}
+            dead = _not_shown_alive(p, missing, send_control or {}, within_s)
+            if dead:
+                p.error(f"the event did not reach {', '.join(dead)}, and a control message sent straight to it "
+                        "did not arrive either: the receiver is not shown alive", {n: "not shown alive" for n in dead})
+            else:
+                _judge(p, receivers, arrived, t0, require_rfc5424, within_s)
     return p.result
+
+
+def _not_shown_alive(p: Probe, missing: Mapping[str, Reader], send_control: Mapping[str, Callable[[str], object]],
+                     within_s: float) -> list[str]:
+    """The receivers among ``missing`` that do not record a control message sent straight to them."""
+    dead: list[str] = []
+    for name, reader in missing.items():
+        sender = send_control.get(name)
+        if sender is None:
+            p.log(f"{name}: no way to send it a control message")
+            dead.append(name)
+            continue
+        control_marker = new_marker()
+        try:
+            sender(control_marker)
+        except OSError as exc:
+            p.log(f"{name}: control message not sent: {exc.strerror or exc}")
+            dead.append(name)
+            continue
+        if _wait_for_marker(p, control_marker, {name: reader}, time.monotonic() + within_s):
+            p.log(f"{name}: a control message sent straight to it arrived: the receiver is alive")
+        else:
+            dead.append(name)
+    return dead
+
+
+def send_syslog(address: str, port: int, transport: str, ca_file: str | None = None,
+                timeout: float = 3.0) -> Callable[[str], None]:
+    """A sender of one RFC 5424 message carrying a marker, over ``transport`` (udp, tcp, tls)."""
+
+    def send(marker: str) -> None:
+        stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        line = f"<14>1 {stamp} securemode-verifier securemode - control - liveness {marker}".encode()
+        if transport == "udp":
+            with socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_DGRAM) as sock:
+                sock.sendto(line, (address, port))
+            return
+        with socket.create_connection((address, port), timeout=timeout) as raw:
+            framed = str(len(line)).encode() + b" " + line  # RFC 6587 octet counting
+            if transport == "tls":
+                ctx = ssl.create_default_context(cafile=ca_file) if ca_file else ssl.create_default_context()
+                ctx.check_hostname = False
+                with ctx.wrap_socket(raw, server_hostname=address) as tls_sock:
+                    tls_sock.sendall(framed)
+            else:
+                raw.sendall(framed)
+
+    return send
 
 
 def _read(reader: Reader) -> str:

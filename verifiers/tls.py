@@ -14,6 +14,10 @@ How "refused" is told apart from "our probe could not try":
 * A refusal counts only if our ClientHello left the machine. If the server's ServerHello picked the
   probed version, the server accepted it even if our own stack then gave up.
 * No TCP connection (refused, unreachable, timeout) is ERROR, never a pass.
+* A refusal is a PASS only when the server proves in the same probe that it is alive and speaks TLS:
+  a TLS alert (``protocol_version``, ``handshake_failure`` …) or a ServerHello at another version, or,
+  when it just closed the connection, a control handshake at an allowed version that completes on the
+  same address right after (:func:`judge_refusal`). A relay in front of a dead server closes too.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import tempfile
 import threading
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -107,6 +111,13 @@ class Handshake:
     failure: str | None = None
     verify_error: str | None = None
     elapsed_s: float = 0.0
+    alert: str | None = None  # the first TLS alert the server sent, e.g. "protocol_version(70)"
+    server_bytes: int = 0  # how many bytes the server sent at all
+
+    @property
+    def server_spoke_tls(self) -> bool:
+        """Whether the server answered with TLS of its own (an alert or a ServerHello)."""
+        return self.alert is not None or self.server_hello_version is not None
 
     def evidence(self) -> dict[str, JsonValue]:
         out: dict[str, JsonValue] = {
@@ -120,6 +131,8 @@ class Handshake:
             out["failure"] = self.failure
         if self.verify_error:
             out["verify_error"] = self.verify_error
+        if self.alert:
+            out["server_alert"] = self.alert
         if self.cert_der:
             out.update(certificate_evidence(x509.load_der_x509_certificate(self.cert_der)))
         return out
@@ -250,6 +263,8 @@ def handshake(
         failure=failure,
         verify_error=verify_error,
         elapsed_s=elapsed,
+        alert=alert,
+        server_bytes=len(received),
     )
     with contextlib.suppress(OSError):
         sock.close()
@@ -421,7 +436,8 @@ def check_protocol_refused(
         else:
             hs = _attempt(p, host, port, version_context(version, client_cert), server_name, timeout)
             if hs is not None:
-                _judge_refusal(p, hs, version.value)
+                record_refusal(p, hs, version.value,
+                               control_handshake(host, port, server_name, client_cert, timeout))
     return p.result
 
 
@@ -440,14 +456,7 @@ def check_protocol_accepted(
         p.log(f"offer only {version.value} to {host}:{port}")
         hs = _attempt(p, host, port, version_context(version, client_cert), server_name, timeout)
         if hs is not None:
-            if not hs.hello_sent:
-                p.error(f"our ClientHello was never sent ({hs.failure})", hs.evidence())
-            else:
-                p.check(
-                    hs.completed and hs.protocol == version.value,
-                    hs.evidence(),
-                    f"{version.value} not accepted: {hs.failure or hs.protocol}",
-                )
+            judge_acceptance(p, hs, version.value)
     return p.result
 
 
@@ -465,21 +474,98 @@ def check_anon_dh_refused(
         p.log(f"offer only aNULL suites (TLS 1.0-1.2) to {host}:{port}")
         hs = _attempt(p, host, port, anon_dh_context(client_cert), server_name, timeout)
         if hs is not None:
-            _judge_refusal(p, hs, "anonymous DH")
+            record_refusal(p, hs, "anonymous DH", control_handshake(host, port, server_name, client_cert, timeout))
     return p.result
 
 
-def _judge_refusal(p: Probe, hs: Handshake, what: str) -> None:
+REFUSAL_ALERTS = frozenset({"protocol_version", "handshake_failure", "insufficient_security"})
+Control = Callable[[], Handshake]  # a handshake at an allowed version on the same address (refusal judge)
+
+
+def _alert_name(alert: str | None) -> str | None:
+    return alert.split("(", 1)[0] if alert else None
+
+
+def control_handshake(
+    host: str, port: int, server_name: str | None, client_cert: ClientCert | None, timeout: float
+) -> Control:
+    """The control of a refusal probe: a modern handshake (TLS >= 1.2) on the same address."""
+    return lambda: handshake(host, port, inspecting_context(client_cert), server_name=server_name, timeout=timeout)
+
+
+def judge_refusal(hs: Handshake, what: str, control: Control) -> tuple[Status, str, dict[str, JsonValue]]:
+    """The verdict on a handshake that offered only ``what`` (a version or a suite family).
+
+    PASS ("refused") needs the server alive and speaking TLS within this probe: its own alert or a
+    ServerHello at another version, or — when it only closed the connection — a control handshake at
+    an allowed version that completes right after. Anything else is ERROR: a relay in front of a dead
+    server closes connections too. ``control`` is called only when needed; an exception is ERROR.
+    """
+    evidence = hs.evidence()
     if hs.completed:
-        p.failed(hs.evidence(), f"server accepted {what}: {hs.protocol} {hs.cipher}")
-    elif not hs.hello_sent:
-        p.error(f"our ClientHello was never sent, so nothing was tested ({hs.failure})", hs.evidence())
-    elif what.startswith("TLSv") and hs.server_hello_version == what:
-        p.failed(hs.evidence(), f"server chose {what} in its ServerHello (our side then aborted: {hs.failure})")
-    elif hs.failure and hs.failure.startswith("no answer"):
-        p.error(f"server did not answer the ClientHello: {hs.failure}", hs.evidence())
+        return Status.FAIL, f"server accepted {what}: {hs.protocol} {hs.cipher}", evidence
+    if not hs.hello_sent:
+        return Status.ERROR, f"our ClientHello was never sent, so nothing was tested ({hs.failure})", evidence
+    if hs.server_hello_version is not None:
+        if what.startswith("TLSv") and hs.server_hello_version != what:
+            return Status.PASS, f"{what} refused (ServerHello at {hs.server_hello_version})", evidence
+        # a ServerHello to a hello offering only ``what``: the server took it, whatever our side did next
+        return Status.FAIL, f"server accepted {what} in its ServerHello (our side then aborted: {hs.failure})", evidence
+    if _alert_name(hs.alert) in REFUSAL_ALERTS:
+        return Status.PASS, f"{what} refused (alert {hs.alert})", evidence
+    if hs.failure and hs.failure.startswith("no answer"):
+        return Status.ERROR, f"server did not answer the ClientHello: {hs.failure}", evidence
+    try:
+        check = control()
+    except Exception as exc:
+        evidence["control_handshake"] = f"{type(exc).__name__}: {exc}"
+        return Status.ERROR, f"{hs.failure} without a TLS alert, and the control handshake failed: {exc}", evidence
+    evidence["control_handshake"] = check.evidence()
+    if check.completed:
+        return (Status.PASS, f"{what} refused: {hs.failure} without an alert, while a control handshake at "
+                f"{check.protocol} on the same address completed", evidence)
+    return (Status.ERROR, f"{hs.failure} without a TLS alert, and a control handshake at an allowed version "
+            f"failed too ({check.failure}): the server is not shown alive", evidence)
+
+
+def record_refusal(p: Probe, hs: Handshake, what: str, control: Control) -> None:
+    """Set the probe's verdict from :func:`judge_refusal`."""
+    status, message, evidence = judge_refusal(hs, what, control)
+    if "control_handshake" in evidence:
+        p.log(f"control handshake: {evidence['control_handshake']}")
+    if status is Status.PASS:
+        p.passed(evidence, message)
+    elif status is Status.FAIL:
+        p.failed(evidence, message)
     else:
-        p.passed(hs.evidence(), f"{what} refused: {hs.failure}")
+        p.error(message, evidence)
+
+
+def judge_acceptance(p: Probe, hs: Handshake, version: str) -> None:
+    """PASS when ``version`` was negotiated; FAIL only when the server answered (it is alive) and did
+    not negotiate it; ERROR when nothing was tried or the server never answered."""
+    if not hs.hello_sent:
+        p.error(f"our ClientHello was never sent ({hs.failure})", hs.evidence())
+    elif hs.completed and hs.protocol == version:
+        p.passed(hs.evidence())
+    elif hs.completed or hs.server_spoke_tls or hs.server_bytes:
+        p.failed(hs.evidence(), f"{version} not accepted: {hs.failure or hs.protocol}")
+    else:
+        p.error(f"the server sent nothing before the connection ended ({hs.failure}): not shown alive",
+                hs.evidence())
+
+
+def service_answers_tls(host: str, port: int, server_name: str | None = None,
+                        timeout: float = DEFAULT_TIMEOUT_S) -> tuple[bool, str]:
+    """(alive, why): whether a TLS handshake on ``host:port`` completes — the sign that a node's HTTPS
+    service is up, which a bare TCP accept (a relay, a backlog) is not."""
+    try:
+        hs = handshake(host, port, inspecting_context(), server_name=server_name, timeout=timeout)
+    except TlsConnectError as exc:
+        return False, str(exc)
+    if hs.completed:
+        return True, f"TLS handshake on {host}:{port} completed ({hs.protocol})"
+    return False, f"TLS handshake on {host}:{port} failed: {hs.failure}"
 
 
 def check_chain_trusted(

@@ -24,6 +24,7 @@ import json
 import re
 import socket
 import ssl
+import time
 from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
 from urllib.parse import urlencode
@@ -34,6 +35,8 @@ from securemode.site import Trust
 from verifiers import tls
 
 DEFAULT_TIMEOUT_S = 5.0
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})  # transient: retried, then ERROR — never a FAIL
+RETRY_BACKOFF_S = (0.2, 0.5, 1.0, 2.0)
 LOGIN_PATH = "/admin/login/"
 HOME_PATH = "/admin/"
 LOGOUT_PATH = "/admin/logout/"
@@ -133,6 +136,22 @@ class Browser:
 
     def request(self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None,
                 host: str | None = None) -> Reply:
+        """One request; a 5xx/429 answer or a timeout/reset is retried (bounded, with backoff). The last
+        answer is returned (still 5xx: the caller's ERROR), or the last connection error raised."""
+        for delay in (*RETRY_BACKOFF_S, None):
+            try:
+                reply = self._once(method, path, body, headers, host)
+            except (TimeoutError, ConnectionResetError, ConnectionAbortedError, http.client.RemoteDisconnected):
+                if delay is None:
+                    raise
+            else:
+                if reply.status not in RETRY_STATUSES or delay is None:
+                    return reply
+            time.sleep(delay)
+        raise AssertionError("unreachable")  # the loop returns or raises on its last pass
+
+    def _once(self, method: str, path: str, body: bytes | None, headers: dict[str, str] | None,
+              host: str | None) -> Reply:
         conn = _VerifiedConnection(self.target)
         all_headers = {"Host": host or self.target.authority, "User-Agent": "securemode-verifier",
                        "Accept": "text/html,application/json", "Connection": "close", **(headers or {})}
@@ -152,9 +171,16 @@ class Browser:
 
 @dataclass(frozen=True)
 class LoginOutcome:
+    """``unavailable``: the server answered 5xx (after retries), so the login was not judged."""
+
     ok: bool
     detail: str
     browser: Browser
+    unavailable: bool = False
+
+
+def _server_error(status: int) -> bool:
+    return status >= 500 or status == 429
 
 
 def form_login(target: WebTarget, username: str, password: str, p: Probe | None = None) -> LoginOutcome:
@@ -163,7 +189,7 @@ def form_login(target: WebTarget, username: str, password: str, p: Probe | None 
     page = browser.request("GET", LOGIN_PATH)
     _log(p, f"GET {LOGIN_PATH} -> {page.status}")
     if page.status != 200:
-        return LoginOutcome(False, f"login page answered {page.status}", browser)
+        return LoginOutcome(False, f"login page answered {page.status}", browser, _server_error(page.status))
     token = _CSRF_INPUT.search(page.text())
     form = {"username": username, "password": password, "next": HOME_PATH}
     if token:
@@ -174,17 +200,33 @@ def form_login(target: WebTarget, username: str, password: str, p: Probe | None 
     _log(p, f"POST {LOGIN_PATH} (username={username}) -> {posted.status} {posted.header('Location') or ''}".rstrip())
     if posted.status not in (301, 302, 303) or "sessionid" not in browser.cookies:
         reason = _error_note(posted.text()) or f"HTTP {posted.status}, no session"
-        return LoginOutcome(False, f"login refused: {reason}", browser)
-    home = browser.request("GET", HOME_PATH)
+        if "sessionid" in browser.cookies:
+            logout(browser, p)
+        return LoginOutcome(False, f"login refused: {reason}", browser, _server_error(posted.status))
+    try:
+        home = browser.request("GET", HOME_PATH)
+    except BaseException:
+        logout(browser, p)
+        raise
     _log(p, f"GET {HOME_PATH} -> {home.status}")
     if home.status != 200:
-        return LoginOutcome(False, f"admin page answered {home.status} after login", browser)
+        logout(browser, p)  # a session was opened: never leave it behind
+        return LoginOutcome(False, f"admin page answered {home.status} after login", browser,
+                            _server_error(home.status))
     return LoginOutcome(True, "logged in", browser)
 
 
 def logout(browser: Browser, p: Probe | None = None) -> None:
-    reply = browser.request("GET", LOGOUT_PATH)
-    _log(p, f"GET {LOGOUT_PATH} -> {reply.status}")
+    """End the browser's session (best effort: a failure is logged, never raised, so it can sit in
+    ``finally``); the cookie jar forgets the session either way."""
+    if "sessionid" not in browser.cookies:
+        return
+    try:
+        reply = browser.request("GET", LOGOUT_PATH)
+        _log(p, f"GET {LOGOUT_PATH} -> {reply.status}")
+    except (OSError, http.client.HTTPException) as exc:
+        _log(p, f"GET {LOGOUT_PATH} failed: {exc}")
+    browser.cookies.pop("sessionid", None)
 
 
 def basic_auth(username: str, password: str) -> str:
@@ -221,12 +263,19 @@ def login(control: str, target: str, web: WebTarget, username: str, password: st
             path = "/api/admin/configuration/v1/global/1/"
             reply = basic_get(web, username, password, path)
             p.log(f"GET {path} with Basic ({username}) -> {reply.status}")
-            p.check(reply.status == 200, {"status": reply.status}, f"the API answered {reply.status}")
+            if _server_error(reply.status):
+                p.error(f"the API is unavailable: HTTP {reply.status}", {"status": reply.status})
+            else:
+                p.check(reply.status == 200, {"status": reply.status}, f"the API answered {reply.status}")
         else:
             outcome = form_login(web, username, password, p)
-            if outcome.ok:
+            try:
+                if outcome.unavailable:
+                    p.error(f"the web interface is unavailable: {outcome.detail}", outcome.detail)
+                else:
+                    p.check(outcome.ok, outcome.detail, outcome.detail)
+            finally:
                 logout(outcome.browser, p)
-            p.check(outcome.ok, outcome.detail, outcome.detail)
     return p.result
 
 
@@ -239,8 +288,8 @@ def host_header(control: str, target: str, web: WebTarget, foreign_host: str = F
         own = Browser(web).request("GET", LOGIN_PATH)
         p.log(f"GET {LOGIN_PATH} Host: {web.authority} -> {own.status}")
         observed: JsonValue = {"foreign_host_status": foreign.status, "own_host_status": own.status}
-        if own.status != 200:
-            p.error(f"the node's own name is not served either (HTTP {own.status}); cannot tell", observed)
+        if own.status != 200 or _server_error(foreign.status):
+            p.error(f"no judgement: own name HTTP {own.status}, foreign name HTTP {foreign.status}", observed)
         else:
             p.check(400 <= foreign.status < 500, observed,
                     f"a request with Host: {foreign_host} was served (HTTP {foreign.status})")
@@ -258,7 +307,11 @@ def _fill_sessions(p: Probe, web: WebTarget, accounts: list[tuple[str, str]], pe
             break
         if per_user and counts[username] >= per_user:
             continue
-        outcome = form_login(web, username, password)
+        try:
+            outcome = form_login(web, username, password)
+        except Exception as exc:
+            refusals.append(f"{username}: {type(exc).__name__}: {exc}")
+            break
         if not outcome.ok:
             refusals.append(f"{username}: {outcome.detail}")
             break
@@ -317,11 +370,14 @@ def _judge_limit(p: Probe, web: WebTarget, accounts: list[tuple[str, str]], per_
                 sessions.append(extra.browser)
                 break
         assert extra is not None
-        p.check(not extra.ok, {"sessions_opened": limit, "next_login": extra.detail},
-                f"login {limit + 1} was accepted")
+        if extra.unavailable:
+            p.error(f"login {limit + 1} was not judged: {extra.detail}", {"sessions_opened": limit})
+        else:
+            p.check(not extra.ok, {"sessions_opened": limit, "next_login": extra.detail},
+                    f"login {limit + 1} was accepted")
     finally:
         for browser in sessions:
-            logout(browser)
+            logout(browser, p)
         p.log(f"logged out {len(sessions)} session(s)")
 
 
@@ -334,7 +390,7 @@ def api_field(control: str, target: str, web: WebTarget, username: str, password
         p.log(f"GET {path} -> {reply.status}")
         document = json.loads(reply.body) if reply.status == 200 else {}
         if reply.status != 200:
-            p.error(f"the API answered {reply.status}")
+            p.error(f"the API answered {reply.status}")  # 5xx after retries, 401/404: nothing read
         elif name not in document:
             p.error(f"the API object has no field '{name}'")
         else:
@@ -367,11 +423,7 @@ def fips_ciphers(control: str, target: str, host: str, port: int = 443, server_n
         context.set_ciphers(NON_FIPS_CIPHERS)
         p.log(f"offer only {NON_FIPS_CIPHERS} (TLS 1.2) to {host}:{port}")
         hs = tls.handshake(host, port, context, server_name=server_name)
-        evidence = hs.evidence()
-        if hs.completed:
-            p.failed(evidence, f"the server accepted a non-FIPS suite: {hs.protocol} {hs.cipher}")
-        elif not hs.hello_sent:
-            p.error(f"our ClientHello was never sent ({hs.failure})", evidence)
-        else:
-            p.passed(evidence, f"refused: {hs.failure}")
+        p.log(f"handshake {'completed' if hs.completed else 'failed'}: {hs.protocol} {hs.cipher} {hs.failure or ''}")
+        tls.record_refusal(p, hs, "non-FIPS cipher suites",
+                           tls.control_handshake(host, port, server_name, None, tls.DEFAULT_TIMEOUT_S))
     return p.result

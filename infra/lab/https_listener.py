@@ -16,6 +16,8 @@ import asyncio
 import contextlib
 import socket
 import ssl
+from collections.abc import Callable
+from typing import TypeVar
 
 from infra.netns import NetNamespace
 from infra.nodes.loop_thread import LoopThread
@@ -24,6 +26,7 @@ from infra.nodes.tls_posture import TlsPosture, server_context
 _HANDSHAKE_TIMEOUT_S = 10.0
 _READ_TIMEOUT_S = 10.0
 _MAX_HEAD = 16384
+T = TypeVar("T")
 PAGE = b"<!doctype html><title>Pexip Infinity</title><p>Pexip Infinity Conferencing Node (securemode lab twin)</p>\n"
 
 
@@ -90,14 +93,58 @@ class HttpsListener:
             self._server = None
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """TLS over a memory BIO, so a failed handshake still sends OpenSSL's alert (``protocol_version``
+        to a TLS 1.0 ClientHello) before the close — as the Management Node and any OpenSSL server do.
+        (asyncio's own ``start_tls`` drops the connection without flushing that alert.)"""
+        incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        tls = self._context.wrap_bio(incoming, outgoing, server_side=True)
         try:
-            await writer.start_tls(self._context, ssl_handshake_timeout=_HANDSHAKE_TIMEOUT_S)
-            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), _READ_TIMEOUT_S)
-            writer.write(response_for(head))
+            await asyncio.wait_for(_pump(tls.do_handshake, tls, incoming, outgoing, reader, writer),
+                                   _HANDSHAKE_TIMEOUT_S)
+            head = await asyncio.wait_for(_read_head(tls, incoming, outgoing, reader, writer), _READ_TIMEOUT_S)
+            tls.write(response_for(head))
+            writer.write(outgoing.read())
             await writer.drain()
-        except (OSError, ssl.SSLError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+        except (OSError, ssl.SSLError, TimeoutError, asyncio.IncompleteReadError, ValueError):
             pass  # probes that stop after the handshake, or refused protocol versions: routine
         finally:
+            with contextlib.suppress(Exception):
+                pending = outgoing.read()  # the alert of a refused handshake, if any
+                if pending:
+                    writer.write(pending)
+                    await writer.drain()
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
+
+
+async def _pump(step: Callable[[], T], tls: ssl.SSLObject, incoming: ssl.MemoryBIO, outgoing: ssl.MemoryBIO,
+                reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> T:
+    """Run one TLS operation to completion, moving bytes between the socket and the memory BIOs."""
+    while True:
+        try:
+            return step()
+        except ssl.SSLWantReadError:
+            data = outgoing.read()
+            if data:
+                writer.write(data)
+                await writer.drain()
+            chunk = await reader.read(65536)
+            if not chunk:
+                incoming.write_eof()
+                return step()  # raises: the peer went away mid-operation
+            incoming.write(chunk)
+
+
+async def _read_head(tls: ssl.SSLObject, incoming: ssl.MemoryBIO, outgoing: ssl.MemoryBIO,
+                     reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bytes:
+    """Decrypted bytes up to the end of an HTTP request head."""
+    head = b""
+    while b"\r\n\r\n" not in head:
+        if len(head) > _MAX_HEAD:
+            raise ValueError("request head too large")
+        data = await _pump(lambda: tls.read(65536), tls, incoming, outgoing, reader, writer)
+        if not data:
+            raise ValueError("the client closed before the end of its request head")
+        head += data
+    return head

@@ -66,7 +66,7 @@ class TwinManagementNode:
             self.state.seed(answers)
         self.ldap_options = LdapOptions(ldap_port, ldap_ca_file, ldap_tls_mode, self.state.config.ldap_timeout_s)
         self.faults = FaultInjector(watch_file=self.state.state_dir / "faults.json")
-        self.sessions = SessionStore()
+        self.sessions = SessionStore(publish_to=self.state.state_dir / "web-sessions.json")
         self.auth = Authenticator(self.state, self.ldap_options)
         self.web = WebApp(self.state, self.auth, self.sessions)
         self.contexts = TlsContexts(self.state, self.state.state_dir / "tls")

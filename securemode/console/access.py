@@ -14,7 +14,7 @@ from pydantic import SecretStr
 from securemode.console.client import ConsoleClient, ConsoleEndpoint
 from securemode.console.pins import HostKeyPins
 from securemode.pexip.state import safe_name, site_dir
-from securemode.pexip.trust import CaBundle, choose_trust, recorded_pin, site_ca_bundle
+from securemode.pexip.trust import CaBundle, choose_trust, known_pin, site_ca_bundle
 from securemode.problems import InputError, Problem
 from securemode.site import Trust
 from securemode.site_loader import LoadedSite
@@ -59,13 +59,14 @@ def console_client(loaded: LoadedSite) -> ConsoleClient:
 
 
 def web_target(loaded: LoadedSite) -> WebTarget:
-    """The node's web interface with the trust that holds now (CA chain, else the recorded pin).
+    """The node's web interface with the trust that holds now (CA chain, else the recorded pin or the
+    site file's fingerprint).
 
     Raises :class:`securemode.pexip.errors.TrustError` when neither holds (fail closed).
     """
     node = loaded.site.management_node
     host = str(node.address)
-    chosen = choose_trust(host, HTTPS_PORT, node.fqdn, site_ca_bundle(loaded), recorded_pin(loaded, host))
+    chosen = choose_trust(host, HTTPS_PORT, node.fqdn, site_ca_bundle(loaded), known_pin(loaded, host))
     if isinstance(chosen, CaBundle):
         return WebTarget(host, Trust(ca_file=str(chosen.path)), HTTPS_PORT, server_name=chosen.server_name)
     return WebTarget(host, Trust(fingerprint_sha256=chosen.sha256), HTTPS_PORT)

@@ -78,6 +78,16 @@ def recorded_pin(loaded: LoadedSite, address: str) -> PinnedFingerprint | None:
     return PinnedFingerprint(entry["sha256"]) if isinstance(entry, dict) and "sha256" in entry else None
 
 
+def known_pin(loaded: LoadedSite, address: str) -> PinnedFingerprint | None:
+    """The recorded pin, else the fingerprint the site file gives for the Management Node (read only:
+    the site file is a person's statement of the certificate, so it is trusted without a record)."""
+    pin = recorded_pin(loaded, address)
+    node = loaded.site.management_node
+    if pin is None and str(node.address) == address and node.https_fingerprint_sha256:
+        return PinnedFingerprint(normalise_fingerprint(node.https_fingerprint_sha256))
+    return pin
+
+
 def record_pin(loaded: LoadedSite, address: str, fingerprint: str, source: str) -> PinnedFingerprint:
     """Record the fingerprint of the node's self-signed certificate and where it was read from."""
     pin = PinnedFingerprint(normalise_fingerprint(fingerprint))

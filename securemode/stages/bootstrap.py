@@ -122,7 +122,7 @@ SPEC = StageSpec(
         EnsureStep("installation-wizard", run_install_wizard, transient_errors=(NodeUnreachable,)),
         EnsureStep("web-certificate-pin", ensure_web_certificate_pinned, gated="bootstrap.pin-web-certificate"),
         EnsureStep("install-opt-outs", ensure_install_opt_outs, transient_errors=(TransientApiError,)),
-        EnsureStep("web-login", check_web_login),
+        EnsureStep("web-login", check_web_login, transient_errors=(TransientApiError,)),
         EnsureStep("security-wizard", run_security_wizard, gated=GATE_SECURITY_WIZARD),
     ),
     verify=verify,

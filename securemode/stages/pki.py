@@ -36,8 +36,12 @@ def check_key_possession(control: str, target: str, host: str, port: int, server
         p.log(f"handshake {'completed' if hs.completed else 'failed'}: {hs.protocol} {hs.cipher} {hs.failure or ''}")
         if hs.completed and hs.cert_der is None:
             p.failed(hs.evidence(), "no certificate presented (anonymous suite)")
+        elif hs.completed:
+            p.passed(hs.evidence())
+        elif hs.cert_der is not None and hs.server_hello_version is not None:
+            p.failed(hs.evidence(), f"the server presented a certificate but the handshake failed: {hs.failure}")
         else:
-            p.check(hs.completed, hs.evidence(), f"handshake did not complete: {hs.failure}")
+            p.error(f"handshake did not get as far as the certificate: {hs.failure}", hs.evidence())
     return p.result
 
 

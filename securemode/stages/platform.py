@@ -120,9 +120,10 @@ def _syslog_result(loaded: LoadedSite, server: SyslogServer) -> Result:
         with probe("platform.syslog.delivery", label) as p:
             p.error("the site gives no evidence_file for this receiver, so what it got cannot be read")
         return p.result
+    control = syslog.send_syslog(server.address, server.port, server.transport.value, str(site_ca_bundle(loaded)))
     return syslog.check_event_reaches_receivers(
         "platform.syslog.delivery", label, cause_event=failed_login(loaded),
-        receivers={label: loaded.resolve_path(server.evidence_file)})
+        receivers={label: loaded.resolve_path(server.evidence_file)}, send_control={label: control})
 
 
 def verify(loaded: LoadedSite) -> list[Result]:

@@ -36,6 +36,7 @@ from securemode.site_loader import LoadedSite
 
 DNS_CONTROL = "platform.dns.servers"
 NTP_CONTROL = "platform.ntp.servers"
+NTP_AUTH_CONTROL = "platform.ntp.authenticated"  # the behaviour that vouches for a written NTP key
 SYSLOG_CONTROL = "platform.syslog.servers"
 
 
@@ -112,7 +113,7 @@ def _ensure_ntp_server(
         if ctx.apply:
             uri = api.create("ntp_server", NtpServerWrite(address=address, key_id=key_id, key=key).body())
             if key is not None:
-                ledger.record(_ntp_ledger_key(api, uri), key.get_secret_value())
+                ledger.record(_ntp_ledger_key(api, uri), key.get_secret_value(), vouched_by=(NTP_AUTH_CONTROL, address))
         return uri, _created(ctx, NTP_CONTROL, address, "ntp_server", {"key_id": key_id, "key": "(set)"})
     key_known = key is None or ledger.matches(_ntp_ledger_key(api, have.resource_uri), key.get_secret_value())
     if have.key_id == key_id and key_known:
@@ -120,7 +121,8 @@ def _ensure_ntp_server(
     if ctx.apply:
         api.patch(have.resource_uri, NtpServerWrite(address=address, key_id=key_id, key=key).body())
         if key is not None:
-            ledger.record(_ntp_ledger_key(api, have.resource_uri), key.get_secret_value())
+            ledger.record(_ntp_ledger_key(api, have.resource_uri), key.get_secret_value(),
+                          vouched_by=(NTP_AUTH_CONTROL, address))
     current = {"key_id": have.key_id, "key": "as recorded" if key_known else "not known to match the site"}
     return have.resource_uri, Change(control=NTP_CONTROL, target=address, setting="ntp_server.key_id, key",
                                      current=current, desired={"key_id": key_id, "key": "site key"},

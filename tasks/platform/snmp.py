@@ -60,7 +60,7 @@ def _node_changes(
         uri = placed.require().resource_uri
         api.patch(uri, patch)
         for field in PASSWORD_FIELDS:
-            ledger.record(_ledger_key(api, uri, field), secrets[field])
+            ledger.record(_ledger_key(api, uri, field), secrets[field], vouched_by=(V3_CONTROL, placed.node.name))
     return changes
 
 

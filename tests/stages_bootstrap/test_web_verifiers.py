@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from infra.twin import TwinManagementNode
+from infra.twin.faults import unavailable
 from infra.twin.state.settings import SecuritySettings
 from securemode.results import Status
 from securemode.site import Trust
@@ -75,3 +76,26 @@ def test_api_field(twin: TwinManagementNode) -> None:
     assert web.api_field("c", "mgr01", tgt, "admin", PASSWORD, path, "enable_analytics", False).status is Status.PASS
     assert web.api_field("c", "mgr01", tgt, "admin", PASSWORD, path, "enable_analytics", True).status is Status.FAIL
     assert web.api_field("c", "mgr01", tgt, "admin", "nope", path, "enable_analytics", False).status is Status.ERROR
+
+
+def test_a_transient_503_is_retried_and_no_session_is_left_open(twin: TwinManagementNode) -> None:
+    """The admin page answers 503 once right after the login created a session: the probe retries and
+    passes, and logs out what it opened."""
+    twin.faults.add(unavailable(path_regex=r"^/admin/$", methods=("GET",), remaining=1))
+    result = web.login("bootstrap.web-login", "mgr01", target(twin), "admin", PASSWORD)
+    assert result.status is Status.PASS, result.message
+    assert twin.sessions.count() == 0
+
+
+def test_a_lasting_503_is_error_never_fail_and_the_session_is_closed(twin: TwinManagementNode) -> None:
+    """A session was created, then the admin page keeps answering 503: ERROR (nothing was judged), and the
+    session is logged out so the per-user limit is not used up for the next run."""
+    rule = twin.faults.add(unavailable(path_regex=r"^/admin/$", methods=("GET",)))
+    result = web.login("bootstrap.web-login", "mgr01", target(twin), "admin", PASSWORD)
+    assert result.status is Status.ERROR, result
+    assert "503" in result.message
+    assert twin.sessions.count() == 0
+    twin.faults.remove(rule)
+    twin.faults.add(unavailable(path_regex=r"^/admin/login/$", methods=("GET",)))
+    page = web.login("bootstrap.web-login", "mgr01", target(twin), "admin", PASSWORD)
+    assert page.status is Status.ERROR and "login page answered 503" in page.message

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import ssl
+import threading
 from collections.abc import Iterator
 
 import pytest
 
 from infra.netns import NetNamespace, netns_unavailable_reason
 from infra.nodes import ClosedPortPolicy, ClosedPortSettings
+from infra.pki.ca import IssuedCertificate
 from securemode.results import Status
 from verifiers import ports
 from verifiers.ports import PortState
@@ -18,10 +22,34 @@ TIMEOUT = 0.3
 REASON = netns_unavailable_reason()
 
 
+def serve_tls(server: socket.socket, cert: IssuedCertificate) -> threading.Event:
+    """Answer TLS on ``server`` (a node's HTTPS, the closed-port checks' reference) until the event is set."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert.fullchain_path, cert.key_path)
+    server.settimeout(0.1)
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except (TimeoutError, OSError):
+                continue
+            with contextlib.suppress(OSError), conn:
+                conn.settimeout(2)
+                with ctx.wrap_socket(conn, server_side=True) as tls_conn:
+                    tls_conn.recv(1)
+
+    threading.Thread(target=loop, daemon=True).start()
+    return stop
+
+
 @pytest.fixture
-def listening() -> Iterator[int]:
+def listening(good_cert: IssuedCertificate) -> Iterator[int]:
     with socket.create_server((HOST, 0)) as server:
+        stop = serve_tls(server, good_cert)
         yield int(server.getsockname()[1])
+        stop.set()
 
 
 def closed_port() -> int:
@@ -57,18 +85,43 @@ def test_drop_check_without_firewall(listening: int) -> None:
     assert not_closed.status is Status.ERROR
 
 
+def test_a_reference_that_only_accepts_tcp_is_not_a_live_host() -> None:
+    """A relay in front of a dead HTTPS service accepts TCP and closes: that shows no host alive, so a
+    silent closed port cannot be blamed on the drop policy (ERROR, never PASS)."""
+    with socket.create_server((HOST, 0)) as relay:
+        port = int(relay.getsockname()[1])
+        relay.settimeout(0.1)
+        stop = threading.Event()
+
+        def accept_and_close() -> None:
+            while not stop.is_set():
+                with contextlib.suppress(OSError):
+                    relay.accept()[0].close()
+
+        threading.Thread(target=accept_and_close, daemon=True).start()
+        try:
+            for expect_drop in (True, False):
+                result = ports.check_closed_port_behaviour("net.drop", "mgr", HOST, closed_port(), expect_drop,
+                                                           port, TIMEOUT)
+                assert result.status is Status.ERROR, result
+        finally:
+            stop.set()
+
+
 @pytest.fixture
-def firewalled_node() -> Iterator[tuple[NetNamespace, ClosedPortPolicy, int]]:
-    """A namespace with a listener on tcp/443 and the closed-port policy in drop mode."""
+def firewalled_node(good_cert: IssuedCertificate) -> Iterator[tuple[NetNamespace, ClosedPortPolicy, int]]:
+    """A namespace with an HTTPS (TLS) listener on tcp/443 and the closed-port policy in drop mode."""
     with NetNamespace() as ns:
         server = ns.socket(socket.AF_INET, socket.SOCK_STREAM)
         server.bind((ns.address, 443))
         server.listen()
+        stop = serve_tls(server, good_cert)
         policy = ClosedPortPolicy(ns, ClosedPortSettings(drop_closed_ports=True, open_tcp_ports=frozenset({443})))
         policy.start()
         try:
             yield ns, policy, 443
         finally:
+            stop.set()
             server.close()
     assert not ns.exists()
 

@@ -13,7 +13,7 @@ import pytest
 from infra.pki.ca import LabCA
 from infra.services import rsyslog
 from securemode.results import Status
-from verifiers.syslog import Reader, check_event_reaches_receivers, rfc5424_problems
+from verifiers.syslog import Reader, check_event_reaches_receivers, rfc5424_problems, send_syslog
 
 CONTROL = "platform.syslog.remote"
 
@@ -78,7 +78,8 @@ def test_callable_reader_works(syslog_receiver: rsyslog.RsyslogHandle) -> None:
     assert r.status is Status.PASS, r.message
 
 
-def test_stopped_receiver_fails(tmp_path: Path, lab_ca: LabCA, syslog_receiver: rsyslog.RsyslogHandle) -> None:
+def test_stopped_receiver_is_error(tmp_path: Path, lab_ca: LabCA, syslog_receiver: rsyslog.RsyslogHandle) -> None:
+    """A dead receiver gets nothing, whatever the node does: not shown alive, so ERROR, never FAIL."""
     second = rsyslog.start(tmp_path / "second", lab_ca, "127.0.0.12", transports=["udp"])
     second.stop()
 
@@ -86,17 +87,32 @@ def test_stopped_receiver_fails(tmp_path: Path, lab_ca: LabCA, syslog_receiver: 
         sender(syslog_receiver, ["udp"])(marker)
         sender(second, ["udp"])(marker)  # UDP to a stopped receiver: silently lost
 
+    host, port = second.endpoints["udp"]
     r = check_event_reaches_receivers(
         CONTROL,
         "mgr",
         cause_event=both,
         within_s=0.5,
         receivers={"first": syslog_receiver.received["udp"], "second": second.received["udp"]},
+        send_control={"second": send_syslog(host, port, "udp")},
     )
-    assert r.status is Status.FAIL
-    assert r.message == "second: event not received within 0.5s"
-    assert isinstance(r.observed, dict) and r.observed["second"] == {"arrived": False}
-    assert any("second: marker not seen" in line for line in r.transcript)
+    assert r.status is Status.ERROR, r
+    assert "second" in r.message and "not shown alive" in r.message
+
+
+def test_live_receiver_that_misses_the_event_fails(syslog_receiver: rsyslog.RsyslogHandle) -> None:
+    """The receiver is alive (a control message sent straight to it arrives), the event never came: FAIL."""
+    r = check_event_reaches_receivers(
+        CONTROL,
+        "mgr",
+        cause_event=lambda marker: None,  # the node forwards nothing
+        within_s=0.5,
+        receivers={"udp": syslog_receiver.received["udp"], "tcp": syslog_receiver.received["tcp"]},
+        send_control={t: send_syslog(*syslog_receiver.endpoints[t], t) for t in ("udp", "tcp")},
+    )
+    assert r.status is Status.FAIL, r
+    assert r.message == "udp: event not received within 0.5s; tcp: event not received within 0.5s"
+    assert any("control message sent straight to it arrived" in line for line in r.transcript)
 
 
 def test_rfc3164_message_fails_the_format_check(syslog_receiver: rsyslog.RsyslogHandle) -> None:

@@ -1,0 +1,37 @@
+"""`plan` and `run` agree: on a fresh lab, every change a plan predicts from a value it read is made by the run
+that follows, and the run makes no change the plan did not show. A change whose current value the plan could
+not read (the security wizard's rows before the console host key is pinned) is shown as conditional ("would
+change if it differs") and may turn out to be in place already."""
+
+from __future__ import annotations
+
+import pytest
+
+from flows.pipeline import secure_mode_deployment
+from infra.lab.pytest_fixture import RunningLab
+
+from .test_lab_pipeline import ATTEST, GATES, run
+
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_api")]
+
+
+def _key(stage: str, control: str, target: str, setting: str) -> tuple[str, str, str, str]:
+    return stage, control, target, setting
+
+
+def test_plan_predicts_what_the_run_then_changes(own_lab: RunningLab) -> None:
+    site = str(own_lab.site_file)
+    plan = secure_mode_deployment(site_path=site, mode="plan", approve=GATES, attest=ATTEST, approver="e2e test")
+    done = run(own_lab)
+    assert done.compliant(), done.problems
+    assert [s.stage for s in plan.stages] == [s.stage for s in done.stages] == ["host", "vms", "bootstrap", "pki",
+                                                                                 "platform"]
+    planned = {_key(s.stage, c.control, c.target, c.setting) for s in plan.stages for c in s.changes
+               if c.current_known}
+    conditional = {_key(s.stage, c.control, c.target, c.setting) for s in plan.stages for c in s.changes
+                   if not c.current_known}
+    made = {_key(s.stage, c.control, c.target, c.setting) for s in done.stages for c in s.changes if c.applied}
+    assert any(stage == "bootstrap" for stage, *_ in planned)
+    assert all(key[3].startswith("security_settings.") for key in conditional), sorted(conditional)
+    assert planned <= made, {"planned, not made": sorted(planned - made)}
+    assert made <= planned | conditional, {"made, not planned": sorted(made - planned - conditional)}
