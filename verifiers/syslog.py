@@ -14,6 +14,7 @@ FAIL; a malformed line is FAIL when ``require_rfc5424``; an exception from ``cau
 
 from __future__ import annotations
 
+import contextlib
 import re
 import socket
 import ssl
@@ -181,6 +182,8 @@ def send_syslog(address: str, port: int, transport: str, ca_file: str | None = N
                 ctx.check_hostname = False
                 with ctx.wrap_socket(raw, server_hostname=address) as tls_sock:
                     tls_sock.sendall(framed)
+                    with contextlib.suppress(OSError):
+                        tls_sock.unwrap()  # close_notify: a receiver may drop data of an unclean close
             else:
                 raw.sendall(framed)
 

@@ -9,7 +9,7 @@ from securemode.console.client import ConsoleClient
 from securemode.console.pins import HostKeyPins
 from securemode.results import Status
 from tests.console.conftest import CONSOLE_PASSWORD, GUIDE_ANSWERS, installed
-from verifiers.console import SECURITY_JSON_KEYS, json_value, admin_login_refused, admin_password_required
+from verifiers.console import SECURITY_JSON_KEYS, admin_login_refused, admin_password_required, json_value
 
 
 def _free_port() -> int:
