@@ -11,11 +11,14 @@ import getpass
 import sys
 from datetime import UTC, datetime
 
-from prefect import pause_flow_run
 from prefect.input import RunInput
+from prefect.logging import get_run_logger
 from prefect.runtime import deployment, flow_run
+from pydantic import Field
 
+from flows.pause import pause_for_input
 from securemode.engine import Gate, PreApproved
+from securemode.redact import redact
 from securemode.reports.model import Approval
 from securemode.results import Attestation
 from securemode.site import ApprovalPolicy
@@ -24,11 +27,12 @@ PAUSE_TIMEOUT_S = 3600
 
 
 class ApprovalInput(RunInput):
-    """What the Prefect UI asks a person for before a gated step."""
+    """What the Prefect UI asks a person for before a gated step: both answers are required, so an
+    empty submit is refused by the server instead of silently meaning "not approved"."""
 
-    approved: bool = False
-    who: str = ""
-    note: str = ""
+    approved: bool = Field(description="Required. On: approve the change shown above. Off: decline it.")
+    who: str = Field(min_length=1, pattern=r"\S", description="Required: your name, recorded in the report.")
+    note: str = Field(default="", description="Optional (default: empty): why, or a ticket reference.")
 
 
 class TerminalGate:
@@ -58,19 +62,26 @@ class PrefectPauseGate:
     """Pause the flow run for typed input in the Prefect UI."""
 
     def approve(self, step: str, summary: str) -> Approval | None:
-        answer = self._pause(f"Approve gated step **{step}**\n\n{summary}")
+        diff = "; ".join(line.strip() for line in summary.splitlines() if line.strip())
+        answer = self._pause(f"Approve gated step **{step}**?\n\n```\n{summary}\n```", key=step,
+                             message=f"{step} awaits approval: {diff}")
         return Approval(step=step, who=answer.who, note=answer.note, at=datetime.now(UTC)) if answer else None
 
     def attest(self, control: str, target: str, question: str) -> Attestation | None:
-        answer = self._pause(f"Attest **{control}** on **{target}**: {question}")
+        answer = self._pause(f"Attest **{control}** on **{target}**: {question}", key=f"{control}@{target}",
+                             message=f"{control} on {target} awaits attestation: {question}")
         return Attestation(control=control, target=target, who=answer.who, note=answer.note,
                            at=datetime.now(UTC)) if answer else None
 
     @staticmethod
-    def _pause(description: str) -> ApprovalInput | None:
-        answer = pause_flow_run(wait_for_input=ApprovalInput.with_initial_data(description=description),
-                                timeout=PAUSE_TIMEOUT_S, poll_interval=2)
-        return answer if answer.approved and answer.who.strip() else None
+    def _pause(description: str, key: str, message: str) -> ApprovalInput | None:
+        logger = get_run_logger()
+        logger.info(redact(message))
+        answer = pause_for_input(ApprovalInput, description=description, message=redact(message), key=key,
+                                 timeout_s=PAUSE_TIMEOUT_S)
+        verdict = "approved" if answer.approved else "declined"
+        logger.info(redact(f"{key}: {verdict} by {answer.who}" + (f" ({answer.note})" if answer.note else "")))
+        return answer if answer.approved else None
 
 
 class ChainGate:

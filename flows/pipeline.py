@@ -13,6 +13,7 @@ from pathlib import Path
 from prefect import flow
 from pydantic import BaseModel, Field
 
+from flows.naming import pipeline_run_name
 from flows.stage import STAGE_FLOWS
 from securemode import stages
 from securemode.catalogue import Stage
@@ -52,7 +53,7 @@ def build_report(site_name: str, outcome_stages: list[StageOutcome]) -> Report:
                   attestations=[a for o in outcome_stages for a in o.attestations])
 
 
-@flow(name="secure-mode-deployment", log_prints=False)
+@flow(name="secure-mode-deployment", flow_run_name=pipeline_run_name, log_prints=False)
 def secure_mode_deployment(site_path: str, stage_names: list[str] | None = None, mode: str = "run",
                            approve: list[str] | None = None, attest: list[str] | None = None,
                            approver: str | None = None, interactive: bool = False,

@@ -9,6 +9,7 @@ from prefect import flow
 from prefect.events import emit_event
 from pydantic import BaseModel, Field
 
+from flows.naming import reverify_run_name
 from flows.pipeline import build_report, selected_stages
 from flows.stage import STAGE_FLOWS
 from securemode.paths import state_dir
@@ -49,7 +50,7 @@ def history_dir(site_name: str) -> Path:
     return state_dir() / "reverify" / site_name
 
 
-@flow(name="reverify", log_prints=False)
+@flow(name="reverify", flow_run_name=reverify_run_name, log_prints=False)
 def reverify(site_path: str, stage_names: list[str] | None = None) -> ReverifyOutcome:
     """Verify every stage without changing anything; report drift since the last run."""
     loaded = load_site(Path(site_path))

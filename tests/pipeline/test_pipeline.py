@@ -7,7 +7,6 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,26 +16,12 @@ import yaml
 
 from flows.pipeline import secure_mode_deployment
 from flows.reverify import DRIFT_EVENT, reverify
-from securemode import stages
-from securemode.catalogue import Stage
 from securemode.paths import prefect_home, state_dir
 from securemode.results import Status
 from tests.pipeline import device_stage
-from tests.unit.sites import SECRET_ENV, example_document, write_site
+from tests.unit.sites import SECRET_ENV
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
-
-
-@pytest.fixture
-def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    for name, value in SECRET_ENV.items():
-        monkeypatch.setenv(name, value)
-    doc = example_document()
-    doc["name"] = f"t{abs(hash(tmp_path)) % 10**8}"
-    doc["replication_wait_s"] = 0  # the device applies changes at once; nothing to wait for
-    path = write_site(tmp_path, doc)
-    with stages.substituted({Stage.HOST: device_stage.SPEC, Stage.VMS: device_stage.SECOND}):
-        yield path
 
 
 def device(site: Path) -> dict[str, object]:
