@@ -70,7 +70,7 @@ def drive(site: Path, stages: list[str] | None, mode: str, approve: list[str], a
     ui = connect_prefect()
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-    from flows.pipeline import secure_mode_deployment
+    from flows.pipeline import run_pipeline
     from flows.progress import LISTENER
 
     console.print(f"Prefect UI: {ui}", markup=False)
@@ -79,7 +79,7 @@ def drive(site: Path, stages: list[str] | None, mode: str, approve: list[str], a
     try:
         # Each sync (sub)flow otherwise waits ~1 s for its heartbeat thread (reference/prefect.md §2).
         with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-            outcome = _pipeline(secure_mode_deployment,
+            outcome = _pipeline(run_pipeline,
                 site_path=str(site.resolve()), stage_names=stages, mode=mode, approve=approve, attest=attest,
                 approver=approver, interactive=interactive, report_dir=report_path, controls=only_controls)
     finally:

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from prefect import flow
+from prefect.client.schemas.objects import State
 from pydantic import BaseModel, Field
 
 from flows.naming import pipeline_run_name
 from flows.stage import STAGE_FLOWS
+from flows.states import failed_with, outcome_of
 from securemode import stages
 from securemode.catalogue import Stage
-from securemode.outcome import StageOutcome, blockers, describe_blockers
+from securemode.outcome import StageOutcome, blockers, describe_blockers, verdict
 from securemode.problems import InputError
 from securemode.reports import Report, write_reports
 from securemode.site_loader import load_site
@@ -57,17 +60,19 @@ def build_report(site_name: str, outcome_stages: list[StageOutcome]) -> Report:
 def secure_mode_deployment(site_path: str, stage_names: list[str] | None = None, mode: str = "run",
                            approve: list[str] | None = None, attest: list[str] | None = None,
                            approver: str | None = None, interactive: bool = False,
-                           report_dir: str | None = None, controls: list[str] | None = None) -> PipelineOutcome:
+                           report_dir: str | None = None, controls: list[str] | None = None,
+                           ) -> PipelineOutcome | State[PipelineOutcome]:
     """Run (mode 'run'), plan ('plan') or only verify ('verify') the selected stages in order."""
     loaded = load_site(Path(site_path))
     allow_error = frozenset(loaded.site.allow_error)
     outcome = PipelineOutcome(site=loaded.site.name, mode=mode, report_dir=report_dir)
+    failing: list[str] = []
     for stage in selected_stages(stage_names):
         try:
-            result = STAGE_FLOWS[stage](
+            result = outcome_of(STAGE_FLOWS[stage](
                 site_path=site_path, apply=mode == "run", verify=mode != "plan", approve=approve or [],
                 attest=attest or [], approver=approver, interactive=interactive, report_dir=report_dir,
-                controls=controls, run_steps=mode != "verify")
+                controls=controls, run_steps=mode != "verify", return_state=True), StageOutcome)
         except InputError:
             raise
         except Exception as exc:
@@ -76,9 +81,18 @@ def secure_mode_deployment(site_path: str, stage_names: list[str] | None = None,
         stopping = blockers(result.results, allow_error)
         if stopping:
             outcome.problems.append(describe_blockers(stage.value, stopping))
+            failing.append(f"stage {stage.value}: {verdict(stopping)}")
             if mode == "run":  # later stages build on this one; a verify run goes on to check them all
                 outcome.stopped_at = stage.value
                 break
     if report_dir and mode != "plan":
         write_reports(build_report(loaded.site.name, outcome.stages), Path(report_dir))
+    if failing and mode != "plan":
+        stop = f" (stopped at {outcome.stopped_at})" if outcome.stopped_at else ""
+        return failed_with(outcome, f"not compliant{stop}: " + " | ".join(failing))
     return outcome
+
+
+def run_pipeline(**parameters: Any) -> PipelineOutcome:
+    """Call the pipeline flow in this process and return its outcome, compliant or not."""
+    return outcome_of(secure_mode_deployment(**parameters, return_state=True), PipelineOutcome)

@@ -16,11 +16,12 @@ from pydantic import BaseModel, Field
 
 from flows.artifacts import publish_stage
 from flows.progress import listener
+from flows.states import failed_with
 from securemode import attestations as attestation_store
 from securemode import stages
 from securemode.catalogue import Stage
 from securemode.engine import Change, EngineContext, EnsureStep, Gate, PreApproved
-from securemode.outcome import StageOutcome
+from securemode.outcome import StageOutcome, blockers, verdict
 from securemode.results import Attestation, Result, Status
 from securemode.site_loader import LoadedSite, load_site
 from securemode.waivers import apply_waivers, load_waivers
@@ -172,20 +173,27 @@ def _finish_results(loaded: LoadedSite, results: list[Result], gate: Gate, outco
     return apply_waivers(finished, waivers, datetime.now(UTC))
 
 
-def _make_stage_flow(stage: Stage) -> Flow[..., StageOutcome]:
+def _make_stage_flow(stage: Stage) -> Flow[..., StageOutcome | State[StageOutcome]]:
     def stage_flow(site_path: str, apply: bool = True, verify: bool = True, approve: list[str] | None = None,
                    attest: list[str] | None = None, approver: str | None = None, interactive: bool = False,
                    report_dir: str | None = None, controls: list[str] | None = None,
-                   run_steps: bool = True) -> StageOutcome:
+                   run_steps: bool = True) -> StageOutcome | State[StageOutcome]:
         from flows.gates import build_gate
 
         loaded = load_site(Path(site_path))
         gate = build_gate(loaded.site.approvals, approve or [], attest or [], approver, interactive)
-        return run_stage(loaded, stage, apply, verify, gate, approve or [], attest or [], approver or "",
-                         Path(report_dir) if report_dir else None, controls, run_steps)
+        outcome = run_stage(loaded, stage, apply, verify, gate, approve or [], attest or [], approver or "",
+                            Path(report_dir) if report_dir else None, controls, run_steps)
+        stopping = blockers(outcome.results, frozenset(loaded.site.allow_error))
+        if stopping:
+            not_approved = [s.splitlines()[0] for s in outcome.skipped]
+            return failed_with(outcome, f"stage {stage.value}: {verdict(stopping)}"
+                               + "".join(f"; skipped {s}" for s in not_approved))
+        return outcome
 
     stage_flow.__doc__ = f"Stage `{stage.value}` of the guide: ensure, then verify."
     return flow(name=f"stage-{stage.value}", flow_run_name=stage.value, log_prints=False)(stage_flow)
 
 
-STAGE_FLOWS: dict[Stage, Flow[..., StageOutcome]] = {stage: _make_stage_flow(stage) for stage in Stage}
+StageFlow = Flow[..., StageOutcome | State[StageOutcome]]
+STAGE_FLOWS: dict[Stage, StageFlow] = {stage: _make_stage_flow(stage) for stage in Stage}

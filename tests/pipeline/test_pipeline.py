@@ -14,8 +14,8 @@ import httpx
 import pytest
 import yaml
 
-from flows.pipeline import secure_mode_deployment
-from flows.reverify import DRIFT_EVENT, reverify
+from flows.pipeline import run_pipeline
+from flows.reverify import DRIFT_EVENT, run_reverify
 from securemode.paths import prefect_home, state_dir
 from securemode.results import Status
 from tests.pipeline import device_stage
@@ -30,7 +30,7 @@ def device(site: Path) -> dict[str, object]:
 
 
 def run(site: Path, mode: str = "run", **kw: object) -> object:
-    return secure_mode_deployment(site_path=str(site), stage_names=["host", "vms"], mode=mode, **kw)
+    return run_pipeline(site_path=str(site), stage_names=["host", "vms"], mode=mode, **kw)
 
 
 def test_plan_changes_nothing_and_lists_the_diff(site: Path) -> None:
@@ -103,11 +103,11 @@ def test_artifacts_reach_the_prefect_ui(site: Path, prefect_api: str) -> None:
 
 def test_reverify_reports_drift_and_raises_an_event(site: Path, prefect_api: str) -> None:
     run(site, approve=["host.lockdown"], attest=["vms.bios.supervisor-password"])
-    first = reverify(site_path=str(site), stage_names=["host", "vms"])
+    first = run_reverify(site_path=str(site), stage_names=["host", "vms"])
     assert first.drift == []
     state = device(site)
     (site.parent / "device.json").write_text(json.dumps({**state, "UserVars.DcuiTimeOut": 0}))
-    second = reverify(site_path=str(site), stage_names=["host", "vms"])
+    second = run_reverify(site_path=str(site), stage_names=["host", "vms"])
     assert [(d.control, d.before, d.now) for d in second.drift] == [
         ("host.stig.ESXI-80-000196", Status.PASS, Status.FAIL)]
     from prefect.events.worker import EventsWorker
@@ -143,3 +143,42 @@ def test_secrets_never_reach_logs_parameters_artifacts_reports_or_the_database(s
         found += [(name, s) for s in secrets if s.encode() in blob]
     assert found == []
     assert os.environ["SM_VSPHERE_PASSWORD"] not in json.dumps(logs)
+
+
+def _stage_states(prefect_api: str, parent: object) -> dict[str, dict[str, Any]]:
+    query = {"flow_runs": {"parent_flow_run_id": {"any_": [str(parent)]}}}
+    return {r["name"]: r["state"] for r in httpx.post(f"{prefect_api}/flow_runs/filter", json=query).json()}
+
+
+def test_run_states_tell_the_truth(site: Path, prefect_api: str) -> None:
+    from flows.pipeline import secure_mode_deployment
+    from flows.reverify import reverify
+
+    unapproved = secure_mode_deployment(site_path=str(site), stage_names=["host", "vms"], mode="run",
+                                        return_state=True)
+    assert unapproved.is_failed()
+    assert unapproved.message == ("not compliant (stopped at host): stage host: FAIL: host.stig.ESXI-80-000008 "
+                                  "[device]; MANUAL (not attested): vms.bios.supervisor-password [device]")
+    host = _stage_states(prefect_api, unapproved.state_details.flow_run_id)["host"]
+    assert host["type"] == "FAILED"
+    assert host["message"].startswith("stage host: FAIL: host.stig.ESXI-80-000008 [device]; MANUAL")
+    assert "; skipped host.lockdown: not approved" in host["message"]
+
+    done = secure_mode_deployment(site_path=str(site), stage_names=["host", "vms"], approve=["host.lockdown"],
+                                  attest=["vms.bios.supervisor-password"], return_state=True)
+    assert done.is_completed(), done.message
+    assert {s["type"] for s in _stage_states(prefect_api, done.state_details.flow_run_id).values()} == {"COMPLETED"}
+
+    assert run_reverify(site_path=str(site), stage_names=["host", "vms"]).drift == []
+    state = device(site)
+    (site.parent / "device.json").write_text(json.dumps({**state, "UserVars.DcuiTimeOut": 0, "unreadable": False}))
+    drifted = reverify(site_path=str(site), stage_names=["host", "vms"], return_state=True)
+    assert drifted.is_failed()
+    assert drifted.message == ("drift: host.stig.ESXI-80-000196 [device] PASS→FAIL; "
+                               "FAIL: host.stig.ESXI-80-000196 [device]")
+
+    (site.parent / "device.json").write_text(json.dumps({**state, "lockdown": "off", "unreadable": True}))
+    verified = secure_mode_deployment(site_path=str(site), stage_names=["host"], mode="verify", return_state=True)
+    assert verified.is_failed()
+    assert verified.message == ("not compliant: stage host: FAIL: host.stig.ESXI-80-000008 [device]; "
+                                "ERROR: host.stig.ESXI-80-000005 [device], host.stig.ESXI-80-000196 [device]")
