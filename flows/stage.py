@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from flows.artifacts import publish_stage
 from flows.progress import listener
+from flows.runlog import log_approval, log_attestation, log_changes, log_not_approved, log_verdicts
 from flows.states import failed_with
 from securemode import attestations as attestation_store
 from securemode import stages
@@ -69,6 +70,7 @@ def ensure_step(site_path: str, stage: str, step: str, mode: str, approved: list
         changes = spec.run(ctx)
     except spec.transient_errors as exc:
         raise TransientStepError(f"{stage}/{step}: {type(exc).__name__}: {exc}") from exc
+    log_changes(changes)
     return StepOutcome(changes=changes, attestations=ctx.attestations, skipped=ctx.skipped,
                        body_s=time.perf_counter() - started)
 
@@ -83,6 +85,7 @@ def verify_stage(site_path: str, stage: str) -> VerifyOutcome:
     """Run the stage's independent verifiers (fresh sessions of their own)."""
     started = time.perf_counter()
     results = stages.load(Stage(stage)).verify(load_site(Path(site_path)))
+    log_verdicts(results)
     return VerifyOutcome(results=results, body_s=time.perf_counter() - started)
 
 
@@ -148,8 +151,10 @@ def _run_step(path: str, stage: Stage, step: EnsureStep, apply: bool, gate: Gate
     summary = "\n".join(change.render() for change in planned.changes)
     approval = gate.approve(step.gated, summary)
     if approval is None:
+        log_not_approved(step.gated, summary)
         planned.skipped.append(f"{step.gated}: not approved; pending changes:\n{summary}")
         return planned
+    log_approval(approval)
     outcome.approvals.append(approval)
     applied = ensure_step(path, stage.value, step.name, "apply", [step.gated], attest, approval.who)
     return applied.model_copy(update={"body_s": planned.body_s + applied.body_s})
@@ -164,6 +169,7 @@ def _finish_results(loaded: LoadedSite, results: list[Result], gate: Gate, outco
             found = attestation_store.find(known, result.control, result.target) or gate.attest(
                 result.control, result.target, result.message or "does this control hold?")
             if found is not None:
+                log_attestation(found)
                 attestation_store.record(loaded.site.name, found)
                 if found not in outcome.attestations:
                     outcome.attestations.append(found)

@@ -182,3 +182,50 @@ def test_run_states_tell_the_truth(site: Path, prefect_api: str) -> None:
     assert verified.is_failed()
     assert verified.message == ("not compliant: stage host: FAIL: host.stig.ESXI-80-000008 [device]; "
                                 "ERROR: host.stig.ESXI-80-000005 [device], host.stig.ESXI-80-000196 [device]")
+
+
+def _logs(prefect_api: str, flow_run_ids: list[str]) -> list[dict[str, Any]]:
+    query = {"logs": {"flow_run_id": {"any_": flow_run_ids}}, "limit": 200}
+    deadline = time.monotonic() + 20  # logs reach the API in batches
+    found: list[dict[str, Any]] = []
+    while time.monotonic() < deadline:
+        found = httpx.post(f"{prefect_api}/logs/filter", json=query).json()
+        if any(line["message"].startswith("approved host.lockdown") for line in found):
+            break
+        time.sleep(0.5)
+    return found
+
+
+def test_every_change_verdict_and_approval_is_a_log_line_at_its_task(site: Path, prefect_api: str) -> None:
+    from flows.pipeline import secure_mode_deployment
+
+    state = secure_mode_deployment(site_path=str(site), stage_names=["host"], approve=["host.lockdown"],
+                                   attest=["vms.bios.supervisor-password"], approver="alice", return_state=True)
+    parent = state.state_details.flow_run_id
+    host = httpx.post(f"{prefect_api}/flow_runs/filter",
+                      json={"flow_runs": {"parent_flow_run_id": {"any_": [str(parent)]}}}).json()[0]["id"]
+    lines = _logs(prefect_api, [str(parent), host])
+    tasks = {t["id"]: t["name"] for t in httpx.post(f"{prefect_api}/task_runs/filter", json={
+        "flow_runs": {"id": {"any_": [host]}}}).json()}
+    by_message = {line["message"]: line for line in lines}
+    change = by_message["host.stig.ESXI-80-000196 [device] UserVars.DcuiTimeOut: None → 600 (changed)"]
+    assert tasks[change["task_run_id"]] == "host/options:apply"
+    lockdown = by_message["host.stig.ESXI-80-000008 [device] lockdown: None → 'lockdownNormal' (changed)"]
+    assert tasks[lockdown["task_run_id"]] == "host/lockdown:apply"
+    approval = by_message["approved host.lockdown by alice (pre-approved)"]
+    assert approval["flow_run_id"] == host and approval["task_run_id"] is None
+    verdict = by_message['PASS host.stig.ESXI-80-000008 [device] expected "lockdownNormal", observed "lockdownNormal"']
+    assert tasks[verdict["task_run_id"]] == "host/verify"
+    assert not [line for line in lines if any(secret in line["message"] for secret in SECRET_ENV.values())]
+
+    (site.parent / "device.json").write_text(json.dumps({**device(site), "UserVars.DcuiTimeOut": 0}))
+    failed = secure_mode_deployment(site_path=str(site), stage_names=["host"], mode="verify", return_state=True)
+    child = httpx.post(f"{prefect_api}/flow_runs/filter", json={"flow_runs": {"parent_flow_run_id": {
+        "any_": [str(failed.state_details.flow_run_id)]}}}).json()[0]["id"]
+    deadline = time.monotonic() + 20
+    warnings: list[dict[str, Any]] = []
+    while not warnings and time.monotonic() < deadline:
+        warnings = [line for line in _logs(prefect_api, [child]) if line["level"] == 30]
+        time.sleep(0.5)
+    assert [w["message"] for w in warnings] == [
+        "FAIL host.stig.ESXI-80-000196 [device] expected 600, observed 0: UserVars.DcuiTimeOut differs"]
