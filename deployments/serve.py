@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from typing import cast
 
 from prefect import serve
@@ -9,11 +11,15 @@ from prefect.deployments.runner import RunnerDeployment
 
 from flows.pipeline import secure_mode_deployment
 from flows.reverify import reverify
+from securemode import report_server
 from securemode.site_loader import LoadedSite
 
 
-def serve_site(loaded: LoadedSite) -> None:
-    """Serve both deployments for one site; blocks until interrupted."""
+def serve_site(loaded: LoadedSite, announce: Callable[[str], None] = print) -> None:
+    """Serve both deployments for one site (and the report folders over HTTP); blocks until interrupted."""
+    reports, base_url = report_server.start()
+    os.environ[report_server.URL_ENV] = base_url  # the flow runs serve() spawns inherit it
+    announce(f"reports: {base_url}/reports/ (read-only)")
     site_path = str(loaded.path)
     pipeline = cast(RunnerDeployment, secure_mode_deployment.to_deployment(
         name=loaded.site.name, parameters={"site_path": site_path, "mode": "run"},
@@ -21,4 +27,7 @@ def serve_site(loaded: LoadedSite) -> None:
     scheduled = cast(RunnerDeployment, reverify.to_deployment(
         name=loaded.site.name, cron=loaded.site.reverify_cron, parameters={"site_path": site_path},
         description="Re-prove every control; emits securemode.drift.detected on drift."))
-    serve(pipeline, scheduled)
+    try:
+        serve(pipeline, scheduled)
+    finally:
+        reports.shutdown()

@@ -38,10 +38,10 @@ def pause_for_input(input_type: type[InputT], description: str, message: str, ke
     form = input_type.with_initial_data(description=description)
     with get_client(sync_client=True) as client:
         accepted = client.set_flow_run_state(run_id, state).state
-        if accepted is not None and accepted.is_running():  # resumed before (a re-run after resume)
-            return cast(InputT, form.load(keyset, flow_run_id=run_id))
         if accepted is None or not accepted.is_paused():
             raise RuntimeError(f"the flow run could not pause: the server answered {accepted}")
+        # After pausing: entering Paused deletes inputs stored under the keyset. Until this is saved, a
+        # resume is refused ("Run input schema not found") and the run stays paused — never lost.
         form.save(keyset, flow_run_id=run_id)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:

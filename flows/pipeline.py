@@ -13,15 +13,18 @@ from typing import Any
 
 from prefect import flow
 from prefect.client.schemas.objects import State
+from prefect.runtime import deployment, flow_run
 from pydantic import BaseModel, Field
 
-from flows.naming import pipeline_run_name
+from flows.artifacts import artifact_key, publish_run
+from flows.naming import pipeline_run_name, run_name
 from flows.stage import STAGE_FLOWS
 from flows.states import failed_with, outcome_of
 from securemode import stages
 from securemode.catalogue import Stage
 from securemode.outcome import StageOutcome, blockers, describe_blockers, verdict
 from securemode.problems import InputError
+from securemode.report_server import reports_root
 from securemode.reports import Report, write_reports
 from securemode.site_loader import load_site
 
@@ -65,6 +68,8 @@ def secure_mode_deployment(site_path: str, stage_names: list[str] | None = None,
     """Run (mode 'run'), plan ('plan') or only verify ('verify') the selected stages in order."""
     loaded = load_site(Path(site_path))
     allow_error = frozenset(loaded.site.allow_error)
+    if report_dir is None and mode != "plan" and deployment.id:  # started from the UI or a schedule
+        report_dir = str(reports_root() / artifact_key(flow_run.name or run_name(site_path, mode)))
     outcome = PipelineOutcome(site=loaded.site.name, mode=mode, report_dir=report_dir)
     failing: list[str] = []
     for stage in selected_stages(stage_names):
@@ -86,7 +91,10 @@ def secure_mode_deployment(site_path: str, stage_names: list[str] | None = None,
                 outcome.stopped_at = stage.value
                 break
     if report_dir and mode != "plan":
-        write_reports(build_report(loaded.site.name, outcome.stages), Path(report_dir))
+        report = build_report(loaded.site.name, outcome.stages)
+        write_reports(report, Path(report_dir))
+        publish_run(loaded.site.name, mode, report.results, Path(report_dir),
+                    "compliant" if not failing else "not compliant: " + " | ".join(failing))
     if failing and mode != "plan":
         stop = f" (stopped at {outcome.stopped_at})" if outcome.stopped_at else ""
         return failed_with(outcome, f"not compliant{stop}: " + " | ".join(failing))

@@ -10,6 +10,7 @@ from prefect.client.schemas.objects import State
 from prefect.events import emit_event
 from pydantic import BaseModel, Field
 
+from flows.artifacts import publish_run
 from flows.naming import reverify_run_name
 from flows.pipeline import build_report, selected_stages
 from flows.stage import STAGE_FLOWS
@@ -81,9 +82,11 @@ def reverify(site_path: str, stage_names: list[str] | None = None) -> ReverifyOu
     outcome = ReverifyOutcome(site=name, report_dir=str(run_dir), drift=drift,
                               counts={s.value: n for s, n in current.counts().items()})
     stopping = blockers(current.results, frozenset(loaded.site.allow_error))
+    parts = [f"drift: {', '.join(f'{d.control} [{d.target}] {d.before.value}→{d.now.value}' for d in drift)}"]
+    message = "; ".join((parts if drift else []) + ([verdict(stopping)] if stopping else []))
+    publish_run(name, "reverify", current.results, run_dir, message or "every control holds")
     if drift or stopping:
-        parts = [f"drift: {', '.join(f'{d.control} [{d.target}] {d.before.value}→{d.now.value}' for d in drift)}"]
-        return failed_with(outcome, "; ".join((parts if drift else []) + ([verdict(stopping)] if stopping else [])))
+        return failed_with(outcome, message)
     return outcome
 
 

@@ -203,7 +203,7 @@ def serve(site: SiteOption) -> None:
     out.print(f"Prefect UI: {ui}", markup=False)
     from deployments.serve import serve_site
 
-    serve_site(loaded)
+    serve_site(loaded, announce=lambda line: out.print(line, markup=False, highlight=False))
 
 
 def _pending(name: str, issue: str) -> Callable[[typer.Context], None]:

@@ -98,7 +98,7 @@ def test_artifacts_reach_the_prefect_ui(site: Path, prefect_api: str) -> None:
     table = next(a for a in resp.json() if a["key"] == f"{name}-host-results")
     rows = json.loads(table["data"]) if isinstance(table["data"], str) else table["data"]
     assert {"control": "host.stig.ESXI-80-000008", "target": "device", "result": "PASS",
-            "observed": '"lockdownNormal"'} in rows
+            "expected": '"lockdownNormal"', "observed": '"lockdownNormal"'} in rows
 
 
 def test_reverify_reports_drift_and_raises_an_event(site: Path, prefect_api: str) -> None:

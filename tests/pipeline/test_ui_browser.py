@@ -7,13 +7,10 @@ artifacts and the approval form. Screenshots are kept under var/test-artifacts/u
 
 from __future__ import annotations
 
-import contextvars
 import json
 import shutil
-import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -21,12 +18,11 @@ from uuid import UUID
 import httpx
 import pytest
 import yaml
-from prefect.client.orchestration import get_client
-from prefect.flow_engine import run_flow
 
 from flows.pipeline import secure_mode_deployment
 from securemode import prefect_server
 from tests.conftest import REPO
+from tests.pipeline.deployment_run import DeploymentRun, start_deployment_run
 from tests.ui.browser import CHROMIUM, Browser
 
 pytestmark = [
@@ -54,29 +50,14 @@ def _wait_for_state(api: str, run_id: UUID, state_type: str, timeout: float = 90
     raise AssertionError(f"flow run {run_id} never reached {state_type}: {run.get('state')}")
 
 
-@dataclass
-class DeploymentRun:
-    """A pipeline run started the way the UI starts one (from its deployment), in a thread of this process."""
-
-    parent: UUID
-    worker: threading.Thread
-
-
 @pytest.fixture
 def deployment_run(site: Path, prefect_api: str) -> Iterator[DeploymentRun]:
-    name = yaml.safe_load(site.read_text())["name"]
-    deployment_id = secure_mode_deployment.to_deployment(  # type: ignore[union-attr]
-        name=name, parameters={"site_path": str(site), "mode": "run", "stage_names": ["host", "vms"]}).apply()
-    with get_client(sync_client=True) as client:
-        flow_run = client.create_flow_run_from_deployment(deployment_id)
-    worker = threading.Thread(target=contextvars.copy_context().run, daemon=True, kwargs={
-        "flow": secure_mode_deployment, "flow_run": flow_run, "parameters": flow_run.parameters,
-        "return_type": "state"}, args=(run_flow,))
-    worker.start()
-    yield DeploymentRun(flow_run.id, worker)
+    started = start_deployment_run(site)
+    worker = started.worker
+    yield started
     deadline = time.monotonic() + 90
     while worker.is_alive() and time.monotonic() < deadline:  # decline whatever still waits
-        for stage in _paused_children(prefect_api, flow_run.id):
+        for stage in _paused_children(prefect_api, started.parent):
             httpx.post(f"{prefect_api}/flow_runs/{stage}/resume",
                        json={"run_input": {"approved": False, "who": "test-teardown"}})
         worker.join(timeout=1)
@@ -84,7 +65,10 @@ def deployment_run(site: Path, prefect_api: str) -> Iterator[DeploymentRun]:
 
 def _paused_children(api: str, parent: UUID) -> list[UUID]:
     query = {"flow_runs": {"parent_flow_run_id": {"any_": [str(parent)]}, "state": {"type": {"any_": ["PAUSED"]}}}}
-    return [UUID(run["id"]) for run in httpx.post(f"{api}/flow_runs/filter", json=query).json()]
+    runs = httpx.post(f"{api}/flow_runs/filter", json=query).json()
+    return [UUID(run["id"]) for run in runs if run["state"]["state_details"]["run_input_keyset"] and httpx.get(
+        f"{api}/flow_runs/{run['id']}/input/{run['state']['state_details']['run_input_keyset']['schema']}",
+    ).status_code == 200]  # the form is saved just after the pause
 
 
 def _children(api: str, parent: UUID) -> dict[str, UUID]:
