@@ -65,6 +65,9 @@ def test_invalid_input_is_rejected_by_the_server(prefect_api: str) -> None:
     run_id = _paused_run(prefect_api, time.monotonic() + 60)
     bad = httpx.post(f"{prefect_api}/flow_runs/{run_id}/resume", json={"run_input": {"approved": "maybe"}})
     assert bad.json()["status"] == "REJECT"
+    for empty in ({}, {"approved": True}, {"approved": True, "who": ""}, {"approved": True, "who": "  "}):
+        refused = httpx.post(f"{prefect_api}/flow_runs/{run_id}/resume", json={"run_input": empty}).json()
+        assert refused["status"] == "REJECT", (empty, refused)  # required means required: no silent "no"
     ok = httpx.post(f"{prefect_api}/flow_runs/{run_id}/resume", json={"run_input": {"approved": False, "who": "x"}})
     assert ok.json().get("status") == "ACCEPT", ok.text
     worker.join(timeout=60)
