@@ -79,8 +79,8 @@ class PrefectPauseGate:
         logger.info(redact(message))
         answer = pause_for_input(ApprovalInput, description=description, message=redact(message), key=key,
                                  timeout_s=PAUSE_TIMEOUT_S)
-        verdict = "approved" if answer.approved else "declined"
-        logger.info(redact(f"{key}: {verdict} by {answer.who}" + (f" ({answer.note})" if answer.note else "")))
+        if not answer.approved:  # an approval is logged where it is used (flows/runlog.py)
+            logger.warning(redact(f"{key}: declined by {answer.who}" + (f" ({answer.note})" if answer.note else "")))
         return answer if answer.approved else None
 
 
