@@ -9,6 +9,7 @@ from typing import cast
 from prefect import serve
 from prefect.deployments.runner import RunnerDeployment
 
+from deployments.notifications import register_notifications
 from deployments.run_watch import watch_runs
 from flows.pipeline import secure_mode_deployment
 from flows.reverify import reverify
@@ -28,6 +29,8 @@ def serve_site(loaded: LoadedSite, announce: Callable[[str], None] = print) -> N
     scheduled = cast(RunnerDeployment, reverify.to_deployment(
         name=loaded.site.name, cron=loaded.site.reverify_cron, parameters={"site_path": site_path},
         description="Re-prove every control; emits securemode.drift.detected on drift."))
+    for name in register_notifications(loaded):
+        announce(f"notification: {name} (webhook)")
     watcher = watch_runs(loaded.site.name, announce)
     try:
         serve(pipeline, scheduled)

@@ -11,11 +11,13 @@ import getpass
 import sys
 from datetime import UTC, datetime
 
+from prefect.events import emit_event
 from prefect.input import RunInput
 from prefect.logging import get_run_logger
 from prefect.runtime import deployment, flow_run
 from pydantic import Field
 
+from flows.events import APPROVAL_EVENT, run_ui_url, site_resource
 from flows.pause import pause_for_input
 from securemode.engine import Gate, PreApproved
 from securemode.redact import redact
@@ -59,19 +61,28 @@ class TerminalGate:
 
 
 class PrefectPauseGate:
-    """Pause the flow run for typed input in the Prefect UI."""
+    """Pause the flow run for typed input in the Prefect UI (and announce it: see deployments/notifications.py)."""
+
+    def __init__(self, site_name: str = "") -> None:
+        self.site_name = site_name
 
     def approve(self, step: str, summary: str) -> Approval | None:
         diff = "; ".join(line.strip() for line in summary.splitlines() if line.strip())
+        self._announce(f"{step.replace('.', ' ')} awaits approval: {diff}, approve at {run_ui_url()}")
         answer = self._pause(f"Approve gated step **{step}**?\n\n```\n{summary}\n```", key=step,
                              message=f"{step} awaits approval: {diff}")
         return Approval(step=step, who=answer.who, note=answer.note, at=datetime.now(UTC)) if answer else None
 
     def attest(self, control: str, target: str, question: str) -> Attestation | None:
+        self._announce(f"{control} on {target} awaits attestation: {question}, attest at {run_ui_url()}")
         answer = self._pause(f"Attest **{control}** on **{target}**: {question}", key=f"{control}@{target}",
                              message=f"{control} on {target} awaits attestation: {question}")
         return Attestation(control=control, target=target, who=answer.who, note=answer.note,
                            at=datetime.now(UTC)) if answer else None
+
+    def _announce(self, text: str) -> None:
+        if self.site_name:
+            emit_event(event=APPROVAL_EVENT, resource=site_resource(self.site_name), payload={"text": redact(text)})
 
     @staticmethod
     def _pause(description: str, key: str, message: str) -> ApprovalInput | None:
@@ -106,7 +117,7 @@ class ChainGate:
 
 
 def build_gate(policy: ApprovalPolicy, approve: list[str], attest: list[str], approver: str | None,
-               interactive: bool) -> Gate:
+               interactive: bool, site_name: str = "") -> Gate:
     """The gate for this run from the site's policy and the CLI's flags."""
     if policy.mode == "deny":
         return PreApproved(set(), who="nobody")
@@ -116,5 +127,5 @@ def build_gate(policy: ApprovalPolicy, approve: list[str], attest: list[str], ap
         if interactive:
             gates.append(TerminalGate())
         elif deployment.id or flow_run.parent_deployment_id:  # started from the UI or a schedule
-            gates.append(PrefectPauseGate())
+            gates.append(PrefectPauseGate(site_name))
     return ChainGate(gates)

@@ -11,19 +11,19 @@ from prefect.events import emit_event
 from pydantic import BaseModel, Field
 
 from flows.artifacts import publish_run
+from flows.events import DRIFT_EVENT, run_ui_url, site_resource
 from flows.naming import reverify_run_name
 from flows.pipeline import build_report, selected_stages
 from flows.stage import STAGE_FLOWS
 from flows.states import failed_with, outcome_of
 from securemode.outcome import StageOutcome, blockers, verdict
 from securemode.paths import state_dir
+from securemode.report_server import report_url
 from securemode.reports import write_reports
 from securemode.reports.json_report import read_report
 from securemode.reports.model import Report
 from securemode.results import Status
 from securemode.site_loader import load_site
-
-DRIFT_EVENT = "securemode.drift.detected"
 
 
 class Drift(BaseModel):
@@ -48,6 +48,10 @@ def find_drift(previous: Report | None, current: Report) -> list[Drift]:
     return [Drift(control=r.control, target=r.target, before=before[(r.control, r.target)], now=r.status)
             for r in current.results
             if before.get((r.control, r.target)) is Status.PASS and r.status in {Status.FAIL, Status.ERROR}]
+
+
+def drift_text(drift: list[Drift]) -> str:
+    return ", ".join(f"{d.control} [{d.target}] {d.before.value}→{d.now.value}" for d in drift)
 
 
 def history_dir(site_name: str) -> Path:
@@ -76,13 +80,15 @@ def reverify(site_path: str, stage_names: list[str] | None = None) -> ReverifyOu
     if drift:
         emit_event(
             event=DRIFT_EVENT,
-            resource={"prefect.resource.id": f"securemode.site.{name}", "prefect.resource.name": name},
-            payload={"drift": [d.model_dump(mode="json") for d in drift], "report": str(run_dir / "report.json")},
+            resource=site_resource(name),
+            payload={"drift": [d.model_dump(mode="json") for d in drift], "report": str(run_dir / "report.json"),
+                     "text": f"drift on {name}: {drift_text(drift)}; report "
+                             f"{report_url(run_dir, 'report.html') or run_dir / 'report.html'}; run {run_ui_url()}"},
         )
     outcome = ReverifyOutcome(site=name, report_dir=str(run_dir), drift=drift,
                               counts={s.value: n for s, n in current.counts().items()})
     stopping = blockers(current.results, frozenset(loaded.site.allow_error))
-    parts = [f"drift: {', '.join(f'{d.control} [{d.target}] {d.before.value}→{d.now.value}' for d in drift)}"]
+    parts = [f"drift: {drift_text(drift)}"]
     message = "; ".join((parts if drift else []) + ([verdict(stopping)] if stopping else []))
     publish_run(name, "reverify", current.results, run_dir, message or "every control holds")
     if drift or stopping:

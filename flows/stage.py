@@ -187,7 +187,8 @@ def _make_stage_flow(stage: Stage) -> Flow[..., StageOutcome | State[StageOutcom
         from flows.gates import build_gate
 
         loaded = load_site(Path(site_path))
-        gate = build_gate(loaded.site.approvals, approve or [], attest or [], approver, interactive)
+        gate = build_gate(loaded.site.approvals, approve or [], attest or [], approver, interactive,
+                          loaded.site.name)
         outcome = run_stage(loaded, stage, apply, verify, gate, approve or [], attest or [], approver or "",
                             Path(report_dir) if report_dir else None, controls, run_steps)
         stopping = blockers(outcome.results, frozenset(loaded.site.allow_error))
