@@ -32,9 +32,16 @@ class ConsoleProgress:
     def stage_started(self, stage: str) -> None:
         self.console.print(f"[bold]{stage}[/bold]: {self.mode}…")
 
-    def step_finished(self, stage: str, step: str, changes: int) -> None:
-        verb = "changed" if self.mode == "run" else "would change"
-        self.console.print(f"  {stage}/{step}: {changes} setting(s) {verb}" if changes else f"  {stage}/{step}: ok")
+    def step_finished(self, stage: str, step: str, changes: int, applied: int | None = None) -> None:
+        """Say what was applied and what was only planned (a gated step without approval applies nothing)."""
+        if self.mode != "run":
+            said = f"{changes} setting(s) would change" if changes else "ok"
+        else:
+            done = changes if applied is None else applied
+            parts = [f"{done} setting(s) changed"] if done else []
+            parts += [f"{changes - done} planned, not applied"] if changes - done else []
+            said = ", ".join(parts) or "ok"
+        self.console.print(f"  {stage}/{step}: {said}", markup=False, highlight=False)
 
     def stage_finished(self, outcome: StageOutcome) -> None:
         for change in outcome.changes:

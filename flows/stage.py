@@ -106,7 +106,8 @@ def run_stage(loaded: LoadedSite, stage: Stage, apply: bool, verify: bool, gate:
         outcome.skipped += result.skipped
         outcome.task_body_s[f"{step.name}"] = outcome.task_body_s.get(step.name, 0.0) + result.body_s
         if watcher:
-            watcher.step_finished(stage.value, step.name, len(result.changes))
+            watcher.step_finished(stage.value, step.name, len(result.changes),
+                                  sum(1 for c in result.changes if c.applied))
     for attestation in outcome.attestations:
         attestation_store.record(loaded.site.name, attestation)
     if verify:
@@ -152,7 +153,8 @@ def _run_step(path: str, stage: Stage, step: EnsureStep, apply: bool, gate: Gate
     approval = gate.approve(step.gated, summary)
     if approval is None:
         log_not_approved(step.gated, summary)
-        planned.skipped.append(f"{step.gated}: not approved; pending changes:\n{summary}")
+        planned.skipped.append(f"{step.gated}: not approved, nothing applied; to apply it, run again with "
+                               f"--approve {step.gated} (or approve it in the Prefect UI).\nPlanned:\n{summary}")
         return planned
     log_approval(approval)
     outcome.approvals.append(approval)
