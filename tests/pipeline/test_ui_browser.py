@@ -99,6 +99,18 @@ def _wait_for(predicate: Callable[[], bool], what: str, timeout: float = 60.0) -
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def _drifted_reverify(site: Path) -> UUID:
+    """Reverify twice around a drift on the device; the id of the second (failed) reverify run."""
+    from flows.reverify import reverify
+
+    reverify(site_path=str(site), stage_names=["host", "vms"], return_state=True)
+    device = site.parent / "device.json"
+    device.write_text(json.dumps({**json.loads(device.read_text()), "UserVars.DcuiTimeOut": 0}))
+    state = reverify(site_path=str(site), stage_names=["host", "vms"], return_state=True)
+    assert state.is_failed() and state.message.startswith("drift: host.stig.ESXI-80-000196 [device] PASS→FAIL")
+    return UUID(str(state.state_details.flow_run_id))
+
+
 def test_ui_names_its_own_server_port(prefect_api: str) -> None:
     info = prefect_server.current()
     assert info is not None and info.port != 4200
@@ -160,6 +172,12 @@ def test_browser_shows_runs_subflows_artifacts_and_the_approval_form(
         browser.screenshot(SHOTS / "approval-form-filled.png")
         browser.click("Submit")
         _wait_for(lambda: _state(prefect_api, paused)["type"] != "PAUSED", "the approval to resume the stage")
+
+        reverify_run = _drifted_reverify(twin / "site.yaml")
+        browser.open(f"{info.ui_url}runs/flow-run/{reverify_run}")
+        browser.wait_for_text("Failed", "reverify", "drift: host.stig.ESXI-80-000196 [device] PASS→FAIL")
+        time.sleep(1)
+        browser.screenshot(SHOTS / "failed-reverify.png")
         assert browser.external_requests == []
     _wait_for(lambda: json.loads((site.parent / "device.json").read_text()).get("lockdown") == "lockdownNormal",
               "the approved change to be applied")
