@@ -190,7 +190,7 @@ def _logs(prefect_api: str, flow_run_ids: list[str]) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     while time.monotonic() < deadline:
         found = httpx.post(f"{prefect_api}/logs/filter", json=query).json()
-        if any(line["message"].startswith("approved host.lockdown") for line in found):
+        if any(line["message"].startswith("attested vms.bios") for line in found):  # the stage's last line
             break
         time.sleep(0.5)
     return found
