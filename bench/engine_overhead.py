@@ -31,7 +31,7 @@ def main() -> int:
     from prefect.logging import disable_run_logger
     from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-    from flows.pipeline import secure_mode_deployment
+    from flows.pipeline import run_pipeline
     from securemode import prefect_server, stages
     from securemode.catalogue import Stage
     from securemode.engine import EngineContext, PreApproved
@@ -62,11 +62,11 @@ def main() -> int:
     try:
         with stages.substituted({Stage.HOST: device_stage.SPEC, Stage.VMS: device_stage.SECOND}), \
                 temporary_settings(updates={PREFECT_API_URL: info.api_url, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-            secure_mode_deployment(site_path=str(site), stage_names=["host", "vms"], mode="plan")  # warm-up
+            run_pipeline(site_path=str(site), stage_names=["host", "vms"], mode="plan")  # warm-up
             for _ in range(args.runs):
                 (work / "device.json").unlink(missing_ok=True)
                 t = time.perf_counter()
-                outcome = secure_mode_deployment(site_path=str(site), stage_names=["host", "vms"], mode="run",
+                outcome = run_pipeline(site_path=str(site), stage_names=["host", "vms"], mode="run",
                                                  approve=["host.lockdown"], attest=["vms.bios.supervisor-password"])
                 wall = time.perf_counter() - t
                 bodies = sum(sum(s.task_body_s.values()) for s in outcome.stages)

@@ -53,7 +53,7 @@ def main() -> int:
 
     from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-    from flows.reverify import reverify
+    from flows.reverify import run_reverify
     from securemode import prefect_server
     from securemode import stages as registry
     from securemode.catalogue import Stage
@@ -73,9 +73,9 @@ def main() -> int:
             print(f"{size} node(s): pipeline run exit {converge.returncode}", flush=True)
             loaded = load_site(site)
             with temporary_settings(updates={PREFECT_API_URL: info.api_url, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-                reverify(site_path=str(site), stage_names=stages)  # warm-up: imports, sessions, SNMP MIBs
+                run_reverify(site_path=str(site), stage_names=stages)  # warm-up: imports, sessions, SNMP MIBs
                 t = time.perf_counter()
-                outcome = reverify(site_path=str(site), stage_names=stages)
+                outcome = run_reverify(site_path=str(site), stage_names=stages)
                 engine = time.perf_counter() - t
             report = (Path(outcome.report_dir) / "report.json").read_text()
             from securemode.reports.model import Report

@@ -41,7 +41,8 @@ class ConsoleProgress:
         self.console.print(f"[bold]{stage}[/bold]: {self.mode}…")
 
     def step_finished(self, stage: str, step: str, planned: int, applied: int) -> None:
-        self.console.print(f"  {stage}/{step}: {step_line(self.mode, planned, applied)}")
+        self.console.print(f"  {stage}/{step}: {step_line(self.mode, planned, applied)}", markup=False,
+                           highlight=False)
 
     def stage_finished(self, outcome: StageOutcome) -> None:
         for change in outcome.changes:
@@ -56,9 +57,10 @@ def step_line(mode: str, planned: int, applied: int) -> str:
         return "ok"
     if mode != "run":
         return f"{planned} setting(s) would change"
-    if applied == planned:
-        return f"{applied} setting(s) changed"
-    return f"{applied} setting(s) changed, {planned - applied} not applied (see below)"
+    parts = [f"{applied} setting(s) changed"] if applied else []
+    if planned > applied:
+        parts.append(f"{planned - applied} planned, not applied")
+    return ", ".join(parts)
 
 
 class StageFailed(Exception):
@@ -88,7 +90,7 @@ def drive(site: Path, stages: list[str] | None, mode: str, approve: list[str], a
     ui = connect_prefect()
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-    from flows.pipeline import secure_mode_deployment
+    from flows.pipeline import run_pipeline
     from flows.progress import LISTENER
 
     console.print(f"Prefect UI: {ui}", markup=False)
@@ -100,7 +102,7 @@ def drive(site: Path, stages: list[str] | None, mode: str, approve: list[str], a
     try:
         # Each sync (sub)flow otherwise waits ~1 s for its heartbeat thread (reference/prefect.md §2).
         with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}), run_tags(site_name):
-            outcome = _pipeline(secure_mode_deployment,
+            outcome = _pipeline(run_pipeline,
                 site_path=str(site.resolve()), stage_names=stages, mode=mode, approve=approve, attest=attest,
                 approver=approver, interactive=interactive, report_dir=report_path, controls=only_controls)
     finally:

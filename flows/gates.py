@@ -11,11 +11,16 @@ import getpass
 import sys
 from datetime import UTC, datetime
 
-from prefect import pause_flow_run
+from prefect.events import emit_event
 from prefect.input import RunInput
+from prefect.logging import get_run_logger
 from prefect.runtime import deployment, flow_run
+from pydantic import Field
 
+from flows.events import APPROVAL_EVENT, run_ui_url, site_resource
+from flows.pause import pause_for_input
 from securemode.engine import Gate, PreApproved
+from securemode.redact import redact
 from securemode.reports.model import Approval
 from securemode.results import Attestation
 from securemode.site import ApprovalPolicy
@@ -24,11 +29,12 @@ PAUSE_TIMEOUT_S = 3600
 
 
 class ApprovalInput(RunInput):
-    """What the Prefect UI asks a person for before a gated step."""
+    """What the Prefect UI asks a person for before a gated step: both answers are required, so an
+    empty submit is refused by the server instead of silently meaning "not approved"."""
 
-    approved: bool = False
-    who: str = ""
-    note: str = ""
+    approved: bool = Field(description="Required. On: approve the change shown above. Off: decline it.")
+    who: str = Field(min_length=1, pattern=r"\S", description="Required: your name, recorded in the report.")
+    note: str = Field(default="", description="Optional (default: empty): why, or a ticket reference.")
 
 
 class TerminalGate:
@@ -55,22 +61,38 @@ class TerminalGate:
 
 
 class PrefectPauseGate:
-    """Pause the flow run for typed input in the Prefect UI."""
+    """Pause the flow run for typed input in the Prefect UI (and announce it: see deployments/notifications.py)."""
+
+    def __init__(self, site_name: str = "") -> None:
+        self.site_name = site_name
 
     def approve(self, step: str, summary: str) -> Approval | None:
-        answer = self._pause(f"Approve gated step **{step}**\n\n{summary}")
+        diff = "; ".join(line.strip() for line in summary.splitlines() if line.strip())
+        self._announce(f"{step.replace('.', ' ')} awaits approval: {diff}, approve at {run_ui_url()}")
+        answer = self._pause(f"Approve gated step **{step}**?\n\n```\n{summary}\n```", key=step,
+                             message=f"{step} awaits approval: {diff}")
         return Approval(step=step, who=answer.who, note=answer.note, at=datetime.now(UTC)) if answer else None
 
     def attest(self, control: str, target: str, question: str) -> Attestation | None:
-        answer = self._pause(f"Attest **{control}** on **{target}**: {question}")
+        self._announce(f"{control} on {target} awaits attestation: {question}, attest at {run_ui_url()}")
+        answer = self._pause(f"Attest **{control}** on **{target}**: {question}", key=f"{control}@{target}",
+                             message=f"{control} on {target} awaits attestation: {question}")
         return Attestation(control=control, target=target, who=answer.who, note=answer.note,
                            at=datetime.now(UTC)) if answer else None
 
+    def _announce(self, text: str) -> None:
+        if self.site_name:
+            emit_event(event=APPROVAL_EVENT, resource=site_resource(self.site_name), payload={"text": redact(text)})
+
     @staticmethod
-    def _pause(description: str) -> ApprovalInput | None:
-        answer = pause_flow_run(wait_for_input=ApprovalInput.with_initial_data(description=description),
-                                timeout=PAUSE_TIMEOUT_S, poll_interval=2)
-        return answer if answer.approved and answer.who.strip() else None
+    def _pause(description: str, key: str, message: str) -> ApprovalInput | None:
+        logger = get_run_logger()
+        logger.info(redact(message))
+        answer = pause_for_input(ApprovalInput, description=description, message=redact(message), key=key,
+                                 timeout_s=PAUSE_TIMEOUT_S)
+        if not answer.approved:  # an approval is logged where it is used (flows/runlog.py)
+            logger.warning(redact(f"{key}: declined by {answer.who}" + (f" ({answer.note})" if answer.note else "")))
+        return answer if answer.approved else None
 
 
 class ChainGate:
@@ -95,7 +117,7 @@ class ChainGate:
 
 
 def build_gate(policy: ApprovalPolicy, approve: list[str], attest: list[str], approver: str | None,
-               interactive: bool) -> Gate:
+               interactive: bool, site_name: str = "") -> Gate:
     """The gate for this run from the site's policy and the CLI's flags."""
     if policy.mode == "deny":
         return PreApproved(set(), who="nobody")
@@ -105,5 +127,5 @@ def build_gate(policy: ApprovalPolicy, approve: list[str], attest: list[str], ap
         if interactive:
             gates.append(TerminalGate())
         elif deployment.id or flow_run.parent_deployment_id:  # started from the UI or a schedule
-            gates.append(PrefectPauseGate())
+            gates.append(PrefectPauseGate(site_name))
     return ChainGate(gates)

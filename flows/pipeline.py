@@ -9,16 +9,23 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from prefect import flow
+from prefect.client.schemas.objects import State
+from prefect.runtime import deployment, flow_run
 from pydantic import BaseModel, Field
 
+from flows.artifacts import artifact_key, publish_run
+from flows.naming import pipeline_run_name, run_name
 from flows.stage import STAGE_FLOWS
+from flows.states import failed_with, outcome_of
 from securemode import stages
 from securemode.catalogue import Stage
 from securemode.engine import Change
-from securemode.outcome import StageOutcome, blockers, describe_blockers
+from securemode.outcome import StageOutcome, blockers, describe_blockers, verdict
 from securemode.problems import InputError
+from securemode.report_server import reports_root
 from securemode.reports import Report, write_reports
 from securemode.site_loader import load_site
 
@@ -57,21 +64,25 @@ def build_report(site_name: str, outcome_stages: list[StageOutcome]) -> Report:
                   attestations=[a for o in outcome_stages for a in o.attestations])
 
 
-@flow(name="secure-mode-deployment", log_prints=False)
+@flow(name="secure-mode-deployment", flow_run_name=pipeline_run_name, log_prints=False)
 def secure_mode_deployment(site_path: str, stage_names: list[str] | None = None, mode: str = "run",
                            approve: list[str] | None = None, attest: list[str] | None = None,
                            approver: str | None = None, interactive: bool = False,
-                           report_dir: str | None = None, controls: list[str] | None = None) -> PipelineOutcome:
+                           report_dir: str | None = None, controls: list[str] | None = None,
+                           ) -> PipelineOutcome | State[PipelineOutcome]:
     """Run (mode 'run'), plan ('plan') or only verify ('verify') the selected stages in order."""
     loaded = load_site(Path(site_path))
     allow_error = frozenset(loaded.site.allow_error)
+    if report_dir is None and mode != "plan" and deployment.id:  # started from the UI or a schedule
+        report_dir = str(reports_root() / artifact_key(flow_run.name or run_name(site_path, mode)))
     outcome = PipelineOutcome(site=loaded.site.name, mode=mode, report_dir=report_dir)
+    failing: list[str] = []
     for stage in selected_stages(stage_names):
         try:
-            result = STAGE_FLOWS[stage](
+            result = outcome_of(STAGE_FLOWS[stage](
                 site_path=site_path, apply=mode == "run", verify=mode != "plan", approve=approve or [],
                 attest=attest or [], approver=approver, interactive=interactive, report_dir=report_dir,
-                controls=controls, run_steps=mode != "verify")
+                controls=controls, run_steps=mode != "verify", return_state=True), StageOutcome)
         except InputError:
             raise
         except Exception as exc:
@@ -80,12 +91,26 @@ def secure_mode_deployment(site_path: str, stage_names: list[str] | None = None,
         stopping = blockers(result.results, allow_error)
         if stopping:
             outcome.problems.append(describe_blockers(stage.value, stopping))
+            failing.append(f"stage {stage.value}: {verdict(stopping)}")
             if mode == "run":  # later stages build on this one; a verify run goes on to check them all
                 outcome.stopped_at = stage.value
                 break
     if mode != "plan" and not any(o.results for o in outcome.stages):
-        outcome.problems.append("no control was checked, so nothing is proven: name controls of the stages run "
-                                "(securemode controls --stage STAGE lists them)")
+        nothing = ("no control was checked, so nothing is proven: name controls of the stages run "
+                   "(securemode controls --stage STAGE lists them)")
+        outcome.problems.append(nothing)
+        failing.append(nothing)
     if report_dir and mode != "plan":
-        write_reports(build_report(loaded.site.name, outcome.stages), Path(report_dir))
+        report = build_report(loaded.site.name, outcome.stages)
+        write_reports(report, Path(report_dir))
+        publish_run(loaded.site.name, mode, report.results, Path(report_dir),
+                    "compliant" if not failing else "not compliant: " + " | ".join(failing))
+    if failing and mode != "plan":
+        stop = f" (stopped at {outcome.stopped_at})" if outcome.stopped_at else ""
+        return failed_with(outcome, f"not compliant{stop}: " + " | ".join(failing))
     return outcome
+
+
+def run_pipeline(**parameters: Any) -> PipelineOutcome:
+    """Call the pipeline flow in this process and return its outcome, compliant or not."""
+    return outcome_of(secure_mode_deployment(**parameters, return_state=True), PipelineOutcome)

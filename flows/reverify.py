@@ -6,20 +6,25 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from prefect import flow
+from prefect.client.schemas.objects import State
 from prefect.events import emit_event
 from pydantic import BaseModel, Field
 
+from flows.artifacts import publish_run
+from flows.events import DRIFT_EVENT, run_ui_url, site_resource
+from flows.naming import reverify_run_name
 from flows.pipeline import build_report, selected_stages
 from flows.stage import STAGE_FLOWS
+from flows.states import failed_with, outcome_of
+from securemode.outcome import StageOutcome, blockers, verdict
 from securemode.paths import state_dir
+from securemode.report_server import report_url
 from securemode.reports import write_reports
 from securemode.reports.history import load_history
 from securemode.reports.json_report import read_report
 from securemode.reports.model import Report
 from securemode.results import Status
 from securemode.site_loader import load_site
-
-DRIFT_EVENT = "securemode.drift.detected"
 
 
 class Drift(BaseModel):
@@ -46,16 +51,24 @@ def find_drift(previous: Report | None, current: Report) -> list[Drift]:
             if before.get((r.control, r.target)) is Status.PASS and r.status in {Status.FAIL, Status.ERROR}]
 
 
+def drift_text(drift: list[Drift]) -> str:
+    return ", ".join(f"{d.control} [{d.target}] {d.before.value}→{d.now.value}" for d in drift)
+
+
 def history_dir(site_name: str) -> Path:
     return state_dir() / "reverify" / site_name
 
 
-@flow(name="reverify", log_prints=False)
-def reverify(site_path: str, stage_names: list[str] | None = None) -> ReverifyOutcome:
-    """Verify every stage without changing anything; report drift since the last run."""
+@flow(name="reverify", flow_run_name=reverify_run_name, log_prints=False)
+def reverify(site_path: str, stage_names: list[str] | None = None) -> ReverifyOutcome | State[ReverifyOutcome]:
+    """Verify every stage without changing anything; report drift since the last run.
+
+    Ends Failed when a control no longer holds, naming the drift first, then every FAIL and ERROR.
+    """
     loaded = load_site(Path(site_path))
     name = loaded.site.name
-    outcomes = [STAGE_FLOWS[stage](site_path=site_path, apply=False, verify=True, run_steps=False)
+    outcomes = [outcome_of(STAGE_FLOWS[stage](site_path=site_path, apply=False, verify=True, run_steps=False,
+                                              return_state=True), StageOutcome)
                 for stage in selected_stages(stage_names)]
     current = build_report(name, outcomes)
     last = history_dir(name) / "last"
@@ -69,8 +82,22 @@ def reverify(site_path: str, stage_names: list[str] | None = None) -> ReverifyOu
     if drift:
         emit_event(
             event=DRIFT_EVENT,
-            resource={"prefect.resource.id": f"securemode.site.{name}", "prefect.resource.name": name},
-            payload={"drift": [d.model_dump(mode="json") for d in drift], "report": str(run_dir / "report.json")},
+            resource=site_resource(name),
+            payload={"drift": [d.model_dump(mode="json") for d in drift], "report": str(run_dir / "report.json"),
+                     "text": f"drift on {name}: {drift_text(drift)}; report "
+                             f"{report_url(run_dir, 'report.html') or run_dir / 'report.html'}; run {run_ui_url()}"},
         )
-    return ReverifyOutcome(site=name, report_dir=str(run_dir), drift=drift,
-                           counts={s.value: n for s, n in current.counts().items()})
+    outcome = ReverifyOutcome(site=name, report_dir=str(run_dir), drift=drift,
+                              counts={s.value: n for s, n in current.counts().items()})
+    stopping = blockers(current.results, frozenset(loaded.site.allow_error))
+    parts = [f"drift: {drift_text(drift)}"]
+    message = "; ".join((parts if drift else []) + ([verdict(stopping)] if stopping else []))
+    publish_run(name, "reverify", current.results, run_dir, message or "every control holds")
+    if drift or stopping:
+        return failed_with(outcome, message)
+    return outcome
+
+
+def run_reverify(site_path: str, stage_names: list[str] | None = None) -> ReverifyOutcome:
+    """Call the reverify flow in this process and return its outcome, drift or not."""
+    return outcome_of(reverify(site_path=site_path, stage_names=stage_names, return_state=True), ReverifyOutcome)

@@ -16,11 +16,13 @@ from pydantic import BaseModel, Field
 
 from flows.artifacts import publish_stage
 from flows.progress import listener
+from flows.runlog import log_approval, log_attestation, log_changes, log_not_approved, log_verdicts
+from flows.states import failed_with
 from securemode import attestations as attestation_store
 from securemode import stages
 from securemode.catalogue import Stage
 from securemode.engine import Change, EngineContext, EnsureStep, Gate, PreApproved
-from securemode.outcome import StageOutcome
+from securemode.outcome import StageOutcome, blockers, verdict
 from securemode.pexip.connect import write_only_ledger
 from securemode.results import Attestation, Result, Status
 from securemode.site_loader import LoadedSite, load_site
@@ -69,6 +71,7 @@ def ensure_step(site_path: str, stage: str, step: str, mode: str, approved: list
         changes = spec.run(ctx)
     except spec.transient_errors as exc:
         raise TransientStepError(f"{stage}/{step}: {type(exc).__name__}: {exc}") from exc
+    log_changes(changes)
     return StepOutcome(changes=changes, attestations=ctx.attestations, skipped=ctx.skipped,
                        body_s=time.perf_counter() - started)
 
@@ -83,6 +86,7 @@ def verify_stage(site_path: str, stage: str) -> VerifyOutcome:
     """Run the stage's independent verifiers (fresh sessions of their own)."""
     started = time.perf_counter()
     results = stages.load(Stage(stage)).verify(load_site(Path(site_path)))
+    log_verdicts(results)
     return VerifyOutcome(results=results, body_s=time.perf_counter() - started)
 
 
@@ -168,8 +172,11 @@ def _run_step(path: str, stage: Stage, step: EnsureStep, apply: bool, gate: Gate
     summary = "\n".join(change.render() for change in planned.changes)
     approval = gate.approve(step.gated, summary)
     if approval is None:
-        planned.skipped.append(f"{step.gated}: not approved; pending changes:\n{summary}")
+        log_not_approved(step.gated, summary)
+        planned.skipped.append(f"{step.gated}: not approved, nothing applied; to apply it, run again with "
+                               f"--approve {step.gated} (or approve it in the Prefect UI).\nPlanned:\n{summary}")
         return planned
+    log_approval(approval)
     outcome.approvals.append(approval)
     applied = ensure_step(path, stage.value, step.name, "apply", [step.gated], attest, approval.who)
     return applied.model_copy(update={"body_s": planned.body_s + applied.body_s})
@@ -184,6 +191,7 @@ def _finish_results(loaded: LoadedSite, results: list[Result], gate: Gate, outco
             found = attestation_store.find(known, result.control, result.target) or gate.attest(
                 result.control, result.target, result.message or "does this control hold?")
             if found is not None:
+                log_attestation(found)
                 attestation_store.record(loaded.site.name, found)
                 if found not in outcome.attestations:
                     outcome.attestations.append(found)
@@ -193,20 +201,28 @@ def _finish_results(loaded: LoadedSite, results: list[Result], gate: Gate, outco
     return apply_waivers(finished, waivers, datetime.now(UTC))
 
 
-def _make_stage_flow(stage: Stage) -> Flow[..., StageOutcome]:
+def _make_stage_flow(stage: Stage) -> Flow[..., StageOutcome | State[StageOutcome]]:
     def stage_flow(site_path: str, apply: bool = True, verify: bool = True, approve: list[str] | None = None,
                    attest: list[str] | None = None, approver: str | None = None, interactive: bool = False,
                    report_dir: str | None = None, controls: list[str] | None = None,
-                   run_steps: bool = True) -> StageOutcome:
+                   run_steps: bool = True) -> StageOutcome | State[StageOutcome]:
         from flows.gates import build_gate
 
         loaded = load_site(Path(site_path))
-        gate = build_gate(loaded.site.approvals, approve or [], attest or [], approver, interactive)
-        return run_stage(loaded, stage, apply, verify, gate, approve or [], attest or [], approver or "",
-                         Path(report_dir) if report_dir else None, controls, run_steps)
+        gate = build_gate(loaded.site.approvals, approve or [], attest or [], approver, interactive,
+                          loaded.site.name)
+        outcome = run_stage(loaded, stage, apply, verify, gate, approve or [], attest or [], approver or "",
+                            Path(report_dir) if report_dir else None, controls, run_steps)
+        stopping = blockers(outcome.results, frozenset(loaded.site.allow_error))
+        if stopping:
+            not_approved = [s.splitlines()[0] for s in outcome.skipped]
+            return failed_with(outcome, f"stage {stage.value}: {verdict(stopping)}"
+                               + "".join(f"; skipped {s}" for s in not_approved))
+        return outcome
 
     stage_flow.__doc__ = f"Stage `{stage.value}` of the guide: ensure, then verify."
     return flow(name=f"stage-{stage.value}", flow_run_name=stage.value, log_prints=False)(stage_flow)
 
 
-STAGE_FLOWS: dict[Stage, Flow[..., StageOutcome]] = {stage: _make_stage_flow(stage) for stage in Stage}
+StageFlow = Flow[..., StageOutcome | State[StageOutcome]]
+STAGE_FLOWS: dict[Stage, StageFlow] = {stage: _make_stage_flow(stage) for stage in Stage}

@@ -231,9 +231,9 @@ def _not_built(name: str, issue: str) -> NoReturn:
     raise typer.Exit(EXIT_NOT_BUILT)
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True}, add_help_option=False)
 def lab(ctx: typer.Context) -> None:
-    """The embedded lab: `lab up | down | status`."""
+    """The embedded lab: `lab up | down | status` (`lab --help`, `lab up --help` list the options)."""
     try:
         from infra.lab_cli import run_lab_command
     except ImportError:
@@ -331,7 +331,7 @@ def serve(site: SiteOption) -> None:
     out.print(f"Prefect UI: {ui}", markup=False)
     from deployments.serve import serve_site
 
-    serve_site(loaded)
+    serve_site(loaded, announce=lambda line: out.print(line, markup=False, highlight=False))
 
 
 @app.command("forget-pins")

@@ -45,3 +45,14 @@ def describe_blockers(stage: str, found: list[Result]) -> str:
     """One message naming every control (and target) that stops the pipeline."""
     names = ", ".join(f"{r.control} [{r.target}] {r.status.value}" for r in found)
     return f"stage {stage} is not compliant; the pipeline stops here: {names}"
+
+
+def verdict(found: list[Result]) -> str:
+    """Controls that do not hold, grouped by status so FAIL and ERROR are named apart."""
+    groups: dict[str, list[str]] = {}
+    for r in found:
+        label = "MANUAL (not attested)" if r.status is Status.MANUAL else r.status.value
+        groups.setdefault(label, []).append(f"{r.control} [{r.target}]")
+    order = ["FAIL", "ERROR", "MANUAL (not attested)"]
+    return "; ".join(f"{label}: {', '.join(groups[label])}"
+                     for label in sorted(groups, key=lambda g: order.index(g) if g in order else len(order)))

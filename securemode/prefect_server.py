@@ -86,6 +86,19 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def server_environment(info: ServerInfo) -> dict[str, str]:
+    """The server's environment: our Prefect settings, and the UI pointed at this server's own API.
+
+    Without PREFECT_SERVER_UI_API_URL the UI's /ui-settings names port 4200 whatever port the server
+    got, so the browser shows "Can't connect" — or another server's data if one listens on 4200.
+    """
+    env = {**os.environ, **prefect_settings()}
+    env.pop("PREFECT_API_URL", None)
+    env.pop("PREFECT_UI_API_URL", None)
+    env["PREFECT_SERVER_UI_API_URL"] = info.api_url
+    return env
+
+
 def ensure_running(port: int | None = None) -> tuple[ServerInfo, bool]:
     """Return the running server, starting one if needed; the flag says whether we started it."""
     info = current()
@@ -94,8 +107,7 @@ def ensure_running(port: int | None = None) -> tuple[ServerInfo, bool]:
     if info is not None:
         stop()
     chosen = port or _free_port()
-    env = {**os.environ, **prefect_settings()}
-    env.pop("PREFECT_API_URL", None)
+    env = server_environment(ServerInfo(pid=0, port=chosen))
     prefect = Path(sys.executable).with_name("prefect")
     log = _log_path().open("ab")
     proc = subprocess.Popen(

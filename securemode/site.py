@@ -300,6 +300,12 @@ class ApprovalPolicy(Strict):
     approver: str | None = Field(default=None, description="Who approved the preapproved steps.")
 
 
+class Notifications(Strict):
+    """Where `securemode serve` sends a webhook on a failed run, on drift and on a run paused for approval."""
+
+    webhook_url: SecretRef = Field(description="The webhook's URL, as a secret reference (it may carry a token).")
+
+
 class Site(Strict):
     """One deployment, as described by the site file."""
 
@@ -320,6 +326,7 @@ class Site(Strict):
     pki: Pki
     contingency: Contingency | None = None
     approvals: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
+    notifications: Notifications | None = None
     waivers_file: str | None = None
     evidence_signing_key: SecretRef | None = Field(
         default=None, description="Ed25519 private key (PEM, unencrypted) that signs evidence bundles "

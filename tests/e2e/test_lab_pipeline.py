@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.pipeline import PipelineOutcome, secure_mode_deployment
+from flows.pipeline import PipelineOutcome, run_pipeline
 from infra.lab import processes
 from infra.lab.pytest_fixture import RunningLab
 from infra.pki.ca import LabCA, Validity
@@ -52,8 +52,8 @@ def status_lines(output: str) -> dict[str, str]:
 
 
 def run(lab: RunningLab, report: Path | None = None) -> PipelineOutcome:
-    return secure_mode_deployment(site_path=str(lab.site_file), mode="run", approve=GATES, attest=ATTEST,
-                                  approver="e2e test", report_dir=str(report) if report else None)
+    return run_pipeline(site_path=str(lab.site_file), mode="run", approve=GATES, attest=ATTEST,
+                        approver="e2e test", report_dir=str(report) if report else None)
 
 
 @pytest.fixture(scope="module")

@@ -31,8 +31,9 @@ def _paused_run(api: str, deadline: float) -> str:
     while time.monotonic() < deadline:
         runs = httpx.post(f"{api}/flow_runs/filter", json={"flow_runs": {"state": {"type": {"any_": ["PAUSED"]}}}})
         for run in runs.json():
-            if run["name"] and run["state"]["type"] == "PAUSED":
-                return str(run["id"])
+            keyset = run["state"]["state_details"]["run_input_keyset"]
+            if keyset and httpx.get(f"{api}/flow_runs/{run['id']}/input/{keyset['schema']}").status_code == 200:
+                return str(run["id"])  # paused, and its form is saved (a resume before that is refused)
         time.sleep(0.3)
     raise AssertionError("no flow run paused for input")
 
@@ -64,8 +65,11 @@ def test_invalid_input_is_rejected_by_the_server(prefect_api: str) -> None:
     run_id = _paused_run(prefect_api, time.monotonic() + 60)
     bad = httpx.post(f"{prefect_api}/flow_runs/{run_id}/resume", json={"run_input": {"approved": "maybe"}})
     assert bad.json()["status"] == "REJECT"
+    for empty in ({}, {"approved": True}, {"approved": True, "who": ""}, {"approved": True, "who": "  "}):
+        refused = httpx.post(f"{prefect_api}/flow_runs/{run_id}/resume", json={"run_input": empty}).json()
+        assert refused["status"] == "REJECT", (empty, refused)  # required means required: no silent "no"
     ok = httpx.post(f"{prefect_api}/flow_runs/{run_id}/resume", json={"run_input": {"approved": False, "who": "x"}})
-    assert ok.json()["status"] == "ACCEPT"
+    assert ok.json().get("status") == "ACCEPT", ok.text
     worker.join(timeout=60)
 
 

@@ -7,7 +7,6 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,28 +14,14 @@ import httpx
 import pytest
 import yaml
 
-from flows.pipeline import secure_mode_deployment
-from flows.reverify import DRIFT_EVENT, reverify
-from securemode import stages
-from securemode.catalogue import Stage
+from flows.pipeline import run_pipeline
+from flows.reverify import DRIFT_EVENT, run_reverify
 from securemode.paths import prefect_home, state_dir
 from securemode.results import Status
 from tests.pipeline import device_stage
-from tests.unit.sites import SECRET_ENV, example_document, write_site
+from tests.unit.sites import SECRET_ENV
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
-
-
-@pytest.fixture
-def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    for name, value in SECRET_ENV.items():
-        monkeypatch.setenv(name, value)
-    doc = example_document()
-    doc["name"] = f"t{abs(hash(tmp_path)) % 10**8}"
-    doc["replication_wait_s"] = 0  # the device applies changes at once; nothing to wait for
-    path = write_site(tmp_path, doc)
-    with stages.substituted({Stage.HOST: device_stage.SPEC, Stage.VMS: device_stage.SECOND}):
-        yield path
 
 
 def device(site: Path) -> dict[str, object]:
@@ -45,7 +30,7 @@ def device(site: Path) -> dict[str, object]:
 
 
 def run(site: Path, mode: str = "run", **kw: object) -> object:
-    return secure_mode_deployment(site_path=str(site), stage_names=["host", "vms"], mode=mode, **kw)
+    return run_pipeline(site_path=str(site), stage_names=["host", "vms"], mode=mode, **kw)
 
 
 def test_plan_changes_nothing_and_lists_the_diff(site: Path) -> None:
@@ -113,16 +98,16 @@ def test_artifacts_reach_the_prefect_ui(site: Path, prefect_api: str) -> None:
     table = next(a for a in resp.json() if a["key"] == f"{name}-host-results")
     rows = json.loads(table["data"]) if isinstance(table["data"], str) else table["data"]
     assert {"control": "host.stig.ESXI-80-000008", "target": "device", "result": "PASS",
-            "observed": '"lockdownNormal"'} in rows
+            "expected": '"lockdownNormal"', "observed": '"lockdownNormal"'} in rows
 
 
 def test_reverify_reports_drift_and_raises_an_event(site: Path, prefect_api: str) -> None:
     run(site, approve=["host.lockdown"], attest=["vms.bios.supervisor-password"])
-    first = reverify(site_path=str(site), stage_names=["host", "vms"])
+    first = run_reverify(site_path=str(site), stage_names=["host", "vms"])
     assert first.drift == []
     state = device(site)
     (site.parent / "device.json").write_text(json.dumps({**state, "UserVars.DcuiTimeOut": 0}))
-    second = reverify(site_path=str(site), stage_names=["host", "vms"])
+    second = run_reverify(site_path=str(site), stage_names=["host", "vms"])
     assert [(d.control, d.before, d.now) for d in second.drift] == [
         ("host.stig.ESXI-80-000196", Status.PASS, Status.FAIL)]
     from prefect.events.worker import EventsWorker
@@ -169,3 +154,89 @@ def test_a_verify_that_checked_no_control_is_not_compliant(site: Path, tmp_path:
     report = json.loads((tmp_path / "r" / "report.json").read_text())
     assert report["results"] == [] and report["coverage"]["checked"] == 0
     assert "NOTHING CHECKED" in (tmp_path / "r" / "report.html").read_text()
+
+
+def _stage_states(prefect_api: str, parent: object) -> dict[str, dict[str, Any]]:
+    query = {"flow_runs": {"parent_flow_run_id": {"any_": [str(parent)]}}}
+    return {r["name"]: r["state"] for r in httpx.post(f"{prefect_api}/flow_runs/filter", json=query).json()}
+
+
+def test_run_states_tell_the_truth(site: Path, prefect_api: str) -> None:
+    from flows.pipeline import secure_mode_deployment
+    from flows.reverify import reverify
+
+    unapproved = secure_mode_deployment(site_path=str(site), stage_names=["host", "vms"], mode="run",
+                                        return_state=True)
+    assert unapproved.is_failed()
+    assert unapproved.message == ("not compliant (stopped at host): stage host: FAIL: host.stig.ESXI-80-000008 "
+                                  "[device]; MANUAL (not attested): vms.bios.supervisor-password [device]")
+    host = _stage_states(prefect_api, unapproved.state_details.flow_run_id)["host"]
+    assert host["type"] == "FAILED"
+    assert host["message"].startswith("stage host: FAIL: host.stig.ESXI-80-000008 [device]; MANUAL")
+    assert "; skipped host.lockdown: not approved" in host["message"]
+
+    done = secure_mode_deployment(site_path=str(site), stage_names=["host", "vms"], approve=["host.lockdown"],
+                                  attest=["vms.bios.supervisor-password"], return_state=True)
+    assert done.is_completed(), done.message
+    assert {s["type"] for s in _stage_states(prefect_api, done.state_details.flow_run_id).values()} == {"COMPLETED"}
+
+    assert run_reverify(site_path=str(site), stage_names=["host", "vms"]).drift == []
+    state = device(site)
+    (site.parent / "device.json").write_text(json.dumps({**state, "UserVars.DcuiTimeOut": 0, "unreadable": False}))
+    drifted = reverify(site_path=str(site), stage_names=["host", "vms"], return_state=True)
+    assert drifted.is_failed()
+    assert drifted.message == ("drift: host.stig.ESXI-80-000196 [device] PASS→FAIL; "
+                               "FAIL: host.stig.ESXI-80-000196 [device]")
+
+    (site.parent / "device.json").write_text(json.dumps({**state, "lockdown": "off", "unreadable": True}))
+    verified = secure_mode_deployment(site_path=str(site), stage_names=["host"], mode="verify", return_state=True)
+    assert verified.is_failed()
+    assert verified.message == ("not compliant: stage host: FAIL: host.stig.ESXI-80-000008 [device]; "
+                                "ERROR: host.stig.ESXI-80-000005 [device], host.stig.ESXI-80-000196 [device]")
+
+
+def _logs(prefect_api: str, flow_run_ids: list[str]) -> list[dict[str, Any]]:
+    query = {"logs": {"flow_run_id": {"any_": flow_run_ids}}, "limit": 200}
+    deadline = time.monotonic() + 20  # logs reach the API in batches
+    found: list[dict[str, Any]] = []
+    while time.monotonic() < deadline:
+        found = httpx.post(f"{prefect_api}/logs/filter", json=query).json()
+        if any(line["message"].startswith("attested vms.bios") for line in found):  # the stage's last line
+            break
+        time.sleep(0.5)
+    return found
+
+
+def test_every_change_verdict_and_approval_is_a_log_line_at_its_task(site: Path, prefect_api: str) -> None:
+    from flows.pipeline import secure_mode_deployment
+
+    state = secure_mode_deployment(site_path=str(site), stage_names=["host"], approve=["host.lockdown"],
+                                   attest=["vms.bios.supervisor-password"], approver="alice", return_state=True)
+    parent = state.state_details.flow_run_id
+    host = httpx.post(f"{prefect_api}/flow_runs/filter",
+                      json={"flow_runs": {"parent_flow_run_id": {"any_": [str(parent)]}}}).json()[0]["id"]
+    lines = _logs(prefect_api, [str(parent), host])
+    tasks = {t["id"]: t["name"] for t in httpx.post(f"{prefect_api}/task_runs/filter", json={
+        "flow_runs": {"id": {"any_": [host]}}}).json()}
+    by_message = {line["message"]: line for line in lines}
+    change = by_message["host.stig.ESXI-80-000196 [device] UserVars.DcuiTimeOut: None → 600 (changed)"]
+    assert tasks[change["task_run_id"]] == "host/options:apply"
+    lockdown = by_message["host.stig.ESXI-80-000008 [device] lockdown: None → 'lockdownNormal' (changed)"]
+    assert tasks[lockdown["task_run_id"]] == "host/lockdown:apply"
+    approval = by_message["approved host.lockdown by alice (pre-approved)"]
+    assert approval["flow_run_id"] == host and approval["task_run_id"] is None
+    verdict = by_message['PASS host.stig.ESXI-80-000008 [device] expected "lockdownNormal", observed "lockdownNormal"']
+    assert tasks[verdict["task_run_id"]] == "host/verify"
+    assert not [line for line in lines if any(secret in line["message"] for secret in SECRET_ENV.values())]
+
+    (site.parent / "device.json").write_text(json.dumps({**device(site), "UserVars.DcuiTimeOut": 0}))
+    failed = secure_mode_deployment(site_path=str(site), stage_names=["host"], mode="verify", return_state=True)
+    child = httpx.post(f"{prefect_api}/flow_runs/filter", json={"flow_runs": {"parent_flow_run_id": {
+        "any_": [str(failed.state_details.flow_run_id)]}}}).json()[0]["id"]
+    deadline = time.monotonic() + 20
+    warnings: list[dict[str, Any]] = []
+    while not warnings and time.monotonic() < deadline:
+        warnings = [line for line in _logs(prefect_api, [child]) if line["level"] == 30]
+        time.sleep(0.5)
+    assert [w["message"] for w in warnings] == [
+        "FAIL host.stig.ESXI-80-000196 [device] expected 600, observed 0: UserVars.DcuiTimeOut differs"]

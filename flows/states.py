@@ -1,0 +1,43 @@
+"""Final run states that tell the truth: a flow whose controls do not all hold ends Failed, naming them.
+
+The flow still hands its outcome to the caller (the CLI, the pipeline calling a stage): the Failed
+state carries it as data, and :func:`outcome_of` reads it back whatever the final state was.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from prefect.client.schemas.objects import State
+from prefect.states import Failed
+
+from securemode.redact import redact
+
+T = TypeVar("T")
+
+MESSAGE_MAX = 2000
+
+
+def failed_with(outcome: T, message: str) -> State[T]:
+    """A Failed final state whose message (shown in the UI's runs list) names what does not hold."""
+    text = redact(message)
+    return Failed(message=text if len(text) <= MESSAGE_MAX else text[: MESSAGE_MAX - 1] + "…", data=outcome)
+
+
+def outcome_of(state: object, kind: type[T]) -> T:
+    """The outcome a flow returned, whether it ended Completed or Failed; re-raise what made it crash.
+
+    ``state`` is what a flow call with ``return_state=True`` gave back (typed ``object`` because
+    Prefect's call signature does not say that the flag changes the return type).
+    """
+    if not isinstance(state, State):
+        raise TypeError(f"expected a flow run state, got {type(state).__name__}")
+    value = state.result(raise_on_failure=False)
+    if isinstance(value, kind):
+        return value
+    if isinstance(value, BaseException):
+        raise value
+    raise TypeError(f"flow run ended {state.type.value} without a {kind.__name__}: {state.message}")
+
+
+
