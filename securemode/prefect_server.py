@@ -30,6 +30,7 @@ HOST = "127.0.0.1"
 class ServerInfo:
     pid: int
     port: int
+    database: str = "sqlite"
 
     @property
     def api_url(self) -> str:
@@ -86,15 +87,19 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def ensure_running(port: int | None = None) -> tuple[ServerInfo, bool]:
-    """Return the running server, starting one if needed; the flag says whether we started it."""
+def ensure_running(port: int | None = None, database: str = "sqlite",
+                   database_env: dict[str, str] | None = None) -> tuple[ServerInfo, bool]:
+    """Return the running server, starting one if needed; the flag says whether we started it.
+
+    ``database_env`` (e.g. a PostgreSQL connection URL, see securemode.postgres) goes only into the
+    server's environment; ``database`` names it in the server record."""
     info = current()
     if info is not None and healthy(info):
         return info, False
     if info is not None:
         stop()
     chosen = port or _free_port()
-    env = {**os.environ, **prefect_settings()}
+    env = {**os.environ, **prefect_settings(), **(database_env or {})}
     env.pop("PREFECT_API_URL", None)
     prefect = Path(sys.executable).with_name("prefect")
     log = _log_path().open("ab")
@@ -103,7 +108,7 @@ def ensure_running(port: int | None = None) -> tuple[ServerInfo, bool]:
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True,
     )
     log.close()
-    info = ServerInfo(pid=proc.pid, port=chosen)
+    info = ServerInfo(pid=proc.pid, port=chosen, database=database)
     _record_path().write_text(json.dumps(asdict(info)), encoding="utf-8")
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
