@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from prefect import serve
-from prefect.deployments.runner import RunnerDeployment
 
-from flows.pipeline import secure_mode_deployment
-from flows.reverify import reverify
+from deployments.definitions import site_deployments
 from securemode.site_loader import LoadedSite
 
 
 def serve_site(loaded: LoadedSite) -> None:
-    """Serve both deployments for one site; blocks until interrupted."""
-    site_path = str(loaded.path)
-    pipeline = cast(RunnerDeployment, secure_mode_deployment.to_deployment(
-        name=loaded.site.name, parameters={"site_path": site_path, "mode": "run"},
-        description="Run the secure-mode pipeline; gated steps pause for approval in the UI."))
-    scheduled = cast(RunnerDeployment, reverify.to_deployment(
-        name=loaded.site.name, cron=loaded.site.reverify_cron, parameters={"site_path": site_path},
-        description="Re-prove every control; emits securemode.drift.detected on drift."))
-    serve(pipeline, scheduled)
+    """Serve both deployments for one site (defined in deployments.definitions); blocks until interrupted."""
+    serve(*site_deployments(loaded))

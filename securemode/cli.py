@@ -415,6 +415,15 @@ def server_stop() -> None:
     out.print("stopped" if server_backends.stop() else "was not running")
 
 
+def _register_fleet_commands() -> None:
+    from securemode.cli_fleet import register
+
+    register(app)
+
+
+_register_fleet_commands()
+
+
 def main() -> None:  # pragma: no cover - console entry
     app()
 
