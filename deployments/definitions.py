@@ -3,8 +3,8 @@
 - ``secure-mode-deployment/<site>``: the pipeline on demand (gated steps pause for approval in the UI);
 - ``reverify/<site>``: re-prove every control on the site's schedule.
 
-Entrypoints are module paths (``flows.pipeline.secure_mode_deployment``): a worker imports the
-installed project, so no image or code storage is needed for a process pool. Every run is tagged
+In a work pool the entrypoints are module paths (``flows.pipeline.secure_mode_deployment``): a worker
+imports the installed project, so no image or code storage is needed for a process pool. Every run is tagged
 with its site (the crashed-run check and the fleet's counts find runs by that tag).
 """
 
@@ -24,10 +24,11 @@ PIPELINE = "secure-mode-deployment"
 REVERIFY = "reverify"
 
 
-def site_deployments(loaded: LoadedSite, work_queue: str | None = None) -> list[RunnerDeployment]:
+def site_deployments(loaded: LoadedSite, work_queue: str | None = None,
+                     entrypoint: EntrypointType = EntrypointType.FILE_PATH) -> list[RunnerDeployment]:
     """Both deployments of a site; ``work_queue`` places them in the site's queue of a work pool."""
     site_path = str(loaded.path)
-    name, tags, module = loaded.site.name, [site_tag(loaded.site.name)], EntrypointType.MODULE_PATH
+    name, tags, module = loaded.site.name, [site_tag(loaded.site.name)], entrypoint
     pipeline = cast(RunnerDeployment, secure_mode_deployment.to_deployment(
         name=name, tags=tags, work_queue_name=work_queue, entrypoint_type=module,
         parameters={"site_path": site_path, "mode": "run"},
@@ -48,7 +49,7 @@ def deploy_site(loaded: LoadedSite, pool: str, pool_limit: int | None) -> list[s
     workers.ensure_pool(pool, pool_limit)
     queue = workers.ensure_site_queue(pool, loaded.site.name)
     names = []
-    for deployment in site_deployments(loaded, work_queue=queue):
+    for deployment in site_deployments(loaded, work_queue=queue, entrypoint=EntrypointType.MODULE_PATH):
         deployment.apply(work_pool_name=pool)
         names.append(f"{deployment.flow_name}/{deployment.name}")
     return names
