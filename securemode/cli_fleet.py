@@ -1,5 +1,5 @@
-"""`securemode deploy` and `securemode worker …`: the site's deployments in a process work pool, and
-Prefect's workers that run them (started and stopped by PID)."""
+"""`securemode deploy`, `securemode worker …` and `securemode fleet …`: the site's deployments in a process
+work pool, Prefect's workers that run them (started and stopped by PID), and runs across a fleet of sites."""
 
 from __future__ import annotations
 
@@ -139,3 +139,42 @@ def register(app: typer.Typer) -> None:
     """Add `deploy` and `worker` to the main command line."""
     app.command()(deploy)
     app.add_typer(worker_app, name="worker")
+    app.add_typer(fleet_app, name="fleet")
+
+
+fleet_app = typer.Typer(no_args_is_help=True, help="Many sites at once: a fleet file lists the site files.")
+
+
+@fleet_app.command("reverify")
+def fleet_reverify(
+    fleet_file: Annotated[Path, typer.Argument(help="The fleet file (YAML: name, pool, sites).")],
+    timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds to wait for every run.")] = 1800,
+) -> None:
+    """Start one reverify run per site in the fleet's pool, wait for all, and print one table."""
+    from rich.table import Table
+
+    from securemode import fleet
+
+    try:
+        loaded = fleet.load_fleet(fleet_file)
+    except InputError as exc:
+        _bad(exc.render())
+    with connected():
+        try:
+            runs = fleet.start_reverify(loaded)
+        except fleet.FleetError as exc:
+            err.print(str(exc), markup=False)
+            raise typer.Exit(1) from None
+        out.print(f"fleet {loaded.spec.name}: {len(runs)} reverify run(s) started in pool {loaded.spec.pool}",
+                  markup=False)
+        runs = fleet.wait(runs, timeout)
+    table = Table(title=f"fleet {loaded.spec.name} — reverify")
+    for column in ("site", "state", "worker", "seconds", "PASS", "FAIL", "ERROR", "other", "flow run"):
+        table.add_column(column, overflow="fold")
+    for run in runs:
+        known = run.counts["PASS"] + run.counts["FAIL"] + run.counts["ERROR"]
+        table.add_row(run.site, run.state, run.worker or "-", f"{run.seconds:.1f}" if run.seconds else "-",
+                      str(run.counts["PASS"]), str(run.counts["FAIL"]), str(run.counts["ERROR"]),
+                      str(sum(run.counts.values()) - known), run.flow_run_id)
+    out.print(table)
+    raise typer.Exit(0 if all(r.holds() for r in runs) else 1)

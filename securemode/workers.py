@@ -50,7 +50,7 @@ def valid_name(text: str) -> bool:
 
 
 def ensure_pool(pool: str, limit: int | None) -> None:
-    """Create the process work pool if it is missing, and set its concurrency limit."""
+    """Create the process work pool if it is missing; set its concurrency limit when one is given."""
     from prefect import get_client
     from prefect.client.schemas.actions import WorkPoolCreate, WorkPoolUpdate
     from prefect.exceptions import ObjectNotFound
@@ -64,7 +64,8 @@ def ensure_pool(pool: str, limit: int | None) -> None:
                 name=pool, type="process", concurrency_limit=limit,
                 base_job_template=ProcessWorker.get_default_base_job_template()))
             return
-        client.update_work_pool(pool, WorkPoolUpdate(concurrency_limit=limit))
+        if limit is not None:
+            client.update_work_pool(pool, WorkPoolUpdate(concurrency_limit=limit))
 
 
 def ensure_site_queue(pool: str, site_name: str) -> str:
