@@ -368,17 +368,30 @@ for _name, _issue in (
 
 
 @server_app.command("start")
-def server_start() -> None:
+def server_start(
+    database: Annotated[str, typer.Option("--database", help="sqlite (default) or postgresql (a managed "
+                                          "PostgreSQL under the state folder, for many pipelines at once).")]
+    = "sqlite",
+) -> None:
     """Start the local Prefect server (or reuse the running one) and print its UI address."""
-    from securemode import prefect_server
+    from securemode import postgres, prefect_server, server_backends
 
+    try:
+        chosen = server_backends.Database(database)
+    except ValueError:
+        err.print(f"--database: unknown database '{database}'. Fix: use sqlite or postgresql", markup=False)
+        raise typer.Exit(EXIT_INPUT) from None
     with out.status("starting the local Prefect server…"):
         try:
-            info, started = prefect_server.ensure_running()
-        except prefect_server.PrefectServerError as exc:
+            info, started = server_backends.start(chosen)
+        except server_backends.DatabaseMismatch as exc:
+            err.print(str(exc), markup=False)
+            raise typer.Exit(EXIT_INPUT) from None
+        except (prefect_server.PrefectServerError, postgres.PostgresError) as exc:
             err.print(str(exc), markup=False)
             raise typer.Exit(1) from None
-    out.print(f"{'started' if started else 'already running'}: {info.ui_url} (pid {info.pid})", markup=False)
+    out.print(f"{'started' if started else 'already running'}: {info.ui_url} (pid {info.pid}, "
+              f"database {info.database})", markup=False)
 
 
 @server_app.command("status")
@@ -391,15 +404,24 @@ def server_status() -> None:
         out.print("not running")
         raise typer.Exit(1)
     state = "healthy" if prefect_server.healthy(info) else "not answering"
-    out.print(f"{state}: {info.ui_url} (pid {info.pid})", markup=False)
+    out.print(f"{state}: {info.ui_url} (pid {info.pid}, database {info.database})", markup=False)
 
 
 @server_app.command("stop")
 def server_stop() -> None:
-    """Stop the local Prefect server we started."""
-    from securemode import prefect_server
+    """Stop the local Prefect server we started (and the managed PostgreSQL under it, if any)."""
+    from securemode import server_backends
 
-    out.print("stopped" if prefect_server.stop() else "was not running")
+    out.print("stopped" if server_backends.stop() else "was not running")
+
+
+def _register_fleet_commands() -> None:
+    from securemode.cli_fleet import register
+
+    register(app)
+
+
+_register_fleet_commands()
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -30,6 +30,7 @@ HOST = "127.0.0.1"
 class ServerInfo:
     pid: int
     port: int
+    database: str = "sqlite"
 
     @property
     def api_url(self) -> str:
@@ -86,28 +87,32 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def server_environment(info: ServerInfo) -> dict[str, str]:
-    """The server's environment: our Prefect settings, and the UI pointed at this server's own API.
+def server_environment(info: ServerInfo, database_env: dict[str, str] | None = None) -> dict[str, str]:
+    """The server's environment: our Prefect settings, its database, and the UI pointed at this server's API.
 
     Without PREFECT_SERVER_UI_API_URL the UI's /ui-settings names port 4200 whatever port the server
     got, so the browser shows "Can't connect" — or another server's data if one listens on 4200.
     """
-    env = {**os.environ, **prefect_settings()}
+    env = {**os.environ, **prefect_settings(), **(database_env or {})}
     env.pop("PREFECT_API_URL", None)
     env.pop("PREFECT_UI_API_URL", None)
     env["PREFECT_SERVER_UI_API_URL"] = info.api_url
     return env
 
 
-def ensure_running(port: int | None = None) -> tuple[ServerInfo, bool]:
-    """Return the running server, starting one if needed; the flag says whether we started it."""
+def ensure_running(port: int | None = None, database: str = "sqlite",
+                   database_env: dict[str, str] | None = None) -> tuple[ServerInfo, bool]:
+    """Return the running server, starting one if needed; the flag says whether we started it.
+
+    ``database_env`` (e.g. a PostgreSQL connection URL, see securemode.postgres) goes only into the
+    server's environment; ``database`` names it in the server record."""
     info = current()
     if info is not None and healthy(info):
         return info, False
     if info is not None:
         stop()
     chosen = port or _free_port()
-    env = server_environment(ServerInfo(pid=0, port=chosen))
+    env = server_environment(ServerInfo(pid=0, port=chosen), database_env)
     prefect = Path(sys.executable).with_name("prefect")
     log = _log_path().open("ab")
     proc = subprocess.Popen(
@@ -115,7 +120,7 @@ def ensure_running(port: int | None = None) -> tuple[ServerInfo, bool]:
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True,
     )
     log.close()
-    info = ServerInfo(pid=proc.pid, port=chosen)
+    info = ServerInfo(pid=proc.pid, port=chosen, database=database)
     _record_path().write_text(json.dumps(asdict(info)), encoding="utf-8")
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:

@@ -1,0 +1,55 @@
+"""The deployments of one site, defined once: `serve` runs them in-process, `deploy` puts them in a work pool.
+
+- ``secure-mode-deployment/<site>``: the pipeline on demand (gated steps pause for approval in the UI);
+- ``reverify/<site>``: re-prove every control on the site's schedule.
+
+In a work pool the entrypoints are module paths (``flows.pipeline.secure_mode_deployment``): a worker
+imports the installed project, so no image or code storage is needed for a process pool. Every run is tagged
+with its site (the crashed-run check and the fleet's counts find runs by that tag).
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from prefect.deployments.runner import RunnerDeployment
+from prefect.types.entrypoint import EntrypointType
+
+from flows.pipeline import secure_mode_deployment
+from flows.reverify import reverify
+from securemode.crashed_runs import site_tag
+from securemode.site_loader import LoadedSite
+
+PIPELINE = "secure-mode-deployment"
+REVERIFY = "reverify"
+
+
+def site_deployments(loaded: LoadedSite, work_queue: str | None = None,
+                     entrypoint: EntrypointType = EntrypointType.FILE_PATH) -> list[RunnerDeployment]:
+    """Both deployments of a site; ``work_queue`` places them in the site's queue of a work pool."""
+    site_path = str(loaded.path)
+    name, tags, module = loaded.site.name, [site_tag(loaded.site.name)], entrypoint
+    pipeline = cast(RunnerDeployment, secure_mode_deployment.to_deployment(
+        name=name, tags=tags, work_queue_name=work_queue, entrypoint_type=module,
+        parameters={"site_path": site_path, "mode": "run"},
+        description="Run the secure-mode pipeline; gated steps pause for approval in the UI."))
+    scheduled = cast(RunnerDeployment, reverify.to_deployment(
+        name=name, tags=tags, work_queue_name=work_queue, entrypoint_type=module,
+        cron=loaded.site.reverify_cron, parameters={"site_path": site_path},
+        description="Re-prove every control; emits securemode.drift.detected on drift."))
+    return [pipeline, scheduled]
+
+
+def deploy_site(loaded: LoadedSite, pool: str, pool_limit: int | None) -> list[str]:
+    """Register the site's deployments in ``pool`` (created as a process pool if missing), in the site's queue.
+
+    Returns the deployment names (``flow/site``). Needs the Prefect API."""
+    from securemode import workers
+
+    workers.ensure_pool(pool, pool_limit)
+    queue = workers.ensure_site_queue(pool, loaded.site.name)
+    names = []
+    for deployment in site_deployments(loaded, work_queue=queue, entrypoint=EntrypointType.MODULE_PATH):
+        deployment.apply(work_pool_name=pool)
+        names.append(f"{deployment.flow_name}/{deployment.name}")
+    return names

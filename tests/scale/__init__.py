@@ -1,0 +1,1 @@
+"""Past one machine: PostgreSQL under the Prefect server, work pools, workers, fleets."""

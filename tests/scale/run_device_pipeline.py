@@ -1,0 +1,28 @@
+"""Run one site's pipeline through the CLI's driver, with the test device stages (a process of its own).
+
+Usage: python -m tests.scale.run_device_pipeline SITE.yaml — prints ``compliant`` or ``not compliant``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from flows.driver import drive
+from securemode import stages
+from securemode.catalogue import Stage
+from tests.pipeline import device_stage
+
+
+def main(site: Path) -> int:
+    with stages.substituted({Stage.HOST: device_stage.SPEC, Stage.VMS: device_stage.SECOND}):
+        compliant = drive(site, ["host", "vms"], "run", ["host.lockdown"], ["vms.bios.supervisor-password"],
+                          "fleet-test", site.parent / "report", interactive=False, console=Console(width=200))
+    print("compliant" if compliant else "not compliant", flush=True)
+    return 0 if compliant else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(Path(sys.argv[1])))
