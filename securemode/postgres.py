@@ -18,7 +18,6 @@ import os
 import pwd
 import secrets
 import signal
-import socket
 import stat
 import subprocess
 import time
@@ -29,6 +28,7 @@ from urllib.parse import quote
 from pydantic import SecretStr
 
 from securemode.paths import state_dir
+from securemode.process_identity import free_port, pid_alive
 from securemode.secrets import resolve
 
 PG_BIN = Path(os.environ.get("SECUREMODE_PG_BIN", "/usr/lib/postgresql/15/bin"))
@@ -158,29 +158,13 @@ def _initdb(account: pwd.struct_passwd | None) -> None:
         raise PostgresError(f"initdb failed (exit {done.returncode}): {done.stderr.strip()[-400:]}")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def current() -> PostgresInfo | None:
     """The PostgreSQL we started earlier, if its postmaster is still alive."""
     try:
         info = PostgresInfo(**json.loads(_record_path().read_text(encoding="utf-8")))
     except (OSError, ValueError, TypeError):
         return None
-    return info if _alive(info.pid) else None
+    return info if pid_alive(info.pid) else None
 
 
 def ready(info: PostgresInfo) -> bool:
@@ -220,7 +204,7 @@ def ensure_running() -> tuple[PostgresInfo, bool]:
         _check_reachable(root, account)
     _initdb(account)
     _own(_socket_dir(), account, 0o700)
-    port = _free_port()
+    port = free_port(HOST)
     log = _log_path().open("ab")
     user = {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []} if account else {}
     proc = subprocess.Popen(  # type: ignore[call-overload]
@@ -252,10 +236,10 @@ def stop() -> bool:
     with contextlib.suppress(ProcessLookupError):
         os.kill(info.pid, signal.SIGINT)
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and _alive(info.pid):
+    while time.monotonic() < deadline and pid_alive(info.pid):
         _reap(info.pid)
         time.sleep(0.1)
-    if _alive(info.pid):
+    if pid_alive(info.pid):
         with contextlib.suppress(ProcessLookupError):
             os.kill(info.pid, signal.SIGQUIT)
         _reap(info.pid)

@@ -10,7 +10,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 
 from securemode.paths import prefect_home
 from securemode.prefect_env import prefect_settings
+from securemode.process_identity import free_port, pid_alive
 
 START_TIMEOUT_S = 90.0
 HOST = "127.0.0.1"
@@ -62,29 +62,13 @@ def healthy(info: ServerInfo, timeout: float = 2.0) -> bool:
         return False
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def current() -> ServerInfo | None:
     """The server we started earlier, if its process is still alive."""
     try:
         info = ServerInfo(**json.loads(_record_path().read_text(encoding="utf-8")))
     except (OSError, ValueError, TypeError):
         return None
-    return info if _alive(info.pid) else None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
+    return info if pid_alive(info.pid) else None
 
 
 def server_environment(info: ServerInfo, database_env: dict[str, str] | None = None) -> dict[str, str]:
@@ -111,7 +95,7 @@ def ensure_running(port: int | None = None, database: str = "sqlite",
         return info, False
     if info is not None:
         stop()
-    chosen = port or _free_port()
+    chosen = port or free_port(HOST)
     env = server_environment(ServerInfo(pid=0, port=chosen), database_env)
     prefect = Path(sys.executable).with_name("prefect")
     log = _log_path().open("ab")
@@ -144,10 +128,10 @@ def stop() -> bool:
     except ProcessLookupError:
         return False
     deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and _alive(info.pid):
+    while time.monotonic() < deadline and pid_alive(info.pid):
         _reap(info.pid)
         time.sleep(0.1)
-    if _alive(info.pid):
+    if pid_alive(info.pid):
         os.killpg(info.pid, signal.SIGKILL)
         _reap(info.pid)
     return True

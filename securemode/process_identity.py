@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from pathlib import Path
 
 
@@ -14,3 +16,21 @@ def start_ticks(pid: int) -> int | None:
     if fields[0] == "Z":
         return None
     return int(fields[19])
+
+
+def pid_alive(pid: int) -> bool:
+    """True while a process with this PID exists (ours or, on EPERM, someone else's)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def free_port(host: str) -> int:
+    """A TCP port nobody listens on at ``host`` right now (the caller binds it next)."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])

@@ -22,6 +22,7 @@ from pydantic import BaseModel
 
 from securemode.paths import prefect_home
 from securemode.prefect_env import prefect_settings
+from securemode.process_identity import pid_alive
 
 REPO = Path(__file__).resolve().parent.parent
 QUEUE_PREFIX = "site-"
@@ -118,16 +119,6 @@ def log_path(name: str) -> Path:
     return _folder() / f"{name}.log"
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def running() -> list[WorkerRecord]:
     """The workers we started whose processes are still alive."""
     found = []
@@ -136,7 +127,7 @@ def running() -> list[WorkerRecord]:
             record = WorkerRecord.model_validate_json(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        if _alive(record.pid):
+        if pid_alive(record.pid):
             found.append(record)
     return found
 
@@ -167,7 +158,7 @@ def wait_online(record: WorkerRecord, timeout: float = 60.0) -> bool:
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not _alive(record.pid):
+        if not pid_alive(record.pid):
             return False
         with get_client(sync_client=True) as client:
             workers = client.read_workers_for_work_pool(record.pool)
@@ -186,10 +177,10 @@ def stop(name: str | None = None) -> list[str]:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(record.pid, signal.SIGTERM)
         deadline = time.monotonic() + STOP_TIMEOUT_S
-        while time.monotonic() < deadline and _alive(record.pid):
+        while time.monotonic() < deadline and pid_alive(record.pid):
             _reap(record.pid)
             time.sleep(0.1)
-        if _alive(record.pid):
+        if pid_alive(record.pid):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(record.pid, signal.SIGKILL)
             _reap(record.pid)
