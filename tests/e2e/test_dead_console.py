@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from flows.pipeline import secure_mode_deployment
+from flows.pipeline import run_pipeline
 from infra.lab import processes
 from infra.lab.pytest_fixture import RunningLab
 from securemode import stages
@@ -25,7 +25,7 @@ def console_results(lab: RunningLab) -> dict[str, tuple[Status, str]]:
 
 def test_stopped_console_is_error(own_lab: RunningLab) -> None:
     without_wizard = [g for g in GATES if g != "bootstrap.securitywizard"]
-    secure_mode_deployment(site_path=str(own_lab.site_file), stage_names=["host", "vms", "bootstrap"], mode="run",
+    run_pipeline(site_path=str(own_lab.site_file), stage_names=["host", "vms", "bootstrap"], mode="run",
                            approve=without_wizard, attest=ATTEST, approver="e2e test")
     alive = console_results(own_lab)
     assert alive["bootstrap.install.admin-password"][0] is Status.PASS, alive

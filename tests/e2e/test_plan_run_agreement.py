@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from flows.pipeline import secure_mode_deployment
+from flows.pipeline import run_pipeline
 from infra.lab.pytest_fixture import RunningLab
 
 from .test_lab_pipeline import ATTEST, GATES, run
@@ -21,7 +21,7 @@ def _key(stage: str, control: str, target: str, setting: str) -> tuple[str, str,
 
 def test_plan_predicts_what_the_run_then_changes(own_lab: RunningLab) -> None:
     site = str(own_lab.site_file)
-    plan = secure_mode_deployment(site_path=site, mode="plan", approve=GATES, attest=ATTEST, approver="e2e test")
+    plan = run_pipeline(site_path=site, mode="plan", approve=GATES, attest=ATTEST, approver="e2e test")
     done = run(own_lab)
     assert done.compliant(), done.problems
     assert [s.stage for s in plan.stages] == [s.stage for s in done.stages] == ["host", "vms", "bootstrap", "pki",

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.pipeline import secure_mode_deployment
+from flows.pipeline import run_pipeline
 from infra.lab.pytest_fixture import RunningLab
 from infra.twin.faults import FaultInjector, unavailable
 from securemode import stages
@@ -76,15 +76,15 @@ def test_snmp_password_changed_behind_our_back_is_planned_and_repaired(own_lab: 
         assert time.monotonic() < deadline, "the changed password never took effect on conf01"
         time.sleep(1)
 
-    verified = secure_mode_deployment(site_path=str(own_lab.site_file), stage_names=["platform"], mode="verify")
+    verified = run_pipeline(site_path=str(own_lab.site_file), stage_names=["platform"], mode="verify")
     assert ("platform.snmp.v3", "conf01") in {(r.control, r.target) for s in verified.stages for r in s.results
                                               if r.status is Status.FAIL}
-    plan = secure_mode_deployment(site_path=str(own_lab.site_file), stage_names=["platform"], mode="plan")
+    plan = run_pipeline(site_path=str(own_lab.site_file), stage_names=["platform"], mode="plan")
     planned = [c for s in plan.stages for c in s.changes]
     assert [(c.control, c.target, c.setting) for c in planned] == [
         ("platform.snmp.v3", "conf01", "snmp_authentication_password, snmp_privacy_password")], planned
 
-    repaired = secure_mode_deployment(site_path=str(own_lab.site_file), stage_names=["platform"], mode="run")
+    repaired = run_pipeline(site_path=str(own_lab.site_file), stage_names=["platform"], mode="run")
     assert repaired.compliant(), repaired.problems
     assert [(c.control, c.target, c.applied) for s in repaired.stages for c in s.changes] == [
         ("platform.snmp.v3", "conf01", True)]
@@ -98,7 +98,7 @@ def test_a_run_alone_repairs_the_drift(own_lab: RunningLab) -> None:
         [node] = [o for o in api.iter_objects("worker_vm") if o["name"] == "conf02"]
         api.patch(node["resource_uri"], {"snmp_authentication_password": "changed-behind-our-back-2"})
     time.sleep(2)  # the node pulls its configuration
-    repaired = secure_mode_deployment(site_path=str(own_lab.site_file), stage_names=["platform"], mode="run")
+    repaired = run_pipeline(site_path=str(own_lab.site_file), stage_names=["platform"], mode="run")
     assert repaired.compliant(), repaired.problems
     assert ("platform.snmp.v3", "conf02", True) in [(c.control, c.target, c.applied) for s in repaired.stages
                                                    for c in s.changes]
