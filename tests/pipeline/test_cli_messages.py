@@ -18,9 +18,9 @@ pytestmark = pytest.mark.usefixtures("prefect_api")
 def test_unapproved_gated_step_is_planned_not_applied_and_names_the_flag(site: Path) -> None:
     buffer = io.StringIO()
     console = Console(file=buffer, width=200)
-    compliant = drive(site, ["host"], "run", [], [], None, None, interactive=False, console=console)
+    code = drive(site, ["host"], "run", [], [], None, None, interactive=False, console=console)
     said = buffer.getvalue()
-    assert not compliant
+    assert code == 1  # the exit code: not compliant
     assert "host/options: 2 setting(s) changed" in said
     assert "host/lockdown: 1 planned, not applied" in said
     assert "host/lockdown: 1 setting(s) changed" not in said

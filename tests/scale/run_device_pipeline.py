@@ -18,10 +18,10 @@ from tests.pipeline import device_stage
 
 def main(site: Path) -> int:
     with stages.substituted({Stage.HOST: device_stage.SPEC, Stage.VMS: device_stage.SECOND}):
-        compliant = drive(site, ["host", "vms"], "run", ["host.lockdown"], ["vms.bios.supervisor-password"],
+        code = drive(site, ["host", "vms"], "run", ["host.lockdown"], ["vms.bios.supervisor-password"],
                           "fleet-test", site.parent / "report", interactive=False, console=Console(width=200))
-    print("compliant" if compliant else "not compliant", flush=True)
-    return 0 if compliant else 1
+    print("compliant" if code == 0 else "not compliant", flush=True)
+    return code
 
 
 if __name__ == "__main__":
