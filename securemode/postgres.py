@@ -12,7 +12,6 @@ the data folder. Started and stopped by PID, like the managed Prefect server.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import pwd
@@ -28,7 +27,7 @@ from urllib.parse import quote
 from pydantic import SecretStr
 
 from securemode.paths import state_dir
-from securemode.process_identity import free_port, pid_alive
+from securemode.process_identity import free_port, pid_alive, stop_process
 from securemode.secrets import resolve
 
 PG_BIN = Path(os.environ.get("SECUREMODE_PG_BIN", "/usr/lib/postgresql/15/bin"))
@@ -233,19 +232,5 @@ def stop() -> bool:
     _record_path().unlink(missing_ok=True)
     if info is None:
         return False
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(info.pid, signal.SIGINT)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and pid_alive(info.pid):
-        _reap(info.pid)
-        time.sleep(0.1)
-    if pid_alive(info.pid):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(info.pid, signal.SIGQUIT)
-        _reap(info.pid)
+    stop_process(info.pid, signal.SIGINT, signal.SIGQUIT, 30, group=False)
     return True
-
-
-def _reap(pid: int) -> None:
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)

@@ -6,7 +6,6 @@ A dedicated ``prefect server start`` beats the per-process ephemeral server (ref
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
@@ -20,7 +19,7 @@ from pathlib import Path
 
 from securemode.paths import prefect_home
 from securemode.prefect_env import prefect_settings
-from securemode.process_identity import free_port, pid_alive
+from securemode.process_identity import free_port, pid_alive, stop_process
 
 START_TIMEOUT_S = 90.0
 HOST = "127.0.0.1"
@@ -123,20 +122,4 @@ def stop() -> bool:
     _record_path().unlink(missing_ok=True)
     if info is None:
         return False
-    try:
-        os.killpg(info.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return False
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and pid_alive(info.pid):
-        _reap(info.pid)
-        time.sleep(0.1)
-    if pid_alive(info.pid):
-        os.killpg(info.pid, signal.SIGKILL)
-        _reap(info.pid)
-    return True
-
-
-def _reap(pid: int) -> None:
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)
+    return stop_process(info.pid, signal.SIGTERM, signal.SIGKILL, 15, group=True)

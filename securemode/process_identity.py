@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
+import time
 from pathlib import Path
 
 
@@ -34,3 +37,28 @@ def free_port(host: str) -> int:
     with socket.socket() as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
+
+
+def stop_process(pid: int, first: signal.Signals, last: signal.Signals, timeout_s: float, *,
+                 group: bool) -> bool:
+    """Send ``first`` (to the process group it leads when ``group``), wait up to ``timeout_s`` while reaping it
+    if it is our child, then ``last`` if it is still alive. False when there was no such process to signal."""
+    send = os.killpg if group else os.kill
+    try:
+        send(pid, first)
+    except ProcessLookupError:
+        return False
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and pid_alive(pid):
+        _reap(pid)
+        time.sleep(0.1)
+    if pid_alive(pid):
+        with contextlib.suppress(ProcessLookupError):
+            send(pid, last)
+        _reap(pid)
+    return True
+
+
+def _reap(pid: int) -> None:
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)

@@ -8,7 +8,6 @@ and the pool has a limit of its own (how many pipelines run at once in all).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -22,7 +21,7 @@ from pydantic import BaseModel
 
 from securemode.paths import prefect_home
 from securemode.prefect_env import prefect_settings
-from securemode.process_identity import pid_alive
+from securemode.process_identity import pid_alive, stop_process
 
 REPO = Path(__file__).resolve().parent.parent
 QUEUE_PREFIX = "site-"
@@ -174,24 +173,10 @@ def stop(name: str | None = None) -> list[str]:
     for record in running():
         if name is not None and record.name != name:
             continue
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(record.pid, signal.SIGTERM)
-        deadline = time.monotonic() + STOP_TIMEOUT_S
-        while time.monotonic() < deadline and pid_alive(record.pid):
-            _reap(record.pid)
-            time.sleep(0.1)
-        if pid_alive(record.pid):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(record.pid, signal.SIGKILL)
-            _reap(record.pid)
+        stop_process(record.pid, signal.SIGTERM, signal.SIGKILL, STOP_TIMEOUT_S, group=True)
         _record_path(record.name).unlink(missing_ok=True)
         stopped.append(record.name)
     return stopped
-
-
-def _reap(pid: int) -> None:
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)
 
 
 def describe(record: WorkerRecord) -> str:
