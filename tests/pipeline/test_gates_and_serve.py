@@ -9,6 +9,8 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -27,9 +29,21 @@ def ask_for_approval() -> Approval | None:
     return PrefectPauseGate().approve("bootstrap.securitywizard", "answers as in the guide")
 
 
-def _paused_run(api: str, deadline: float) -> str:
+def _start_approval() -> tuple[threading.Thread, str, dict[str, Approval | None]]:
+    """Ask for approval in a thread, under a run name of this test's own (other tests may leave runs paused)."""
+    name = f"gate-probe-{uuid.uuid4().hex[:12]}"
+    box: dict[str, Approval | None] = {}
+    ctx = contextvars.copy_context()  # the Prefect settings of this test, in the approver's thread too
+    ask: Callable[[], Approval | None] = ask_for_approval.with_options(flow_run_name=name)
+    worker = threading.Thread(target=lambda: box.setdefault("answer", ctx.run(ask)))
+    worker.start()
+    return worker, name, box
+
+
+def _paused_run(api: str, name: str, deadline: float) -> str:
     while time.monotonic() < deadline:
-        runs = httpx.post(f"{api}/flow_runs/filter", json={"flow_runs": {"state": {"type": {"any_": ["PAUSED"]}}}})
+        runs = httpx.post(f"{api}/flow_runs/filter", json={"flow_runs": {
+            "name": {"any_": [name]}, "state": {"type": {"any_": ["PAUSED"]}}}})
         for run in runs.json():
             keyset = run["state"]["state_details"]["run_input_keyset"]
             if keyset and httpx.get(f"{api}/flow_runs/{run['id']}/input/{keyset['schema']}").status_code == 200:
@@ -44,13 +58,10 @@ def _paused_run(api: str, deadline: float) -> str:
 ])
 def test_pause_for_input_records_who_approved(prefect_api: str, run_input: dict[str, object],
                                               approved: bool) -> None:
-    box: dict[str, Approval | None] = {}
-    ctx = contextvars.copy_context()  # the Prefect settings of this test, in the approver's thread too
-    worker = threading.Thread(target=lambda: box.setdefault("answer", ctx.run(ask_for_approval)))
-    worker.start()
-    run_id = _paused_run(prefect_api, time.monotonic() + 60)
+    worker, name, box = _start_approval()
+    run_id = _paused_run(prefect_api, name, time.monotonic() + 60)
     resp = httpx.post(f"{prefect_api}/flow_runs/{run_id}/resume", json={"run_input": run_input})
-    assert resp.json()["status"] == "ACCEPT", resp.text
+    assert resp.json().get("status") == "ACCEPT", resp.text
     worker.join(timeout=60)
     answer = box["answer"]
     if approved:
@@ -60,9 +71,8 @@ def test_pause_for_input_records_who_approved(prefect_api: str, run_input: dict[
 
 
 def test_invalid_input_is_rejected_by_the_server(prefect_api: str) -> None:
-    worker = threading.Thread(target=contextvars.copy_context().run, args=(ask_for_approval,))
-    worker.start()
-    run_id = _paused_run(prefect_api, time.monotonic() + 60)
+    worker, name, _ = _start_approval()
+    run_id = _paused_run(prefect_api, name, time.monotonic() + 60)
     bad = httpx.post(f"{prefect_api}/flow_runs/{run_id}/resume", json={"run_input": {"approved": "maybe"}})
     assert bad.json()["status"] == "REJECT"
     for empty in ({}, {"approved": True}, {"approved": True, "who": ""}, {"approved": True, "who": "  "}):
