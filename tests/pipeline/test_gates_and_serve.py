@@ -42,8 +42,10 @@ def _start_approval() -> tuple[threading.Thread, str, dict[str, Approval | None]
 
 def _paused_run(api: str, name: str, deadline: float) -> str:
     while time.monotonic() < deadline:
-        runs = httpx.post(f"{api}/flow_runs/filter", json={"flow_runs": {
-            "name": {"any_": [name]}, "state": {"type": {"any_": ["PAUSED"]}}}})
+        runs = httpx.post(
+            f"{api}/flow_runs/filter",
+            json={"flow_runs": {"name": {"any_": [name]}, "state": {"type": {"any_": ["PAUSED"]}}}},
+        )
         for run in runs.json():
             keyset = run["state"]["state_details"]["run_input_keyset"]
             if keyset and httpx.get(f"{api}/flow_runs/{run['id']}/input/{keyset['schema']}").status_code == 200:
@@ -52,12 +54,14 @@ def _paused_run(api: str, name: str, deadline: float) -> str:
     raise AssertionError("no flow run paused for input")
 
 
-@pytest.mark.parametrize(("run_input", "approved"), [
-    ({"approved": True, "who": "carol", "note": "wizard answers checked"}, True),
-    ({"approved": False, "who": "carol", "note": "not today"}, False),
-])
-def test_pause_for_input_records_who_approved(prefect_api: str, run_input: dict[str, object],
-                                              approved: bool) -> None:
+@pytest.mark.parametrize(
+    ("run_input", "approved"),
+    [
+        ({"approved": True, "who": "carol", "note": "wizard answers checked"}, True),
+        ({"approved": False, "who": "carol", "note": "not today"}, False),
+    ],
+)
+def test_pause_for_input_records_who_approved(prefect_api: str, run_input: dict[str, object], approved: bool) -> None:
     worker, name, box = _start_approval()
     run_id = _paused_run(prefect_api, name, time.monotonic() + 60)
     resp = httpx.post(f"{prefect_api}/flow_runs/{run_id}/resume", json={"run_input": run_input})
@@ -90,14 +94,20 @@ def test_serve_registers_both_deployments_with_the_schedule(prefect_api: str, tm
     doc["reverify_cron"] = "*/15 * * * *"
     site = write_site(tmp_path, doc)
     securemode = str(Path(sys.executable).with_name("securemode"))
-    proc = subprocess.Popen([securemode, "serve", "--site", str(site)], env={**os.environ, **SECRET_ENV},
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [securemode, "serve", "--site", str(site)],
+        env={**os.environ, **SECRET_ENV},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 90
         names: dict[str, dict[str, object]] = {}
         while time.monotonic() < deadline and len(names) < 2:
-            found = httpx.post(f"{prefect_api}/deployments/filter",
-                               json={"deployments": {"name": {"any_": ["served"]}}}).json()
+            found = httpx.post(
+                f"{prefect_api}/deployments/filter", json={"deployments": {"name": {"any_": ["served"]}}}
+            ).json()
             names = {d["entrypoint"].rsplit(":", 1)[-1]: d for d in found}
             time.sleep(0.5)
         assert set(names) == {"secure_mode_deployment", "reverify"}, names
