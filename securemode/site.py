@@ -147,11 +147,19 @@ class ConferencingNode(NodeCommon):
     )
 
 
+# The guide's recommended values: the site's defaults, and what site_rules warns about when a site differs.
+GUIDE_MEDIA_DSCP = 51
+GUIDE_SIGNALLING_DSCP = 40
+GUIDE_MTU = 1400
+GUIDE_MANAGEMENT_DSCP = 16
+GUIDE_SESSION_TIMEOUT_MINUTES = 10
+
+
 class Location(Strict):
     name: str = Field(min_length=1, max_length=250)
-    media_dscp: Dscp = 51
-    signalling_dscp: Dscp = 40
-    mtu: Mtu = 1400
+    media_dscp: Dscp = GUIDE_MEDIA_DSCP
+    signalling_dscp: Dscp = GUIDE_SIGNALLING_DSCP
+    mtu: Mtu = GUIDE_MTU
 
 
 class NtpAlgorithm(StrEnum):
@@ -242,13 +250,13 @@ class GlobalSettings(Strict):
     """Guide: Global settings table."""
 
     call_protocols: CallProtocols = Field(default_factory=CallProtocols)
-    management_dscp: Dscp = 16
+    management_dscp: Dscp = GUIDE_MANAGEMENT_DSCP
     signalling_ports: PortRange = Field(default_factory=lambda: PortRange(start=33000, end=39999))
     media_ports: PortRange = Field(default_factory=lambda: PortRange(start=40000, end=49999))
     ocsp_responder_url: str = Field(min_length=1, max_length=255, description="OCSP responder (OCSP state Override).")
     login_banner: str = Field(min_length=1, max_length=4096, description="Login banner text for the admin interface.")
     session_timeout_minutes: int = Field(
-        default=10, ge=5, le=1440, description="Management web session timeout, 5–1440."
+        default=GUIDE_SESSION_TIMEOUT_MINUTES, ge=5, le=1440, description="Management web session timeout, 5–1440."
     )
 
 

@@ -13,7 +13,17 @@ from securemode.ntp_key_format import FIX as NTP_KEY_FIX
 from securemode.ntp_key_format import key_problem
 from securemode.problems import Problem, Severity
 from securemode.secrets import SecretError, resolve
-from securemode.site import RESERVED_GUEST_TAGGING_VLAN, NodeCommon, Role, Site
+from securemode.site import (
+    GUIDE_MANAGEMENT_DSCP,
+    GUIDE_MEDIA_DSCP,
+    GUIDE_MTU,
+    GUIDE_SESSION_TIMEOUT_MINUTES,
+    GUIDE_SIGNALLING_DSCP,
+    RESERVED_GUEST_TAGGING_VLAN,
+    NodeCommon,
+    Role,
+    Site,
+)
 
 MIN_DNS = 2
 MIN_NTP = 2
@@ -197,14 +207,15 @@ def secret_references(site: Site, base: Path) -> Iterable[Problem]:
 def guide_recommendations(site: Site, _: Path) -> Iterable[Problem]:
     """Values the guide only recommends: allowed, but said out loud."""
     recommended = [
-        ("global_settings.management_dscp", site.global_settings.management_dscp, 16),
-        ("global_settings.session_timeout_minutes", site.global_settings.session_timeout_minutes, 10),
+        ("global_settings.management_dscp", site.global_settings.management_dscp, GUIDE_MANAGEMENT_DSCP),
+        ("global_settings.session_timeout_minutes", site.global_settings.session_timeout_minutes,
+         GUIDE_SESSION_TIMEOUT_MINUTES),
     ]
     for i, loc in enumerate(site.locations):
         recommended += [
-            (f"locations[{i}].media_dscp", loc.media_dscp, 51),
-            (f"locations[{i}].signalling_dscp", loc.signalling_dscp, 40),
-            (f"locations[{i}].mtu", loc.mtu, 1400),
+            (f"locations[{i}].media_dscp", loc.media_dscp, GUIDE_MEDIA_DSCP),
+            (f"locations[{i}].signalling_dscp", loc.signalling_dscp, GUIDE_SIGNALLING_DSCP),
+            (f"locations[{i}].mtu", loc.mtu, GUIDE_MTU),
         ]
     for field, value, guide in recommended:
         if value != guide:

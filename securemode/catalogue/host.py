@@ -6,8 +6,6 @@ from securemode.catalogue.model import Control, ControlSeverity, Flag, Stage, Ta
 from securemode.results import JsonValue
 
 SECTION = "Securing the host environment"
-_ADV = "tasks.host.ensure_advanced_options"
-_ADV_CHECK = ("verifiers.vsphere.advanced_option",)
 
 # (STIG id, title, option key, desired value). Ordering matters for the audit pair: storage
 # capacity and log dir before storageEnable (STIG ESXI-80-000232 note).
@@ -49,6 +47,8 @@ ADVANCED_OPTIONS: tuple[tuple[str, str, str, JsonValue], ...] = (
 # Boot options: set through the API at once, effective after the host's next reboot.
 BOOT_OPTIONS = frozenset({"VMkernel.Boot.execInstalledOnly"})
 
+# What "stopped and off" means for a host service: the one value the task writes and the verifier reads back.
+SERVICE_OFF: dict[str, JsonValue] = {"running": False, "policy": "off"}
 SERVICES: tuple[tuple[str, str, str], ...] = (
     ("ESXI-80-000193", "SSH service stopped and off", "TSM-SSH"),
     ("ESXI-80-000194", "ESXi Shell service stopped and off", "TSM"),
@@ -62,14 +62,12 @@ def _stig(
     title: str,
     *,
     desired: JsonValue,
-    enforced_by: str,
-    verified_by: tuple[str, ...],
     setting: str,
     severity: ControlSeverity = ControlSeverity.MEDIUM,
     flags: frozenset[Flag] = frozenset(),
 ) -> Control:
     return Control(id=f"host.stig.{stig_id}", title=title, stage=Stage.HOST, section=SECTION,
-                   target=TargetKind.ESXI_HOST, desired=desired, enforced_by=enforced_by, verified_by=verified_by,
+                   target=TargetKind.ESXI_HOST, desired=desired,
                    setting=setting, severity=severity, flags=flags)
 
 
@@ -77,54 +75,42 @@ CONTROLS: tuple[Control, ...] = (
     Control(id="host.pnics.count", title="Host has at least two physical NICs", stage=Stage.HOST, section=SECTION,
             guide_text="the host server contains at least two physical network interfaces",
             target=TargetKind.ESXI_HOST, desired=">= 2", flags=frozenset({Flag.VERIFY_ONLY}),
-            verified_by=("verifiers.vsphere.pnic_count",), setting="config.network.pnic"),
+            setting="config.network.pnic"),
     Control(id="host.pnics.separate", title="Management and VM networks on separate physical NICs", stage=Stage.HOST,
             section=SECTION, guide_text="virtual machines (VMs) are connected to a separate physical network",
             target=TargetKind.ESXI_HOST, desired="disjoint pNIC sets", severity=ControlSeverity.HIGH,
-            enforced_by="tasks.host.ensure_port_groups", verified_by=("verifiers.vsphere.separate_pnics",),
             setting="config.network.vswitch[].pnic"),
     Control(id="host.vlan.no-4095", title="No port group on VLAN 4095", stage=Stage.HOST,
             section=SECTION, guide_text="must not use VLAN ID 4095",
             target=TargetKind.ESXI_HOST, desired="vlanId != 4095", severity=ControlSeverity.HIGH,
-            enforced_by="tasks.host.ensure_port_groups", verified_by=("verifiers.vsphere.port_group_vlans",),
             setting="config.network.portgroup[].spec.vlanId"),
     Control(id="host.vlan.not-reserved", title="No port group on a reserved VLAN", stage=Stage.HOST, section=SECTION,
             guide_text="must not conflict with existing reserved VLAN IDs", target=TargetKind.ESXI_HOST,
-            desired="site:vsphere.reserved_vlans", enforced_by="tasks.host.ensure_port_groups",
-            verified_by=("verifiers.vsphere.port_group_vlans",), setting="config.network.portgroup[].spec.vlanId"),
+            desired="site:vsphere.reserved_vlans", setting="config.network.portgroup[].spec.vlanId"),
     *(
-        _stig(sid, title, desired=value, enforced_by=_ADV, verified_by=_ADV_CHECK, setting=key,
+        _stig(sid, title, desired=value, setting=key,
               flags=frozenset({Flag.NEEDS_REBOOT}) if key in BOOT_OPTIONS else frozenset())
         for sid, title, key, value in ADVANCED_OPTIONS
     ),
     *(
-        _stig(sid, title, desired={"running": False, "policy": "off"}, enforced_by="tasks.host.ensure_services",
-              verified_by=("verifiers.vsphere.service_off",), setting=key)
+        _stig(sid, title, desired=SERVICE_OFF, setting=key)
         for sid, title, key in SERVICES
     ),
     _stig("ESXI-80-000124", "NTP servers set and ntpd running", desired="site:ntp_servers",
-          enforced_by="tasks.host.ensure_ntp", verified_by=("verifiers.vsphere.ntp",),
           setting="config.dateTimeInfo.ntpConfig.server"),
-    _stig("ESXI-80-000216", "Forged transmits rejected", desired=False,
-          enforced_by="tasks.host.ensure_vswitch_security",
-          verified_by=("verifiers.vsphere.vswitch_security",), setting="security.forgedTransmits"),
+    _stig("ESXI-80-000216", "Forged transmits rejected", desired=False, setting="security.forgedTransmits"),
     _stig("ESXI-80-000217", "MAC address changes rejected", desired=False, severity=ControlSeverity.HIGH,
-          enforced_by="tasks.host.ensure_vswitch_security", verified_by=("verifiers.vsphere.vswitch_security",),
           setting="security.macChanges"),
     _stig("ESXI-80-000218", "Promiscuous mode rejected", desired=False,
-          enforced_by="tasks.host.ensure_vswitch_security", verified_by=("verifiers.vsphere.vswitch_security",),
           setting="security.allowPromiscuous"),
     Control(id="host.engine-account.least-role", title="The engine's account holds only the role it needs",
             stage=Stage.HOST, section=SECTION,
             target=TargetKind.ESXI_HOST, desired="role securemode-engine on the root folder, never Admin",
-            severity=ControlSeverity.HIGH, enforced_by="tasks.host.ensure_engine_role",
-            verified_by=("verifiers.vsphere.engine_least_role",),
+            severity=ControlSeverity.HIGH,
             setting="authorizationManager.RetrieveAllPermissions"),
     _stig("ESXI-80-000201", "Lockdown exception users: only the engine's own account",
-          desired="[site:vsphere.username]", enforced_by="tasks.host.ensure_lockdown_exceptions",
-          verified_by=("verifiers.vsphere.lockdown_exceptions",),
+          desired="[site:vsphere.username]",
           setting="hostAccessManager.QueryLockdownExceptions"),
     _stig("ESXI-80-000008", "Lockdown mode enabled", desired="lockdownNormal",
-          flags=frozenset({Flag.LOCKOUT_RISK}), enforced_by="tasks.host.ensure_lockdown_mode",
-          verified_by=("verifiers.vsphere.lockdown_mode",), setting="config.lockdownMode"),
+          flags=frozenset({Flag.LOCKOUT_RISK}), setting="config.lockdownMode"),
 )

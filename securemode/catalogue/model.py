@@ -30,6 +30,7 @@ class TargetKind(StrEnum):
     MANAGEMENT_NODE = "management_node"
     CONFERENCING_NODE = "conferencing_node"
     NODE = "node"  # management and every conferencing node
+    SERVER_OWNER = "server_owner"  # the Management Node and every location (each holds DNS/NTP/syslog lists)
     PLATFORM = "platform"  # the deployment as a whole, through the management node
     LOCATION = "location"
     LDAP = "ldap"
@@ -84,7 +85,11 @@ class Flag(StrEnum):
 
 
 class Control(BaseModel):
-    """One requirement: where it comes from, what it applies to, what is wanted, who enforces and proves it."""
+    """One requirement: where it comes from, what it applies to and what is wanted.
+
+    Data only: the step that enforces it and the verifier(s) that prove it are bound to it, as objects, by
+    its stage (``securemode.binding``), so the catalogue never names code it cannot check.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -97,8 +102,6 @@ class Control(BaseModel):
     desired: JsonValue = Field(description="Desired value; 'site:<path>' means taken from the site file.")
     severity: ControlSeverity = ControlSeverity.MEDIUM
     flags: frozenset[Flag] = frozenset()
-    enforced_by: str | None = Field(default=None, description="Task (ensure-operation) that applies it.")
-    verified_by: tuple[str, ...] = Field(default=(), description="Verifier(s) that prove it independently.")
     setting: str | None = Field(default=None, description="The API field, option key or property involved.")
     stig: StigRule | None = Field(default=None, description="The ESXi STIG rule, for STIG rows.")
     nist: tuple[str, ...] = Field(default=(), description="NIST SP 800-53 rev5 controls (via the STIG's CCIs for "

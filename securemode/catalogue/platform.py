@@ -8,8 +8,6 @@ from securemode.results import JsonValue
 GLOBAL = "Global settings"
 ROLES = "Account roles"
 NET = "Securing network services"
-_GLOBAL_TASK = "tasks.platform.ensure_global_settings"
-_READBACK = ("verifiers.api.check_fields",)
 
 # (id, guide row, API field, desired)
 GLOBAL_SETTINGS: tuple[tuple[str, str, str, JsonValue], ...] = (
@@ -48,14 +46,13 @@ def _slug(text: str) -> str:
 CONTROLS: tuple[Control, ...] = (
     *(
         Control(id=f"platform.global.{cid}", title=f"Global setting: {row}", stage=Stage.PLATFORM, section=GLOBAL,
-                guide_text=row, target=TargetKind.PLATFORM, desired=desired, setting=f"global.{field}",
-                enforced_by=_GLOBAL_TASK, verified_by=_READBACK)
+                guide_text=row, target=TargetKind.PLATFORM, desired=desired, setting=f"global.{field}")
         for cid, row, field, desired in GLOBAL_SETTINGS
     ),
     *(
         Control(id=f"platform.global.{cid}", title=f"Global setting verified: {row}", stage=Stage.PLATFORM,
                 section=GLOBAL, guide_text=row, target=TargetKind.PLATFORM, desired=desired,
-                setting=f"global.{field}", flags=frozenset({Flag.VERIFY_ONLY}), verified_by=_READBACK)
+                setting=f"global.{field}", flags=frozenset({Flag.VERIFY_ONLY}))
         for cid, row, field, desired in PORT_RANGES
     ),
     *(
@@ -63,69 +60,55 @@ CONTROLS: tuple[Control, ...] = (
                 title=f"{role} role lacks '{perm}'", stage=Stage.PLATFORM, section=ROLES,
                 guide_text=f"Select the existing {role} role and remove the following permissions: {perm}",
                 target=TargetKind.PLATFORM, desired=f"'{perm}' not in {role}.permissions",
-                setting=f"role[{role}].permissions", enforced_by="tasks.platform.ensure_roles",
-                verified_by=("verifiers.api.check_role_lacks", "verifiers.web.role_enforcement"))
+                setting=f"role[{role}].permissions")
         for role in ("Read-only", "Read-write")
         for perm in REMOVED_PERMISSIONS
     ),
     Control(id="platform.role.auditor", title="Auditor role with exactly its five permissions", stage=Stage.PLATFORM,
             section=ROLES, guide_text="Create an Auditor role", target=TargetKind.PLATFORM,
-            desired=list(AUDITOR_PERMISSIONS), setting="role[Auditor].permissions",
-            enforced_by="tasks.platform.ensure_roles",
-            verified_by=("verifiers.api.check_role_exactly", "verifiers.web.role_enforcement")),
+            desired=list(AUDITOR_PERMISSIONS), setting="role[Auditor].permissions"),
     Control(id="platform.dns.servers", title="At least two DNS servers, on the Management Node and every location",
             stage=Stage.PLATFORM, section="DNS servers", guide_text="Configure at least two DNS servers",
-            target=TargetKind.PLATFORM, desired="site:dns_servers", setting="dns_server",
-            enforced_by="tasks.platform.ensure_dns", verified_by=("verifiers.api.check_attached",)),
+            target=TargetKind.SERVER_OWNER, desired="site:dns_servers", setting="dns_server"),
     Control(id="platform.dns.answers", title="Each DNS server answers for the nodes' FQDNs", stage=Stage.PLATFORM,
             section="DNS servers", target=TargetKind.DNS_SERVER, desired="A records match node addresses",
-            flags=frozenset({Flag.VERIFY_ONLY}), verified_by=("verifiers.dns.check_dns_answers",)),
+            flags=frozenset({Flag.VERIFY_ONLY})),
     Control(id="platform.ntp.servers", title="At least two NTP servers, each with a key, on every node",
             stage=Stage.PLATFORM, section="NTP servers", guide_text="Configure at least two NTP servers",
-            target=TargetKind.PLATFORM, desired="site:ntp_servers", setting="ntp_server",
-            severity=ControlSeverity.HIGH, enforced_by="tasks.platform.ensure_ntp",
-            verified_by=("verifiers.api.check_attached",)),
+            target=TargetKind.SERVER_OWNER, desired="site:ntp_servers", setting="ntp_server",
+            severity=ControlSeverity.HIGH),
     Control(id="platform.ntp.authenticated", title="NTP exchange authenticated with the server's key both ways",
             stage=Stage.PLATFORM, section="NTP servers", guide_text="The configuration for each NTP server must "
             "include key authentication credentials", target=TargetKind.NTP_SERVER,
-            desired="valid MAC on the reply; wrong key refused", severity=ControlSeverity.HIGH,
-            enforced_by="tasks.platform.ensure_ntp", verified_by=("verifiers.ntp.check_authenticated_ntp",)),
+            desired="valid MAC on the reply; wrong key refused", severity=ControlSeverity.HIGH),
     Control(id="platform.syslog.servers", title="At least one remote syslog server, on every node",
             stage=Stage.PLATFORM, section="Remote syslog servers", guide_text="Configure at least one remote syslog "
-            "server", target=TargetKind.PLATFORM, desired="site:syslog_servers", setting="syslog_server",
-            enforced_by="tasks.platform.ensure_syslog", verified_by=("verifiers.api.check_attached",)),
+            "server", target=TargetKind.SERVER_OWNER, desired="site:syslog_servers", setting="syslog_server"),
     Control(id="platform.syslog.delivery", title="An audit event reaches every syslog receiver",
             stage=Stage.PLATFORM, section="Remote syslog servers", target=TargetKind.SYSLOG_SERVER,
-            desired="event arrives within the bound", flags=frozenset({Flag.VERIFY_ONLY}),
-            verified_by=("verifiers.syslog.check_event_reaches_receivers",)),
+            desired="event arrives within the bound", flags=frozenset({Flag.VERIFY_ONLY})),
     Control(id="platform.snmp.v3", title="SNMPv3 read-only (SHA/AES-128) answers with the site credentials",
             stage=Stage.PLATFORM, section="SNMP", guide_text="Set SNMP mode to SNMPv3 read-only",
-            target=TargetKind.NODE, desired="AUTHPRIV", setting="snmp_mode", severity=ControlSeverity.HIGH,
-            enforced_by="tasks.platform.ensure_snmp",
-            verified_by=("verifiers.snmp.check_v3_get", "verifiers.api.check_fields")),
+            target=TargetKind.NODE, desired="AUTHPRIV", setting="snmp_mode", severity=ControlSeverity.HIGH),
     Control(id="platform.snmp.v2c-refused", title="SNMP v1/v2c gets no answer (public or the site community)",
             stage=Stage.PLATFORM, section="SNMP", guide_text="Change the SNMP community to something other than "
             "\"public\"", target=TargetKind.NODE, desired="no answer", setting="snmp_community",
-            severity=ControlSeverity.HIGH, enforced_by="tasks.platform.ensure_snmp",
-            verified_by=("verifiers.snmp.check_community_refused",)),
+            severity=ControlSeverity.HIGH),
     Control(id="platform.snmp.wrong-credentials", title="SNMPv3 with wrong credentials gets no data",
             stage=Stage.PLATFORM, section="SNMP", target=TargetKind.NODE, desired="no data",
-            flags=frozenset({Flag.VERIFY_ONLY}), verified_by=("verifiers.snmp.check_wrong_auth_rejected",)),
+            flags=frozenset({Flag.VERIFY_ONLY})),
     Control(id="platform.location.media-dscp", title="Location DSCP for media", stage=Stage.PLATFORM,
             section="Location DSCP tags and MTU", guide_text="DSCP value for media is set to 51",
-            target=TargetKind.LOCATION, desired="site:locations[].media_dscp", setting="system_location.media_qos",
-            enforced_by="tasks.platform.ensure_locations", verified_by=_READBACK),
+            target=TargetKind.LOCATION, desired="site:locations[].media_dscp", setting="system_location.media_qos"),
     Control(id="platform.location.signalling-dscp", title="Location DSCP for signalling", stage=Stage.PLATFORM,
             section="Location DSCP tags and MTU", guide_text="DSCP value for signaling is set to 40",
             target=TargetKind.LOCATION, desired="site:locations[].signalling_dscp",
-            setting="system_location.signalling_qos", enforced_by="tasks.platform.ensure_locations",
-            verified_by=_READBACK),
+            setting="system_location.signalling_qos"),
     Control(id="platform.location.mtu", title="Location MTU", stage=Stage.PLATFORM,
             section="Location DSCP tags and MTU", guide_text="We recommend a value of 1400 bytes",
-            target=TargetKind.LOCATION, desired="site:locations[].mtu", setting="system_location.mtu",
-            enforced_by="tasks.platform.ensure_locations", verified_by=_READBACK),
+            target=TargetKind.LOCATION, desired="site:locations[].mtu", setting="system_location.mtu"),
     Control(id="platform.ipv6", title="IPv6 address and gateway as the site gives them (optional)",
             stage=Stage.PLATFORM, section="IPv6 (optional)", guide_text="configure the IPv6 address and IPv6 gateway",
             target=TargetKind.NODE, desired="site:<node>.ipv6_address", setting="ipv6_address, ipv6_gateway",
-            severity=ControlSeverity.LOW, enforced_by="tasks.platform.ensure_ipv6", verified_by=_READBACK),
+            severity=ControlSeverity.LOW),
 )

@@ -51,7 +51,7 @@ class WizardRow:
 
 
 ROWS: tuple[WizardRow, ...] = tuple(
-    WizardRow(key, label, "bool" if isinstance(answer, bool) else "int") for key, label, answer, _ in SECURITY_WIZARD
+    WizardRow(key, label, "bool" if isinstance(answer, bool) else "int") for key, label, answer in SECURITY_WIZARD
 )
 ROW_BY_KEY = {row.key: row for row in ROWS}
 
@@ -68,7 +68,7 @@ def _site_value(site: Site, path: str) -> Value:
 def desired_security_answers(site: Site) -> dict[str, Value]:
     """The guide's answer per row; the customisable rows ("site:…") come from ``site.security_wizard``."""
     out: dict[str, Value] = {}
-    for key, _label, answer, _extra in SECURITY_WIZARD:
+    for key, _label, answer in SECURITY_WIZARD:
         if isinstance(answer, str) and answer.startswith("site:"):
             out[key] = _site_value(site, answer.removeprefix("site:"))
         elif isinstance(answer, bool | int):

@@ -6,50 +6,47 @@ from __future__ import annotations
 
 from typing import Any
 
-from securemode.catalogue.platform import AUDITOR_PERMISSIONS, REMOVED_PERMISSIONS
-from securemode.site import Location, NodeCommon, Site
+from securemode.catalogue.platform import AUDITOR_PERMISSIONS, GLOBAL_SETTINGS, PORT_RANGES, REMOVED_PERMISSIONS
+from securemode.results import JsonValue
+from securemode.site import Location, NodeCommon, PortRange, Site
+from securemode.targets import PLATFORM_TARGET as PLATFORM_TARGET
 
-PLATFORM_TARGET = "platform"
 ROLES_TRIMMED = ("Read-only", "Read-write")
 AUDITOR = "Auditor"
 SNMP_MODE = "AUTHPRIV"
 
 
+def _resolve(site: Site, want: JsonValue) -> Any:
+    """A catalogue desired value with its ``site:<path>`` references read from the site."""
+    if isinstance(want, str) and want.startswith("site:"):
+        node: Any = site
+        for part in want.removeprefix("site:").split("."):
+            node = getattr(node, part)
+        return node
+    if isinstance(want, dict):
+        return {key: _resolve(site, value) for key, value in want.items()}
+    return want
+
+
+def _fields(site: Site, field: str, want: JsonValue) -> dict[str, Any]:
+    """The API fields of one catalogue row: a single field, a dict of fields, or a port range's start/end."""
+    value = _resolve(site, want)
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, PortRange):
+        start, end = (name.strip() for name in field.split(","))
+        return {start: value.start, end: value.end}
+    return {field: value}
+
+
 def global_settings(site: Site) -> dict[str, dict[str, Any]]:
-    """Control id → the ``global`` fields it sets (guide: Global settings table)."""
-    gs = site.global_settings
-    cp = gs.call_protocols
-    return {
-        "platform.global.sip": {"enable_sip": cp.sip},
-        "platform.global.h323": {"enable_h323": cp.h323},
-        "platform.global.webrtc": {"enable_webrtc": cp.webrtc},
-        "platform.global.rtmp": {"enable_rtmp": cp.rtmp},
-        "platform.global.chat": {"enable_chat": False},
-        "platform.global.outbound-calls": {"enable_dialout": False},
-        "platform.global.connect-apps": {"enable_application_api": False},
-        "platform.global.management-dscp": {"management_qos": gs.management_dscp},
-        "platform.global.ssh": {"enable_ssh": False},
-        "platform.global.ocsp": {"ocsp_state": "OVERRIDE", "ocsp_responder_url": gs.ocsp_responder_url},
-        "platform.global.sip-tls-verify": {"sip_tls_cert_verify_mode": "ON"},
-        "platform.global.http-external": {"legacy_api_http": False},
-        "platform.global.login-banner": {"logon_banner": gs.login_banner},
-        "platform.global.session-timeout": {"management_session_timeout": gs.session_timeout_minutes},
-    }
+    """Control id → the ``global`` fields it sets, from the catalogue's Global settings table."""
+    return {f"platform.global.{cid}": _fields(site, field, want) for cid, _row, field, want in GLOBAL_SETTINGS}
 
 
 def port_ranges(site: Site) -> dict[str, dict[str, Any]]:
     """Control id → port-range fields the guide asks to *verify* (no task changes them)."""
-    gs = site.global_settings
-    return {
-        "platform.global.signalling-ports": {
-            "signalling_ports_start": gs.signalling_ports.start,
-            "signalling_ports_end": gs.signalling_ports.end,
-        },
-        "platform.global.media-ports": {
-            "media_ports_start": gs.media_ports.start,
-            "media_ports_end": gs.media_ports.end,
-        },
-    }
+    return {f"platform.global.{cid}": _fields(site, field, want) for cid, _row, field, want in PORT_RANGES}
 
 
 def role_removal_control(role: str, permission: str) -> str:

@@ -13,6 +13,7 @@ from pydantic import SecretStr
 from pyVim.connect import Disconnect, SmartConnect
 
 from securemode.site import Site
+from securemode.targets import esxi_host_name
 from securemode.site_loader import LoadedSite
 from securemode.vsphere.errors import VSphereConnectError, VSphereLoginError, VSphereTrustError
 from securemode.vsphere.inventory import find_host
@@ -71,8 +72,8 @@ class VSphereSession:
 
 
 def host_target(site: Site) -> str:
-    """The name results about the ESXi host carry: the inventory name if the site gives one, else its address."""
-    return site.vsphere.esxi_host or site.vsphere.host
+    """The name results about the ESXi host carry (see securemode.targets)."""
+    return esxi_host_name(site)
 
 
 def _login(endpoint: Endpoint) -> Any:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
+from securemode.catalogue.host import SERVICE_OFF
 from securemode.engine import Change, EngineContext
 from securemode.vsphere import host_target, open_site_session
 from securemode.vsphere.changes import Planned, carry_out, change
 from securemode.vsphere.desired_host import services_off
 from securemode.vsphere.host_state import read_services
 
-POLICY_OFF = "off"
+POLICY_OFF = str(SERVICE_OFF["policy"])  # the catalogue's one definition of "stopped and off"
 
 
 def plan_services_off(host: Any, target: str, services: dict[str, Any]) -> list[Planned]:

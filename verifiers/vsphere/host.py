@@ -14,11 +14,12 @@ from securemode.vsphere.desired_host import (
     ROOT_EXCEPTION_PROBLEM,
     DesiredOption,
 )
+from securemode.catalogue.host import SERVICE_OFF
 from securemode.vsphere.engine_role import ENGINE_ROLE, least_role_problems, observed_access
 from securemode.vsphere.options import coerce, matches
 from verifiers.vsphere.reader import HostReader
 
-OFF = {"running": False, "policy": "off"}
+OFF = SERVICE_OFF  # the catalogue's one definition of "stopped and off"
 
 
 def advanced_option(control: str, target: str, reader: HostReader, want: DesiredOption) -> Result:

@@ -1,0 +1,136 @@
+"""Each catalogue control bound, as objects, to the step that enforces it and the verifier(s) that prove it.
+
+The catalogue rows stay data; a stage module declares one :class:`Binding` per control of its stage and
+:func:`checked` proves at import that the set is whole (every control bound exactly once, none unknown, a
+control without a fix is verify-only or manual). The verify loop is built from the bindings and the row's
+:class:`TargetKind` (:func:`planned`), so a result's control id comes from the binding, never typed again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from securemode.catalogue import Control, Flag, Stage, TargetKind, controls_for
+from securemode.engine import EnsureStep
+from securemode.results import Result
+
+C = TypeVar("C")
+
+# Flags whose controls' fix needs a person's approval first (design principle 5).
+GATING_FLAGS = frozenset({Flag.LOCKOUT_RISK, Flag.IRREVERSIBLE})
+
+
+@dataclass(frozen=True)
+class Target:
+    """One thing a control is checked on: its kind, the name the report shows, and the site object."""
+
+    kind: TargetKind
+    name: str
+    subject: Any = None
+
+
+@dataclass(frozen=True)
+class Call:
+    """The arguments a verifier takes after its control id and target name."""
+
+    args: tuple[Any, ...] = ()
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+
+
+def call(*args: Any, **kwargs: Any) -> Call:
+    return Call(args, kwargs)
+
+
+@dataclass(frozen=True)
+class Proof(Generic[C]):
+    """One verifier and how to call it for a target, given the stage's probe context ``C``."""
+
+    verifier: Callable[..., Result]
+    arguments: Callable[[C, Target], Call] = lambda _ctx, _target: Call()
+
+    def run(self, ctx: C, control: str, target: Target) -> Result:
+        how = self.arguments(ctx, target)
+        return self.verifier(control, target.name, *how.args, **how.kwargs)
+
+
+@dataclass(frozen=True)
+class Binding(Generic[C]):
+    """A catalogue control, the ensure-step that enforces it (None: verify-only or manual), its proofs."""
+
+    control: Control
+    fix: EnsureStep | None
+    verify: tuple[Proof[C], ...]
+
+
+@dataclass(frozen=True)
+class Planned(Generic[C]):
+    """One control on one target: what the stage's verify will report."""
+
+    binding: Binding[C]
+    target: Target
+
+    @property
+    def pair(self) -> tuple[str, str]:
+        return self.binding.control.id, self.target.name
+
+    def run(self, ctx: C, combine: Callable[[Sequence[Result]], Result]) -> Result:
+        results = [proof.run(ctx, self.binding.control.id, self.target) for proof in self.binding.verify]
+        return results[0] if len(results) == 1 else combine(results)
+
+
+class BindingError(ValueError):
+    """A stage's bindings do not cover its catalogue controls exactly, or a gate disagrees with the flags."""
+
+
+def name_of(obj: object) -> str:
+    """``module.qualname`` of a function or step (what `securemode controls` and the reports print)."""
+    if isinstance(obj, EnsureStep):
+        obj = obj.run
+    func = getattr(obj, "func", obj)  # functools.partial
+    return f"{getattr(func, '__module__', '?')}.{getattr(func, '__qualname__', repr(func))}"
+
+
+def fix_name(binding: Binding[Any]) -> str | None:
+    return name_of(binding.fix) if binding.fix is not None else None
+
+
+def verifier_names(binding: Binding[Any]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(name_of(proof.verifier) for proof in binding.verify))
+
+
+def needs_gate(step: EnsureStep, bindings: Iterable[Binding[Any]]) -> bool:
+    """A step is gated when one of the controls it enforces can lock someone out or cannot be undone."""
+    return any(b.fix is step and GATING_FLAGS & b.control.flags for b in bindings)
+
+
+def checked(stage: Stage, steps: Sequence[EnsureStep], bindings: Sequence[Binding[C]]) -> tuple[Binding[C], ...]:
+    """The bindings, after proving them whole for ``stage``; raises :class:`BindingError` otherwise."""
+    problems: list[str] = []
+    wanted = {c.id for c in controls_for([stage])}
+    seen: dict[str, int] = {}
+    for b in bindings:
+        seen[b.control.id] = seen.get(b.control.id, 0) + 1
+        if b.control.stage is not stage:
+            problems.append(f"{b.control.id} belongs to stage {b.control.stage.value}, not {stage.value}")
+        if b.fix is None and not {Flag.VERIFY_ONLY, Flag.MANUAL} & b.control.flags:
+            problems.append(f"{b.control.id} has no fix and is neither verify-only nor manual")
+        if b.fix is not None and b.fix not in steps:
+            problems.append(f"{b.control.id} is fixed by {b.fix.name}, which is not a step of {stage.value}")
+        if not b.verify:
+            problems.append(f"{b.control.id} has no verifier")
+    problems += [f"{cid} is bound {n} times" for cid, n in seen.items() if n > 1]
+    problems += [f"{cid} is a catalogue control of {stage.value} with no binding" for cid in sorted(wanted - set(seen))]
+    problems += [f"{cid} is not a catalogue control" for cid in sorted(set(seen) - wanted)]
+    for step in steps:
+        if needs_gate(step, bindings) and not step.gated:
+            problems.append(f"step {step.name} enforces a lockout-risk or irreversible control but has no gate")
+    if problems:
+        raise BindingError(f"stage {stage.value}: " + "; ".join(problems))
+    return tuple(bindings)
+
+
+def planned(bindings: Iterable[Binding[C]], targets: Callable[[TargetKind], list[Target]]) -> list[Planned[C]]:
+    """Every bound control on every target of its row's kind, in binding order."""
+    return [Planned(b, t) for b in bindings for t in targets(b.control.target)]
