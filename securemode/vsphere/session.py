@@ -13,8 +13,8 @@ from pydantic import SecretStr
 from pyVim.connect import Disconnect, SmartConnect
 
 from securemode.site import Site
-from securemode.targets import esxi_host_name
 from securemode.site_loader import LoadedSite
+from securemode.targets import esxi_host_name
 from securemode.vsphere.errors import VSphereConnectError, VSphereLoginError, VSphereTrustError
 from securemode.vsphere.inventory import find_host
 from securemode.vsphere.trust import PinMismatch, context_for

@@ -6,6 +6,7 @@ the expected value, and returns one Result with the observed value as evidence.
 
 from __future__ import annotations
 
+from securemode.catalogue.host import SERVICE_OFF
 from securemode.results import Result, probe
 from securemode.vsphere.desired_host import (
     LOCKED_MODES,
@@ -14,7 +15,6 @@ from securemode.vsphere.desired_host import (
     ROOT_EXCEPTION_PROBLEM,
     DesiredOption,
 )
-from securemode.catalogue.host import SERVICE_OFF
 from securemode.vsphere.engine_role import ENGINE_ROLE, least_role_problems, observed_access
 from securemode.vsphere.options import coerce, matches
 from verifiers.vsphere.reader import HostReader
