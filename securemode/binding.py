@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 from securemode.catalogue import Control, Flag, Stage, TargetKind, controls_for
 from securemode.engine import EnsureStep
-from securemode.results import Result
+from securemode.results import Result, probe
 
 C = TypeVar("C")
 
@@ -43,16 +44,33 @@ def call(*args: Any, **kwargs: Any) -> Call:
     return Call(args, kwargs)
 
 
+def _no_arguments(_ctx: object, _target: Target) -> Call:
+    return Call()
+
+
 @dataclass(frozen=True)
 class Proof(Generic[C]):
-    """One verifier and how to call it for a target, given the stage's probe context ``C``."""
+    """One verifier and how to call it for a target, given the stage's probe context ``C``.
 
-    verifier: Callable[..., Result]
-    arguments: Callable[[C, Target], Call] = lambda _ctx, _target: Call()
+    ``session`` names the shared connection the stage runs it on (one API session, one SNMP engine);
+    proofs of one session run together, the sessions concurrently (:func:`run_sessions`).
+    """
 
-    def run(self, ctx: C, control: str, target: Target) -> Result:
+    verifier: Callable[..., Any]
+    arguments: Callable[[C, Target], Call] = _no_arguments
+    session: str = ""
+    applies: Callable[[Target], bool] = lambda _target: True  # a proof for some targets of the kind only
+
+    def start(self, ctx: C, control: str, target: Target) -> Any:
+        """Call the verifier: a Result, or an awaitable of one for an asynchronous verifier."""
         how = self.arguments(ctx, target)
         return self.verifier(control, target.name, *how.args, **how.kwargs)
+
+    def run(self, ctx: C, control: str, target: Target) -> Result:
+        result = self.start(ctx, control, target)
+        if not isinstance(result, Result):
+            raise TypeError(f"{name_of(self.verifier)} is asynchronous: run it in its session")
+        return result
 
 
 @dataclass(frozen=True)
@@ -75,9 +93,90 @@ class Planned(Generic[C]):
     def pair(self) -> tuple[str, str]:
         return self.binding.control.id, self.target.name
 
+    @property
+    def proofs(self) -> list[Proof[C]]:
+        return [proof for proof in self.binding.verify if proof.applies(self.target)]
+
     def run(self, ctx: C, combine: Callable[[Sequence[Result]], Result]) -> Result:
-        results = [proof.run(ctx, self.binding.control.id, self.target) for proof in self.binding.verify]
+        results = [proof.run(ctx, self.binding.control.id, self.target) for proof in self.proofs]
         return results[0] if len(results) == 1 else combine(results)
+
+
+@dataclass(frozen=True)
+class Job(Generic[C]):
+    """One proof of one planned control and target."""
+
+    item: Planned[C]
+    proof: Proof[C]
+
+    def start(self, ctx: C) -> Any:
+        return self.proof.start(ctx, self.item.binding.control.id, self.item.target)
+
+    def run(self, ctx: C) -> Result:
+        return self.proof.run(ctx, self.item.binding.control.id, self.item.target)
+
+
+SessionRunner = Callable[[list[Job[C]]], list[Result]]
+
+
+def run_sessions(plan: Sequence[Planned[C]], runners: Mapping[str, SessionRunner[C]],
+                 combine: Callable[[Sequence[Result]], Result], *, concurrent: bool = True) -> list[Result]:
+    """Run every proof in its session (each runner returns one result per job, in order; the sessions
+    run concurrently, or one after the other in the runners' order), then give one result per planned
+    control and target, its proofs combined."""
+    from securemode.parallel import run_probes
+
+    by_session: dict[str, list[tuple[tuple[int, int], Job[C]]]] = {}
+    for i, item in enumerate(plan):
+        for j, proof in enumerate(item.proofs):
+            by_session.setdefault(proof.session, []).append(((i, j), Job(item, proof)))
+    unknown = set(by_session) - set(runners)
+    if unknown:
+        raise BindingError(f"no runner for the session(s) {', '.join(sorted(unknown))}")
+    sessions = [(name, by_session[name]) for name in runners if name in by_session]
+    calls = [partial(_in_order, runners[name], [job for _key, job in jobs]) for name, jobs in sessions]
+    outputs = run_probes(calls) if concurrent else [r for one in calls for r in one()]
+    keys = [key for _name, jobs in sessions for key, _job in jobs]
+    found = dict(zip(keys, outputs, strict=True))
+    out = []
+    for i, item in enumerate(plan):
+        results = [found[(i, j)] for j in range(len(item.proofs))]
+        out.append(results[0] if len(results) == 1 else combine(results))
+    return out
+
+
+def _in_order(runner: SessionRunner[C], jobs: list[Job[C]]) -> list[Result]:
+    results = runner(jobs)
+    if len(results) != len(jobs):
+        raise BindingError(f"a session runner gave {len(results)} results for {len(jobs)} proofs")
+    return results
+
+
+def from_batch(jobs: Sequence[Job[Any]], results: Iterable[Result], source: str) -> list[Result]:
+    """Hand each job its result from a verifier that checks many controls at once (one read of a
+    snapshot): ERROR for a job the batch did not answer, and an error for an answer no job asked for."""
+    found = {(r.control, r.target): r for r in results}
+    asked = {job.item.pair for job in jobs}
+    extra = sorted(set(found) - asked)
+    if extra:
+        raise BindingError(f"{source} reported {extra}, which no binding planned")
+    return [found.get(job.item.pair) or missing(*job.item.pair, source) for job in jobs]
+
+
+def missing(control: str, target: str, source: str) -> Result:
+    with probe(control, target) as p:
+        p.error(f"{source} gave no result for this control and target")
+    return p.result
+
+
+def could_not_check(jobs: Sequence[Job[Any]], why: str) -> list[Result]:
+    """ERROR for every job of a session that could not open."""
+    out = []
+    for job in jobs:
+        with probe(*job.item.pair) as p:
+            p.error(why)
+        out.append(p.result)
+    return out
 
 
 class BindingError(ValueError):

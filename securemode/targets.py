@@ -39,6 +39,9 @@ def targets_of(site: Site, kind: TargetKind) -> list[Target]:
             return [Target(kind, n.name, n) for n in site.conferencing_nodes]
         case TargetKind.NODE:
             return nodes
+        case TargetKind.SIP_LISTENER:
+            return [Target(kind, n.name, n) for n in site.conferencing_nodes] or [
+                Target(kind, management.name, management)]
         case TargetKind.PLATFORM:
             return [Target(kind, PLATFORM_TARGET, site)]
         case TargetKind.LOCATION:

@@ -19,6 +19,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from securemode.catalogue import CONTROLS
 from securemode.console.access import (
     CONSOLE_PORT,
     HTTPS_PORT,
@@ -59,8 +60,9 @@ GATE_SECURITY_WIZARD = "bootstrap.securitywizard"
 REBOOT_DOWN_TIMEOUT_S = 30.0
 REBOOT_UP_TIMEOUT_S = 900.0  # a real Management Node takes minutes to come back
 DISABLED_CONSOLE_WAIT_S = 20.0
-OPT_OUTS = (("bootstrap.install.incident-reporting", "error_reporting_enabled"),
-            ("bootstrap.install.statistics", "enable_analytics"))
+# (control, global field) of the install-time opt-outs, from the catalogue rows' settings.
+OPT_OUTS = tuple((c.id, c.setting.removeprefix("global.")) for c in CONTROLS
+                 if c.id.startswith("bootstrap.install.") and c.setting and c.setting.startswith("global."))
 
 
 class BootstrapError(Exception):

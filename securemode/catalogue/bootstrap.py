@@ -43,7 +43,8 @@ CONTROLS: tuple[Control, ...] = (
             flags=frozenset({Flag.VERIFY_ONLY})),
     *(
         Control(id=f"bootstrap.wizard.{cid}", title=f"Security wizard: {text}", stage=Stage.BOOTSTRAP,
-                section=SECTION, guide_text=text, target=TargetKind.NODE, desired=answer,
+                section=SECTION, guide_text=text, desired=answer,
+                target=TargetKind.SIP_LISTENER if cid.startswith("sip-") else TargetKind.MANAGEMENT_NODE,
                 setting=f"security_settings.{cid}",
                 severity=ControlSeverity.HIGH if cid in {"tls10", "disable-admin", "fips"} else ControlSeverity.MEDIUM,
                 flags=frozenset({Flag.IRREVERSIBLE, Flag.NEEDS_REBOOT}))

@@ -30,6 +30,7 @@ class TargetKind(StrEnum):
     MANAGEMENT_NODE = "management_node"
     CONFERENCING_NODE = "conferencing_node"
     NODE = "node"  # management and every conferencing node
+    SIP_LISTENER = "sip_listener"  # every conferencing node; the management node while there is none
     SERVER_OWNER = "server_owner"  # the Management Node and every location (each holds DNS/NTP/syslog lists)
     PLATFORM = "platform"  # the deployment as a whole, through the management node
     LOCATION = "location"

@@ -9,9 +9,26 @@ diagnostic snapshot has one, else MANUAL with the evidence recorded when the wiz
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from functools import partial
 
-from securemode.catalogue import Stage
+from securemode.binding import (
+    Binding,
+    Call,
+    Job,
+    Planned,
+    Proof,
+    SessionRunner,
+    Target,
+    call,
+    checked,
+    could_not_check,
+    from_batch,
+    planned,
+    run_sessions,
+)
+from securemode.catalogue import BY_ID, Stage
 from securemode.console.access import (
     CONSOLE_PORT,
     HTTPS_PORT,
@@ -22,13 +39,19 @@ from securemode.console.access import (
 )
 from securemode.console.answers import desired_security_answers
 from securemode.console.errors import NodeUnreachable
+from securemode.console.pins import HostKeyPins
 from securemode.engine import EnsureStep, StageSpec
 from securemode.parallel import run_probes
 from securemode.pexip.errors import TransientApiError
-from securemode.results import Result, probe
+from securemode.results import Result
+from securemode.site import ConferencingNode, ManagementNode
 from securemode.site_loader import LoadedSite
+from securemode.targets import resolver
 from tasks.bootstrap import (
+    GATE_CONSOLE_PIN,
     GATE_SECURITY_WIZARD,
+    GATE_WEB_PIN,
+    OPT_OUTS,
     check_web_login,
     ensure_console_host_key,
     ensure_install_opt_outs,
@@ -37,93 +60,153 @@ from tasks.bootstrap import (
     run_security_wizard,
 )
 from verifiers import console, ports, sip, tls, web
+from verifiers.api import combine
 from verifiers.sip import SipTransport
+from verifiers.web import WebTarget
 
 CLOSED_PROBE_PORT = 23  # telnet: never open on a Pexip node
 GLOBAL_PATH = "/api/admin/configuration/v1/global/1/"
-WEB_ROWS = ("host-headers", "web-sessions", "web-sessions-per-user", "tls10", "fips", "drop-closed-ports")
-CONSOLE_ROWS = ("disable-admin",)
+WEB, CONSOLE, SIP, SECURITY_JSON = "web", "console", "sip", "security-json"
 
 
-def _could_not_check(control: str, target: str, why: str) -> Result:
-    with probe(control, target) as p:
-        p.error(why)
-    return p.result
+@dataclass(frozen=True)
+class BootstrapProbe:
+    """What a bootstrap verifier needs: the site, the admin password, the wizard answers wanted, the
+    console's pinned host keys, and (inside the web session) the web interface with its trust."""
+
+    loaded: LoadedSite
+    password: str
+    want: dict[str, bool | int]
+    pins: HostKeyPins
+    web: WebTarget | None = None
+
+    @property
+    def node(self) -> ManagementNode:
+        return self.loaded.site.management_node
+
+    @property
+    def host(self) -> str:
+        return str(self.node.address)
+
+    @property
+    def https(self) -> WebTarget:
+        if self.web is None:
+            raise RuntimeError("a web check ran outside the web session")
+        return self.web
 
 
-def _web_results(loaded: LoadedSite, want: dict[str, bool | int]) -> list[Result]:
-    node = loaded.site.management_node
-    target, host, user = node.name, str(node.address), node.admin_username
-    password = admin_password(loaded).get_secret_value()
-    controls = ["bootstrap.web-login", "bootstrap.install.incident-reporting", "bootstrap.install.statistics",
-                *(f"bootstrap.wizard.{k}" for k in WEB_ROWS)]
+def _web_session(ctx: BootstrapProbe, jobs: list[Job[BootstrapProbe]]) -> list[Result]:
     try:
-        target_web = web_target(loaded)
+        web = web_target(ctx.loaded)
     except Exception as exc:
-        return [_could_not_check(c, target, f"cannot reach the web interface with trust: {exc}") for c in controls]
-    server_name = target_web.server_name
-    return [
-        web.login("bootstrap.web-login", target, target_web, user, password),
-        web.api_field("bootstrap.install.incident-reporting", target, target_web, user, password, GLOBAL_PATH,
-                      "error_reporting_enabled", False),
-        web.api_field("bootstrap.install.statistics", target, target_web, user, password, GLOBAL_PATH,
-                      "enable_analytics", False),
-        web.host_header("bootstrap.wizard.host-headers", target, target_web),
-        web.session_limit("bootstrap.wizard.web-sessions", target, target_web, [(user, password)],
-                          int(want["web-sessions"]), int(want["web-sessions-per-user"])),
-        web.session_limit_per_user("bootstrap.wizard.web-sessions-per-user", target, target_web, user, password,
-                                   int(want["web-sessions-per-user"])),
-        tls.check_protocol_refused("bootstrap.wizard.tls10", target, host, HTTPS_PORT, tls.TlsVersion.TLS1_0,
-                                   server_name=server_name),
-        web.fips_ciphers("bootstrap.wizard.fips", target, host, HTTPS_PORT, server_name=server_name),
-        ports.check_closed_port_drops("bootstrap.wizard.drop-closed-ports", target, host, CLOSED_PROBE_PORT,
-                                      reference_open_port=HTTPS_PORT),
-    ]
+        return could_not_check(jobs, f"cannot reach the web interface with trust: {exc}")
+    with_web = replace(ctx, web=web)
+    return [job.run(with_web) for job in jobs]
 
 
-# The SIP listen ports have an outside effect on every conferencing node: it answers OPTIONS there.
+def _security_json_session(ctx: BootstrapProbe, jobs: list[Job[BootstrapProbe]]) -> list[Result]:
+    """The rows only the node's own security.json shows, read once (else MANUAL with the recorded evidence)."""
+    try:
+        web = web_target(ctx.loaded)
+    except Exception as exc:
+        return could_not_check(jobs, f"cannot reach the web interface: {exc}")
+    rows = {job.item.binding.control.id.removeprefix(WIZARD): ctx.want[job.item.binding.control.id.removeprefix(
+        WIZARD)] for job in jobs}
+    return from_batch(jobs, console.security_settings(rows, ctx.node.name, web, ctx.node.admin_username, ctx.password,
+                                                      evidence_path(ctx.loaded)), "the node's security settings")
+
+
+def _login(ctx: BootstrapProbe, _t: Target) -> Call:
+    return call(ctx.https, ctx.node.admin_username, ctx.password)
+
+
+def _opt_out(field: str) -> Callable[[BootstrapProbe, Target], Call]:
+    return lambda ctx, _t: call(ctx.https, ctx.node.admin_username, ctx.password, GLOBAL_PATH, field, False)
+
+
+def _sip(transport: SipTransport, row: str) -> Callable[[BootstrapProbe, Target], Call]:
+    return lambda ctx, t: call(str(t.subject.address), int(ctx.want[row]), transport)
+
+
+def _is_conferencing(target: Target) -> bool:
+    return isinstance(target.subject, ConferencingNode)
+
+
+def _not_conferencing(target: Target) -> bool:
+    return not _is_conferencing(target)
+
+
+STEPS = {step.name: step for step in (
+    EnsureStep("console-host-key", ensure_console_host_key, gated=GATE_CONSOLE_PIN),
+    EnsureStep("installation-wizard", run_install_wizard, transient_errors=(NodeUnreachable,)),
+    EnsureStep("web-certificate-pin", ensure_web_certificate_pinned, gated=GATE_WEB_PIN),
+    EnsureStep("install-opt-outs", ensure_install_opt_outs, transient_errors=(TransientApiError,)),
+    EnsureStep("web-login", check_web_login, transient_errors=(TransientApiError,)),
+    EnsureStep("security-wizard", run_security_wizard, gated=GATE_SECURITY_WIZARD),
+)}
+WIZARD = "bootstrap.wizard."
+_WIZARD_STEP = STEPS["security-wizard"]
+FROM_SECURITY_JSON: Proof[BootstrapProbe] = Proof(console.security_settings, session=SECURITY_JSON)
 SIP_ROWS = {"sip-udp-port": SipTransport.UDP, "sip-tcp-port": SipTransport.TCP, "sip-tls-port": SipTransport.TLS}
 
 
+def _wizard(row: str, *proofs: Proof[BootstrapProbe]) -> Binding[BootstrapProbe]:
+    return Binding(BY_ID[f"{WIZARD}{row}"], _WIZARD_STEP, proofs)
+
+
+def _web(verifier: Callable[..., Result], arguments: Callable[[BootstrapProbe, Target], Call]) -> Proof[BootstrapProbe]:
+    return Proof(verifier, arguments, session=WEB)
+
+
+BINDINGS: tuple[Binding[BootstrapProbe], ...] = checked(Stage.BOOTSTRAP, tuple(STEPS.values()), (
+    Binding(BY_ID["bootstrap.web-login"], None, (_web(web.login, _login),)),
+    *(Binding(BY_ID[cid], STEPS["install-opt-outs"], (_web(web.api_field, _opt_out(field)),))
+      for cid, field in OPT_OUTS),
+    _wizard("host-headers", _web(web.host_header, lambda ctx, _t: call(ctx.https))),
+    _wizard("web-sessions", _web(web.session_limit, lambda ctx, _t: call(
+        ctx.https, [(ctx.node.admin_username, ctx.password)], int(ctx.want["web-sessions"]),
+        int(ctx.want["web-sessions-per-user"])))),
+    _wizard("web-sessions-per-user", _web(web.session_limit_per_user, lambda ctx, _t: call(
+        ctx.https, ctx.node.admin_username, ctx.password, int(ctx.want["web-sessions-per-user"])))),
+    _wizard("tls10", _web(tls.check_protocol_refused, lambda ctx, _t: call(
+        ctx.host, HTTPS_PORT, tls.TlsVersion.TLS1_0, server_name=ctx.https.server_name))),
+    _wizard("fips", _web(web.fips_ciphers, lambda ctx, _t: call(
+        ctx.host, HTTPS_PORT, server_name=ctx.https.server_name))),
+    _wizard("drop-closed-ports", _web(ports.check_closed_port_drops, lambda ctx, _t: call(
+        ctx.host, CLOSED_PROBE_PORT, reference_open_port=HTTPS_PORT))),
+    Binding(BY_ID["bootstrap.install.admin-password"], STEPS["installation-wizard"], (Proof(
+        console.admin_password_required, lambda ctx, _t: call(
+            ctx.host, CONSOLE_PORT, ctx.password, ctx.pins, account_disabled=bool(ctx.want["disable-admin"])),
+        session=CONSOLE),)),
+    _wizard("disable-admin", Proof(console.admin_login_refused, lambda ctx, _t: call(
+        ctx.host, CONSOLE_PORT, ctx.password, ctx.pins, alive_port=HTTPS_PORT), session=CONSOLE)),
+    # The SIP listen ports have an outside effect on every conferencing node: it answers OPTIONS there;
+    # with no conferencing node yet, the management node's own security.json shows them.
+    *(_wizard(row, Proof(sip.check_options, _sip(transport, row), session=SIP, applies=_is_conferencing),
+              replace(FROM_SECURITY_JSON, applies=_not_conferencing))
+      for row, transport in SIP_ROWS.items()),
+    *(_wizard(row, FROM_SECURITY_JSON) for row in ("icmpv6-redirects", "icmpv6-multicast-echo", "ipv6-dad",
+                                                   "anon-dh")),
+))
+
+
+def plan(loaded: LoadedSite) -> list[Planned[BootstrapProbe]]:
+    """Every bootstrap control on every target of its kind."""
+    return planned(BINDINGS, resolver(loaded.site))
+
+
 def verify(loaded: LoadedSite) -> list[Result]:
-    node = loaded.site.management_node
-    target, host = node.name, str(node.address)
-    password = admin_password(loaded).get_secret_value()
-    want = desired_security_answers(loaded.site)
-    pins = console_pins(loaded)
-    results = _web_results(loaded, want)
-    results += [
-        console.admin_password_required("bootstrap.install.admin-password", target, host, CONSOLE_PORT, password,
-                                        pins, account_disabled=bool(want["disable-admin"])),
-        console.admin_login_refused("bootstrap.wizard.disable-admin", target, host, CONSOLE_PORT, password, pins,
-                                    alive_port=HTTPS_PORT),
-    ]
-    conferencing = loaded.site.conferencing_nodes
-    observed_sip = SIP_ROWS if conferencing else {}
-    results += run_probes(
-        partial(sip.check_options, f"bootstrap.wizard.{row}", n.name, str(n.address), int(want[row]), transport)
-        for row, transport in observed_sip.items() for n in conferencing)
-    rest = {k: v for k, v in want.items() if k not in (*WEB_ROWS, *CONSOLE_ROWS, *observed_sip)}
-    try:
-        target_web = web_target(loaded)
-    except Exception as exc:
-        results += [_could_not_check(f"bootstrap.wizard.{k}", target, f"cannot reach the web interface: {exc}")
-                    for k in rest]
-    else:
-        results += console.security_settings(rest, target, target_web, node.admin_username, password,
-                                             evidence_path(loaded))
-    return results
+    """Web checks on one trusted connection, the console logins, SIP OPTIONS on every conferencing node
+    (concurrently), then security.json; one session after the other (web logins count against limits)."""
+    ctx = BootstrapProbe(loaded, admin_password(loaded).get_secret_value(), desired_security_answers(loaded.site),
+                         console_pins(loaded))
+    runners: dict[str, SessionRunner[BootstrapProbe]] = {
+        WEB: partial(_web_session, ctx),
+        CONSOLE: lambda jobs: [job.run(ctx) for job in jobs],
+        SIP: lambda jobs: run_probes([partial(job.run, ctx) for job in jobs]),
+        SECURITY_JSON: partial(_security_json_session, ctx),
+    }
+    return run_sessions(plan(loaded), runners, combine, concurrent=False)
 
 
-SPEC = StageSpec(
-    stage=Stage.BOOTSTRAP,
-    steps=(
-        EnsureStep("console-host-key", ensure_console_host_key, gated="bootstrap.pin-console-host-key"),
-        EnsureStep("installation-wizard", run_install_wizard, transient_errors=(NodeUnreachable,)),
-        EnsureStep("web-certificate-pin", ensure_web_certificate_pinned, gated="bootstrap.pin-web-certificate"),
-        EnsureStep("install-opt-outs", ensure_install_opt_outs, transient_errors=(TransientApiError,)),
-        EnsureStep("web-login", check_web_login, transient_errors=(TransientApiError,)),
-        EnsureStep("security-wizard", run_security_wizard, gated=GATE_SECURITY_WIZARD),
-    ),
-    verify=verify,
-)
+SPEC = StageSpec(stage=Stage.BOOTSTRAP, steps=tuple(STEPS.values()), verify=verify)

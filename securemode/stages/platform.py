@@ -4,7 +4,8 @@ Verify: API read-back of every applied setting on a fresh session, plus behaviou
 the site's credentials and no answer to v2c (``public`` or the site's community) or to wrong v3
 credentials on every node; an authenticated NTP exchange with each server's key; each DNS server
 answering for the nodes' FQDNs; an audit event (a failed API login) reaching each syslog receiver.
-Read-back and behaviour of the same control and target are combined into one result.
+Read-back and behaviour of the same control and target are combined into one result. Each control's
+fix and proofs are bound below; the verify loop is built from those bindings and the row's target kind.
 """
 
 from __future__ import annotations
@@ -12,20 +13,38 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from pydantic import SecretStr
 
-from securemode.catalogue import Stage
+from securemode.binding import (
+    Binding,
+    Call,
+    Job,
+    Planned,
+    Proof,
+    Target,
+    call,
+    checked,
+    from_batch,
+    planned,
+    run_sessions,
+)
+from securemode.catalogue import BY_ID, Stage
+from securemode.catalogue.platform import GLOBAL_SETTINGS, PORT_RANGES
 from securemode.engine import EnsureStep, StageSpec
-from securemode.parallel import Probe, run_probes
+from securemode.parallel import run_probes
+from securemode.pexip import desired
 from securemode.pexip.client import ManagementApi, config_uri
 from securemode.pexip.connect import API_PORT
 from securemode.pexip.errors import ApiError, TransientApiError
 from securemode.pexip.trust import choose_trust, recorded_pin, site_ca_bundle
 from securemode.results import Result, probe
-from securemode.site import SyslogServer
+from securemode.site import NtpServer, SyslogServer
 from securemode.site_loader import LoadedSite
+from securemode.targets import resolver
 from tasks.platform import (
     ensure_dns,
     ensure_global_settings,
@@ -37,64 +56,64 @@ from tasks.platform import (
     ensure_syslog,
 )
 from verifiers import dns, ntp, snmp, syslog
-from verifiers.api import merge_same_target, readback_platform
+from verifiers.api import combine, readback_platform
 
 _TRANSIENT = (TransientApiError,)
+API, SNMP = "api", "snmp"
+
+
+@dataclass(frozen=True)
+class PlatformProbe:
+    """What a platform verifier needs: the site (secrets resolved through it) and, inside the SNMP
+    session, the shared SNMP engine."""
+
+    loaded: LoadedSite
+    engine: Any = None
+
+    def secret(self, ref: str) -> str:
+        return self.loaded.secret(ref).get_secret_value()
 
 
 # SNMP ---------------------------------------------------------------------------------------------------
-async def _snmp_results(loaded: LoadedSite) -> list[Result]:
-    site, conf = loaded.site, loaded.site.snmp
-    auth = loaded.secret(conf.auth_password).get_secret_value()
-    priv = loaded.secret(conf.priv_password).get_secret_value()
-    community = loaded.secret(conf.community).get_secret_value()
-    probes = []
+def _snmp_v3(ctx: PlatformProbe, t: Target) -> Call:
+    conf = ctx.loaded.site.snmp
+    return call(str(t.subject.address), conf.port, conf.username, ctx.secret(conf.auth_password),
+                ctx.secret(conf.priv_password), engine=ctx.engine)
+
+
+def _community(which: Callable[[PlatformProbe], str]) -> Callable[[PlatformProbe, Target], Call]:
+    return lambda ctx, t: call(str(t.subject.address), ctx.loaded.site.snmp.port, which(ctx), engine=ctx.engine)
+
+
+def _wrong_auth(ctx: PlatformProbe, t: Target) -> Call:
+    conf = ctx.loaded.site.snmp
+    return call(str(t.subject.address), conf.port, conf.username, ctx.secret(conf.priv_password))
+
+
+async def _snmp_session(ctx: PlatformProbe, jobs: list[Job[PlatformProbe]]) -> list[Result]:
+    """The GETs on one shared engine, concurrently; then the wrong-credential probes, each on its own."""
+    shared = [job for job in jobs if job.proof.verifier is not snmp.check_wrong_auth_rejected]
+    alone = [job for job in jobs if job.proof.verifier is snmp.check_wrong_auth_rejected]
     async with snmp.shared_engine() as engine:
-        for node in site.nodes():
-            host = str(node.address)
-            probes += [
-                snmp.check_v3_get("platform.snmp.v3", node.name, host, conf.port, conf.username, auth, priv,
-                                  engine=engine),
-                snmp.check_community_refused("platform.snmp.v2c-refused", node.name, host, conf.port, "public",
-                                             engine=engine),
-                snmp.check_community_refused("platform.snmp.v2c-refused", node.name, host, conf.port,
-                                             community, engine=engine),
-            ]
-        results = await snmp.gather_results(*probes)
-    results += await snmp.gather_results(*(
-        snmp.check_wrong_auth_rejected("platform.snmp.wrong-credentials", node.name, str(node.address), conf.port,
-                                       conf.username, priv)
-        for node in site.nodes()))
-    return results
+        with_engine = PlatformProbe(ctx.loaded, engine)
+        first = await snmp.gather_results(*(job.start(with_engine) for job in shared))
+    then = await snmp.gather_results(*(job.start(ctx) for job in alone))
+    found = {id(job): r for job, r in zip([*shared, *alone], [*first, *then], strict=True)}
+    return [found[id(job)] for job in jobs]
 
 
-# NTP and DNS --------------------------------------------------------------------------------------------
-def _snmp_results_sync(loaded: LoadedSite) -> list[Result]:
-    return asyncio.run(_snmp_results(loaded))
+# NTP and syslog -----------------------------------------------------------------------------------------
+def check_ntp_server(control: str, target: str, loaded: LoadedSite, server: NtpServer) -> Result:
+    """An authenticated exchange with the server's key (FAIL when the site gives the server no key)."""
+    if server.key is None or server.key_id is None:
+        with probe(control, target) as p:
+            p.failed(None, "the site gives this NTP server no key")
+        return p.result
+    return ntp.check_authenticated_ntp(control, target, server.address, server.port, key_id=server.key_id,
+                                       key=loaded.secret(server.key).get_secret_value(),
+                                       algorithm=server.algorithm.value)
 
 
-def _ntp_results(loaded: LoadedSite) -> list[Result]:
-    out: list[Result] = []
-    for server in loaded.site.ntp_servers:
-        if server.key is None or server.key_id is None:
-            with probe("platform.ntp.authenticated", server.address) as p:
-                p.failed(None, "the site gives this NTP server no key")
-            out.append(p.result)
-            continue
-        key = loaded.secret(server.key).get_secret_value()
-        out.append(ntp.check_authenticated_ntp("platform.ntp.authenticated", server.address, server.address,
-                                               server.port, key_id=server.key_id, key=key,
-                                               algorithm=server.algorithm.value))
-    return out
-
-
-def _dns_results(loaded: LoadedSite) -> list[Result]:
-    expected = {node.fqdn: str(node.address) for node in loaded.site.nodes()}
-    return [dns.check_dns_answers("platform.dns.answers", str(a), str(a), 53, expected=expected)
-            for a in loaded.site.dns_servers]
-
-
-# syslog -------------------------------------------------------------------------------------------------
 def failed_login(loaded: LoadedSite, port: int = API_PORT) -> Callable[[str], None]:
     """Cause an audit event: an API request as a user named ``marker`` with a wrong password."""
 
@@ -114,41 +133,78 @@ def failed_login(loaded: LoadedSite, port: int = API_PORT) -> Callable[[str], No
     return cause
 
 
-def _syslog_result(loaded: LoadedSite, server: SyslogServer) -> Result:
-    label = f"{server.address}:{server.port}/{server.transport.value}"
+def check_syslog_delivery(control: str, target: str, loaded: LoadedSite, server: SyslogServer) -> Result:
+    """A failed API login's audit event reaches this receiver (ERROR when its evidence cannot be read)."""
     if server.evidence_file is None:
-        with probe("platform.syslog.delivery", label) as p:
+        with probe(control, target) as p:
             p.error("the site gives no evidence_file for this receiver, so what it got cannot be read")
         return p.result
-    control = syslog.send_syslog(server.address, server.port, server.transport.value, str(site_ca_bundle(loaded)))
+    sent = syslog.send_syslog(server.address, server.port, server.transport.value, str(site_ca_bundle(loaded)))
     return syslog.check_event_reaches_receivers(
-        "platform.syslog.delivery", label, cause_event=failed_login(loaded),
-        receivers={label: loaded.resolve_path(server.evidence_file)}, send_control={label: control})
+        control, target, cause_event=failed_login(loaded),
+        receivers={target: loaded.resolve_path(server.evidence_file)}, send_control={target: sent})
+
+
+# bindings -----------------------------------------------------------------------------------------------
+STEPS = {step.name: step for step in (
+    EnsureStep("global-settings", ensure_global_settings, transient_errors=_TRANSIENT),
+    EnsureStep("account-roles", ensure_roles, transient_errors=_TRANSIENT),
+    EnsureStep("locations", ensure_locations, transient_errors=_TRANSIENT),
+    EnsureStep("dns-servers", ensure_dns, transient_errors=_TRANSIENT),
+    EnsureStep("ntp-servers", ensure_ntp, transient_errors=_TRANSIENT),
+    EnsureStep("syslog-servers", ensure_syslog, transient_errors=_TRANSIENT),
+    EnsureStep("snmp", ensure_snmp, transient_errors=_TRANSIENT),
+    EnsureStep("ipv6", ensure_ipv6, transient_errors=_TRANSIENT),
+)}
+READBACK: Proof[PlatformProbe] = Proof(readback_platform, session=API)  # one session reads every setting back
+
+
+def _bind(control: str, fix: str | None, *proofs: Proof[PlatformProbe]) -> Binding[PlatformProbe]:
+    return Binding(BY_ID[control], STEPS[fix] if fix else None, proofs)
+
+
+def _site_arg(ctx: PlatformProbe, t: Target) -> Call:
+    return call(ctx.loaded, t.subject)
+
+
+BINDINGS: tuple[Binding[PlatformProbe], ...] = checked(Stage.PLATFORM, tuple(STEPS.values()), (
+    *(_bind(f"platform.global.{cid}", "global-settings", READBACK) for cid, _row, _field, _want in GLOBAL_SETTINGS),
+    *(_bind(f"platform.global.{cid}", None, READBACK) for cid, _row, _field, _want in PORT_RANGES),
+    *(_bind(desired.role_removal_control(role, perm), "account-roles", READBACK)
+      for role in desired.ROLES_TRIMMED for perm in desired.removed_permissions()),
+    _bind("platform.role.auditor", "account-roles", READBACK),
+    _bind("platform.dns.servers", "dns-servers", READBACK),
+    _bind("platform.dns.answers", None, Proof(dns.check_dns_answers, lambda ctx, t: call(
+        t.name, 53, expected={node.fqdn: str(node.address) for node in ctx.loaded.site.nodes()}))),
+    _bind("platform.ntp.servers", "ntp-servers", READBACK),
+    _bind("platform.ntp.authenticated", "ntp-servers", Proof(check_ntp_server, _site_arg)),
+    _bind("platform.syslog.servers", "syslog-servers", READBACK),
+    _bind("platform.syslog.delivery", None, Proof(check_syslog_delivery, _site_arg)),
+    _bind("platform.snmp.v3", "snmp", READBACK, Proof(snmp.check_v3_get, _snmp_v3, session=SNMP)),
+    _bind("platform.snmp.v2c-refused", "snmp",
+          Proof(snmp.check_community_refused, _community(lambda _ctx: "public"), session=SNMP),
+          Proof(snmp.check_community_refused, _community(lambda ctx: ctx.secret(ctx.loaded.site.snmp.community)),
+                session=SNMP)),
+    _bind("platform.snmp.wrong-credentials", None, Proof(snmp.check_wrong_auth_rejected, _wrong_auth, session=SNMP)),
+    *(_bind(f"platform.location.{cid}", "locations", READBACK) for cid in ("media-dscp", "signalling-dscp", "mtu")),
+    _bind("platform.ipv6", "ipv6", READBACK),
+))
+
+
+def plan(loaded: LoadedSite) -> list[Planned[PlatformProbe]]:
+    """Every platform control on every target of its kind."""
+    return planned(BINDINGS, resolver(loaded.site))
 
 
 def verify(loaded: LoadedSite) -> list[Result]:
-    """Read-back and behavioural probes, each group concurrently with the others (securemode.parallel)."""
-    probes: list[Probe] = [
-        partial(readback_platform, loaded),
-        partial(_snmp_results_sync, loaded),
-        partial(_ntp_results, loaded),
-        partial(_dns_results, loaded),
-        *(partial(_syslog_result, loaded, s) for s in loaded.site.syslog_servers),
-    ]
-    return merge_same_target(run_probes(probes))
+    """Read-back (one API session), SNMP (one engine) and each behavioural probe, concurrently."""
+    ctx = PlatformProbe(loaded)
+    runners = {
+        API: lambda jobs: from_batch(jobs, readback_platform(loaded), "the API read-back"),
+        SNMP: lambda jobs: asyncio.run(_snmp_session(ctx, jobs)),
+        "": lambda jobs: run_probes([partial(job.run, ctx) for job in jobs]),
+    }
+    return run_sessions(plan(loaded), runners, combine)
 
 
-SPEC = StageSpec(
-    stage=Stage.PLATFORM,
-    steps=(
-        EnsureStep("global-settings", ensure_global_settings, transient_errors=_TRANSIENT),
-        EnsureStep("account-roles", ensure_roles, transient_errors=_TRANSIENT),
-        EnsureStep("locations", ensure_locations, transient_errors=_TRANSIENT),
-        EnsureStep("dns-servers", ensure_dns, transient_errors=_TRANSIENT),
-        EnsureStep("ntp-servers", ensure_ntp, transient_errors=_TRANSIENT),
-        EnsureStep("syslog-servers", ensure_syslog, transient_errors=_TRANSIENT),
-        EnsureStep("snmp", ensure_snmp, transient_errors=_TRANSIENT),
-        EnsureStep("ipv6", ensure_ipv6, transient_errors=_TRANSIENT),
-    ),
-    verify=verify,
-)
+SPEC = StageSpec(stage=Stage.PLATFORM, steps=tuple(STEPS.values()), verify=verify)
