@@ -56,22 +56,35 @@ def _parse_stages(text: str | None) -> list[Stage] | None:
     return stages
 
 
+NOT_BUILT = "stage not built"
+
+
 @app.command()
 def controls(
     stage: Annotated[str | None, typer.Option(help="Comma-separated stages to list.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
-    """List the control catalogue: every requirement of the guide plus the ESXi STIG subset."""
+    """List the control catalogue: every requirement of the guide plus the ESXi STIG subset, each with the
+    step that enforces it and the verifier(s) that prove it, named from the objects a run uses."""
+    from securemode.stages import bound_names
+
     selected = controls_for(_parse_stages(stage))
+    names = bound_names()
     if as_json:
-        print(json.dumps([c.model_dump(mode="json") for c in selected], indent=2))
+        print(json.dumps([c.model_dump(mode="json") | {"stage_built": names[c.id].built,
+                                                       "enforced_by": names[c.id].fix,
+                                                       "verified_by": list(names[c.id].verifiers)}
+                          for c in selected], indent=2))
         return
     table = Table(title=f"{len(selected)} of {len(CONTROLS)} controls")
-    for column in ("id", "section", "target", "desired", "severity", "flags"):
+    for column in ("id", "section", "target", "desired", "severity", "flags", "enforced by", "verified by"):
         table.add_column(column, overflow="fold")
     for c in selected:
+        bound = names[c.id]
+        fix = (bound.fix or "verify only") if bound.built else NOT_BUILT
+        proof = ", ".join(bound.verifiers) if bound.built else NOT_BUILT
         table.add_row(c.id, c.section, c.target.value, json.dumps(c.desired), c.severity.value,
-                      ",".join(sorted(f.value for f in c.flags)))
+                      ",".join(sorted(f.value for f in c.flags)), fix, proof)
     out.print(table)
 
 

@@ -17,21 +17,24 @@ from securemode.catalogue import CONTROLS, Flag, Stage, controls_for
 from securemode.problems import Problem
 
 # Verifiers that may answer MANUAL (nothing outside the node can observe the setting), so a person
-# may attest the controls they verify; with the MANUAL flag, these are the ids --attest accepts.
+# may attest the controls they prove; with the MANUAL flag, these are the ids --attest accepts. Named as
+# `securemode controls` names the bound objects (module.qualname).
 MAY_NEED_ATTESTATION = frozenset({
     "verifiers.console.security_settings",
     "verifiers.web.session_limit",
     "verifiers.web.session_limit_per_user",
-    "verifiers.vsphere.bios_password_attestation",
-    "securemode.approvals.attestation",
+    "verifiers.vsphere.vm.bios_password_attestation",
 })
 MAX_LISTED = 12  # up to this many valid ids, a problem lists them all
 
 
 def attestable_controls() -> list[str]:
     """Control ids a person may attest: MANUAL ones and those whose verifier may answer MANUAL."""
+    from securemode.stages import bound_names
+
+    names = bound_names()
     return [c.id for c in CONTROLS
-            if Flag.MANUAL in c.flags or MAY_NEED_ATTESTATION.intersection(c.verified_by)]
+            if Flag.MANUAL in c.flags or MAY_NEED_ATTESTATION.intersection(names[c.id].verifiers)]
 
 
 def gated_steps(stages: Iterable[Stage]) -> list[str]:

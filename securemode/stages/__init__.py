@@ -6,8 +6,12 @@ import importlib
 import importlib.util
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
-from securemode.catalogue import Stage
+from securemode.binding import Binding, fix_name, verifier_names
+from securemode.catalogue import CONTROLS, Stage
 from securemode.engine import StageSpec
 
 PIPELINE_ORDER: tuple[Stage, ...] = tuple(Stage)
@@ -46,3 +50,33 @@ def load(stage: Stage) -> StageSpec:
     if not isinstance(spec, StageSpec):
         raise TypeError(f"securemode.stages.{stage.value}.SPEC is not a StageSpec")
     return spec
+
+
+def bindings(stage: Stage) -> tuple[Binding[Any], ...]:
+    """The bindings of a built stage (each control with its fix and proofs); LookupError when not built."""
+    load(stage)
+    module = importlib.import_module(f"securemode.stages.{stage.value}")
+    found: tuple[Binding[Any], ...] = module.BINDINGS
+    return found
+
+
+@dataclass(frozen=True)
+class BoundNames:
+    """What enforces and what proves a control, named from the bound objects (module.qualname)."""
+
+    built: bool
+    fix: str | None = None
+    verifiers: tuple[str, ...] = ()
+
+
+@cache
+def bound_names() -> dict[str, BoundNames]:
+    """Every catalogue control's fix and verifier names; controls of unbuilt stages say so."""
+    names: dict[str, BoundNames] = {}
+    for stage in PIPELINE_ORDER:
+        try:
+            found = bindings(stage)
+        except LookupError:
+            continue
+        names.update({b.control.id: BoundNames(True, fix_name(b), verifier_names(b)) for b in found})
+    return {c.id: names.get(c.id, BoundNames(built=False)) for c in CONTROLS}
