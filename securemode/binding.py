@@ -119,8 +119,13 @@ class Job(Generic[C]):
 SessionRunner = Callable[[list[Job[C]]], list[Result]]
 
 
-def run_sessions(plan: Sequence[Planned[C]], runners: Mapping[str, SessionRunner[C]],
-                 combine: Callable[[Sequence[Result]], Result], *, concurrent: bool = True) -> list[Result]:
+def run_sessions(
+    plan: Sequence[Planned[C]],
+    runners: Mapping[str, SessionRunner[C]],
+    combine: Callable[[Sequence[Result]], Result],
+    *,
+    concurrent: bool = True,
+) -> list[Result]:
     """Run every proof in its session (each runner returns one result per job, in order; the sessions
     run concurrently, or one after the other in the runners' order), then give one result per planned
     control and target, its proofs combined."""

@@ -41,14 +41,14 @@ def targets_of(site: Site, kind: TargetKind) -> list[Target]:
             return nodes
         case TargetKind.SIP_LISTENER:
             return [Target(kind, n.name, n) for n in site.conferencing_nodes] or [
-                Target(kind, management.name, management)]
+                Target(kind, management.name, management)
+            ]
         case TargetKind.PLATFORM:
             return [Target(kind, PLATFORM_TARGET, site)]
         case TargetKind.LOCATION:
             return [Target(kind, loc.name, loc) for loc in site.locations]
         case TargetKind.SERVER_OWNER:
-            return [Target(kind, management.name, management),
-                    *(Target(kind, loc.name, loc) for loc in site.locations)]
+            return [Target(kind, management.name, management), *(Target(kind, loc.name, loc) for loc in site.locations)]
         case TargetKind.NTP_SERVER:
             return [Target(kind, s.address, s) for s in site.ntp_servers]
         case TargetKind.DNS_SERVER:

@@ -77,7 +77,8 @@ def test_every_control_of_a_built_stage_has_a_fix_or_a_flag_and_a_verifier(stage
 
 @pytest.mark.parametrize("stage", BUILT, ids=str)
 def test_a_stage_plans_exactly_the_catalogue_controls_on_their_targets(
-        stage: Stage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    stage: Stage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     loaded = _loaded(tmp_path, monkeypatch)
     site = loaded.site
     assert site.conferencing_nodes and site.locations, "the example site must exercise every target kind"
@@ -89,11 +90,15 @@ def test_a_stage_plans_exactly_the_catalogue_controls_on_their_targets(
 
 
 def test_without_conferencing_nodes_the_sip_ports_are_read_on_the_management_node(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     loaded = _loaded(tmp_path, monkeypatch, conferencing_nodes=[])
     bootstrap = __import__("securemode.stages.bootstrap", fromlist=["plan"])
-    sip = {item.pair: [p.verifier.__qualname__ for p in item.proofs] for item in bootstrap.plan(loaded)
-           if item.pair[0].startswith("bootstrap.wizard.sip-")}
+    sip = {
+        item.pair: [p.verifier.__qualname__ for p in item.proofs]
+        for item in bootstrap.plan(loaded)
+        if item.pair[0].startswith("bootstrap.wizard.sip-")
+    }
     mgmt = loaded.site.management_node.name
     assert sip == {(f"bootstrap.wizard.sip-{t}-port", mgmt): ["security_settings"] for t in ("udp", "tcp", "tls")}
 
@@ -132,8 +137,10 @@ def _step(name: str, gated: str | None = None) -> EnsureStep:
 
 def _host_bindings(step: EnsureStep, lockdown: EnsureStep) -> list[Binding[None]]:
     proof: tuple[Proof[None], ...] = (Proof(_verifier),)
-    return [Binding(c, None if Flag.VERIFY_ONLY in c.flags else lockdown if Flag.LOCKOUT_RISK in c.flags else step,
-                    proof) for c in controls_for([Stage.HOST])]
+    return [
+        Binding(c, None if Flag.VERIFY_ONLY in c.flags else lockdown if Flag.LOCKOUT_RISK in c.flags else step, proof)
+        for c in controls_for([Stage.HOST])
+    ]
 
 
 def test_checked_accepts_whole_bindings() -> None:

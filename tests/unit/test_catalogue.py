@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from securemode.catalogue import BY_ID, CONTROLS, Flag, Stage, TargetKind
+from securemode.catalogue import BY_ID, CONTROLS, Flag, TargetKind
 from tests.conftest import GUIDE
 
 
