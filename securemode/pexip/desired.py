@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from securemode.catalogue import Stage, TargetKind, controls_for
 from securemode.catalogue.platform import AUDITOR_PERMISSIONS, GLOBAL_SETTINGS, PORT_RANGES, REMOVED_PERMISSIONS
 from securemode.results import JsonValue
 from securemode.site import Location, NodeCommon, PortRange, Site
@@ -14,6 +15,7 @@ from securemode.targets import PLATFORM_TARGET as PLATFORM_TARGET
 ROLES_TRIMMED = ("Read-only", "Read-write")
 AUDITOR = "Auditor"
 SNMP_MODE = "AUTHPRIV"
+LOCATION_SETTING, LOCATION_VALUE = "system_location.", "site:locations[]."
 
 
 def _resolve(site: Site, want: JsonValue) -> Any:
@@ -63,11 +65,9 @@ def auditor_permissions() -> tuple[str, ...]:
 
 
 def location_fields(location: Location) -> dict[str, dict[str, Any]]:
-    return {
-        "platform.location.media-dscp": {"media_qos": location.media_dscp},
-        "platform.location.signalling-dscp": {"signalling_qos": location.signalling_dscp},
-        "platform.location.mtu": {"mtu": location.mtu},
-    }
+    """Control id → the ``system_location`` field it sets, from the catalogue's location rows."""
+    return {c.id: {c.setting.removeprefix(LOCATION_SETTING): getattr(location, str(c.desired).removeprefix(
+        LOCATION_VALUE))} for c in controls_for([Stage.PLATFORM]) if c.target is TargetKind.LOCATION and c.setting}
 
 
 def snmp_v3_fields(site: Site) -> dict[str, Any]:

@@ -32,7 +32,7 @@ from securemode.binding import (
     planned,
     run_sessions,
 )
-from securemode.catalogue import BY_ID, Stage
+from securemode.catalogue import BY_ID, Stage, TargetKind, controls_for
 from securemode.catalogue.platform import GLOBAL_SETTINGS, PORT_RANGES
 from securemode.engine import EnsureStep, StageSpec
 from securemode.parallel import run_probes
@@ -186,7 +186,7 @@ BINDINGS: tuple[Binding[PlatformProbe], ...] = checked(Stage.PLATFORM, tuple(STE
           Proof(snmp.check_community_refused, _community(lambda ctx: ctx.secret(ctx.loaded.site.snmp.community)),
                 session=SNMP)),
     _bind("platform.snmp.wrong-credentials", None, Proof(snmp.check_wrong_auth_rejected, _wrong_auth, session=SNMP)),
-    *(_bind(f"platform.location.{cid}", "locations", READBACK) for cid in ("media-dscp", "signalling-dscp", "mtu")),
+    *(_bind(c.id, "locations", READBACK) for c in controls_for([Stage.PLATFORM]) if c.target is TargetKind.LOCATION),
     _bind("platform.ipv6", "ipv6", READBACK),
 ))
 
