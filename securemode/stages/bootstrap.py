@@ -110,10 +110,10 @@ def _security_json_session(ctx: BootstrapProbe, jobs: list[Job[BootstrapProbe]])
         web = web_target(ctx.loaded)
     except Exception as exc:
         return could_not_check(jobs, f"cannot reach the web interface: {exc}")
-    rows = {job.item.binding.control.id.removeprefix(WIZARD): ctx.want[job.item.binding.control.id.removeprefix(
-        WIZARD)] for job in jobs}
-    return from_batch(jobs, console.security_settings(rows, ctx.node.name, web, ctx.node.admin_username, ctx.password,
-                                                      evidence_path(ctx.loaded)), "the node's security settings")
+    keys = [job.item.binding.control.id.removeprefix(WIZARD) for job in jobs]
+    read = console.security_settings({key: ctx.want[key] for key in keys}, ctx.node.name, web,
+                                     ctx.node.admin_username, ctx.password, evidence_path(ctx.loaded))
+    return from_batch(jobs, read, "the node's security settings")
 
 
 def _login(ctx: BootstrapProbe, _t: Target) -> Call:
