@@ -165,7 +165,7 @@ def from_batch(jobs: Sequence[Job[Any]], results: Iterable[Result], source: str)
     extra = sorted(set(found) - asked)
     if extra:
         raise BindingError(f"{source} reported {extra}, which no binding planned")
-    return [found.get(job.item.pair) or missing(*job.item.pair, source) for job in jobs]
+    return [r if (r := found.get(job.item.pair)) is not None else missing(*job.item.pair, source) for job in jobs]
 
 
 def missing(control: str, target: str, source: str) -> Result:
