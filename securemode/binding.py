@@ -190,8 +190,8 @@ class BindingError(ValueError):
 
 def name_of(obj: object) -> str:
     """``module.qualname`` of a function or step (what `securemode controls` and the reports print)."""
-    if isinstance(obj, EnsureStep):
-        obj = obj.run
+    if isinstance(obj, EnsureStep):  # the step's own function (``plan`` once steps plan, else ``run``)
+        obj = getattr(obj, "plan", None) or obj.run
     func = getattr(obj, "func", obj)  # functools.partial
     return f"{getattr(func, '__module__', '?')}.{getattr(func, '__qualname__', repr(func))}"
 

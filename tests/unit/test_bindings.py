@@ -71,8 +71,7 @@ def test_every_control_of_a_built_stage_has_a_fix_or_a_flag_and_a_verifier(stage
         assert b.verify and all(callable(p.verifier) for p in b.verify), b.control.id
         assert all(name.startswith(("verifiers.", "securemode.stages.")) for name in verifier_names(b)), b.control.id
         if b.fix is not None:
-            assert fix_name(b) == f"{b.fix.run.__module__}.{b.fix.run.__qualname__}"
-            assert fix_name(b).startswith("tasks."), b.control.id
+            assert (fix_name(b) or "").startswith("tasks."), b.control.id
 
 
 @pytest.mark.parametrize("stage", BUILT, ids=str)
@@ -131,8 +130,12 @@ def _verifier(control: str, target: str) -> Result:
     raise AssertionError("never called: only the bindings are checked")
 
 
+def _never_run(*_args: object) -> Any:
+    raise AssertionError("never called: only the bindings are checked")
+
+
 def _step(name: str, gated: str | None = None) -> EnsureStep:
-    return EnsureStep(name, lambda ctx: [], gated=gated)
+    return EnsureStep(name, _never_run, gated=gated)
 
 
 def _host_bindings(step: EnsureStep, lockdown: EnsureStep) -> list[Binding[None]]:
