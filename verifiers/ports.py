@@ -12,9 +12,10 @@ from __future__ import annotations
 import errno
 import socket
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from securemode.endpoint import Endpoint
 from securemode.results import JsonValue, Probe, Result, probe
 from verifiers import tls
 
@@ -102,75 +103,63 @@ def probe_udp(host: str, port: int, payload: bytes = b"\0", timeout: float = DEF
     return PortProbe(host, port, "udp", state, elapsed, detail)
 
 
-def check_port_closed(control: str, target: str, host: str, port: int, timeout: float = DEFAULT_TIMEOUT_S) -> Result:
-    """PASS when TCP ``port`` does not accept connections (e.g. SSH 22 after the security wizard)."""
+def check_port_closed(control: str, target: str, endpoint: Endpoint) -> Result:
+    """PASS when TCP ``endpoint.port`` does not accept connections (e.g. SSH 22 after the security wizard)."""
+    port = endpoint.port
     with probe(control, target, expected=f"tcp/{port} not open") as p:
-        result = probe_tcp(host, port, timeout)
+        result = probe_tcp(endpoint.host, port, endpoint.timeout(DEFAULT_TIMEOUT_S))
         p.log(result.line())
         p.check(result.state is not PortState.OPEN, result.evidence(), f"tcp/{port} accepts connections")
     return p.result
 
 
 def check_closed_port_behaviour(
-    control: str,
-    target: str,
-    host: str,
-    closed_port: int,
-    expect_drop: bool,
-    reference_open_port: int | None = None,
-    timeout: float = DEFAULT_TIMEOUT_S,
+    control: str, target: str, closed: Endpoint, expect_drop: bool, reference: Endpoint | None = None
 ) -> Result:
-    """PASS when a closed TCP port is dropped (``expect_drop``) or rejected (otherwise).
+    """PASS when the closed TCP port ``closed`` is dropped (``expect_drop``) or rejected (otherwise).
 
-    With ``reference_open_port`` (a TLS port, e.g. HTTPS 443) the host is first shown to be alive (a TLS
-    handshake there completes: a bare TCP accept could be a relay in front of a dead service), so a
-    timeout is attributed to the drop policy and not to a host that is down; without it, the
-    transcript says the attribution is unproven.
+    With a ``reference`` (a TLS port of the same host, e.g. HTTPS 443) the host is first shown to be
+    alive (a TLS handshake there completes: a bare TCP accept could be a relay in front of a dead
+    service), so a timeout is attributed to the drop policy and not to a host that is down; without
+    it, the transcript says the attribution is unproven.
     """
     want = "dropped (filtered)" if expect_drop else "rejected (refused)"
-    with probe(control, target, expected=f"closed tcp/{closed_port} {want}") as p:
-        _judge_closed_port(p, host, closed_port, expect_drop, reference_open_port, timeout)
+    with probe(control, target, expected=f"closed tcp/{closed.port} {want}") as p:
+        _judge_closed_port(p, closed, expect_drop, reference)
     return p.result
 
 
-def check_closed_port_drops(
-    control: str,
-    target: str,
-    host: str,
-    closed_port: int,
-    reference_open_port: int | None = None,
-    timeout: float = DEFAULT_TIMEOUT_S,
-) -> Result:
+def check_closed_port_drops(control: str, target: str, closed: Endpoint, reference: Endpoint | None = None) -> Result:
     """The guide's "drop incoming packets to closed ports rather than reject": a closed port is silent."""
-    return check_closed_port_behaviour(control, target, host, closed_port, True, reference_open_port, timeout)
+    return check_closed_port_behaviour(control, target, closed, True, reference)
 
 
-def _judge_closed_port(
-    p: Probe, host: str, closed_port: int, expect_drop: bool, reference_open_port: int | None, timeout: float
-) -> None:
+def _judge_closed_port(p: Probe, closed: Endpoint, expect_drop: bool, reference: Endpoint | None) -> None:
+    timeout = closed.timeout(DEFAULT_TIMEOUT_S)
     observed: dict[str, JsonValue] = {}
-    if reference_open_port is not None:
-        ref = probe_tcp(host, reference_open_port, timeout)
+    if reference is not None:
+        ref = probe_tcp(reference.host, reference.port, reference.timeout(timeout))
         p.log(f"reference: {ref.line()}")
         observed["reference"] = ref.evidence()
         if ref.state is not PortState.OPEN:
-            p.error(f"reference port tcp/{reference_open_port} is {ref.state.value}: host not shown alive", observed)
+            p.error(f"reference port tcp/{reference.port} is {ref.state.value}: host not shown alive", observed)
             return
-        alive, why = tls.service_answers_tls(host, reference_open_port, timeout=max(timeout, tls.DEFAULT_TIMEOUT_S))
+        tls_timeout = max(reference.timeout(timeout), tls.DEFAULT_TIMEOUT_S)
+        alive, why = tls.service_answers_tls(replace(reference, timeout_s=tls_timeout))
         p.log(f"reference: {why}")
         observed["reference_tls"] = why
         if not alive:
-            p.error(f"reference port tcp/{reference_open_port} accepts TCP but its TLS service does not answer: "
+            p.error(f"reference port tcp/{reference.port} accepts TCP but its TLS service does not answer: "
                     "host not shown alive", observed)
             return
     else:
         p.log("no reference open port: a timeout cannot be told apart from a host that is down")
-    closed = probe_tcp(host, closed_port, timeout)
-    p.log(closed.line())
-    observed["closed"] = closed.evidence()
-    if closed.state is PortState.OPEN:
-        p.error(f"tcp/{closed_port} is open, so closed-port behaviour cannot be observed on it", observed)
+    result = probe_tcp(closed.host, closed.port, timeout)
+    p.log(result.line())
+    observed["closed"] = result.evidence()
+    if result.state is PortState.OPEN:
+        p.error(f"tcp/{closed.port} is open, so closed-port behaviour cannot be observed on it", observed)
     elif expect_drop:
-        p.check(closed.state is PortState.FILTERED, observed, f"closed port answered: {closed.detail}")
+        p.check(result.state is PortState.FILTERED, observed, f"closed port answered: {result.detail}")
     else:
-        p.check(closed.state is not PortState.FILTERED, observed, f"closed port silently dropped: {closed.detail}")
+        p.check(result.state is not PortState.FILTERED, observed, f"closed port silently dropped: {result.detail}")

@@ -22,6 +22,7 @@ from securemode.console.access import (
 )
 from securemode.console.answers import desired_security_answers
 from securemode.console.errors import NodeUnreachable
+from securemode.endpoint import Endpoint
 from securemode.engine import EnsureStep, StageSpec
 from securemode.parallel import run_probes
 from securemode.pexip.errors import TransientApiError
@@ -61,7 +62,7 @@ def _web_results(loaded: LoadedSite, want: dict[str, bool | int]) -> list[Result
         target_web = web_target(loaded)
     except Exception as exc:
         return [_could_not_check(c, target, f"cannot reach the web interface with trust: {exc}") for c in controls]
-    server_name = target_web.server_name
+    https = Endpoint(host, HTTPS_PORT, server_name=target_web.server_name)
     return [
         web.login("bootstrap.web-login", target, target_web, user, password),
         web.api_field("bootstrap.install.incident-reporting", target, target_web, user, password, GLOBAL_PATH,
@@ -73,11 +74,10 @@ def _web_results(loaded: LoadedSite, want: dict[str, bool | int]) -> list[Result
                           int(want["web-sessions"]), int(want["web-sessions-per-user"])),
         web.session_limit_per_user("bootstrap.wizard.web-sessions-per-user", target, target_web, user, password,
                                    int(want["web-sessions-per-user"])),
-        tls.check_protocol_refused("bootstrap.wizard.tls10", target, host, HTTPS_PORT, tls.TlsVersion.TLS1_0,
-                                   server_name=server_name),
-        web.fips_ciphers("bootstrap.wizard.fips", target, host, HTTPS_PORT, server_name=server_name),
-        ports.check_closed_port_drops("bootstrap.wizard.drop-closed-ports", target, host, CLOSED_PROBE_PORT,
-                                      reference_open_port=HTTPS_PORT),
+        tls.check_protocol_refused("bootstrap.wizard.tls10", target, https, tls.TlsVersion.TLS1_0),
+        web.fips_ciphers("bootstrap.wizard.fips", target, https),
+        ports.check_closed_port_drops("bootstrap.wizard.drop-closed-ports", target, Endpoint(host, CLOSED_PROBE_PORT),
+                                      reference=Endpoint(host, HTTPS_PORT)),
     ]
 
 
@@ -93,15 +93,17 @@ def verify(loaded: LoadedSite) -> list[Result]:
     pins = console_pins(loaded)
     results = _web_results(loaded, want)
     results += [
-        console.admin_password_required("bootstrap.install.admin-password", target, host, CONSOLE_PORT, password,
-                                        pins, account_disabled=bool(want["disable-admin"])),
-        console.admin_login_refused("bootstrap.wizard.disable-admin", target, host, CONSOLE_PORT, password, pins,
-                                    alive_port=HTTPS_PORT),
+        console.admin_password_required("bootstrap.install.admin-password", target, Endpoint(host, CONSOLE_PORT),
+                                        password, pins, account_disabled=bool(want["disable-admin"]),
+                                        alive=Endpoint(host, HTTPS_PORT)),
+        console.admin_login_refused("bootstrap.wizard.disable-admin", target, Endpoint(host, CONSOLE_PORT), password,
+                                    pins, alive=Endpoint(host, HTTPS_PORT)),
     ]
     conferencing = loaded.site.conferencing_nodes
     observed_sip = SIP_ROWS if conferencing else {}
     results += run_probes(
-        partial(sip.check_options, f"bootstrap.wizard.{row}", n.name, str(n.address), int(want[row]), transport)
+        partial(sip.check_options, f"bootstrap.wizard.{row}", n.name, Endpoint(str(n.address), int(want[row])),
+                transport)
         for row, transport in observed_sip.items() for n in conferencing)
     rest = {k: v for k, v in want.items() if k not in (*WEB_ROWS, *CONSOLE_ROWS, *observed_sip)}
     try:

@@ -11,13 +11,14 @@ from functools import partial
 from pathlib import Path
 
 from securemode.catalogue import Stage
+from securemode.endpoint import Endpoint
 from securemode.engine import EnsureStep, StageSpec
 from securemode.parallel import Probe, run_probes
 from securemode.pexip.certificates import required_names
 from securemode.pexip.errors import TransientApiError
 from securemode.pexip.state import safe_name, site_dir
 from securemode.pexip.trust import site_ca_bundle
-from securemode.results import Result, probe
+from securemode.results import Result
 from securemode.site import ConferencingNode, NodeCommon
 from securemode.site_loader import LoadedSite
 from tasks.pki import ensure_node_certificates, ensure_sip_tls_fqdn, ensure_trusted_cas
@@ -26,23 +27,6 @@ from verifiers.api import readback_pki
 
 HTTPS_PORT = 443
 _TRANSIENT = (TransientApiError,)
-
-
-def check_key_possession(control: str, target: str, host: str, port: int, server_name: str) -> Result:
-    """PASS when a handshake completes with a certificate: the server signed (or decrypted) with the
-    private key of the certificate it presented, so certificate and key are one pair."""
-    with probe(control, target, expected="server proves possession of the certificate's key") as p:
-        hs = tls.handshake(host, port, tls.inspecting_context(), server_name=server_name)
-        p.log(f"handshake {'completed' if hs.completed else 'failed'}: {hs.protocol} {hs.cipher} {hs.failure or ''}")
-        if hs.completed and hs.cert_der is None:
-            p.failed(hs.evidence(), "no certificate presented (anonymous suite)")
-        elif hs.completed:
-            p.passed(hs.evidence())
-        elif hs.cert_der is not None and hs.server_hello_version is not None:
-            p.failed(hs.evidence(), f"the server presented a certificate but the handshake failed: {hs.failure}")
-        else:
-            p.error(f"handshake did not get as far as the certificate: {hs.failure}", hs.evidence())
-    return p.result
 
 
 def _local_key(loaded: LoadedSite, node: NodeCommon) -> Path | None:
@@ -54,34 +38,29 @@ def _node_probes(loaded: LoadedSite, node: NodeCommon, bundle: str) -> list[Prob
     """One independent probe per control of this node; they run concurrently (see securemode.parallel)."""
     site = loaded.site
     host, name = str(node.address), node.fqdn
+    https = Endpoint(host, HTTPS_PORT, server_name=name, ca_file=bundle)
     probes: list[Probe] = [
-        partial(tls.check_chain_trusted, "pki.cert.trusted", node.name, host, HTTPS_PORT, bundle, server_name=name),
-        partial(tls.check_names, "pki.cert.name", node.name, host, HTTPS_PORT, required_names(node, site.pki),
-                server_name=name),
-        partial(tls.check_validity, "pki.cert.validity", node.name, host, HTTPS_PORT, site.pki.expiry_warning_days,
-                server_name=name),
+        partial(tls.check_chain_trusted, "pki.cert.trusted", node.name, https),
+        partial(tls.check_names, "pki.cert.name", node.name, https, required_names(node, site.pki)),
+        partial(tls.check_validity, "pki.cert.validity", node.name, https, site.pki.expiry_warning_days),
     ]
     key = _local_key(loaded, node)
     if key is not None:
-        probes.append(partial(tls.check_key_matches, "pki.cert.key-pair", node.name, host, HTTPS_PORT,
-                              key.read_text(encoding="ascii"), server_name=name))
+        probes.append(partial(tls.check_key_matches, "pki.cert.key-pair", node.name, https,
+                              key.read_text(encoding="ascii")))
     else:
-        probes.append(partial(check_key_possession, "pki.cert.key-pair", node.name, host, HTTPS_PORT, name))
+        probes.append(partial(tls.check_key_possession, "pki.cert.key-pair", node.name, https))
     probes += [
-        partial(tls.check_protocol_refused, "pki.tls10-refused", node.name, host, HTTPS_PORT, tls.TlsVersion.TLS1_0,
-                server_name=name),
-        partial(tls.check_protocol_refused, "pki.tls11-refused", node.name, host, HTTPS_PORT, tls.TlsVersion.TLS1_1,
-                server_name=name),
-        partial(tls.check_protocol_accepted, "pki.tls12-accepted", node.name, host, HTTPS_PORT,
-                tls.TlsVersion.TLS1_2, server_name=name),
+        partial(tls.check_protocol_refused, "pki.tls10-refused", node.name, https, tls.TlsVersion.TLS1_0),
+        partial(tls.check_protocol_refused, "pki.tls11-refused", node.name, https, tls.TlsVersion.TLS1_1),
+        partial(tls.check_protocol_accepted, "pki.tls12-accepted", node.name, https, tls.TlsVersion.TLS1_2),
     ]
     if isinstance(node, ConferencingNode):
-        sip_port, sip_name = site.security_wizard.sip_tls_port, node.sip_tls_fqdn or name
+        sip_tls = Endpoint(host, site.security_wizard.sip_tls_port, server_name=node.sip_tls_fqdn or name,
+                           ca_file=bundle)
         probes += [
-            partial(tls.check_chain_trusted, "pki.sip-tls.trusted", node.name, host, sip_port, bundle,
-                    server_name=sip_name),
-            partial(tls.check_anon_dh_refused, "pki.anon-dh-refused", node.name, host, sip_port,
-                    server_name=sip_name),
+            partial(tls.check_chain_trusted, "pki.sip-tls.trusted", node.name, sip_tls),
+            partial(tls.check_anon_dh_refused, "pki.anon-dh-refused", node.name, sip_tls),
         ]
     return probes
 
