@@ -17,6 +17,7 @@ import requests
 
 from infra.lab.health import check_all
 from infra.lab.pytest_fixture import RunningLab
+from securemode.endpoint import Endpoint
 from securemode.pexip.transport import trusted_session
 from securemode.pexip.trust import PinnedFingerprint, normalise_fingerprint
 from securemode.results import Status
@@ -109,12 +110,14 @@ def test_ldaps_and_starttls_binds_and_groups(lab: RunningLab) -> None:
     modes: tuple[tuple[Literal["ldaps", "starttls"], int], ...] = (
         ("ldaps", ldap.port), ("starttls", lab.part("slapd").endpoints["ldap"].port))
     for mode, port in modes:
-        result = ldap_verifier.check_ldap_service_bind("lab.ldap", "slapd", ldap.server, port, mode=mode,
-                                                       ca_file=ldap.ca_file, bind_dn=ldap.bind_dn,
+        result = ldap_verifier.check_ldap_service_bind("lab.ldap", "slapd",
+                                                       Endpoint(ldap.server, port, ca_file=str(ldap.ca_file)),
+                                                       mode=mode, bind_dn=ldap.bind_dn,
                                                        bind_password=bind_password)
         assert result.status is Status.PASS, result.message
-    groups = ldap_verifier.check_ldap_groups("lab.ldap", "slapd", ldap.server, ldap.port, mode="ldaps",
-                                             ca_file=ldap.ca_file, bind_dn=ldap.bind_dn,
+    groups = ldap_verifier.check_ldap_groups("lab.ldap", "slapd",
+                                             Endpoint(ldap.server, ldap.port, ca_file=str(ldap.ca_file)),
+                                             mode="ldaps", bind_dn=ldap.bind_dn,
                                              bind_password=bind_password, group_dns=list(ldap.group_roles))
     assert groups.status is Status.PASS, groups.message
 
@@ -199,7 +202,7 @@ def test_sip_options_over_tcp_and_tls_on_every_node(lab: RunningLab) -> None:
         part = lab.part(f"node-{node['name']}")
         for transport in (sip_verifier.SipTransport.TCP, sip_verifier.SipTransport.TLS):
             ep = part.endpoints[f"sip_{transport.value}"]
-            result = sip_verifier.check_options("lab.sip", node["name"], ep.host, ep.port, transport)
+            result = sip_verifier.check_options("lab.sip", node["name"], Endpoint(ep.host, ep.port), transport)
             assert result.status is Status.PASS, result.message
 
 

@@ -10,6 +10,7 @@ import pytest
 from infra.twin import TwinManagementNode
 from infra.twin.faults import unavailable
 from infra.twin.state.settings import SecuritySettings
+from securemode.endpoint import Endpoint
 from securemode.results import Status
 from securemode.site import Trust
 from tests.stages_bootstrap.conftest import FAST
@@ -54,7 +55,7 @@ def test_host_header_and_session_limit_follow_the_settings(twin: TwinManagementN
     per_user = web.session_limit_per_user("bootstrap.wizard.web-sessions-per-user", "mgr01", tgt, "admin",
                                           PASSWORD, 3)
     assert per_user.status is Status.FAIL and twin.sessions.count() == 0
-    assert web.fips_ciphers("bootstrap.wizard.fips", "mgr01", "127.0.0.1", twin.port).status is Status.FAIL
+    assert web.fips_ciphers("bootstrap.wizard.fips", "mgr01", Endpoint("127.0.0.1", twin.port)).status is Status.FAIL
 
     twin.state.set_security_settings(SecuritySettings(validate_host_headers=True, max_web_sessions_per_user=3,
                                                       fips_mode=True, enable_tls10=False))
@@ -64,7 +65,7 @@ def test_host_header_and_session_limit_follow_the_settings(twin: TwinManagementN
                                           PASSWORD, 3)
     assert per_user.status is Status.PASS, per_user.message
     assert twin.sessions.count() == 0  # every probe session logged out again
-    assert web.fips_ciphers("bootstrap.wizard.fips", "mgr01", "127.0.0.1", twin.port).status is Status.PASS
+    assert web.fips_ciphers("bootstrap.wizard.fips", "mgr01", Endpoint("127.0.0.1", twin.port)).status is Status.PASS
     # a limit higher than the node's: the probe sees the refusal early and cannot tell
     assert web.session_limit_per_user("x", "mgr01", tgt, "admin", PASSWORD, 5).status is Status.ERROR
     assert web.session_limit("x", "mgr01", tgt, [("admin", PASSWORD)], 100, 3).status is Status.MANUAL
