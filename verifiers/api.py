@@ -15,7 +15,6 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
-from securemode.pexip import desired
 from securemode.pexip.certificates import read_ca_files, san_names, split_pem
 from securemode.pexip.client import ManagementApi, config_uri
 from securemode.pexip.connect import API_PORT, management_api
@@ -23,6 +22,7 @@ from securemode.pexip.errors import TransientApiError, TrustError
 from securemode.results import JsonValue, Result, Status, probe
 from securemode.site import NodeCommon, Site
 from securemode.site_loader import LoadedSite
+from verifiers import api_expected as expect
 
 
 class ApiReader:
@@ -212,7 +212,7 @@ def readback_pki(loaded: LoadedSite, port: int = API_PORT) -> list[Result]:
     reader = ApiReader(lambda: management_api(loaded, port=port))
     try:
         pems = read_ca_files([loaded.resolve_path(p) for p in site.pki.trusted_ca_files])
-        results = [check_trusted_cas("pki.trusted-ca", desired.PLATFORM_TARGET, reader, pems)]
+        results = [check_trusted_cas("pki.trusted-ca", expect.PLATFORM_TARGET, reader, pems)]
         for node in site.conferencing_nodes:
             if not node.sip_tls_fqdn:
                 results.append(_not_applicable("pki.sip-tls-fqdn", node.name, "the site gives no sip_tls_fqdn"))
@@ -230,19 +230,19 @@ def readback_platform(loaded: LoadedSite, port: int = API_PORT) -> list[Result]:
     reader = ApiReader(lambda: management_api(loaded, port=port))
     glob = config_uri("global", 1)
     try:
-        results = [check_fields(c, desired.PLATFORM_TARGET, lambda: reader.get(glob), f)
-                   for c, f in (desired.global_settings(site) | desired.port_ranges(site)).items()]
+        results = [check_fields(c, expect.PLATFORM_TARGET, lambda: reader.get(glob), f)
+                   for c, f in expect.global_fields(site).items()]
         results += _roles(reader)
         results += _servers(reader, site)
         for node in site.nodes():
             read = _bind_node(reader, node, site)
-            results.append(check_fields("platform.snmp.v3", node.name, read, desired.snmp_v3_fields(site)))
-            v6 = desired.ipv6_fields(node)
+            results.append(check_fields("platform.snmp.v3", node.name, read, expect.snmp_v3_fields(site)))
+            v6 = expect.ipv6_fields(node)
             results.append(check_fields("platform.ipv6", node.name, read, v6) if v6 is not None
                            else _not_applicable("platform.ipv6", node.name, "the site gives no IPv6 address"))
         for location in site.locations:
             read = _bind_location(reader, location.name)
-            results += [check_fields(c, location.name, read, f) for c, f in desired.location_fields(location).items()]
+            results += [check_fields(c, location.name, read, f) for c, f in expect.location_fields(location).items()]
         return results
     finally:
         reader.close()
@@ -257,10 +257,10 @@ def _bind_location(reader: ApiReader, name: str) -> Callable[[], dict[str, Any]]
 
 
 def _roles(reader: ApiReader) -> list[Result]:
-    out = [check_role_lacks(desired.role_removal_control(role, perm), desired.PLATFORM_TARGET, reader, role, perm)
-           for role in desired.ROLES_TRIMMED for perm in desired.removed_permissions()]
-    out.append(check_role_exactly("platform.role.auditor", desired.PLATFORM_TARGET, reader, desired.AUDITOR,
-                                  desired.auditor_permissions()))
+    out = [check_role_lacks(control, expect.PLATFORM_TARGET, reader, role, perm)
+           for control, role, perm in expect.role_removals()]
+    out.append(check_role_exactly("platform.role.auditor", expect.PLATFORM_TARGET, reader, expect.AUDITOR_ROLE,
+                                  expect.auditor_permissions()))
     return out
 
 
@@ -283,11 +283,11 @@ def _servers(reader: ApiReader, site: Site) -> list[Result]:
     out: list[Result] = []
     for target, owner in owners:
         out.append(check_attached("platform.dns.servers", target, reader, owner, "dns_servers",
-                                  desired.dns_addresses(site), lambda s: str(s.get("address"))))
+                                  expect.dns_addresses(site), lambda s: str(s.get("address"))))
         out.append(check_attached("platform.ntp.servers", target, reader, owner, "ntp_servers",
-                                  desired.ntp_addresses(site), lambda s: str(s.get("address")), ntp_key))
+                                  expect.ntp_addresses(site), lambda s: str(s.get("address")), ntp_key))
         out.append(check_attached("platform.syslog.servers", target, reader, owner, "syslog_servers",
-                                  [f"{a}:{p}/{t}" for a, p, t in desired.syslog_keys(site)], syslog_label,
+                                  expect.syslog_labels(site), syslog_label,
                                   syslog_audit))
     return out
 
