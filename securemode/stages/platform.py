@@ -17,6 +17,7 @@ from functools import partial
 from pydantic import SecretStr
 
 from securemode.catalogue import Stage
+from securemode.endpoint import Endpoint
 from securemode.engine import EnsureStep, StageSpec
 from securemode.parallel import Probe, run_probes
 from securemode.pexip.client import ManagementApi, config_uri
@@ -53,17 +54,17 @@ async def _snmp_results(loaded: LoadedSite) -> list[Result]:
         for node in site.nodes():
             host = str(node.address)
             probes += [
-                snmp.check_v3_get("platform.snmp.v3", node.name, host, conf.port, conf.username, auth, priv,
-                                  engine=engine),
-                snmp.check_community_refused("platform.snmp.v2c-refused", node.name, host, conf.port, "public",
-                                             engine=engine),
-                snmp.check_community_refused("platform.snmp.v2c-refused", node.name, host, conf.port,
+                snmp.check_v3_get("platform.snmp.v3", node.name, Endpoint(host, conf.port), conf.username, auth,
+                                  priv, engine=engine),
+                snmp.check_community_refused("platform.snmp.v2c-refused", node.name, Endpoint(host, conf.port),
+                                             "public", engine=engine),
+                snmp.check_community_refused("platform.snmp.v2c-refused", node.name, Endpoint(host, conf.port),
                                              community, engine=engine),
             ]
         results = await snmp.gather_results(*probes)
     results += await snmp.gather_results(*(
-        snmp.check_wrong_auth_rejected("platform.snmp.wrong-credentials", node.name, str(node.address), conf.port,
-                                       conf.username, priv)
+        snmp.check_wrong_auth_rejected("platform.snmp.wrong-credentials", node.name,
+                                       Endpoint(str(node.address), conf.port), conf.username, priv)
         for node in site.nodes()))
     return results
 
@@ -82,15 +83,15 @@ def _ntp_results(loaded: LoadedSite) -> list[Result]:
             out.append(p.result)
             continue
         key = loaded.secret(server.key).get_secret_value()
-        out.append(ntp.check_authenticated_ntp("platform.ntp.authenticated", server.address, server.address,
-                                               server.port, key_id=server.key_id, key=key,
+        out.append(ntp.check_authenticated_ntp("platform.ntp.authenticated", server.address,
+                                               Endpoint(server.address, server.port), key_id=server.key_id, key=key,
                                                algorithm=server.algorithm.value))
     return out
 
 
 def _dns_results(loaded: LoadedSite) -> list[Result]:
     expected = {node.fqdn: str(node.address) for node in loaded.site.nodes()}
-    return [dns.check_dns_answers("platform.dns.answers", str(a), str(a), 53, expected=expected)
+    return [dns.check_dns_answers("platform.dns.answers", str(a), Endpoint(str(a), 53), expected=expected)
             for a in loaded.site.dns_servers]
 
 

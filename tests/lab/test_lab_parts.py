@@ -125,7 +125,7 @@ def test_ldaps_and_starttls_binds_and_groups(lab: RunningLab) -> None:
 def test_both_ntp_servers_answer_authenticated_with_the_site_keys(lab: RunningLab) -> None:
     for server in lab.site().site.ntp_servers:
         assert server.key_id is not None and server.key is not None
-        result = ntp_verifier.check_authenticated_ntp("lab.ntp", server.address, server.address, server.port,
+        result = ntp_verifier.check_authenticated_ntp("lab.ntp", server.address, Endpoint(server.address, server.port),
                                                       key_id=server.key_id, key=lab.secret(f"ntp-key-{server.key_id}"),
                                                       algorithm=server.algorithm.value)
         assert result.status is Status.PASS, result.message
@@ -136,7 +136,7 @@ def test_both_dns_servers_answer_for_the_lab_names(lab: RunningLab) -> None:
     expected[f"ldap.{lab.manifest.domain}"] = lab.site().site.ldap.server
     port = lab.part("dns1").endpoints["dns"].port
     for server in lab.site().site.dns_servers:
-        result = dns_verifier.check_dns_answers("lab.dns", str(server), str(server), port, expected=expected)
+        result = dns_verifier.check_dns_answers("lab.dns", str(server), Endpoint(str(server), port), expected=expected)
         assert result.status is Status.PASS, result.message
 
 
@@ -215,18 +215,19 @@ def test_snmp_agent_follows_the_management_node_configuration(lab: RunningLab, a
     worker = api.get(uri, timeout=5).json()["objects"][0]
     detail = f"{lab.api_base}{worker['resource_uri']}"
     port = lab.part("node-conf01").endpoints["snmp"].port
-    before = snmp_verifier.check_v3_get_sync("lab.snmp", "conf01", node["address"], port, snmp.username, auth, priv,
-                                             timeout=0.5, retries=0)
+    before = snmp_verifier.check_v3_get_sync("lab.snmp", "conf01", Endpoint(node["address"], port, timeout_s=0.5),
+                                             snmp.username, auth, priv, retries=0)
     # SNMP off in a fresh deployment: nothing answers, and silence cannot tell "off" from "agent dead" (ERROR;
     # the platform stage's read-back of snmp_mode is what makes it a FAIL there)
     assert before.status is Status.ERROR
     resp = api.patch(detail, timeout=5, json={"snmp_mode": "AUTHPRIV", "snmp_username": snmp.username,
                                               "snmp_authentication_password": auth, "snmp_privacy_password": priv})
     assert resp.status_code == 202
+    agent = Endpoint(node["address"], port, timeout_s=0.5)
     try:
         def answers() -> bool:
-            result = snmp_verifier.check_v3_get_sync("lab.snmp", "conf01", node["address"], port, snmp.username,
-                                                     auth, priv, expected_sysname="conf01", timeout=0.5, retries=0)
+            result = snmp_verifier.check_v3_get_sync("lab.snmp", "conf01", agent, snmp.username, auth, priv,
+                                                     expected_sysname="conf01", retries=0)
             return result.status is Status.PASS
 
         assert wait_until(answers, 5 + 4 * lab.manifest.sync_interval_s)
