@@ -19,7 +19,7 @@ from securemode.pexip.certificates import read_ca_files, san_names, split_pem
 from securemode.pexip.client import ManagementApi, config_uri
 from securemode.pexip.connect import API_PORT, management_api
 from securemode.pexip.errors import TransientApiError, TrustError
-from securemode.results import JsonValue, Result, Status, probe
+from securemode.results import JsonValue, Probe, Result, Status, probe
 from securemode.site import NodeCommon, Site
 from securemode.site_loader import LoadedSite
 from verifiers import api_expected as expect
@@ -111,15 +111,21 @@ def check_fields(
     return p.result
 
 
+def _role_permissions(p: Probe, reader: ApiReader, role: str) -> list[str] | None:
+    """The sorted permission names of ``role``; FAIL on the probe (and None) when the role does not exist."""
+    roles = {r.get("name"): r for r in reader.objects("role")}
+    p.log("GET role/")
+    if role not in roles:
+        p.failed(None, f"role {role!r} does not exist")
+        return None
+    return sorted(reader.resolve(x).get("name", "") for x in roles[role].get("permissions", []))
+
+
 def check_role_lacks(control: str, target: str, reader: ApiReader, role: str, permission: str) -> Result:
     """PASS when ``role`` exists and does not hold ``permission``."""
     with probe(control, target, expected=f"'{permission}' not in {role}") as p:
-        roles = {r.get("name"): r for r in reader.objects("role")}
-        p.log("GET role/")
-        if role not in roles:
-            p.failed(None, f"role {role!r} does not exist")
-        else:
-            names = sorted(reader.resolve(x).get("name", "") for x in roles[role].get("permissions", []))
+        names = _role_permissions(p, reader, role)
+        if names is not None:
             p.check(permission not in names, names, f"{role} still has '{permission}'")
     return p.result
 
@@ -128,12 +134,8 @@ def check_role_exactly(control: str, target: str, reader: ApiReader, role: str, 
     """PASS when ``role`` exists with exactly ``permissions``."""
     wanted = sorted(permissions)
     with probe(control, target, expected=wanted) as p:
-        roles = {r.get("name"): r for r in reader.objects("role")}
-        p.log("GET role/")
-        if role not in roles:
-            p.failed(None, f"role {role!r} does not exist")
-        else:
-            names = sorted(reader.resolve(x).get("name", "") for x in roles[role].get("permissions", []))
+        names = _role_permissions(p, reader, role)
+        if names is not None:
             p.check(names == wanted, names, f"{role} has {names}, expected exactly {wanted}")
     return p.result
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
@@ -53,24 +54,41 @@ class PortProbe:
         return f"{self.protocol}/{self.port} on {self.host}: {self.state.value} in {ms:.2f} ms {self.detail}"
 
 
+_UNREACHABLE_ERRNOS = (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EACCES)
+
+
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def _unreachable(exc: OSError) -> str:
+    """The errno name of an ICMP admin-prohibited reject or a missing route; any other error is raised."""
+    if exc.errno not in _UNREACHABLE_ERRNOS:
+        raise exc
+    return errno.errorcode.get(exc.errno or 0, str(exc))
+
+
+def _outcome(attempt: Callable[[], object], answered: str, silent: str, refused: str) -> tuple[PortState, str]:
+    """The port state one ``attempt`` (a connect, or a datagram and its answer) shows, with a detail."""
+    try:
+        attempt()
+    except TimeoutError:
+        return PortState.FILTERED, silent
+    except ConnectionRefusedError:
+        return PortState.REFUSED, refused
+    except OSError as exc:
+        return PortState.UNREACHABLE, _unreachable(exc)
+    return PortState.OPEN, answered
+
+
 def probe_tcp(host: str, port: int, timeout: float = DEFAULT_TIMEOUT_S) -> PortProbe:
     """Try one TCP connect (read-only: the connection is closed at once if it opens)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(_family(host), socket.SOCK_STREAM)
     sock.settimeout(timeout)
     t0 = time.perf_counter()
     try:
-        sock.connect((host, port))
-        state, detail = PortState.OPEN, "connected"
-    except TimeoutError:
-        state, detail = PortState.FILTERED, f"no answer within {timeout}s"
-    except ConnectionRefusedError:
-        state, detail = PortState.REFUSED, "ECONNREFUSED (RST or ICMP port-unreachable)"
-    except OSError as exc:
-        if exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EACCES):
-            state, detail = PortState.UNREACHABLE, errno.errorcode.get(exc.errno or 0, str(exc))
-        else:
-            raise
+        state, detail = _outcome(lambda: sock.connect((host, port)), "connected", f"no answer within {timeout}s",
+                                 "ECONNREFUSED (RST or ICMP port-unreachable)")
     finally:
         elapsed = time.perf_counter() - t0
         sock.close()
@@ -82,23 +100,13 @@ def probe_udp(host: str, port: int, payload: bytes = b"\0", timeout: float = DEF
 
     Silence means "dropped or a service that ignored us"; UDP cannot tell those apart.
     """
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_DGRAM) as sock:
+    with socket.socket(_family(host), socket.SOCK_DGRAM) as sock:
         sock.settimeout(timeout)
         sock.connect((host, port))
         t0 = time.perf_counter()
-        try:
-            sock.send(payload)
-            sock.recv(2048)
-            state, detail = PortState.OPEN, "answered"
-        except TimeoutError:
-            state, detail = PortState.FILTERED, f"no answer within {timeout}s (dropped, or ignored by a service)"
-        except ConnectionRefusedError:
-            state, detail = PortState.REFUSED, "ICMP port-unreachable"
-        except OSError as exc:
-            if exc.errno not in (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EACCES):
-                raise
-            state, detail = PortState.UNREACHABLE, errno.errorcode.get(exc.errno or 0, str(exc))
+        state, detail = _outcome(lambda: (sock.send(payload), sock.recv(2048)), "answered",
+                                 f"no answer within {timeout}s (dropped, or ignored by a service)",
+                                 "ICMP port-unreachable")
         elapsed = time.perf_counter() - t0
     return PortProbe(host, port, "udp", state, elapsed, detail)
 

@@ -259,35 +259,3 @@ async def shared_engine() -> AsyncIterator[SnmpEngine]:
 async def gather_results(*probes: Awaitable[Result]) -> list[Result]:
     """Run probes concurrently (e.g. one per node) and return their results in order."""
     return list(await asyncio.gather(*probes))
-
-
-def check_v3_get_sync(
-    control: str,
-    target: str,
-    agent: Endpoint,
-    username: str,
-    auth_key: str,
-    priv_key: str,
-    *,
-    expected_sysname: str | None = None,
-    retries: int = 1,
-) -> Result:
-    """:func:`check_v3_get` for callers without an event loop."""
-    return asyncio.run(
-        check_v3_get(control, target, agent, username, auth_key, priv_key, expected_sysname=expected_sysname,
-                     retries=retries)
-    )
-
-
-def check_community_refused_sync(
-    control: str, target: str, agent: Endpoint, community: str, mp_model: int = 1, *, retries: int = DEFAULT_RETRIES
-) -> Result:
-    """:func:`check_community_refused` for callers without an event loop."""
-    return asyncio.run(check_community_refused(control, target, agent, community, mp_model, retries=retries))
-
-
-def check_wrong_auth_rejected_sync(
-    control: str, target: str, agent: Endpoint, username: str, priv_key: str, *, retries: int = DEFAULT_RETRIES
-) -> Result:
-    """:func:`check_wrong_auth_rejected` for callers without an event loop."""
-    return asyncio.run(check_wrong_auth_rejected(control, target, agent, username, priv_key, retries=retries))

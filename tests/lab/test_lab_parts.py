@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging.handlers
 import os
 import socket
@@ -215,19 +216,18 @@ def test_snmp_agent_follows_the_management_node_configuration(lab: RunningLab, a
     worker = api.get(uri, timeout=5).json()["objects"][0]
     detail = f"{lab.api_base}{worker['resource_uri']}"
     port = lab.part("node-conf01").endpoints["snmp"].port
-    before = snmp_verifier.check_v3_get_sync("lab.snmp", "conf01", Endpoint(node["address"], port, timeout_s=0.5),
-                                             snmp.username, auth, priv, retries=0)
+    agent = Endpoint(node["address"], port, timeout_s=0.5)
+    before = asyncio.run(snmp_verifier.check_v3_get("lab.snmp", "conf01", agent, snmp.username, auth, priv, retries=0))
     # SNMP off in a fresh deployment: nothing answers, and silence cannot tell "off" from "agent dead" (ERROR;
     # the platform stage's read-back of snmp_mode is what makes it a FAIL there)
     assert before.status is Status.ERROR
     resp = api.patch(detail, timeout=5, json={"snmp_mode": "AUTHPRIV", "snmp_username": snmp.username,
                                               "snmp_authentication_password": auth, "snmp_privacy_password": priv})
     assert resp.status_code == 202
-    agent = Endpoint(node["address"], port, timeout_s=0.5)
     try:
         def answers() -> bool:
-            result = snmp_verifier.check_v3_get_sync("lab.snmp", "conf01", agent, snmp.username, auth, priv,
-                                                     expected_sysname="conf01", retries=0)
+            result = asyncio.run(snmp_verifier.check_v3_get("lab.snmp", "conf01", agent, snmp.username, auth, priv,
+                                                            expected_sysname="conf01", retries=0))
             return result.status is Status.PASS
 
         assert wait_until(answers, 5 + 4 * lab.manifest.sync_interval_s)

@@ -41,7 +41,7 @@ def serve(count: int) -> None:
 
 
 def probe_one(address: str, port: int) -> Result:
-    return snmp.check_v3_get_sync("snmp.v3", address, Endpoint(address, port), USER, AUTH, PRIV, retries=0)
+    return asyncio.run(snmp.check_v3_get("snmp.v3", address, Endpoint(address, port), USER, AUTH, PRIV, retries=0))
 
 
 async def warm_gets(address: str, port: int, count: int) -> list[float]:
