@@ -130,8 +130,11 @@ def check_ldap_plain_bind_refused(
             conn.open()
         except LDAPException as exc:
             p.log(f"connect ldap://{host}:{port}: {_text(exc)}")
-            alive, why = (tls_probe.service_answers_tls(replace(ldaps, timeout_s=ldaps.timeout(timeout)))
-                          if ldaps is not None else (False, "no LDAPS port given to show the server alive"))
+            alive, why = (
+                tls_probe.service_answers_tls(replace(ldaps, timeout_s=ldaps.timeout(timeout)))
+                if ldaps is not None
+                else (False, "no LDAPS port given to show the server alive")
+            )
             p.log(f"liveness: {why}")
             if "refused" in str(exc).lower() and alive:
                 p.passed({"plain_port": "closed", "error": _text(exc), "tls_port": why}, "no plaintext LDAP listener")

@@ -180,14 +180,25 @@ def _exchange(
                 continue
             _judge(p, data, t1, t4, server, port, key_id, algorithm, key)
             return
-        observed: JsonValue = {"server": server, "port": port, "reply": "none", "attempts": attempts,
-                               "timeout_s": timeout}
+        observed: JsonValue = {
+            "server": server,
+            "port": port,
+            "reply": "none",
+            "attempts": attempts,
+            "timeout_s": timeout,
+        }
         if _answers_unauthenticated(p, sock, timeout):
-            p.failed(observed, f"no reply from {server}:{port} to {attempts} authenticated requests while it answers "
-                     "an unauthenticated one (it drops requests with a wrong key or key id)")
+            p.failed(
+                observed,
+                f"no reply from {server}:{port} to {attempts} authenticated requests while it answers "
+                "an unauthenticated one (it drops requests with a wrong key or key id)",
+            )
         else:
-            p.error(f"no reply from {server}:{port} at all, not even to an unauthenticated request: the server is "
-                    "not shown alive, so the key cannot be judged", observed)
+            p.error(
+                f"no reply from {server}:{port} at all, not even to an unauthenticated request: the server is "
+                "not shown alive, so the key cannot be judged",
+                observed,
+            )
 
 
 def _answers_unauthenticated(p: Probe, sock: socket.socket, timeout: float) -> bool:

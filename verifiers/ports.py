@@ -87,8 +87,12 @@ def probe_tcp(host: str, port: int, timeout: float = DEFAULT_TIMEOUT_S) -> PortP
     sock.settimeout(timeout)
     t0 = time.perf_counter()
     try:
-        state, detail = _outcome(lambda: sock.connect((host, port)), "connected", f"no answer within {timeout}s",
-                                 "ECONNREFUSED (RST or ICMP port-unreachable)")
+        state, detail = _outcome(
+            lambda: sock.connect((host, port)),
+            "connected",
+            f"no answer within {timeout}s",
+            "ECONNREFUSED (RST or ICMP port-unreachable)",
+        )
     finally:
         elapsed = time.perf_counter() - t0
         sock.close()
@@ -104,9 +108,12 @@ def probe_udp(host: str, port: int, payload: bytes = b"\0", timeout: float = DEF
         sock.settimeout(timeout)
         sock.connect((host, port))
         t0 = time.perf_counter()
-        state, detail = _outcome(lambda: (sock.send(payload), sock.recv(2048)), "answered",
-                                 f"no answer within {timeout}s (dropped, or ignored by a service)",
-                                 "ICMP port-unreachable")
+        state, detail = _outcome(
+            lambda: (sock.send(payload), sock.recv(2048)),
+            "answered",
+            f"no answer within {timeout}s (dropped, or ignored by a service)",
+            "ICMP port-unreachable",
+        )
         elapsed = time.perf_counter() - t0
     return PortProbe(host, port, "udp", state, elapsed, detail)
 
@@ -157,8 +164,11 @@ def _judge_closed_port(p: Probe, closed: Endpoint, expect_drop: bool, reference:
         p.log(f"reference: {why}")
         observed["reference_tls"] = why
         if not alive:
-            p.error(f"reference port tcp/{reference.port} accepts TCP but its TLS service does not answer: "
-                    "host not shown alive", observed)
+            p.error(
+                f"reference port tcp/{reference.port} accepts TCP but its TLS service does not answer: "
+                "host not shown alive",
+                observed,
+            )
             return
     else:
         p.log("no reference open port: a timeout cannot be told apart from a host that is down")

@@ -114,8 +114,9 @@ def _exchange(p: Probe, endpoint: Endpoint, transport: SipTransport) -> None:
             return
     elapsed_ms = round((time.perf_counter() - t0) * 1000, 1)
     if not raw:
-        p.error("connection closed without a SIP answer: the SIP service is not shown alive",
-                {"elapsed_ms": elapsed_ms})
+        p.error(
+            "connection closed without a SIP answer: the SIP service is not shown alive", {"elapsed_ms": elapsed_ms}
+        )
         return
     _judge(p, raw, call_id, elapsed_ms)
 

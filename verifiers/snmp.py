@@ -163,11 +163,15 @@ async def check_v3_get(
             alive, why = await agent_alive(agent)
             p.log(why)
             if alive:
-                p.failed(answer.evidence(), "no answer to an authPriv GET while the agent answers others "
-                         "(wrong privacy key or user)")
+                p.failed(
+                    answer.evidence(),
+                    "no answer to an authPriv GET while the agent answers others (wrong privacy key or user)",
+                )
             else:
-                p.error("no SNMP answer at all: the agent is down or SNMP is off, so the credentials cannot be "
-                        "judged", answer.evidence())
+                p.error(
+                    "no SNMP answer at all: the agent is down or SNMP is off, so the credentials cannot be judged",
+                    answer.evidence(),
+                )
         elif answer.error_indication and not answer.rejected:
             p.error(f"the GET could not be completed: {answer.error_indication}", answer.evidence())
         elif answer.error_indication or answer.error_status:
@@ -199,7 +203,8 @@ async def check_community_refused(
         register_secret(community)  # a site community is a credential; "public" is not (and is a common word)
     # Name which community was tried, never the site's string itself.
     which = f"SNMP{'v2c' if mp_model == 1 else 'v1'} with " + (
-        f"community {community!r}" if well_known else "the site's community")
+        f"community {community!r}" if well_known else "the site's community"
+    )
     with probe(control, target, expected=f"{which} gets nothing") as p:
         p.log(f"{which}: GET sysName.0 to {agent.host}:{agent.port}")
         credentials = CommunityData(community, mpModel=mp_model)

@@ -21,8 +21,13 @@ FAILED_CONTROL = Handshake(completed=False, hello_sent=True, failure="server clo
 
 def refused_with(alert_record: bytes) -> Handshake:
     alert = wire.first_alert(alert_record)
-    return Handshake(completed=False, hello_sent=True, failure=f"SSL: TLSV1_ALERT; server alert {alert}",
-                     alert=alert, server_bytes=len(alert_record))
+    return Handshake(
+        completed=False,
+        hello_sent=True,
+        failure=f"SSL: TLSV1_ALERT; server alert {alert}",
+        alert=alert,
+        server_bytes=len(alert_record),
+    )
 
 
 def no_control() -> Handshake:
@@ -83,9 +88,12 @@ def test_acceptance_and_refusal_are_fail_only_with_evidence() -> None:
     assert tls.judge_refusal(chose, "TLSv1", no_control)[0] is Status.FAIL
     unsent = Handshake(completed=False, hello_sent=False, failure="no protocols available")
     assert tls.judge_refusal(unsent, "TLSv1", no_control)[0] is Status.ERROR
-    for hs, want in ((CLOSED, Status.ERROR), (refused_with(PROTOCOL_VERSION_ALERT), Status.FAIL),
-                     (OK_CONTROL, Status.FAIL), (OK_CONTROL.__class__(**{**OK_CONTROL.__dict__, "protocol": "TLSv1.2"}),
-                                                 Status.PASS)):
+    for hs, want in (
+        (CLOSED, Status.ERROR),
+        (refused_with(PROTOCOL_VERSION_ALERT), Status.FAIL),
+        (OK_CONTROL, Status.FAIL),
+        (OK_CONTROL.__class__(**{**OK_CONTROL.__dict__, "protocol": "TLSv1.2"}), Status.PASS),
+    ):
         with probe("pki.tls12-accepted", "mgr") as p:
             tls.judge_acceptance(p, hs, "TLSv1.2")
         assert p.result.status is want, (hs, p.result.message)

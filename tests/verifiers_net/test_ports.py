@@ -77,14 +77,17 @@ def test_port_closed_check(listening: int) -> None:
 def test_drop_check_without_firewall(listening: int) -> None:
     """On plain loopback a closed port is rejected, so the drop check fails and the reject check passes."""
     port = closed_port()
-    drop = ports.check_closed_port_drops("net.drop", "mgr", Endpoint(HOST, port, timeout_s=TIMEOUT),
-                                         Endpoint(HOST, listening))
+    drop = ports.check_closed_port_drops(
+        "net.drop", "mgr", Endpoint(HOST, port, timeout_s=TIMEOUT), Endpoint(HOST, listening)
+    )
     assert drop.status is Status.FAIL and "ECONNREFUSED" in drop.message
-    reject = ports.check_closed_port_behaviour("net.reject", "mgr", Endpoint(HOST, port, timeout_s=TIMEOUT), False,
-                                              Endpoint(HOST, listening))
+    reject = ports.check_closed_port_behaviour(
+        "net.reject", "mgr", Endpoint(HOST, port, timeout_s=TIMEOUT), False, Endpoint(HOST, listening)
+    )
     assert reject.status is Status.PASS
-    dead_reference = ports.check_closed_port_drops("net.drop", "mgr", Endpoint(HOST, port, timeout_s=TIMEOUT),
-                                                 Endpoint(HOST, closed_port()))
+    dead_reference = ports.check_closed_port_drops(
+        "net.drop", "mgr", Endpoint(HOST, port, timeout_s=TIMEOUT), Endpoint(HOST, closed_port())
+    )
     assert dead_reference.status is Status.ERROR
     not_closed = ports.check_closed_port_drops("net.drop", "mgr", Endpoint(HOST, listening, timeout_s=TIMEOUT), None)
     assert not_closed.status is Status.ERROR
@@ -134,18 +137,19 @@ def firewalled_node(good_cert: IssuedCertificate) -> Iterator[tuple[NetNamespace
 @pytest.mark.skipif(REASON is not None, reason=f"netns unavailable: {REASON}")
 def test_drop_vs_reject_observed_in_netns(firewalled_node: tuple[NetNamespace, ClosedPortPolicy, int]) -> None:
     ns, policy, open_port = firewalled_node
-    drop = ports.check_closed_port_drops("net.drop", "mgr", Endpoint(ns.address, 22, timeout_s=TIMEOUT),
-                                        Endpoint(ns.address, open_port))
+    drop = ports.check_closed_port_drops(
+        "net.drop", "mgr", Endpoint(ns.address, 22, timeout_s=TIMEOUT), Endpoint(ns.address, open_port)
+    )
     assert drop.status is Status.PASS, drop
     assert isinstance(drop.observed, dict) and drop.observed["closed"]["state"] == "filtered"
     closed = ports.check_port_closed("ssh.closed", "mgr", Endpoint(ns.address, 22, timeout_s=TIMEOUT))
     assert closed.status is Status.PASS
 
     policy.reconfigure(ClosedPortSettings(drop_closed_ports=False, open_tcp_ports=frozenset({open_port})))
-    rejected = ports.check_closed_port_drops("net.drop", "mgr", Endpoint(ns.address, 22, timeout_s=TIMEOUT),
-                                        Endpoint(ns.address, open_port))
-    assert rejected.status is Status.FAIL and "ECONNREFUSED" in rejected.message
-    assert ports.check_closed_port_behaviour("net.rej", "mgr", Endpoint(ns.address, 22, timeout_s=TIMEOUT), False,
-                                             Endpoint(ns.address, open_port)).status is (
-        Status.PASS
+    rejected = ports.check_closed_port_drops(
+        "net.drop", "mgr", Endpoint(ns.address, 22, timeout_s=TIMEOUT), Endpoint(ns.address, open_port)
     )
+    assert rejected.status is Status.FAIL and "ECONNREFUSED" in rejected.message
+    assert ports.check_closed_port_behaviour(
+        "net.rej", "mgr", Endpoint(ns.address, 22, timeout_s=TIMEOUT), False, Endpoint(ns.address, open_port)
+    ).status is (Status.PASS)

@@ -86,8 +86,16 @@ def test_many_nodes_concurrently() -> None:
     async def probe_batch() -> list[Result]:
         async with snmp.shared_engine() as engine:
             probes = [
-                snmp.check_v3_get("snmp.v3", a.hostname, Endpoint(HOST, a.port), SNMP_USER, SNMP_AUTH, SNMP_PRIV,
-                                  expected_sysname=a.hostname, engine=engine)
+                snmp.check_v3_get(
+                    "snmp.v3",
+                    a.hostname,
+                    Endpoint(HOST, a.port),
+                    SNMP_USER,
+                    SNMP_AUTH,
+                    SNMP_PRIV,
+                    expected_sysname=a.hostname,
+                    engine=engine,
+                )
                 for a in agents
             ]
             probes += [
@@ -112,8 +120,10 @@ def test_v2c_refused_names_the_community_that_answered_in_one_message(snmp_node:
 
     def v2c_result() -> Result:
         agent = Endpoint(HOST, snmp_node.port)
-        probes = [snmp.check_community_refused("platform.snmp.v2c-refused", "conf01", agent, c)
-                  for c in ("public", SITE_COMMUNITY)]
+        probes = [
+            snmp.check_community_refused("platform.snmp.v2c-refused", "conf01", agent, c)
+            for c in ("public", SITE_COMMUNITY)
+        ]
         [merged] = merge_same_target(asyncio.run(snmp.gather_results(*probes)))
         return merged
 

@@ -142,8 +142,13 @@ def test_plain_bind_accepted_is_a_finding_and_stopped_server_fails(tmp_path: Pat
     finally:
         weak.stop()
     # Server gone: nothing is shown alive, so neither probe can judge anything (ERROR, never PASS or FAIL).
-    r = check_ldap_plain_bind_refused("auth.ldap.tls", "ldap", Endpoint(host, port), bind_dn=weak.bind_dn,
-                                      ldaps=Endpoint(host, weak.endpoints["ldaps"][1]))
+    r = check_ldap_plain_bind_refused(
+        "auth.ldap.tls",
+        "ldap",
+        Endpoint(host, port),
+        bind_dn=weak.bind_dn,
+        ldaps=Endpoint(host, weak.endpoints["ldaps"][1]),
+    )
     assert r.status is Status.ERROR, r
     stopped = _bind(weak, "ldaps")
     assert stopped.status is Status.ERROR

@@ -36,8 +36,11 @@ def advanced_option(control: str, target: str, reader: HostReader, want: Desired
             else:
                 p.log(f"{want.key} = {state.value!r} ({state.kind})")
                 wanted = as_declared(state.kind, want.value)
-                p.check(same_option_value(state.kind, state.value, want.value), {want.key: state.value},
-                        f"{want.key} is {state.value!r}, not {wanted!r}")
+                p.check(
+                    same_option_value(state.kind, state.value, want.value),
+                    {want.key: state.value},
+                    f"{want.key} is {state.value!r}, not {wanted!r}",
+                )
     return p.result
 
 
