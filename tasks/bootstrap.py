@@ -36,6 +36,7 @@ from securemode.console.client import ConsoleObservation, ConsoleStatus
 from securemode.console.errors import ConsoleError, HostKeyMismatch, NodeUnreachable, WizardMismatch
 from securemode.console.pins import fetch_host_key
 from securemode.console.reboot import wait_for_port, wait_for_reboot
+from securemode.endpoint import Endpoint
 from securemode.engine import Change, EngineContext
 from securemode.pexip.client import config_uri
 from securemode.pexip.connect import management_api
@@ -206,7 +207,7 @@ def web_service_up(loaded: LoadedSite) -> bool:
     """Whether the node's HTTPS service completes a TLS handshake: a node serves its web interface only
     once the installation wizard is done, so this tells "installed" without logging in anywhere."""
     node = loaded.site.management_node
-    return tls.service_answers_tls(str(node.address), HTTPS_PORT, node.fqdn)[0]
+    return tls.service_answers_tls(Endpoint(str(node.address), HTTPS_PORT, server_name=node.fqdn))[0]
 
 
 def run_install_wizard(ctx: EngineContext) -> list[Change]:

@@ -15,14 +15,14 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
-from securemode.pexip import desired
 from securemode.pexip.certificates import read_ca_files, san_names, split_pem
 from securemode.pexip.client import ManagementApi, config_uri
 from securemode.pexip.connect import API_PORT, management_api
 from securemode.pexip.errors import TransientApiError, TrustError
-from securemode.results import JsonValue, Result, Status, probe
+from securemode.results import JsonValue, Probe, Result, Status, probe
 from securemode.site import NodeCommon, Site
 from securemode.site_loader import LoadedSite
+from verifiers import api_expected as expect
 
 
 class ApiReader:
@@ -84,7 +84,8 @@ def node_object(reader: ApiReader, node: NodeCommon, site: Site) -> dict[str, An
     else:
         vms = reader.objects("worker_vm")
         match = [v for v in vms if v.get("name") == node.name] or [
-            v for v in vms if v.get("address") == str(node.address)]
+            v for v in vms if v.get("address") == str(node.address)
+        ]
     if not match:
         raise LookupError(f"{node.name} is not on the Management Node")
     return match[0]
@@ -111,15 +112,21 @@ def check_fields(
     return p.result
 
 
+def _role_permissions(p: Probe, reader: ApiReader, role: str) -> list[str] | None:
+    """The sorted permission names of ``role``; FAIL on the probe (and None) when the role does not exist."""
+    roles = {r.get("name"): r for r in reader.objects("role")}
+    p.log("GET role/")
+    if role not in roles:
+        p.failed(None, f"role {role!r} does not exist")
+        return None
+    return sorted(reader.resolve(x).get("name", "") for x in roles[role].get("permissions", []))
+
+
 def check_role_lacks(control: str, target: str, reader: ApiReader, role: str, permission: str) -> Result:
     """PASS when ``role`` exists and does not hold ``permission``."""
     with probe(control, target, expected=f"'{permission}' not in {role}") as p:
-        roles = {r.get("name"): r for r in reader.objects("role")}
-        p.log("GET role/")
-        if role not in roles:
-            p.failed(None, f"role {role!r} does not exist")
-        else:
-            names = sorted(reader.resolve(x).get("name", "") for x in roles[role].get("permissions", []))
+        names = _role_permissions(p, reader, role)
+        if names is not None:
             p.check(permission not in names, names, f"{role} still has '{permission}'")
     return p.result
 
@@ -128,19 +135,20 @@ def check_role_exactly(control: str, target: str, reader: ApiReader, role: str, 
     """PASS when ``role`` exists with exactly ``permissions``."""
     wanted = sorted(permissions)
     with probe(control, target, expected=wanted) as p:
-        roles = {r.get("name"): r for r in reader.objects("role")}
-        p.log("GET role/")
-        if role not in roles:
-            p.failed(None, f"role {role!r} does not exist")
-        else:
-            names = sorted(reader.resolve(x).get("name", "") for x in roles[role].get("permissions", []))
+        names = _role_permissions(p, reader, role)
+        if names is not None:
             p.check(names == wanted, names, f"{role} has {names}, expected exactly {wanted}")
     return p.result
 
 
 def check_attached(
-    control: str, target: str, reader: ApiReader, owner: Callable[[], Mapping[str, Any]], field: str,
-    expected: Sequence[str], label: Callable[[Mapping[str, Any]], str],
+    control: str,
+    target: str,
+    reader: ApiReader,
+    owner: Callable[[], Mapping[str, Any]],
+    field: str,
+    expected: Sequence[str],
+    label: Callable[[Mapping[str, Any]], str],
     extra: Callable[[Mapping[str, Any]], str | None] | None = None,
 ) -> Result:
     """PASS when ``owner[field]`` lists exactly the servers labelled ``expected``, in order, and
@@ -169,8 +177,9 @@ def check_trusted_cas(control: str, target: str, reader: ApiReader, expected_pem
     return p.result
 
 
-def check_sip_tls_fqdn(control: str, target: str, reader: ApiReader, node_obj: Callable[[], Mapping[str, Any]],
-                       expected_fqdn: str) -> Result:
+def check_sip_tls_fqdn(
+    control: str, target: str, reader: ApiReader, node_obj: Callable[[], Mapping[str, Any]], expected_fqdn: str
+) -> Result:
     """PASS when the node's ``alternative_fqdn`` is the site's SIP TLS FQDN and its assigned
     certificate covers that name."""
     with probe(control, target, expected=expected_fqdn) as p:
@@ -212,13 +221,16 @@ def readback_pki(loaded: LoadedSite, port: int = API_PORT) -> list[Result]:
     reader = ApiReader(lambda: management_api(loaded, port=port))
     try:
         pems = read_ca_files([loaded.resolve_path(p) for p in site.pki.trusted_ca_files])
-        results = [check_trusted_cas("pki.trusted-ca", desired.PLATFORM_TARGET, reader, pems)]
+        results = [check_trusted_cas("pki.trusted-ca", expect.PLATFORM_TARGET, reader, pems)]
         for node in site.conferencing_nodes:
             if not node.sip_tls_fqdn:
                 results.append(_not_applicable("pki.sip-tls-fqdn", node.name, "the site gives no sip_tls_fqdn"))
                 continue
-            results.append(check_sip_tls_fqdn("pki.sip-tls-fqdn", node.name, reader,
-                                              _bind_node(reader, node, site), node.sip_tls_fqdn))
+            results.append(
+                check_sip_tls_fqdn(
+                    "pki.sip-tls-fqdn", node.name, reader, _bind_node(reader, node, site), node.sip_tls_fqdn
+                )
+            )
         return results
     finally:
         reader.close()
@@ -230,19 +242,24 @@ def readback_platform(loaded: LoadedSite, port: int = API_PORT) -> list[Result]:
     reader = ApiReader(lambda: management_api(loaded, port=port))
     glob = config_uri("global", 1)
     try:
-        results = [check_fields(c, desired.PLATFORM_TARGET, lambda: reader.get(glob), f)
-                   for c, f in (desired.global_settings(site) | desired.port_ranges(site)).items()]
+        results = [
+            check_fields(c, expect.PLATFORM_TARGET, lambda: reader.get(glob), f)
+            for c, f in expect.global_fields(site).items()
+        ]
         results += _roles(reader)
         results += _servers(reader, site)
         for node in site.nodes():
             read = _bind_node(reader, node, site)
-            results.append(check_fields("platform.snmp.v3", node.name, read, desired.snmp_v3_fields(site)))
-            v6 = desired.ipv6_fields(node)
-            results.append(check_fields("platform.ipv6", node.name, read, v6) if v6 is not None
-                           else _not_applicable("platform.ipv6", node.name, "the site gives no IPv6 address"))
+            results.append(check_fields("platform.snmp.v3", node.name, read, expect.snmp_v3_fields(site)))
+            v6 = expect.ipv6_fields(node)
+            results.append(
+                check_fields("platform.ipv6", node.name, read, v6)
+                if v6 is not None
+                else _not_applicable("platform.ipv6", node.name, "the site gives no IPv6 address")
+            )
         for location in site.locations:
             read = _bind_location(reader, location.name)
-            results += [check_fields(c, location.name, read, f) for c, f in desired.location_fields(location).items()]
+            results += [check_fields(c, location.name, read, f) for c, f in expect.location_fields(location).items()]
         return results
     finally:
         reader.close()
@@ -257,10 +274,15 @@ def _bind_location(reader: ApiReader, name: str) -> Callable[[], dict[str, Any]]
 
 
 def _roles(reader: ApiReader) -> list[Result]:
-    out = [check_role_lacks(desired.role_removal_control(role, perm), desired.PLATFORM_TARGET, reader, role, perm)
-           for role in desired.ROLES_TRIMMED for perm in desired.removed_permissions()]
-    out.append(check_role_exactly("platform.role.auditor", desired.PLATFORM_TARGET, reader, desired.AUDITOR,
-                                  desired.auditor_permissions()))
+    out = [
+        check_role_lacks(control, expect.PLATFORM_TARGET, reader, role, perm)
+        for control, role, perm in expect.role_removals()
+    ]
+    out.append(
+        check_role_exactly(
+            "platform.role.auditor", expect.PLATFORM_TARGET, reader, expect.AUDITOR_ROLE, expect.auditor_permissions()
+        )
+    )
     return out
 
 
@@ -278,17 +300,46 @@ def _servers(reader: ApiReader, site: Site) -> list[Result]:
         return f"{s.get('address')}:{s.get('port')}/{s.get('transport')}"
 
     owners: list[tuple[str, Callable[[], dict[str, Any]]]] = [
-        (site.management_node.name, _bind_node(reader, site.management_node, site))]
+        (site.management_node.name, _bind_node(reader, site.management_node, site))
+    ]
     owners += [(loc.name, _bind_location(reader, loc.name)) for loc in site.locations]
     out: list[Result] = []
     for target, owner in owners:
-        out.append(check_attached("platform.dns.servers", target, reader, owner, "dns_servers",
-                                  desired.dns_addresses(site), lambda s: str(s.get("address"))))
-        out.append(check_attached("platform.ntp.servers", target, reader, owner, "ntp_servers",
-                                  desired.ntp_addresses(site), lambda s: str(s.get("address")), ntp_key))
-        out.append(check_attached("platform.syslog.servers", target, reader, owner, "syslog_servers",
-                                  [f"{a}:{p}/{t}" for a, p, t in desired.syslog_keys(site)], syslog_label,
-                                  syslog_audit))
+        out.append(
+            check_attached(
+                "platform.dns.servers",
+                target,
+                reader,
+                owner,
+                "dns_servers",
+                expect.dns_addresses(site),
+                lambda s: str(s.get("address")),
+            )
+        )
+        out.append(
+            check_attached(
+                "platform.ntp.servers",
+                target,
+                reader,
+                owner,
+                "ntp_servers",
+                expect.ntp_addresses(site),
+                lambda s: str(s.get("address")),
+                ntp_key,
+            )
+        )
+        out.append(
+            check_attached(
+                "platform.syslog.servers",
+                target,
+                reader,
+                owner,
+                "syslog_servers",
+                expect.syslog_labels(site),
+                syslog_label,
+                syslog_audit,
+            )
+        )
     return out
 
 
@@ -299,7 +350,8 @@ def combine(results: Sequence[Result]) -> Result:
     first = results[0]
     statuses = [r.status for r in results]
     status: Status = next((s for s in (Status.FAIL, Status.ERROR) if s in statuses), None) or (
-        Status.PASS if Status.PASS in statuses else first.status)
+        Status.PASS if Status.PASS in statuses else first.status
+    )
     return Result(
         control=first.control,
         target=first.target,

@@ -25,6 +25,7 @@ from typing import Any
 from securemode.console.answers import ROW_BY_KEY
 from securemode.console.login import LoginOutcome, attempt_login
 from securemode.console.pins import HostKeyPins
+from securemode.endpoint import Endpoint
 from securemode.redact import register_secret
 from securemode.results import JsonValue, Probe, Result, probe
 from verifiers import tls
@@ -50,57 +51,62 @@ SECURITY_JSON_KEYS: dict[str, str] = {
 }
 
 
-def admin_login_refused(control: str, target: str, host: str, port: int, password: str, pins: HostKeyPins,
-                        alive_port: int | None = 443, timeout_s: float = 5.0) -> Result:
-    """PASS when ``admin`` with the configured password cannot log in over SSH."""
+def admin_login_refused(control: str, target: str, ssh: Endpoint, password: str, pins: HostKeyPins, *,
+                        alive: Endpoint | None) -> Result:
+    """PASS when ``admin`` with the configured password cannot log in over SSH.
+
+    ``alive`` is the node's HTTPS endpoint: a closed or silent SSH port counts as refused only while a
+    TLS handshake there completes (None: no such proof, so a closed port is ERROR)."""
     register_secret(password)
+    host, port = ssh.host, ssh.port
     with probe(control, target, expected="admin login over SSH refused") as p:
-        attempt = attempt_login(host, port, "admin", password, pins, timeout_s)
+        attempt = attempt_login(host, port, "admin", password, pins, ssh.timeout(SSH_TIMEOUT_S))
         p.log(f"ssh admin@{host}:{port} with the configured password: {attempt.outcome.value} ({attempt.detail})")
         observed: JsonValue = {"outcome": attempt.outcome.value, "detail": attempt.detail}
         if attempt.outcome is LoginOutcome.ACCEPTED:
             p.failed(observed, "the admin account still logs in over SSH")
         elif attempt.outcome is LoginOutcome.REFUSED:
             p.passed(observed, "the SSH service refused the admin login")
-        elif attempt.outcome in (LoginOutcome.PORT_CLOSED, LoginOutcome.SILENT) and _node_up(p, host, alive_port):
+        elif attempt.outcome in (LoginOutcome.PORT_CLOSED, LoginOutcome.SILENT) and _node_up(p, alive):
             p.passed(observed, f"SSH {attempt.outcome.value} while the node's HTTPS service answers")
         else:
             p.error(f"cannot tell: {attempt.detail}", observed)
     return p.result
 
 
-HTTPS_ALIVE_PORT = 443
+SSH_TIMEOUT_S = 5.0
 
 
-def _node_up(p: Probe, host: str, port: int | None) -> bool:
+def _node_up(p: Probe, alive: Endpoint | None) -> bool:
     """Whether the node shows it is up in a service's own protocol (a completed TLS handshake on its
     HTTPS port): a bare TCP accept proves nothing, a relay in front of a dead service accepts too."""
-    if port is None:
+    if alive is None:
         return False
-    alive, why = tls.service_answers_tls(host, port)
+    up, why = tls.service_answers_tls(alive)
     p.log(why)
-    return alive
+    return up
 
 
-def admin_password_required(control: str, target: str, host: str, port: int, password: str, pins: HostKeyPins,
-                            account_disabled: bool, timeout_s: float = 5.0) -> Result:
+def admin_password_required(control: str, target: str, ssh: Endpoint, password: str, pins: HostKeyPins, *,
+                            account_disabled: bool, alive: Endpoint | None) -> Result:
     """PASS when a login with no credentials is refused and, unless the account is disabled, the
-    configured password logs in."""
+    configured password logs in. ``alive`` as for :func:`admin_login_refused`."""
     register_secret(password)
     with probe(control, target, expected="no login without a password; the configured one works") as p:
-        _judge_password_required(p, host, port, password, pins, account_disabled, timeout_s)
+        _judge_password_required(p, ssh, password, pins, account_disabled, alive)
     return p.result
 
 
-def _judge_password_required(p: Probe, host: str, port: int, password: str, pins: HostKeyPins,
-                             account_disabled: bool, timeout_s: float) -> None:
+def _judge_password_required(p: Probe, ssh: Endpoint, password: str, pins: HostKeyPins, account_disabled: bool,
+                             alive: Endpoint | None) -> None:
+    host, port, timeout_s = ssh.host, ssh.port, ssh.timeout(SSH_TIMEOUT_S)
     bare = attempt_login(host, port, "admin", None, pins, timeout_s)
     p.log(f"ssh admin@{host}:{port} offering no credentials: {bare.outcome.value} ({bare.detail})")
     observed: dict[str, JsonValue] = {"no_credentials": bare.outcome.value}
     if bare.outcome is LoginOutcome.ACCEPTED:
         p.failed(observed, "the console lets admin in without a password")
     elif (bare.outcome in (LoginOutcome.SILENT, LoginOutcome.PORT_CLOSED) and account_disabled
-          and _node_up(p, host, HTTPS_ALIVE_PORT)):
+          and _node_up(p, alive)):
         p.passed(observed, f"no login at all: SSH {bare.outcome.value} while the node's HTTPS service answers "
                  "(account disabled)")
     elif bare.outcome is not LoginOutcome.REFUSED:

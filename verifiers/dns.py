@@ -16,26 +16,23 @@ import dns.query
 import dns.rcode
 import dns.rdatatype
 
+from securemode.endpoint import Endpoint
 from securemode.results import JsonValue, Probe, Result, probe
+
+DEFAULT_TIMEOUT_S = 2.0
 
 
 def check_dns_answers(
-    control: str,
-    target: str,
-    server: str,
-    port: int = 53,
-    *,
-    expected: Mapping[str, str | Sequence[str]],
-    timeout: float = 2.0,
+    control: str, target: str, server: Endpoint, *, expected: Mapping[str, str | Sequence[str]]
 ) -> Result:
-    """Ask ``server:port`` for each name in ``expected``; PASS when every answer set equals the expectation."""
+    """Ask ``server`` for each name in ``expected``; PASS when every answer set equals the expectation."""
     shown: dict[str, JsonValue] = {n: v if isinstance(v, str) else list(v) for n, v in expected.items()}
     with probe(control, target, expected=shown) as p:
         want = {_fqdn(name): _address_set(value) for name, value in expected.items()}  # ValueError: ERROR
         if not want:
             p.error("no names to check: the expected record set is empty")
         else:
-            _check_all(p, server, port, want, timeout)
+            _check_all(p, server.host, server.port, want, server.timeout(DEFAULT_TIMEOUT_S))
     return p.result
 
 

@@ -19,6 +19,7 @@ import re
 import secrets
 import ssl
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -26,10 +27,12 @@ import ldap3
 from ldap3.core.exceptions import LDAPException
 from ldap3.utils.dn import safe_dn
 
+from securemode.endpoint import Endpoint
 from securemode.redact import register_secret
 from securemode.results import JsonValue, Probe, Result, probe
 from verifiers import tls as tls_probe
 
+DEFAULT_TIMEOUT_S = 5.0
 TlsMode = Literal["ldaps", "starttls"]
 _REFUSED_WITHOUT_TLS = {8: "strongerAuthRequired", 13: "confidentialityRequired", 53: "unwillingToPerform"}
 
@@ -44,27 +47,17 @@ class _BindFailed(Exception):
 
 
 def check_ldap_service_bind(
-    control: str,
-    target: str,
-    host: str,
-    port: int,
-    *,
-    mode: TlsMode,
-    ca_file: Path | str,
-    bind_dn: str,
-    bind_password: str,
-    server_name: str | None = None,
-    timeout: float = 5.0,
+    control: str, target: str, endpoint: Endpoint, *, mode: TlsMode, bind_dn: str, bind_password: str
 ) -> Result:
-    """Bind as the service account over verified TLS; PASS when the bind succeeds."""
+    """Bind as the service account over TLS verified against ``endpoint.ca_file``; PASS when the bind succeeds."""
     register_secret(bind_password)
     with probe(control, target, expected=f"{mode} bind as {bind_dn} with a verified certificate") as p:
         try:
-            conn, tls_facts = _tls_bind(p, host, port, mode, ca_file, bind_dn, bind_password, server_name, timeout)
+            conn, tls_facts = _tls_bind(p, endpoint, mode, bind_dn, bind_password)
         except _BindFailed as exc:
             observed: JsonValue = {"stage": exc.stage, "error": exc.detail}
             message = f"{mode} bind as {bind_dn} failed at {exc.stage}: {exc.detail}"
-            if _server_shown_alive(p, exc.stage, host, port, server_name, timeout):
+            if _server_shown_alive(p, exc.stage, endpoint):
                 p.failed(observed, message)
             else:
                 p.error(f"{message}; the LDAP server is not shown alive, so nothing was judged", observed)
@@ -81,17 +74,13 @@ def check_ldap_service_bind(
 def check_ldap_groups(
     control: str,
     target: str,
-    host: str,
-    port: int,
+    endpoint: Endpoint,
     *,
     mode: TlsMode,
-    ca_file: Path | str,
     bind_dn: str,
     bind_password: str,
     group_dns: Sequence[str],
     check_member_of: bool = True,
-    server_name: str | None = None,
-    timeout: float = 5.0,
 ) -> Result:
     """Each group DN exists and has members (and, optionally, each member's memberOf names the group).
 
@@ -101,7 +90,7 @@ def check_ldap_groups(
     register_secret(bind_password)
     with probe(control, target, expected={dn: "exists with members" for dn in group_dns}) as p:
         try:
-            conn, _ = _tls_bind(p, host, port, mode, ca_file, bind_dn, bind_password, server_name, timeout)
+            conn, _ = _tls_bind(p, endpoint, mode, bind_dn, bind_password)
         except _BindFailed as exc:
             p.error(f"could not check groups: bind failed at {exc.stage}: {exc.detail}")
         else:
@@ -112,32 +101,26 @@ def check_ldap_groups(
     return p.result
 
 
-def _server_shown_alive(p: Probe, stage: str, host: str, port: int, server_name: str | None, timeout: float) -> bool:
+def _server_shown_alive(p: Probe, stage: str, endpoint: Endpoint) -> bool:
     """Whether a failure at ``stage`` is the server's own answer: past the TCP connect for StartTLS (it
     spoke LDAP), or, for LDAPS, when a TLS handshake that verifies nothing completes on the same port."""
     if stage == "connect":
         return False
     if stage != "connect+tls":
         return True
-    alive, why = tls_probe.service_answers_tls(host, port, server_name, timeout)
+    alive, why = tls_probe.service_answers_tls(replace(endpoint, timeout_s=endpoint.timeout(DEFAULT_TIMEOUT_S)))
     p.log(f"liveness: {why}")
     return alive
 
 
 def check_ldap_plain_bind_refused(
-    control: str,
-    target: str,
-    host: str,
-    port: int = 389,
-    *,
-    bind_dn: str,
-    tls_port: int | None = None,
-    timeout: float = 5.0,
+    control: str, target: str, endpoint: Endpoint, *, bind_dn: str, ldaps: Endpoint | None = None
 ) -> Result:
-    """Try a simple bind without TLS (with a throwaway wrong password); PASS when the server refuses it
-    for lack of TLS, or nothing listens in plaintext while its LDAPS ``tls_port`` answers; FAIL when it
-    evaluates the credentials; ERROR when the server is not shown alive at all."""
+    """Try a simple bind without TLS (with a throwaway wrong password) on the plain ``endpoint``; PASS when
+    the server refuses it for lack of TLS, or nothing listens in plaintext while its ``ldaps`` endpoint
+    answers TLS; FAIL when it evaluates the credentials; ERROR when the server is not shown alive at all."""
     decoy = secrets.token_urlsafe(12)
+    host, port, timeout = endpoint.host, endpoint.port, endpoint.timeout(DEFAULT_TIMEOUT_S)
     with probe(control, target, expected="simple bind without TLS refused (result 13/8) or no plain port") as p:
         server = ldap3.Server(host, port=port, use_ssl=False, get_info=ldap3.NONE, connect_timeout=timeout)
         conn = ldap3.Connection(
@@ -147,8 +130,11 @@ def check_ldap_plain_bind_refused(
             conn.open()
         except LDAPException as exc:
             p.log(f"connect ldap://{host}:{port}: {_text(exc)}")
-            alive, why = (tls_probe.service_answers_tls(host, tls_port, timeout=timeout) if tls_port is not None
-                          else (False, "no LDAPS port given to show the server alive"))
+            alive, why = (
+                tls_probe.service_answers_tls(replace(ldaps, timeout_s=ldaps.timeout(timeout)))
+                if ldaps is not None
+                else (False, "no LDAPS port given to show the server alive")
+            )
             p.log(f"liveness: {why}")
             if "refused" in str(exc).lower() and alive:
                 p.passed({"plain_port": "closed", "error": _text(exc), "tls_port": why}, "no plaintext LDAP listener")
@@ -182,21 +168,17 @@ def _judge_plain_bind(p: Probe, bind_dn: str, code: int, desc: str) -> None:
 
 
 def _tls_bind(
-    p: Probe,
-    host: str,
-    port: int,
-    mode: TlsMode,
-    ca_file: Path | str,
-    bind_dn: str,
-    bind_password: str,
-    server_name: str | None,
-    timeout: float,
+    p: Probe, endpoint: Endpoint, mode: TlsMode, bind_dn: str, bind_password: str
 ) -> tuple[ldap3.Connection, dict[str, JsonValue]]:
     """An open, bound connection over verified TLS, or _BindFailed saying where it broke."""
     if mode not in ("ldaps", "starttls"):
         raise ValueError(f"mode must be 'ldaps' or 'starttls', not {mode!r}")
+    ca_file, server_name = endpoint.ca_file, endpoint.server_name
+    if ca_file is None:
+        raise ValueError("no CA file given: cannot verify the server (fail closed)")
     if not Path(ca_file).is_file():
         raise ValueError(f"CA file {ca_file} does not exist: cannot verify the server (fail closed)")
+    host, port, timeout = endpoint.host, endpoint.port, endpoint.timeout(DEFAULT_TIMEOUT_S)
     tls = ldap3.Tls(
         validate=ssl.CERT_REQUIRED,
         ca_certs_file=str(ca_file),

@@ -28,11 +28,13 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives.ciphers.algorithms import AES
 from cryptography.hazmat.primitives.cmac import CMAC
 
+from securemode.endpoint import Endpoint
 from securemode.redact import register_secret
 from securemode.results import JsonValue, Probe, Result, probe
 
 NTP_EPOCH_OFFSET = 2208988800  # seconds from 1900-01-01 to 1970-01-01
 HEADER_LEN = 48
+DEFAULT_TIMEOUT_S = 1.0  # per attempt: a LAN NTP server answers in milliseconds
 NTPV4_MAX_MAC = 20
 _DIGESTS = {"MD5": "md5", "SHA1": "sha1", "SHA256": "sha256", "SHA384": "sha384", "SHA512": "sha512"}
 _CMACS = {"AES128": 16, "AES256": 32}
@@ -129,18 +131,9 @@ def classify_authentication(reply: NtpReply, header: bytes, key_id: int, algorit
 
 
 def check_authenticated_ntp(
-    control: str,
-    target: str,
-    server: str,
-    port: int = 123,
-    *,
-    key_id: int,
-    key: str,
-    algorithm: str = "SHA1",
-    timeout: float = 1.0,
-    attempts: int = 2,
+    control: str, target: str, server: Endpoint, *, key_id: int, key: str, algorithm: str = "SHA1", attempts: int = 2
 ) -> Result:
-    """Exchange one authenticated NTP packet with ``server:port``; PASS when the reply's MAC verifies.
+    """Exchange one authenticated NTP packet with ``server``; PASS when the reply's MAC verifies.
 
     ``key`` is the secret in chrony keyfile notation (``HEX:…`` or ASCII). Offset, delay, stratum,
     leap and refid go into the observed evidence.
@@ -153,7 +146,7 @@ def check_authenticated_ntp(
         register_secret(secret.hex())
         register_secret(secret.hex().upper())
         compute_mac(algorithm, secret, b"")  # reject an unknown algorithm or bad key size before sending
-        _exchange(p, server, port, key_id, algorithm, secret, timeout, attempts)
+        _exchange(p, server.host, server.port, key_id, algorithm, secret, server.timeout(DEFAULT_TIMEOUT_S), attempts)
     return p.result
 
 
@@ -187,14 +180,25 @@ def _exchange(
                 continue
             _judge(p, data, t1, t4, server, port, key_id, algorithm, key)
             return
-        observed: JsonValue = {"server": server, "port": port, "reply": "none", "attempts": attempts,
-                               "timeout_s": timeout}
+        observed: JsonValue = {
+            "server": server,
+            "port": port,
+            "reply": "none",
+            "attempts": attempts,
+            "timeout_s": timeout,
+        }
         if _answers_unauthenticated(p, sock, timeout):
-            p.failed(observed, f"no reply from {server}:{port} to {attempts} authenticated requests while it answers "
-                     "an unauthenticated one (it drops requests with a wrong key or key id)")
+            p.failed(
+                observed,
+                f"no reply from {server}:{port} to {attempts} authenticated requests while it answers "
+                "an unauthenticated one (it drops requests with a wrong key or key id)",
+            )
         else:
-            p.error(f"no reply from {server}:{port} at all, not even to an unauthenticated request: the server is "
-                    "not shown alive, so the key cannot be judged", observed)
+            p.error(
+                f"no reply from {server}:{port} at all, not even to an unauthenticated request: the server is "
+                "not shown alive, so the key cannot be judged",
+                observed,
+            )
 
 
 def _answers_unauthenticated(p: Probe, sock: socket.socket, timeout: float) -> bool:

@@ -12,9 +12,11 @@ from __future__ import annotations
 import errno
 import socket
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from securemode.endpoint import Endpoint
 from securemode.results import JsonValue, Probe, Result, probe
 from verifiers import tls
 
@@ -52,24 +54,45 @@ class PortProbe:
         return f"{self.protocol}/{self.port} on {self.host}: {self.state.value} in {ms:.2f} ms {self.detail}"
 
 
+_UNREACHABLE_ERRNOS = (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EACCES)
+
+
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def _unreachable(exc: OSError) -> str:
+    """The errno name of an ICMP admin-prohibited reject or a missing route; any other error is raised."""
+    if exc.errno not in _UNREACHABLE_ERRNOS:
+        raise exc
+    return errno.errorcode.get(exc.errno or 0, str(exc))
+
+
+def _outcome(attempt: Callable[[], object], answered: str, silent: str, refused: str) -> tuple[PortState, str]:
+    """The port state one ``attempt`` (a connect, or a datagram and its answer) shows, with a detail."""
+    try:
+        attempt()
+    except TimeoutError:
+        return PortState.FILTERED, silent
+    except ConnectionRefusedError:
+        return PortState.REFUSED, refused
+    except OSError as exc:
+        return PortState.UNREACHABLE, _unreachable(exc)
+    return PortState.OPEN, answered
+
+
 def probe_tcp(host: str, port: int, timeout: float = DEFAULT_TIMEOUT_S) -> PortProbe:
     """Try one TCP connect (read-only: the connection is closed at once if it opens)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(_family(host), socket.SOCK_STREAM)
     sock.settimeout(timeout)
     t0 = time.perf_counter()
     try:
-        sock.connect((host, port))
-        state, detail = PortState.OPEN, "connected"
-    except TimeoutError:
-        state, detail = PortState.FILTERED, f"no answer within {timeout}s"
-    except ConnectionRefusedError:
-        state, detail = PortState.REFUSED, "ECONNREFUSED (RST or ICMP port-unreachable)"
-    except OSError as exc:
-        if exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EACCES):
-            state, detail = PortState.UNREACHABLE, errno.errorcode.get(exc.errno or 0, str(exc))
-        else:
-            raise
+        state, detail = _outcome(
+            lambda: sock.connect((host, port)),
+            "connected",
+            f"no answer within {timeout}s",
+            "ECONNREFUSED (RST or ICMP port-unreachable)",
+        )
     finally:
         elapsed = time.perf_counter() - t0
         sock.close()
@@ -81,96 +104,80 @@ def probe_udp(host: str, port: int, payload: bytes = b"\0", timeout: float = DEF
 
     Silence means "dropped or a service that ignored us"; UDP cannot tell those apart.
     """
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_DGRAM) as sock:
+    with socket.socket(_family(host), socket.SOCK_DGRAM) as sock:
         sock.settimeout(timeout)
         sock.connect((host, port))
         t0 = time.perf_counter()
-        try:
-            sock.send(payload)
-            sock.recv(2048)
-            state, detail = PortState.OPEN, "answered"
-        except TimeoutError:
-            state, detail = PortState.FILTERED, f"no answer within {timeout}s (dropped, or ignored by a service)"
-        except ConnectionRefusedError:
-            state, detail = PortState.REFUSED, "ICMP port-unreachable"
-        except OSError as exc:
-            if exc.errno not in (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EACCES):
-                raise
-            state, detail = PortState.UNREACHABLE, errno.errorcode.get(exc.errno or 0, str(exc))
+        state, detail = _outcome(
+            lambda: (sock.send(payload), sock.recv(2048)),
+            "answered",
+            f"no answer within {timeout}s (dropped, or ignored by a service)",
+            "ICMP port-unreachable",
+        )
         elapsed = time.perf_counter() - t0
     return PortProbe(host, port, "udp", state, elapsed, detail)
 
 
-def check_port_closed(control: str, target: str, host: str, port: int, timeout: float = DEFAULT_TIMEOUT_S) -> Result:
-    """PASS when TCP ``port`` does not accept connections (e.g. SSH 22 after the security wizard)."""
+def check_port_closed(control: str, target: str, endpoint: Endpoint) -> Result:
+    """PASS when TCP ``endpoint.port`` does not accept connections (e.g. SSH 22 after the security wizard)."""
+    port = endpoint.port
     with probe(control, target, expected=f"tcp/{port} not open") as p:
-        result = probe_tcp(host, port, timeout)
+        result = probe_tcp(endpoint.host, port, endpoint.timeout(DEFAULT_TIMEOUT_S))
         p.log(result.line())
         p.check(result.state is not PortState.OPEN, result.evidence(), f"tcp/{port} accepts connections")
     return p.result
 
 
 def check_closed_port_behaviour(
-    control: str,
-    target: str,
-    host: str,
-    closed_port: int,
-    expect_drop: bool,
-    reference_open_port: int | None = None,
-    timeout: float = DEFAULT_TIMEOUT_S,
+    control: str, target: str, closed: Endpoint, expect_drop: bool, reference: Endpoint | None = None
 ) -> Result:
-    """PASS when a closed TCP port is dropped (``expect_drop``) or rejected (otherwise).
+    """PASS when the closed TCP port ``closed`` is dropped (``expect_drop``) or rejected (otherwise).
 
-    With ``reference_open_port`` (a TLS port, e.g. HTTPS 443) the host is first shown to be alive (a TLS
-    handshake there completes: a bare TCP accept could be a relay in front of a dead service), so a
-    timeout is attributed to the drop policy and not to a host that is down; without it, the
-    transcript says the attribution is unproven.
+    With a ``reference`` (a TLS port of the same host, e.g. HTTPS 443) the host is first shown to be
+    alive (a TLS handshake there completes: a bare TCP accept could be a relay in front of a dead
+    service), so a timeout is attributed to the drop policy and not to a host that is down; without
+    it, the transcript says the attribution is unproven.
     """
     want = "dropped (filtered)" if expect_drop else "rejected (refused)"
-    with probe(control, target, expected=f"closed tcp/{closed_port} {want}") as p:
-        _judge_closed_port(p, host, closed_port, expect_drop, reference_open_port, timeout)
+    with probe(control, target, expected=f"closed tcp/{closed.port} {want}") as p:
+        _judge_closed_port(p, closed, expect_drop, reference)
     return p.result
 
 
-def check_closed_port_drops(
-    control: str,
-    target: str,
-    host: str,
-    closed_port: int,
-    reference_open_port: int | None = None,
-    timeout: float = DEFAULT_TIMEOUT_S,
-) -> Result:
+def check_closed_port_drops(control: str, target: str, closed: Endpoint, reference: Endpoint | None = None) -> Result:
     """The guide's "drop incoming packets to closed ports rather than reject": a closed port is silent."""
-    return check_closed_port_behaviour(control, target, host, closed_port, True, reference_open_port, timeout)
+    return check_closed_port_behaviour(control, target, closed, True, reference)
 
 
-def _judge_closed_port(
-    p: Probe, host: str, closed_port: int, expect_drop: bool, reference_open_port: int | None, timeout: float
-) -> None:
+def _judge_closed_port(p: Probe, closed: Endpoint, expect_drop: bool, reference: Endpoint | None) -> None:
+    timeout = closed.timeout(DEFAULT_TIMEOUT_S)
     observed: dict[str, JsonValue] = {}
-    if reference_open_port is not None:
-        ref = probe_tcp(host, reference_open_port, timeout)
+    if reference is not None:
+        ref = probe_tcp(reference.host, reference.port, reference.timeout(timeout))
         p.log(f"reference: {ref.line()}")
         observed["reference"] = ref.evidence()
         if ref.state is not PortState.OPEN:
-            p.error(f"reference port tcp/{reference_open_port} is {ref.state.value}: host not shown alive", observed)
+            p.error(f"reference port tcp/{reference.port} is {ref.state.value}: host not shown alive", observed)
             return
-        alive, why = tls.service_answers_tls(host, reference_open_port, timeout=max(timeout, tls.DEFAULT_TIMEOUT_S))
+        tls_timeout = max(reference.timeout(timeout), tls.DEFAULT_TIMEOUT_S)
+        alive, why = tls.service_answers_tls(replace(reference, timeout_s=tls_timeout))
         p.log(f"reference: {why}")
         observed["reference_tls"] = why
         if not alive:
-            p.error(f"reference port tcp/{reference_open_port} accepts TCP but its TLS service does not answer: "
-                    "host not shown alive", observed)
+            p.error(
+                f"reference port tcp/{reference.port} accepts TCP but its TLS service does not answer: "
+                "host not shown alive",
+                observed,
+            )
             return
     else:
         p.log("no reference open port: a timeout cannot be told apart from a host that is down")
-    closed = probe_tcp(host, closed_port, timeout)
-    p.log(closed.line())
-    observed["closed"] = closed.evidence()
-    if closed.state is PortState.OPEN:
-        p.error(f"tcp/{closed_port} is open, so closed-port behaviour cannot be observed on it", observed)
+    result = probe_tcp(closed.host, closed.port, timeout)
+    p.log(result.line())
+    observed["closed"] = result.evidence()
+    if result.state is PortState.OPEN:
+        p.error(f"tcp/{closed.port} is open, so closed-port behaviour cannot be observed on it", observed)
     elif expect_drop:
-        p.check(closed.state is PortState.FILTERED, observed, f"closed port answered: {closed.detail}")
+        p.check(result.state is PortState.FILTERED, observed, f"closed port answered: {result.detail}")
     else:
-        p.check(closed.state is not PortState.FILTERED, observed, f"closed port silently dropped: {closed.detail}")
+        p.check(result.state is not PortState.FILTERED, observed, f"closed port silently dropped: {result.detail}")

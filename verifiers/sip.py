@@ -2,8 +2,8 @@
 
 The probe builds its own request with a fresh branch, tag and Call-ID and checks that the response
 echoes Call-ID and CSeq, so a stale or foreign answer is not mistaken for ours. Chain and name
-checks of SIP TLS belong to :mod:`verifiers.tls`; here TLS verifies against ``ca_file`` when one is
-given, else any certificate is accepted (and the transcript says so).
+checks of SIP TLS belong to :mod:`verifiers.tls`; here TLS verifies against the endpoint's ``ca_file`` when
+one is given, else any certificate is accepted (and the transcript says so).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import ssl
 import time
 from enum import StrEnum
 
+from securemode.endpoint import Endpoint
 from securemode.results import JsonValue, Probe, Result, probe
 
 DEFAULT_TIMEOUT_S = 3.0
@@ -63,31 +64,15 @@ def parse_response(raw: bytes) -> tuple[int, str, dict[str, str]]:
     return int(parts[1]), parts[2] if len(parts) > 2 else "", headers
 
 
-def check_options(
-    control: str,
-    target: str,
-    host: str,
-    port: int,
-    transport: SipTransport,
-    ca_file: str | None = None,
-    server_name: str | None = None,
-    timeout: float = DEFAULT_TIMEOUT_S,
-) -> Result:
+def check_options(control: str, target: str, endpoint: Endpoint, transport: SipTransport) -> Result:
     """PASS when OPTIONS over ``transport`` gets ``200`` with our Call-ID and CSeq echoed."""
     with probe(control, target, expected=f"SIP OPTIONS over {transport.value} answers 200") as p:
-        _exchange(p, host, port, transport, ca_file, server_name, timeout)
+        _exchange(p, endpoint, transport)
     return p.result
 
 
-def _exchange(
-    p: Probe,
-    host: str,
-    port: int,
-    transport: SipTransport,
-    ca_file: str | None,
-    server_name: str | None,
-    timeout: float,
-) -> None:
+def _exchange(p: Probe, endpoint: Endpoint, transport: SipTransport) -> None:
+    host, port, timeout = endpoint.host, endpoint.port, endpoint.timeout(DEFAULT_TIMEOUT_S)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     t0 = time.perf_counter()
     if transport is SipTransport.UDP:
@@ -104,13 +89,13 @@ def _exchange(
         if transport is SipTransport.TLS:
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
             ctx.check_hostname = False
-            if ca_file:
-                ctx.load_verify_locations(cafile=ca_file)
+            if endpoint.ca_file:
+                ctx.load_verify_locations(cafile=endpoint.ca_file)
             else:
                 ctx.verify_mode = ssl.CERT_NONE
                 p.log("TLS: certificate not verified here (see the TLS chain check)")
             try:
-                sock = ctx.wrap_socket(sock, server_hostname=server_name)
+                sock = ctx.wrap_socket(sock, server_hostname=endpoint.server_name)
             except (ssl.SSLError, OSError) as exc:
                 p.error(f"TLS handshake failed: {exc}")
                 return
@@ -129,8 +114,9 @@ def _exchange(
             return
     elapsed_ms = round((time.perf_counter() - t0) * 1000, 1)
     if not raw:
-        p.error("connection closed without a SIP answer: the SIP service is not shown alive",
-                {"elapsed_ms": elapsed_ms})
+        p.error(
+            "connection closed without a SIP answer: the SIP service is not shown alive", {"elapsed_ms": elapsed_ms}
+        )
         return
     _judge(p, raw, call_id, elapsed_ms)
 

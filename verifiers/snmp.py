@@ -35,6 +35,7 @@ from pysnmp.hlapi.v3arch.asyncio import (
 )
 from pysnmp.proto import errind
 
+from securemode.endpoint import Endpoint
 from securemode.redact import register_secret
 from securemode.results import JsonValue, Result, probe
 
@@ -79,20 +80,19 @@ class SnmpAnswer:
 
 
 async def snmp_get(
-    host: str,
-    port: int,
+    agent: Endpoint,
     auth: CommunityData | UsmUserData,
     oids: Sequence[str],
-    timeout: float = DEFAULT_TIMEOUT_S,
     retries: int = DEFAULT_RETRIES,
     engine: SnmpEngine | None = None,
 ) -> SnmpAnswer:
     """One GET (with ``engine``, or a fresh one); protocol outcomes are in the answer, never raised."""
+    timeout = agent.timeout(DEFAULT_TIMEOUT_S)
     own = engine is None
     snmp_engine = SnmpEngine() if engine is None else engine
     t0 = time.perf_counter()
     try:
-        target = await UdpTransportTarget.create((host, port), timeout=timeout, retries=retries)
+        target = await UdpTransportTarget.create((agent.host, agent.port), timeout=timeout, retries=retries)
         ei, es, _index, var_binds = await get_cmd(
             snmp_engine, auth, target, ContextData(), *(ObjectType(ObjectIdentity(o)) for o in oids), lookupMib=False
         )
@@ -117,12 +117,12 @@ async def snmp_get(
 LIVENESS_USER = "securemode-liveness"  # a user no agent knows: a live agent answers with a Report
 
 
-async def agent_alive(host: str, port: int, timeout: float = DEFAULT_TIMEOUT_S, retries: int = 1) -> tuple[bool, str]:
+async def agent_alive(agent: Endpoint, retries: int = 1) -> tuple[bool, str]:
     """(alive, why): whether an SNMP agent answers at all, in SNMP — a GET as an unknown v3 user must
     draw a Report (unknown user / engine discovery). Silence proves nothing: a dead agent is silent too.
     Own engine: the probe's user must not enter a shared engine's tables. noAuthNoPriv on purpose (S509):
     an unknown user carries no secret, and the Report it draws is the whole point."""
-    answer = await snmp_get(host, port, UsmUserData(LIVENESS_USER), [SYS_NAME], timeout, retries)  # noqa: S509
+    answer = await snmp_get(agent, UsmUserData(LIVENESS_USER), [SYS_NAME], retries)  # noqa: S509
     if answer.rejected or answer.values or answer.error_status:
         return True, f"the agent answered an unknown v3 user ({answer.error_kind or answer.error_status or 'values'})"
     return False, f"no SNMP answer to an unknown v3 user ({answer.error_indication})"
@@ -136,13 +136,12 @@ def v3_credentials(username: str, auth_key: str, priv_key: str) -> UsmUserData:
 async def check_v3_get(
     control: str,
     target: str,
-    host: str,
-    port: int,
+    agent: Endpoint,
     username: str,
     auth_key: str,
     priv_key: str,
+    *,
     expected_sysname: str | None = None,
-    timeout: float = DEFAULT_TIMEOUT_S,
     retries: int = 1,
     engine: SnmpEngine | None = None,
 ) -> Result:
@@ -155,20 +154,24 @@ async def check_v3_get(
     register_secret(priv_key)
     expected: JsonValue = {"sysName": expected_sysname} if expected_sysname else "authPriv GET answers"
     with probe(control, target, expected=expected) as p:
-        p.log(f"SNMPv3 authPriv SHA/AES-128 GET sysName.0 sysDescr.0 as {username!r} from {host}:{port}")
+        p.log(f"SNMPv3 authPriv SHA/AES-128 GET sysName.0 sysDescr.0 as {username!r} from {agent.host}:{agent.port}")
         credentials = v3_credentials(username, auth_key, priv_key)
-        answer = await snmp_get(host, port, credentials, [SYS_NAME, SYS_DESCR], timeout, retries, engine)
+        answer = await snmp_get(agent, credentials, [SYS_NAME, SYS_DESCR], retries, engine)
         p.log(f"answer: {answer.error_indication or answer.error_status or 'values'} in {answer.elapsed_s:.3f}s")
         name, descr = answer.values.get(SYS_NAME), answer.values.get(SYS_DESCR)
         if answer.timed_out:
-            alive, why = await agent_alive(host, port, timeout)
+            alive, why = await agent_alive(agent)
             p.log(why)
             if alive:
-                p.failed(answer.evidence(), "no answer to an authPriv GET while the agent answers others "
-                         "(wrong privacy key or user)")
+                p.failed(
+                    answer.evidence(),
+                    "no answer to an authPriv GET while the agent answers others (wrong privacy key or user)",
+                )
             else:
-                p.error("no SNMP answer at all: the agent is down or SNMP is off, so the credentials cannot be "
-                        "judged", answer.evidence())
+                p.error(
+                    "no SNMP answer at all: the agent is down or SNMP is off, so the credentials cannot be judged",
+                    answer.evidence(),
+                )
         elif answer.error_indication and not answer.rejected:
             p.error(f"the GET could not be completed: {answer.error_indication}", answer.evidence())
         elif answer.error_indication or answer.error_status:
@@ -187,11 +190,10 @@ async def check_v3_get(
 async def check_community_refused(
     control: str,
     target: str,
-    host: str,
-    port: int,
+    agent: Endpoint,
     community: str,
     mp_model: int = 1,
-    timeout: float = DEFAULT_TIMEOUT_S,
+    *,
     retries: int = DEFAULT_RETRIES,
     engine: SnmpEngine | None = None,
 ) -> Result:
@@ -201,16 +203,18 @@ async def check_community_refused(
         register_secret(community)  # a site community is a credential; "public" is not (and is a common word)
     # Name which community was tried, never the site's string itself.
     which = f"SNMP{'v2c' if mp_model == 1 else 'v1'} with " + (
-        f"community {community!r}" if well_known else "the site's community")
+        f"community {community!r}" if well_known else "the site's community"
+    )
     with probe(control, target, expected=f"{which} gets nothing") as p:
-        p.log(f"{which}: GET sysName.0 to {host}:{port}")
+        p.log(f"{which}: GET sysName.0 to {agent.host}:{agent.port}")
         credentials = CommunityData(community, mpModel=mp_model)
-        answer = await snmp_get(host, port, credentials, [SYS_NAME], timeout, retries, engine)
+        answer = await snmp_get(agent, credentials, [SYS_NAME], retries, engine)
         p.log(f"answer: {answer.error_indication or answer.error_status or answer.values}")
         if answer.timed_out:
-            alive, why = await agent_alive(host, port, timeout)
+            alive, why = await agent_alive(agent)
             p.log(why)
             if alive:
+                timeout = agent.timeout(DEFAULT_TIMEOUT_S)
                 p.passed(answer.evidence(), f"{which}: no answer within {timeout}s x {retries + 1}")
             else:
                 p.error(f"{which}: no answer, but no SNMP agent answers at all either: {why}", answer.evidence())
@@ -222,14 +226,7 @@ async def check_community_refused(
 
 
 async def check_wrong_auth_rejected(
-    control: str,
-    target: str,
-    host: str,
-    port: int,
-    username: str,
-    priv_key: str,
-    timeout: float = DEFAULT_TIMEOUT_S,
-    retries: int = DEFAULT_RETRIES,
+    control: str, target: str, agent: Endpoint, username: str, priv_key: str, *, retries: int = DEFAULT_RETRIES
 ) -> Result:
     """Negative control: an authPriv GET with a random wrong authentication key must be rejected.
 
@@ -239,9 +236,9 @@ async def check_wrong_auth_rejected(
     register_secret(priv_key)
     wrong_auth = "wrong-" + secrets.token_hex(8)
     with probe(control, target, expected="wrong auth key rejected") as p:
-        p.log(f"SNMPv3 authPriv GET as {username!r} with a random wrong auth key to {host}:{port}")
+        p.log(f"SNMPv3 authPriv GET as {username!r} with a random wrong auth key to {agent.host}:{agent.port}")
         credentials = v3_credentials(username, wrong_auth, priv_key)
-        answer = await snmp_get(host, port, credentials, [SYS_NAME], timeout, retries)
+        answer = await snmp_get(agent, credentials, [SYS_NAME], retries)
         p.log(f"answer: {answer.error_indication or answer.error_status or answer.values}")
         if answer.rejected or answer.error_status:
             p.passed(answer.evidence(), f"rejected: {answer.error_kind or answer.error_status}")
@@ -267,49 +264,3 @@ async def shared_engine() -> AsyncIterator[SnmpEngine]:
 async def gather_results(*probes: Awaitable[Result]) -> list[Result]:
     """Run probes concurrently (e.g. one per node) and return their results in order."""
     return list(await asyncio.gather(*probes))
-
-
-def check_v3_get_sync(
-    control: str,
-    target: str,
-    host: str,
-    port: int,
-    username: str,
-    auth_key: str,
-    priv_key: str,
-    expected_sysname: str | None = None,
-    timeout: float = DEFAULT_TIMEOUT_S,
-    retries: int = 1,
-) -> Result:
-    """:func:`check_v3_get` for callers without an event loop."""
-    return asyncio.run(
-        check_v3_get(control, target, host, port, username, auth_key, priv_key, expected_sysname, timeout, retries)
-    )
-
-
-def check_community_refused_sync(
-    control: str,
-    target: str,
-    host: str,
-    port: int,
-    community: str,
-    mp_model: int = 1,
-    timeout: float = DEFAULT_TIMEOUT_S,
-    retries: int = DEFAULT_RETRIES,
-) -> Result:
-    """:func:`check_community_refused` for callers without an event loop."""
-    return asyncio.run(check_community_refused(control, target, host, port, community, mp_model, timeout, retries))
-
-
-def check_wrong_auth_rejected_sync(
-    control: str,
-    target: str,
-    host: str,
-    port: int,
-    username: str,
-    priv_key: str,
-    timeout: float = DEFAULT_TIMEOUT_S,
-    retries: int = DEFAULT_RETRIES,
-) -> Result:
-    """:func:`check_wrong_auth_rejected` for callers without an event loop."""
-    return asyncio.run(check_wrong_auth_rejected(control, target, host, port, username, priv_key, timeout, retries))

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
 from urllib.parse import urlencode
 
+from securemode.endpoint import Endpoint
 from securemode.redact import register_secret
 from securemode.results import JsonValue, Probe, Result, probe
 from securemode.site import Trust
@@ -413,7 +414,7 @@ def reachable(web: WebTarget) -> bool:
 NON_FIPS_CIPHERS = "ECDHE-RSA-CHACHA20-POLY1305:ECDHE-ECDSA-CHACHA20-POLY1305:DHE-RSA-CHACHA20-POLY1305"
 
 
-def fips_ciphers(control: str, target: str, host: str, port: int = 443, server_name: str | None = None) -> Result:
+def fips_ciphers(control: str, target: str, endpoint: Endpoint) -> Result:
     """PASS when a TLS 1.2 client offering only ChaCha20-Poly1305 suites is refused (FIPS mode on)."""
     with probe(control, target, expected="non-FIPS cipher suites refused") as p:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -421,9 +422,8 @@ def fips_ciphers(control: str, target: str, host: str, port: int = 443, server_n
         context.verify_mode = ssl.CERT_NONE  # no credentials are sent: only the cipher choice is observed
         context.minimum_version = context.maximum_version = ssl.TLSVersion.TLSv1_2
         context.set_ciphers(NON_FIPS_CIPHERS)
-        p.log(f"offer only {NON_FIPS_CIPHERS} (TLS 1.2) to {host}:{port}")
-        hs = tls.handshake(host, port, context, server_name=server_name)
+        p.log(f"offer only {NON_FIPS_CIPHERS} (TLS 1.2) to {endpoint.host}:{endpoint.port}")
+        hs = tls.handshake(endpoint, context)
         p.log(f"handshake {'completed' if hs.completed else 'failed'}: {hs.protocol} {hs.cipher} {hs.failure or ''}")
-        tls.record_refusal(p, hs, "non-FIPS cipher suites",
-                           tls.control_handshake(host, port, server_name, None, tls.DEFAULT_TIMEOUT_S))
+        tls.record_refusal(p, hs, "non-FIPS cipher suites", tls.control_handshake(endpoint))
     return p.result

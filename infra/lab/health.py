@@ -188,13 +188,14 @@ def _slapd(p: Probing) -> str:
 
 
 def _chrony(p: Probing) -> str:
+    from securemode.endpoint import Endpoint
     from verifiers.ntp import check_authenticated_ntp
 
     m, part = p.manifest, p.part
     p.expect("NTP, authenticated")
     ep = part.endpoints["ntp"]
     key_id = int(part.facts["site_key_id"])
-    result = check_authenticated_ntp("lab.status", part.name, ep.host, ep.port, key_id=key_id,
+    result = check_authenticated_ntp("lab.status", part.name, Endpoint(ep.host, ep.port), key_id=key_id,
                                      key=SecretFiles(m.secrets_dir).read(f"ntp-key-{key_id}"),
                                      algorithm=str(part.facts["keys"][str(key_id)]))
     if result.status.value != "PASS":

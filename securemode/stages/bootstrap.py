@@ -40,6 +40,7 @@ from securemode.console.access import (
 from securemode.console.answers import desired_security_answers
 from securemode.console.errors import NodeUnreachable
 from securemode.console.pins import HostKeyPins
+from securemode.endpoint import Endpoint
 from securemode.engine import EnsureStep, StageSpec
 from securemode.parallel import run_probes
 from securemode.pexip.errors import TransientApiError
@@ -94,6 +95,14 @@ class BootstrapProbe:
             raise RuntimeError("a web check ran outside the web session")
         return self.web
 
+    @property
+    def checked_https(self) -> Endpoint:
+        """The web interface's address and port, with the name its certificate is checked against."""
+        return Endpoint(self.host, HTTPS_PORT, server_name=self.https.server_name)
+
+    def at(self, port: int) -> Endpoint:
+        return Endpoint(self.host, port)
+
 
 def _web_session(ctx: BootstrapProbe, jobs: list[Job[BootstrapProbe]]) -> list[Result]:
     try:
@@ -125,7 +134,7 @@ def _opt_out(field: str) -> Callable[[BootstrapProbe, Target], Call]:
 
 
 def _sip(transport: SipTransport, row: str) -> Callable[[BootstrapProbe, Target], Call]:
-    return lambda ctx, t: call(str(t.subject.address), int(ctx.want[row]), transport)
+    return lambda ctx, t: call(Endpoint(str(t.subject.address), int(ctx.want[row])), transport)
 
 
 def _is_conferencing(target: Target) -> bool:
@@ -168,18 +177,17 @@ BINDINGS: tuple[Binding[BootstrapProbe], ...] = checked(Stage.BOOTSTRAP, tuple(S
         int(ctx.want["web-sessions-per-user"])))),
     _wizard("web-sessions-per-user", _web(web.session_limit_per_user, lambda ctx, _t: call(
         ctx.https, ctx.node.admin_username, ctx.password, int(ctx.want["web-sessions-per-user"])))),
-    _wizard("tls10", _web(tls.check_protocol_refused, lambda ctx, _t: call(
-        ctx.host, HTTPS_PORT, tls.TlsVersion.TLS1_0, server_name=ctx.https.server_name))),
-    _wizard("fips", _web(web.fips_ciphers, lambda ctx, _t: call(
-        ctx.host, HTTPS_PORT, server_name=ctx.https.server_name))),
+    _wizard("tls10", _web(tls.check_protocol_refused, lambda ctx, _t: call(ctx.checked_https, tls.TlsVersion.TLS1_0))),
+    _wizard("fips", _web(web.fips_ciphers, lambda ctx, _t: call(ctx.checked_https))),
     _wizard("drop-closed-ports", _web(ports.check_closed_port_drops, lambda ctx, _t: call(
-        ctx.host, CLOSED_PROBE_PORT, reference_open_port=HTTPS_PORT))),
+        ctx.at(CLOSED_PROBE_PORT), reference=ctx.at(HTTPS_PORT)))),
     Binding(BY_ID["bootstrap.install.admin-password"], STEPS["installation-wizard"], (Proof(
         console.admin_password_required, lambda ctx, _t: call(
-            ctx.host, CONSOLE_PORT, ctx.password, ctx.pins, account_disabled=bool(ctx.want["disable-admin"])),
+            ctx.at(CONSOLE_PORT), ctx.password, ctx.pins, account_disabled=bool(ctx.want["disable-admin"]),
+            alive=ctx.at(HTTPS_PORT)),
         session=CONSOLE),)),
     _wizard("disable-admin", Proof(console.admin_login_refused, lambda ctx, _t: call(
-        ctx.host, CONSOLE_PORT, ctx.password, ctx.pins, alive_port=HTTPS_PORT), session=CONSOLE)),
+        ctx.at(CONSOLE_PORT), ctx.password, ctx.pins, alive=ctx.at(HTTPS_PORT)), session=CONSOLE)),
     # The SIP listen ports have an outside effect on every conferencing node: it answers OPTIONS there;
     # with no conferencing node yet, the management node's own security.json shows them.
     *(_wizard(row, Proof(sip.check_options, _sip(transport, row), session=SIP, applies=_is_conferencing),

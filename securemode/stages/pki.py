@@ -14,6 +14,7 @@ from pathlib import Path
 
 from securemode.binding import Binding, Call, Planned, Proof, Target, call, checked, planned
 from securemode.catalogue import BY_ID, Stage
+from securemode.endpoint import Endpoint
 from securemode.engine import EnsureStep, StageSpec
 from securemode.parallel import Probe, run_probes
 from securemode.pexip.certificates import NAMES, TRUSTED, VALIDITY, read_ca_files, required_names
@@ -35,23 +36,6 @@ HTTPS_PORT = 443
 _TRANSIENT = (TransientApiError,)
 
 
-def check_key_possession(control: str, target: str, host: str, port: int, server_name: str) -> Result:
-    """PASS when a handshake completes with a certificate: the server signed (or decrypted) with the
-    private key of the certificate it presented, so certificate and key are one pair."""
-    with probe(control, target, expected="server proves possession of the certificate's key") as p:
-        hs = tls.handshake(host, port, tls.inspecting_context(), server_name=server_name)
-        p.log(f"handshake {'completed' if hs.completed else 'failed'}: {hs.protocol} {hs.cipher} {hs.failure or ''}")
-        if hs.completed and hs.cert_der is None:
-            p.failed(hs.evidence(), "no certificate presented (anonymous suite)")
-        elif hs.completed:
-            p.passed(hs.evidence())
-        elif hs.cert_der is not None and hs.server_hello_version is not None:
-            p.failed(hs.evidence(), f"the server presented a certificate but the handshake failed: {hs.failure}")
-        else:
-            p.error(f"handshake did not get as far as the certificate: {hs.failure}", hs.evidence())
-    return p.result
-
-
 def _local_key(loaded: LoadedSite, node: NodeCommon) -> Path | None:
     path = site_dir(loaded) / "keys" / f"{safe_name(node.name)}.key"
     return path if not loaded.site.pki.csr_on_node and path.exists() else None
@@ -60,12 +44,11 @@ def _local_key(loaded: LoadedSite, node: NodeCommon) -> Path | None:
 def check_key_pair(control: str, target: str, loaded: LoadedSite, node: NodeCommon) -> Result:
     """The served certificate matches the key the engine made, when it has it; else the server proves
     possession of the certificate's key in the handshake."""
-    host, name = str(node.address), node.fqdn
+    https = Endpoint(str(node.address), HTTPS_PORT, server_name=node.fqdn)
     key = _local_key(loaded, node)
     if key is not None:
-        return tls.check_key_matches(control, target, host, HTTPS_PORT, key.read_text(encoding="ascii"),
-                                     server_name=name)
-    return check_key_possession(control, target, host, HTTPS_PORT, name)
+        return tls.check_key_matches(control, target, https, key.read_text(encoding="ascii"))
+    return tls.check_key_possession(control, target, https)
 
 
 def check_sip_tls_fqdn(control: str, target: str, reader: ApiReader, node: ConferencingNode, site: Site) -> Result:
@@ -94,13 +77,14 @@ class PkiProbe:
 
 
 def _https(ctx: PkiProbe, t: Target, *extra: object) -> Call:
-    return call(str(t.subject.address), HTTPS_PORT, *extra, server_name=t.subject.fqdn)
+    node = t.subject
+    return call(Endpoint(str(node.address), HTTPS_PORT, server_name=node.fqdn, ca_file=ctx.bundle), *extra)
 
 
 def _sip_tls(ctx: PkiProbe, t: Target, *extra: object) -> Call:
-    node = t.subject
-    return call(str(node.address), ctx.loaded.site.security_wizard.sip_tls_port, *extra,
-                server_name=node.sip_tls_fqdn or node.fqdn)
+    node, port = t.subject, ctx.loaded.site.security_wizard.sip_tls_port
+    return call(Endpoint(str(node.address), port, server_name=node.sip_tls_fqdn or node.fqdn, ca_file=ctx.bundle),
+                *extra)
 
 
 STEPS = {step.name: step for step in (
@@ -125,7 +109,7 @@ API_BINDINGS: tuple[Binding[PkiProbe], ...] = (
 )
 # TLS as a client sees it, each probe on its own connection, concurrently.
 WIRE_BINDINGS: tuple[Binding[PkiProbe], ...] = (
-    _bind(TRUSTED, _CERTS, tls.check_chain_trusted, lambda ctx, t: _https(ctx, t, ctx.bundle)),
+    _bind(TRUSTED, _CERTS, tls.check_chain_trusted, _https),
     _bind(NAMES, _CERTS, tls.check_names,
           lambda ctx, t: _https(ctx, t, required_names(t.subject, ctx.loaded.site.pki))),
     _bind(VALIDITY, _CERTS, tls.check_validity,
@@ -137,7 +121,7 @@ WIRE_BINDINGS: tuple[Binding[PkiProbe], ...] = (
           lambda ctx, t: _https(ctx, t, tls.TlsVersion.TLS1_1)),
     _bind("pki.tls12-accepted", None, tls.check_protocol_accepted,
           lambda ctx, t: _https(ctx, t, tls.TlsVersion.TLS1_2)),
-    _bind("pki.sip-tls.trusted", _CERTS, tls.check_chain_trusted, lambda ctx, t: _sip_tls(ctx, t, ctx.bundle)),
+    _bind("pki.sip-tls.trusted", _CERTS, tls.check_chain_trusted, _sip_tls),
     _bind("pki.anon-dh-refused", None, tls.check_anon_dh_refused, _sip_tls),
 )
 BINDINGS: tuple[Binding[PkiProbe], ...] = checked(Stage.PKI, tuple(STEPS.values()),

@@ -34,6 +34,7 @@ from securemode.binding import (
 )
 from securemode.catalogue import BY_ID, Stage, TargetKind, controls_for
 from securemode.catalogue.platform import GLOBAL_SETTINGS, PORT_RANGES
+from securemode.endpoint import Endpoint
 from securemode.engine import EnsureStep, StageSpec
 from securemode.parallel import run_probes
 from securemode.pexip import desired
@@ -60,6 +61,7 @@ from verifiers.api import combine, readback_platform
 
 _TRANSIENT = (TransientApiError,)
 API, SNMP = "api", "snmp"
+DNS_PORT = 53
 
 
 @dataclass(frozen=True)
@@ -77,17 +79,18 @@ class PlatformProbe:
 # SNMP ---------------------------------------------------------------------------------------------------
 def _snmp_v3(ctx: PlatformProbe, t: Target) -> Call:
     conf = ctx.loaded.site.snmp
-    return call(str(t.subject.address), conf.port, conf.username, ctx.secret(conf.auth_password),
+    return call(Endpoint(str(t.subject.address), conf.port), conf.username, ctx.secret(conf.auth_password),
                 ctx.secret(conf.priv_password), engine=ctx.engine)
 
 
 def _community(which: Callable[[PlatformProbe], str]) -> Callable[[PlatformProbe, Target], Call]:
-    return lambda ctx, t: call(str(t.subject.address), ctx.loaded.site.snmp.port, which(ctx), engine=ctx.engine)
+    return lambda ctx, t: call(Endpoint(str(t.subject.address), ctx.loaded.site.snmp.port), which(ctx),
+                               engine=ctx.engine)
 
 
 def _wrong_auth(ctx: PlatformProbe, t: Target) -> Call:
     conf = ctx.loaded.site.snmp
-    return call(str(t.subject.address), conf.port, conf.username, ctx.secret(conf.priv_password))
+    return call(Endpoint(str(t.subject.address), conf.port), conf.username, ctx.secret(conf.priv_password))
 
 
 async def _snmp_session(ctx: PlatformProbe, jobs: list[Job[PlatformProbe]]) -> list[Result]:
@@ -109,7 +112,7 @@ def check_ntp_server(control: str, target: str, loaded: LoadedSite, server: NtpS
         with probe(control, target) as p:
             p.failed(None, "the site gives this NTP server no key")
         return p.result
-    return ntp.check_authenticated_ntp(control, target, server.address, server.port, key_id=server.key_id,
+    return ntp.check_authenticated_ntp(control, target, Endpoint(server.address, server.port), key_id=server.key_id,
                                        key=loaded.secret(server.key).get_secret_value(),
                                        algorithm=server.algorithm.value)
 
@@ -175,7 +178,7 @@ BINDINGS: tuple[Binding[PlatformProbe], ...] = checked(Stage.PLATFORM, tuple(STE
     _bind("platform.role.auditor", "account-roles", READBACK),
     _bind("platform.dns.servers", "dns-servers", READBACK),
     _bind("platform.dns.answers", None, Proof(dns.check_dns_answers, lambda ctx, t: call(
-        t.name, 53, expected={node.fqdn: str(node.address) for node in ctx.loaded.site.nodes()}))),
+        Endpoint(t.name, DNS_PORT), expected={node.fqdn: str(node.address) for node in ctx.loaded.site.nodes()}))),
     _bind("platform.ntp.servers", "ntp-servers", READBACK),
     _bind("platform.ntp.authenticated", "ntp-servers", Proof(check_ntp_server, _site_arg)),
     _bind("platform.syslog.servers", "syslog-servers", READBACK),

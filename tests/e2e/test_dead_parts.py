@@ -20,6 +20,7 @@ from infra.lab import processes
 from infra.lab.pytest_fixture import RunningLab
 from securemode import stages
 from securemode.catalogue import Stage
+from securemode.endpoint import Endpoint
 from securemode.results import Result, Status
 from verifiers import ldap
 
@@ -82,11 +83,11 @@ def test_slapd(own_lab: RunningLab, converged: PipelineOutcome) -> None:
 
     def probes() -> list[Result]:
         return [
-            ldap.check_ldap_service_bind("auth.ldap.connection", "slapd", ldaps.host, ldaps.port, mode="ldaps",
-                                         ca_file=site.resolve_path(conf.ca_file), bind_dn=conf.bind_dn,
-                                         bind_password=password, server_name=conf.server),
-            ldap.check_ldap_plain_bind_refused("auth.ldap.tls", "slapd", plain.host, plain.port, bind_dn=conf.bind_dn,
-                                               tls_port=ldaps.port),
+            ldap.check_ldap_service_bind("auth.ldap.connection", "slapd", Endpoint(
+                ldaps.host, ldaps.port, server_name=conf.server, ca_file=str(site.resolve_path(conf.ca_file))),
+                mode="ldaps", bind_dn=conf.bind_dn, bind_password=password),
+            ldap.check_ldap_plain_bind_refused("auth.ldap.tls", "slapd", Endpoint(plain.host, plain.port),
+                                               bind_dn=conf.bind_dn, ldaps=Endpoint(plain.host, ldaps.port)),
         ]
 
     alive = probes()

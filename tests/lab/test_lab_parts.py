@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging.handlers
 import os
 import socket
@@ -17,6 +18,7 @@ import requests
 
 from infra.lab.health import check_all
 from infra.lab.pytest_fixture import RunningLab
+from securemode.endpoint import Endpoint
 from securemode.pexip.transport import trusted_session
 from securemode.pexip.trust import PinnedFingerprint, normalise_fingerprint
 from securemode.results import Status
@@ -109,12 +111,14 @@ def test_ldaps_and_starttls_binds_and_groups(lab: RunningLab) -> None:
     modes: tuple[tuple[Literal["ldaps", "starttls"], int], ...] = (
         ("ldaps", ldap.port), ("starttls", lab.part("slapd").endpoints["ldap"].port))
     for mode, port in modes:
-        result = ldap_verifier.check_ldap_service_bind("lab.ldap", "slapd", ldap.server, port, mode=mode,
-                                                       ca_file=ldap.ca_file, bind_dn=ldap.bind_dn,
+        result = ldap_verifier.check_ldap_service_bind("lab.ldap", "slapd",
+                                                       Endpoint(ldap.server, port, ca_file=str(ldap.ca_file)),
+                                                       mode=mode, bind_dn=ldap.bind_dn,
                                                        bind_password=bind_password)
         assert result.status is Status.PASS, result.message
-    groups = ldap_verifier.check_ldap_groups("lab.ldap", "slapd", ldap.server, ldap.port, mode="ldaps",
-                                             ca_file=ldap.ca_file, bind_dn=ldap.bind_dn,
+    groups = ldap_verifier.check_ldap_groups("lab.ldap", "slapd",
+                                             Endpoint(ldap.server, ldap.port, ca_file=str(ldap.ca_file)),
+                                             mode="ldaps", bind_dn=ldap.bind_dn,
                                              bind_password=bind_password, group_dns=list(ldap.group_roles))
     assert groups.status is Status.PASS, groups.message
 
@@ -122,7 +126,7 @@ def test_ldaps_and_starttls_binds_and_groups(lab: RunningLab) -> None:
 def test_both_ntp_servers_answer_authenticated_with_the_site_keys(lab: RunningLab) -> None:
     for server in lab.site().site.ntp_servers:
         assert server.key_id is not None and server.key is not None
-        result = ntp_verifier.check_authenticated_ntp("lab.ntp", server.address, server.address, server.port,
+        result = ntp_verifier.check_authenticated_ntp("lab.ntp", server.address, Endpoint(server.address, server.port),
                                                       key_id=server.key_id, key=lab.secret(f"ntp-key-{server.key_id}"),
                                                       algorithm=server.algorithm.value)
         assert result.status is Status.PASS, result.message
@@ -133,7 +137,7 @@ def test_both_dns_servers_answer_for_the_lab_names(lab: RunningLab) -> None:
     expected[f"ldap.{lab.manifest.domain}"] = lab.site().site.ldap.server
     port = lab.part("dns1").endpoints["dns"].port
     for server in lab.site().site.dns_servers:
-        result = dns_verifier.check_dns_answers("lab.dns", str(server), str(server), port, expected=expected)
+        result = dns_verifier.check_dns_answers("lab.dns", str(server), Endpoint(str(server), port), expected=expected)
         assert result.status is Status.PASS, result.message
 
 
@@ -199,7 +203,7 @@ def test_sip_options_over_tcp_and_tls_on_every_node(lab: RunningLab) -> None:
         part = lab.part(f"node-{node['name']}")
         for transport in (sip_verifier.SipTransport.TCP, sip_verifier.SipTransport.TLS):
             ep = part.endpoints[f"sip_{transport.value}"]
-            result = sip_verifier.check_options("lab.sip", node["name"], ep.host, ep.port, transport)
+            result = sip_verifier.check_options("lab.sip", node["name"], Endpoint(ep.host, ep.port), transport)
             assert result.status is Status.PASS, result.message
 
 
@@ -212,8 +216,8 @@ def test_snmp_agent_follows_the_management_node_configuration(lab: RunningLab, a
     worker = api.get(uri, timeout=5).json()["objects"][0]
     detail = f"{lab.api_base}{worker['resource_uri']}"
     port = lab.part("node-conf01").endpoints["snmp"].port
-    before = snmp_verifier.check_v3_get_sync("lab.snmp", "conf01", node["address"], port, snmp.username, auth, priv,
-                                             timeout=0.5, retries=0)
+    agent = Endpoint(node["address"], port, timeout_s=0.5)
+    before = asyncio.run(snmp_verifier.check_v3_get("lab.snmp", "conf01", agent, snmp.username, auth, priv, retries=0))
     # SNMP off in a fresh deployment: nothing answers, and silence cannot tell "off" from "agent dead" (ERROR;
     # the platform stage's read-back of snmp_mode is what makes it a FAIL there)
     assert before.status is Status.ERROR
@@ -222,8 +226,8 @@ def test_snmp_agent_follows_the_management_node_configuration(lab: RunningLab, a
     assert resp.status_code == 202
     try:
         def answers() -> bool:
-            result = snmp_verifier.check_v3_get_sync("lab.snmp", "conf01", node["address"], port, snmp.username,
-                                                     auth, priv, expected_sysname="conf01", timeout=0.5, retries=0)
+            result = asyncio.run(snmp_verifier.check_v3_get("lab.snmp", "conf01", agent, snmp.username, auth, priv,
+                                                            expected_sysname="conf01", retries=0))
             return result.status is Status.PASS
 
         assert wait_until(answers, 5 + 4 * lab.manifest.sync_interval_s)

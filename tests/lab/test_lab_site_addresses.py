@@ -22,6 +22,7 @@ import requests
 from infra.lab.pytest_fixture import RunningLab
 from infra.pki.ca import LabCA
 from infra.twin.state.twin_state import TwinState
+from securemode.endpoint import Endpoint
 from securemode.pexip.transport import trusted_session
 from securemode.pexip.trust import PinnedFingerprint, normalise_fingerprint
 from securemode.results import Result, Status
@@ -85,8 +86,8 @@ def security_settings(lab: RunningLab, **changes: Any) -> Iterator[None]:
 
 def closed_port(site: Site, expect_drop: bool) -> Callable[[], Result]:
     host = str(site.management_node.address)
-    return lambda: ports.check_closed_port_behaviour("lab.ports", "mgr", host, CLOSED_PORT, expect_drop,
-                                                     reference_open_port=443, timeout=0.5)
+    return lambda: ports.check_closed_port_behaviour("lab.ports", "mgr", Endpoint(host, CLOSED_PORT, timeout_s=0.5),
+                                                     expect_drop, reference=Endpoint(host, 443))
 
 
 def test_closed_port_on_the_management_site_address_drops_then_rejects(lab: RunningLab, site: Site) -> None:
@@ -148,7 +149,7 @@ def test_every_service_answers_at_the_site_addresses(lab: RunningLab, site: Site
         endpoints = lab.part(f"node-{node.name}").endpoints
         for transport in sip.SipTransport:
             port = endpoints[f"sip_{transport.value}"].port
-            result = sip.check_options("lab.sip", node.name, str(node.address), port, transport)
+            result = sip.check_options("lab.sip", node.name, Endpoint(str(node.address), port), transport)
             assert result.status is Status.PASS, f"{node.name} {transport}: {result.message}"
 
 
@@ -173,17 +174,18 @@ def test_conferencing_nodes_answer_tls_on_443_with_their_assigned_certificate(
 ) -> None:
     conf01, conf02 = (str(n.address) for n in site.conferencing_nodes[:2])
     self_signed_key = (Path(lab.part("node-conf01").workdir) / "self-signed.key").read_text()
-    before = tls.check_key_matches("lab.tls", "conf01", conf01, 443, self_signed_key)
+    before = tls.check_key_matches("lab.tls", "conf01", Endpoint(conf01, 443), self_signed_key)
     assert before.status is Status.PASS, before.message  # the node's first-boot certificate
     ca_root = lab.manifest.ca["root"]
     cert_uri, worker_uri, key_pem = _upload_and_assign(api, site, "conf01", LabCA.load(lab.manifest.ca["dir"]))
+    trusted_by_lab_ca = Endpoint(conf01, 443, ca_file=ca_root)
     try:
-        trusted = wait_for(lambda: tls.check_chain_trusted("lab.tls", "conf01", conf01, 443, ca_root), settle(lab))
+        trusted = wait_for(lambda: tls.check_chain_trusted("lab.tls", "conf01", trusted_by_lab_ca), settle(lab))
         assert trusted.status is Status.PASS, trusted.message
-        assert tls.check_key_matches("lab.tls", "conf01", conf01, 443, key_pem).status is Status.PASS
-        names = tls.check_names("lab.tls", "conf01", conf01, 443, [site.conferencing_nodes[0].fqdn, conf01])
+        assert tls.check_key_matches("lab.tls", "conf01", Endpoint(conf01, 443), key_pem).status is Status.PASS
+        names = tls.check_names("lab.tls", "conf01", Endpoint(conf01, 443), [site.conferencing_nodes[0].fqdn, conf01])
         assert names.status is Status.PASS, names.message
-        other = tls.check_chain_trusted("lab.tls", "conf02", conf02, 443, ca_root)
+        other = tls.check_chain_trusted("lab.tls", "conf02", Endpoint(conf02, 443, ca_file=ca_root))
         assert other.status is Status.FAIL  # conf02 still serves its self-signed certificate
     finally:
         api.patch(f"{base(site)}{worker_uri}", json={"tls_certificate": None}, timeout=5)
@@ -193,7 +195,7 @@ def test_conferencing_nodes_answer_tls_on_443_with_their_assigned_certificate(
 def test_conferencing_https_follows_the_tls_posture(lab: RunningLab, site: Site) -> None:
     """Anonymous DH is accepted under the wizard's default answer and refused once it is switched off."""
     conf01 = str(site.conferencing_nodes[0].address)
-    assert tls.check_anon_dh_refused("lab.tls", "conf01", conf01, 443).status is Status.FAIL
+    assert tls.check_anon_dh_refused("lab.tls", "conf01", Endpoint(conf01, 443)).status is Status.FAIL
     with security_settings(lab, enable_anon_dh=False):
-        refused = wait_for(lambda: tls.check_anon_dh_refused("lab.tls", "conf01", conf01, 443), settle(lab))
+        refused = wait_for(lambda: tls.check_anon_dh_refused("lab.tls", "conf01", Endpoint(conf01, 443)), settle(lab))
         assert refused.status is Status.PASS, refused.message

@@ -13,6 +13,7 @@ import pytest
 
 from infra.lab.https_listener import HttpsListener
 from infra.pki.ca import IssuedCertificate
+from securemode.endpoint import Endpoint
 from securemode.results import Status
 from verifiers import tls
 from verifiers.tls import TlsVersion
@@ -33,17 +34,19 @@ def listener(node_cert: IssuedCertificate) -> Iterator[HttpsListener]:
 
 
 def test_tls10_hello_draws_a_protocol_version_alert(listener: HttpsListener) -> None:
-    hs = tls.handshake("127.0.0.1", listener.port, tls.version_context(TlsVersion.TLS1_0))
+    hs = tls.handshake(Endpoint("127.0.0.1", listener.port), tls.version_context(TlsVersion.TLS1_0))
     assert not hs.completed and hs.hello_sent
     assert hs.alert == "protocol_version(70)", hs
-    result = tls.check_protocol_refused("pki.tls10-refused", "conf01", "127.0.0.1", listener.port, TlsVersion.TLS1_0)
+    result = tls.check_protocol_refused(
+        "pki.tls10-refused", "conf01", Endpoint("127.0.0.1", listener.port), TlsVersion.TLS1_0
+    )
     assert result.status is Status.PASS and "alert protocol_version" in result.message, result
 
 
 def test_the_listener_still_serves_https(listener: HttpsListener) -> None:
-    result = tls.check_protocol_accepted("pki.tls12-accepted", "conf01", "127.0.0.1", listener.port)
+    result = tls.check_protocol_accepted("pki.tls12-accepted", "conf01", Endpoint("127.0.0.1", listener.port))
     assert result.status is Status.PASS, result
-    alive, why = tls.service_answers_tls("127.0.0.1", listener.port)
+    alive, why = tls.service_answers_tls(Endpoint("127.0.0.1", listener.port))
     assert alive, why
 
 
@@ -64,13 +67,13 @@ def test_a_relay_to_a_dead_service_is_error_for_every_tls_probe() -> None:
         threading.Thread(target=accept_and_close, daemon=True).start()
         try:
             results = [
-                tls.check_protocol_refused("pki.tls10-refused", "mgr", "127.0.0.1", port, TlsVersion.TLS1_0),
-                tls.check_protocol_refused("pki.tls11-refused", "mgr", "127.0.0.1", port, TlsVersion.TLS1_1),
-                tls.check_protocol_accepted("pki.tls12-accepted", "mgr", "127.0.0.1", port),
-                tls.check_anon_dh_refused("pki.anon-dh-refused", "mgr", "127.0.0.1", port),
-                tls.check_names("pki.cert.name", "mgr", "127.0.0.1", port, ["mgr.lab.test"]),
+                tls.check_protocol_refused("pki.tls10-refused", "mgr", Endpoint("127.0.0.1", port), TlsVersion.TLS1_0),
+                tls.check_protocol_refused("pki.tls11-refused", "mgr", Endpoint("127.0.0.1", port), TlsVersion.TLS1_1),
+                tls.check_protocol_accepted("pki.tls12-accepted", "mgr", Endpoint("127.0.0.1", port)),
+                tls.check_anon_dh_refused("pki.anon-dh-refused", "mgr", Endpoint("127.0.0.1", port)),
+                tls.check_names("pki.cert.name", "mgr", Endpoint("127.0.0.1", port), ["mgr.lab.test"]),
             ]
-            alive, _ = tls.service_answers_tls("127.0.0.1", port)
+            alive, _ = tls.service_answers_tls(Endpoint("127.0.0.1", port))
         finally:
             stop.set()
     assert {r.control: r.status for r in results} == {r.control: Status.ERROR for r in results}, results

@@ -10,6 +10,7 @@ import pytest
 from infra.twin import TwinManagementNode
 from infra.twin.faults import unavailable
 from infra.twin.state.settings import SecuritySettings
+from securemode.endpoint import Endpoint
 from securemode.results import Status
 from securemode.site import Trust
 from tests.stages_bootstrap.conftest import FAST
@@ -20,8 +21,9 @@ PASSWORD = "Web-Verifier-Secret-5"
 
 @pytest.fixture
 def twin(tmp_path: Path) -> Iterator[TwinManagementNode]:
-    node = TwinManagementNode(tmp_path / "twin", "127.0.0.1", 0, config=FAST, admin_password=PASSWORD,
-                              hostname="mgr01", domain="example.test").start()
+    node = TwinManagementNode(
+        tmp_path / "twin", "127.0.0.1", 0, config=FAST, admin_password=PASSWORD, hostname="mgr01", domain="example.test"
+    ).start()
     yield node
     node.stop()
 
@@ -33,8 +35,9 @@ def target(node: TwinManagementNode, fingerprint: str | None = None) -> web.WebT
 def test_login(twin: TwinManagementNode) -> None:
     good = web.login("bootstrap.web-login", "mgr01", target(twin), "admin", PASSWORD)
     assert good.status is Status.PASS, good.message
-    assert web.login("bootstrap.web-login", "mgr01", target(twin), "admin", PASSWORD, mode="basic").status \
-        is Status.PASS
+    assert (
+        web.login("bootstrap.web-login", "mgr01", target(twin), "admin", PASSWORD, mode="basic").status is Status.PASS
+    )
     bad = web.login("bootstrap.web-login", "mgr01", target(twin), "admin", "wrong-password")
     assert bad.status is Status.FAIL and "Please enter the correct username and password" in bad.message
     assert twin.sessions.count() == 0  # the successful probe logged itself out
@@ -51,20 +54,19 @@ def test_a_pin_mismatch_sends_nothing(twin: TwinManagementNode) -> None:
 def test_host_header_and_session_limit_follow_the_settings(twin: TwinManagementNode) -> None:
     tgt = target(twin)
     assert web.host_header("bootstrap.wizard.host-headers", "mgr01", tgt).status is Status.FAIL
-    per_user = web.session_limit_per_user("bootstrap.wizard.web-sessions-per-user", "mgr01", tgt, "admin",
-                                          PASSWORD, 3)
+    per_user = web.session_limit_per_user("bootstrap.wizard.web-sessions-per-user", "mgr01", tgt, "admin", PASSWORD, 3)
     assert per_user.status is Status.FAIL and twin.sessions.count() == 0
-    assert web.fips_ciphers("bootstrap.wizard.fips", "mgr01", "127.0.0.1", twin.port).status is Status.FAIL
+    assert web.fips_ciphers("bootstrap.wizard.fips", "mgr01", Endpoint("127.0.0.1", twin.port)).status is Status.FAIL
 
-    twin.state.set_security_settings(SecuritySettings(validate_host_headers=True, max_web_sessions_per_user=3,
-                                                      fips_mode=True, enable_tls10=False))
+    twin.state.set_security_settings(
+        SecuritySettings(validate_host_headers=True, max_web_sessions_per_user=3, fips_mode=True, enable_tls10=False)
+    )
     header = web.host_header("bootstrap.wizard.host-headers", "mgr01", tgt)
     assert header.status is Status.PASS and header.observed == {"foreign_host_status": 400, "own_host_status": 200}
-    per_user = web.session_limit_per_user("bootstrap.wizard.web-sessions-per-user", "mgr01", tgt, "admin",
-                                          PASSWORD, 3)
+    per_user = web.session_limit_per_user("bootstrap.wizard.web-sessions-per-user", "mgr01", tgt, "admin", PASSWORD, 3)
     assert per_user.status is Status.PASS, per_user.message
     assert twin.sessions.count() == 0  # every probe session logged out again
-    assert web.fips_ciphers("bootstrap.wizard.fips", "mgr01", "127.0.0.1", twin.port).status is Status.PASS
+    assert web.fips_ciphers("bootstrap.wizard.fips", "mgr01", Endpoint("127.0.0.1", twin.port)).status is Status.PASS
     # a limit higher than the node's: the probe sees the refusal early and cannot tell
     assert web.session_limit_per_user("x", "mgr01", tgt, "admin", PASSWORD, 5).status is Status.ERROR
     assert web.session_limit("x", "mgr01", tgt, [("admin", PASSWORD)], 100, 3).status is Status.MANUAL

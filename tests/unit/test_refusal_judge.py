@@ -7,7 +7,7 @@ import pytest
 
 from securemode.results import Status, probe
 from verifiers import tls
-from verifiers.tls import Handshake
+from verifiers.tls import Handshake, wire
 
 # Server bytes as recorded on the wire: one TLS alert record each (fatal, description).
 PROTOCOL_VERSION_ALERT = bytes.fromhex("15030100020246")  # what OpenSSL sends to a TLS 1.0 hello it refuses
@@ -20,9 +20,14 @@ FAILED_CONTROL = Handshake(completed=False, hello_sent=True, failure="server clo
 
 
 def refused_with(alert_record: bytes) -> Handshake:
-    alert = tls._first_alert(alert_record)
-    return Handshake(completed=False, hello_sent=True, failure=f"SSL: TLSV1_ALERT; server alert {alert}",
-                     alert=alert, server_bytes=len(alert_record))
+    alert = wire.first_alert(alert_record)
+    return Handshake(
+        completed=False,
+        hello_sent=True,
+        failure=f"SSL: TLSV1_ALERT; server alert {alert}",
+        alert=alert,
+        server_bytes=len(alert_record),
+    )
 
 
 def no_control() -> Handshake:
@@ -30,15 +35,15 @@ def no_control() -> Handshake:
 
 
 def test_recorded_alerts_parse() -> None:
-    assert tls._first_alert(PROTOCOL_VERSION_ALERT) == "protocol_version(70)"
-    assert tls._first_alert(HANDSHAKE_FAILURE_ALERT) == "handshake_failure(40)"
+    assert wire.first_alert(PROTOCOL_VERSION_ALERT) == "protocol_version(70)"
+    assert wire.first_alert(HANDSHAKE_FAILURE_ALERT) == "handshake_failure(40)"
 
 
 @pytest.mark.parametrize("record", [PROTOCOL_VERSION_ALERT, HANDSHAKE_FAILURE_ALERT])
 def test_a_refusal_alert_is_a_pass(record: bytes) -> None:
     status, message, evidence = tls.judge_refusal(refused_with(record), "TLSv1", no_control)
     assert status is Status.PASS, message
-    assert "alert" in message and evidence["server_alert"] == tls._first_alert(record)
+    assert "alert" in message and evidence["server_alert"] == wire.first_alert(record)
 
 
 def test_closed_without_alert_and_a_working_control_is_refused() -> None:
@@ -83,9 +88,12 @@ def test_acceptance_and_refusal_are_fail_only_with_evidence() -> None:
     assert tls.judge_refusal(chose, "TLSv1", no_control)[0] is Status.FAIL
     unsent = Handshake(completed=False, hello_sent=False, failure="no protocols available")
     assert tls.judge_refusal(unsent, "TLSv1", no_control)[0] is Status.ERROR
-    for hs, want in ((CLOSED, Status.ERROR), (refused_with(PROTOCOL_VERSION_ALERT), Status.FAIL),
-                     (OK_CONTROL, Status.FAIL), (OK_CONTROL.__class__(**{**OK_CONTROL.__dict__, "protocol": "TLSv1.2"}),
-                                                 Status.PASS)):
+    for hs, want in (
+        (CLOSED, Status.ERROR),
+        (refused_with(PROTOCOL_VERSION_ALERT), Status.FAIL),
+        (OK_CONTROL, Status.FAIL),
+        (OK_CONTROL.__class__(**{**OK_CONTROL.__dict__, "protocol": "TLSv1.2"}), Status.PASS),
+    ):
         with probe("pki.tls12-accepted", "mgr") as p:
             tls.judge_acceptance(p, hs, "TLSv1.2")
         assert p.result.status is want, (hs, p.result.message)

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 
+from securemode.endpoint import Endpoint
 from securemode.results import Result, Status
 from verifiers import snmp
 
@@ -40,14 +41,16 @@ def serve(count: int) -> None:
 
 
 def probe_one(address: str, port: int) -> Result:
-    return snmp.check_v3_get_sync("snmp.v3", address, address, port, USER, AUTH, PRIV, retries=0)
+    return asyncio.run(snmp.check_v3_get("snmp.v3", address, Endpoint(address, port), USER, AUTH, PRIV, retries=0))
 
 
 async def warm_gets(address: str, port: int, count: int) -> list[float]:
     """Durations of ``count`` GETs through one engine (after the first, discovery is cached)."""
     async with snmp.shared_engine() as engine:
         results = [
-            await snmp.check_v3_get("snmp.v3", address, address, port, USER, AUTH, PRIV, retries=0, engine=engine)
+            await snmp.check_v3_get(
+                "snmp.v3", address, Endpoint(address, port), USER, AUTH, PRIV, retries=0, engine=engine
+            )
             for _ in range(count)
         ]
     return [r.duration_s for r in results]
@@ -56,14 +59,17 @@ async def warm_gets(address: str, port: int, count: int) -> list[float]:
 async def probe_sequential_shared(nodes: list[tuple[str, int]]) -> list[Result]:
     async with snmp.shared_engine() as engine:
         return [
-            await snmp.check_v3_get("snmp.v3", a, a, p, USER, AUTH, PRIV, retries=0, engine=engine) for a, p in nodes
+            await snmp.check_v3_get("snmp.v3", a, Endpoint(a, p), USER, AUTH, PRIV, retries=0, engine=engine)
+            for a, p in nodes
         ]
 
 
 async def community_probes(nodes: list[tuple[str, int]], concurrent: bool) -> list[Result]:
     """v2c 'public' probes (each waits its full timeout, since the agents are AUTHPRIV)."""
     async with snmp.shared_engine() as engine:
-        probes = [snmp.check_community_refused("snmp.v2c", a, a, p, "public", engine=engine) for a, p in nodes]
+        probes = [
+            snmp.check_community_refused("snmp.v2c", a, Endpoint(a, p), "public", engine=engine) for a, p in nodes
+        ]
         if concurrent:
             return await snmp.gather_results(*probes)
         return [await one for one in probes]
@@ -72,11 +78,14 @@ async def community_probes(nodes: list[tuple[str, int]], concurrent: bool) -> li
 async def probe_all(nodes: list[tuple[str, int]], share: bool) -> list[Result]:
     if not share:
         return await snmp.gather_results(
-            *(snmp.check_v3_get("snmp.v3", a, a, p, USER, AUTH, PRIV, retries=0) for a, p in nodes)
+            *(snmp.check_v3_get("snmp.v3", a, Endpoint(a, p), USER, AUTH, PRIV, retries=0) for a, p in nodes)
         )
     async with snmp.shared_engine() as engine:
         return await snmp.gather_results(
-            *(snmp.check_v3_get("snmp.v3", a, a, p, USER, AUTH, PRIV, retries=0, engine=engine) for a, p in nodes)
+            *(
+                snmp.check_v3_get("snmp.v3", a, Endpoint(a, p), USER, AUTH, PRIV, retries=0, engine=engine)
+                for a, p in nodes
+            )
         )
 
 

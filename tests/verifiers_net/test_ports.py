@@ -13,6 +13,7 @@ import pytest
 from infra.netns import NetNamespace, netns_unavailable_reason
 from infra.nodes import ClosedPortPolicy, ClosedPortSettings
 from infra.pki.ca import IssuedCertificate
+from securemode.endpoint import Endpoint
 from securemode.results import Status
 from verifiers import ports
 from verifiers.ports import PortState
@@ -66,22 +67,29 @@ def test_probe_states_on_loopback(listening: int) -> None:
 
 
 def test_port_closed_check(listening: int) -> None:
-    open_result = ports.check_port_closed("ssh.closed", "mgr", HOST, listening, TIMEOUT)
+    open_result = ports.check_port_closed("ssh.closed", "mgr", Endpoint(HOST, listening, timeout_s=TIMEOUT))
     assert open_result.status is Status.FAIL
     assert isinstance(open_result.observed, dict) and open_result.observed["state"] == "open"
-    assert ports.check_port_closed("ssh.closed", "mgr", HOST, closed_port(), TIMEOUT).status is Status.PASS
+    closed = ports.check_port_closed("ssh.closed", "mgr", Endpoint(HOST, closed_port(), timeout_s=TIMEOUT))
+    assert closed.status is Status.PASS
 
 
 def test_drop_check_without_firewall(listening: int) -> None:
     """On plain loopback a closed port is rejected, so the drop check fails and the reject check passes."""
     port = closed_port()
-    drop = ports.check_closed_port_drops("net.drop", "mgr", HOST, port, listening, TIMEOUT)
+    drop = ports.check_closed_port_drops(
+        "net.drop", "mgr", Endpoint(HOST, port, timeout_s=TIMEOUT), Endpoint(HOST, listening)
+    )
     assert drop.status is Status.FAIL and "ECONNREFUSED" in drop.message
-    reject = ports.check_closed_port_behaviour("net.reject", "mgr", HOST, port, False, listening, TIMEOUT)
+    reject = ports.check_closed_port_behaviour(
+        "net.reject", "mgr", Endpoint(HOST, port, timeout_s=TIMEOUT), False, Endpoint(HOST, listening)
+    )
     assert reject.status is Status.PASS
-    dead_reference = ports.check_closed_port_drops("net.drop", "mgr", HOST, port, closed_port(), TIMEOUT)
+    dead_reference = ports.check_closed_port_drops(
+        "net.drop", "mgr", Endpoint(HOST, port, timeout_s=TIMEOUT), Endpoint(HOST, closed_port())
+    )
     assert dead_reference.status is Status.ERROR
-    not_closed = ports.check_closed_port_drops("net.drop", "mgr", HOST, listening, None, TIMEOUT)
+    not_closed = ports.check_closed_port_drops("net.drop", "mgr", Endpoint(HOST, listening, timeout_s=TIMEOUT), None)
     assert not_closed.status is Status.ERROR
 
 
@@ -101,8 +109,8 @@ def test_a_reference_that_only_accepts_tcp_is_not_a_live_host() -> None:
         threading.Thread(target=accept_and_close, daemon=True).start()
         try:
             for expect_drop in (True, False):
-                result = ports.check_closed_port_behaviour("net.drop", "mgr", HOST, closed_port(), expect_drop,
-                                                           port, TIMEOUT)
+                closed = Endpoint(HOST, closed_port(), timeout_s=TIMEOUT)
+                result = ports.check_closed_port_behaviour("net.drop", "mgr", closed, expect_drop, Endpoint(HOST, port))
                 assert result.status is Status.ERROR, result
         finally:
             stop.set()
@@ -129,14 +137,19 @@ def firewalled_node(good_cert: IssuedCertificate) -> Iterator[tuple[NetNamespace
 @pytest.mark.skipif(REASON is not None, reason=f"netns unavailable: {REASON}")
 def test_drop_vs_reject_observed_in_netns(firewalled_node: tuple[NetNamespace, ClosedPortPolicy, int]) -> None:
     ns, policy, open_port = firewalled_node
-    drop = ports.check_closed_port_drops("net.drop", "mgr", ns.address, 22, open_port, TIMEOUT)
+    drop = ports.check_closed_port_drops(
+        "net.drop", "mgr", Endpoint(ns.address, 22, timeout_s=TIMEOUT), Endpoint(ns.address, open_port)
+    )
     assert drop.status is Status.PASS, drop
     assert isinstance(drop.observed, dict) and drop.observed["closed"]["state"] == "filtered"
-    assert ports.check_port_closed("ssh.closed", "mgr", ns.address, 22, TIMEOUT).status is Status.PASS
+    closed = ports.check_port_closed("ssh.closed", "mgr", Endpoint(ns.address, 22, timeout_s=TIMEOUT))
+    assert closed.status is Status.PASS
 
     policy.reconfigure(ClosedPortSettings(drop_closed_ports=False, open_tcp_ports=frozenset({open_port})))
-    rejected = ports.check_closed_port_drops("net.drop", "mgr", ns.address, 22, open_port, TIMEOUT)
-    assert rejected.status is Status.FAIL and "ECONNREFUSED" in rejected.message
-    assert ports.check_closed_port_behaviour("net.rej", "mgr", ns.address, 22, False, open_port, TIMEOUT).status is (
-        Status.PASS
+    rejected = ports.check_closed_port_drops(
+        "net.drop", "mgr", Endpoint(ns.address, 22, timeout_s=TIMEOUT), Endpoint(ns.address, open_port)
     )
+    assert rejected.status is Status.FAIL and "ECONNREFUSED" in rejected.message
+    assert ports.check_closed_port_behaviour(
+        "net.rej", "mgr", Endpoint(ns.address, 22, timeout_s=TIMEOUT), False, Endpoint(ns.address, open_port)
+    ).status is (Status.PASS)

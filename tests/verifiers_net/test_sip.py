@@ -7,6 +7,7 @@ import threading
 
 from infra.nodes import SipListener
 from infra.pki.ca import LabCA
+from securemode.endpoint import Endpoint
 from securemode.results import Status
 from verifiers.sip import SipTransport, check_options
 
@@ -15,18 +16,21 @@ HOST = "127.0.0.1"
 
 def test_options_answered_on_every_transport(sip_node: SipListener, lab_ca: LabCA) -> None:
     for transport in SipTransport:
-        result = check_options("sip.options", "conf01", HOST, sip_node.ports[transport.value], transport)
+        result = check_options("sip.options", "conf01", Endpoint(HOST, sip_node.ports[transport.value]), transport)
         assert result.status is Status.PASS, result
         assert isinstance(result.observed, dict) and result.observed["status"] == 200
     verified = check_options(
-        "sip.options", "conf01", HOST, sip_node.ports["tls"], SipTransport.TLS, ca_file=str(lab_ca.root_path)
+        "sip.options", "conf01", Endpoint(HOST, sip_node.ports["tls"], ca_file=str(lab_ca.root_path)), SipTransport.TLS
     )
     assert verified.status is Status.PASS, verified
 
 
 def test_untrusted_tls_is_error_not_pass(sip_node: SipListener, rogue_ca: LabCA) -> None:
     result = check_options(
-        "sip.options", "conf01", HOST, sip_node.ports["tls"], SipTransport.TLS, ca_file=str(rogue_ca.root_path)
+        "sip.options",
+        "conf01",
+        Endpoint(HOST, sip_node.ports["tls"], ca_file=str(rogue_ca.root_path)),
+        SipTransport.TLS,
     )
     assert result.status is Status.ERROR and "certificate verify failed" in result.message
 
@@ -35,8 +39,8 @@ def test_nothing_listening_is_error() -> None:
     with socket.socket() as s:
         s.bind((HOST, 0))
         port = int(s.getsockname()[1])
-    assert check_options("sip.options", "c", HOST, port, SipTransport.TCP, timeout=1).status is Status.ERROR
-    assert check_options("sip.options", "c", HOST, port, SipTransport.UDP, timeout=1).status is Status.ERROR
+    assert check_options("sip.options", "c", Endpoint(HOST, port, timeout_s=1), SipTransport.TCP).status is Status.ERROR
+    assert check_options("sip.options", "c", Endpoint(HOST, port, timeout_s=1), SipTransport.UDP).status is Status.ERROR
 
 
 def test_non_sip_answer_fails() -> None:
@@ -49,5 +53,7 @@ def test_non_sip_answer_fails() -> None:
                 conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
 
         threading.Thread(target=answer, daemon=True).start()
-        result = check_options("sip.options", "c", HOST, server.getsockname()[1], SipTransport.TCP, timeout=2)
+        result = check_options(
+            "sip.options", "c", Endpoint(HOST, server.getsockname()[1], timeout_s=2), SipTransport.TCP
+        )
     assert result.status is Status.FAIL and "not a SIP response" in result.message

@@ -6,12 +6,14 @@ import asyncio
 import socket
 
 from infra.nodes import SnmpAgent, SnmpAgentSettings, SnmpMode
+from securemode.endpoint import Endpoint
 from securemode.results import Result, Status
 from verifiers import snmp
 
 from .conftest import AUTHPRIV, SITE_COMMUNITY, SNMP_AUTH, SNMP_PRIV, SNMP_USER
 
 HOST = "127.0.0.1"
+SYS_NAME = "conf01.lab.test"
 
 
 def silent_udp_port() -> tuple[socket.socket, int]:
@@ -22,9 +24,9 @@ def silent_udp_port() -> tuple[socket.socket, int]:
 
 
 def test_v3_authpriv_get_passes(snmp_node: SnmpAgent) -> None:
-    result = snmp.check_v3_get_sync(
-        "snmp.v3", "conf01", HOST, snmp_node.port, SNMP_USER, SNMP_AUTH, SNMP_PRIV, expected_sysname="conf01.lab.test"
-    )
+    agent = Endpoint(HOST, snmp_node.port)
+    v3_get = snmp.check_v3_get("snmp.v3", "conf01", agent, SNMP_USER, SNMP_AUTH, SNMP_PRIV, expected_sysname=SYS_NAME)
+    result = asyncio.run(v3_get)
     assert result.status is Status.PASS, result
     assert isinstance(result.observed, dict)
     assert result.observed["values"] == {
@@ -36,19 +38,19 @@ def test_v3_authpriv_get_passes(snmp_node: SnmpAgent) -> None:
 
 
 def test_v3_fails_on_wrong_sysname_wrong_priv_and_wrong_mode(snmp_node: SnmpAgent) -> None:
-    port = snmp_node.port
-    other = snmp.check_v3_get_sync("snmp.v3", "c", HOST, port, SNMP_USER, SNMP_AUTH, SNMP_PRIV, expected_sysname="x")
+    agent = Endpoint(HOST, snmp_node.port)
+    other = asyncio.run(snmp.check_v3_get("snmp.v3", "c", agent, SNMP_USER, SNMP_AUTH, SNMP_PRIV, expected_sysname="x"))
     assert other.status is Status.FAIL and "conf01.lab.test" in other.message
-    bad_priv = snmp.check_v3_get_sync("snmp.v3", "c", HOST, port, SNMP_USER, SNMP_AUTH, "NotThePriv-1", retries=0)
+    bad_priv = asyncio.run(snmp.check_v3_get("snmp.v3", "c", agent, SNMP_USER, SNMP_AUTH, "NotThePriv-1", retries=0))
     assert bad_priv.status is Status.FAIL, bad_priv
     snmp_node.reconfigure(SnmpAgentSettings(snmp_mode=SnmpMode.STANDARD, snmp_community=SITE_COMMUNITY))
-    standard = snmp.check_v3_get_sync("snmp.v3", "c", HOST, port, SNMP_USER, SNMP_AUTH, SNMP_PRIV, retries=0)
+    standard = asyncio.run(snmp.check_v3_get("snmp.v3", "c", agent, SNMP_USER, SNMP_AUTH, SNMP_PRIV, retries=0))
     assert standard.status is Status.FAIL, standard
 
 
 def test_communities_get_nothing_in_authpriv_mode(snmp_node: SnmpAgent) -> None:
     probes = [
-        snmp.check_community_refused("snmp.v2c", "c", HOST, snmp_node.port, community, model)
+        snmp.check_community_refused("snmp.v2c", "c", Endpoint(HOST, snmp_node.port), community, model)
         for community in ("public", SITE_COMMUNITY)
         for model in (1, 0)
     ]
@@ -59,18 +61,20 @@ def test_communities_get_nothing_in_authpriv_mode(snmp_node: SnmpAgent) -> None:
 
 def test_v2c_public_answered_in_standard_public_mode_is_fail(snmp_node: SnmpAgent) -> None:
     snmp_node.reconfigure(SnmpAgentSettings(snmp_mode=SnmpMode.STANDARD))  # community defaults to "public"
-    result = snmp.check_community_refused_sync("snmp.v2c", "conf01", HOST, snmp_node.port, "public")
+    result = asyncio.run(snmp.check_community_refused("snmp.v2c", "conf01", Endpoint(HOST, snmp_node.port), "public"))
     assert result.status is Status.FAIL, result
     assert isinstance(result.observed, dict) and result.observed["values"] == {snmp.SYS_NAME: "conf01.lab.test"}
 
 
 def test_wrong_auth_key_negative_control(snmp_node: SnmpAgent) -> None:
-    result = snmp.check_wrong_auth_rejected_sync("snmp.neg", "conf01", HOST, snmp_node.port, SNMP_USER, SNMP_PRIV)
+    agent = Endpoint(HOST, snmp_node.port)
+    result = asyncio.run(snmp.check_wrong_auth_rejected("snmp.neg", "conf01", agent, SNMP_USER, SNMP_PRIV))
     assert result.status is Status.PASS, result
     assert isinstance(result.observed, dict) and result.observed["error_kind"] == "WrongDigest"
     sock, port = silent_udp_port()
     with sock:
-        silent = snmp.check_wrong_auth_rejected_sync("snmp.neg", "conf01", HOST, port, SNMP_USER, SNMP_PRIV)
+        silent_agent = Endpoint(HOST, port)
+        silent = asyncio.run(snmp.check_wrong_auth_rejected("snmp.neg", "conf01", silent_agent, SNMP_USER, SNMP_PRIV))
     assert silent.status is Status.ERROR, silent
 
 
@@ -83,12 +87,19 @@ def test_many_nodes_concurrently() -> None:
         async with snmp.shared_engine() as engine:
             probes = [
                 snmp.check_v3_get(
-                    "snmp.v3", a.hostname, HOST, a.port, SNMP_USER, SNMP_AUTH, SNMP_PRIV, a.hostname, engine=engine
+                    "snmp.v3",
+                    a.hostname,
+                    Endpoint(HOST, a.port),
+                    SNMP_USER,
+                    SNMP_AUTH,
+                    SNMP_PRIV,
+                    expected_sysname=a.hostname,
+                    engine=engine,
                 )
                 for a in agents
             ]
             probes += [
-                snmp.check_community_refused("snmp.v2c", a.hostname, HOST, a.port, "public", engine=engine)
+                snmp.check_community_refused("snmp.v2c", a.hostname, Endpoint(HOST, a.port), "public", engine=engine)
                 for a in agents
             ]
             return await snmp.gather_results(*probes)
@@ -108,8 +119,11 @@ def test_v2c_refused_names_the_community_that_answered_in_one_message(snmp_node:
     from verifiers.api import merge_same_target
 
     def v2c_result() -> Result:
-        probes = [snmp.check_community_refused("platform.snmp.v2c-refused", "conf01", HOST, snmp_node.port, c)
-                  for c in ("public", SITE_COMMUNITY)]
+        agent = Endpoint(HOST, snmp_node.port)
+        probes = [
+            snmp.check_community_refused("platform.snmp.v2c-refused", "conf01", agent, c)
+            for c in ("public", SITE_COMMUNITY)
+        ]
         [merged] = merge_same_target(asyncio.run(snmp.gather_results(*probes)))
         return merged
 

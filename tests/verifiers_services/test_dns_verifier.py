@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from infra.services import dns as lab_dns
+from securemode.endpoint import Endpoint
 from securemode.results import Result, Status
 from tests.services.fixtures import RECORDS
 from verifiers.dns import check_dns_answers
@@ -14,7 +15,7 @@ CONTROL = "platform.dns.servers"
 
 def _check(h: lab_dns.DnsHandle, expected: dict[str, str | list[str]], timeout: float = 2.0) -> Result:
     host, port = h.endpoints["dns"]
-    return check_dns_answers(CONTROL, f"dns@{host}", host, port, expected=expected, timeout=timeout)
+    return check_dns_answers(CONTROL, f"dns@{host}", Endpoint(host, port, timeout_s=timeout), expected=expected)
 
 
 def test_every_server_answers_every_node(dns_servers: list[lab_dns.DnsHandle]) -> None:

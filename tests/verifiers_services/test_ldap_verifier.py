@@ -9,6 +9,7 @@ import pytest
 
 from infra.pki.ca import LabCA
 from infra.services import slapd
+from securemode.endpoint import Endpoint
 from securemode.results import Result, Status
 from verifiers.ldap import check_ldap_groups, check_ldap_plain_bind_refused, check_ldap_service_bind
 
@@ -27,10 +28,8 @@ def _bind(
     return check_ldap_service_bind(
         CONTROL,
         "ldap",
-        host or address,
-        port,
+        Endpoint(host or address, port, ca_file=str(ca_file or h.ca_file)),
         mode=mode,  # type: ignore[arg-type]
-        ca_file=ca_file or h.ca_file,
         bind_dn=h.bind_dn,
         bind_password=h.bind_password if password is None else password,
     )
@@ -79,10 +78,8 @@ def _groups(h: slapd.SlapdHandle, group_dns: list[str], password: str | None = N
     return check_ldap_groups(
         "auth.ldap.groups",
         "ldap",
-        host,
-        port,
+        Endpoint(host, port, ca_file=str(h.ca_file)),
         mode="ldaps",
-        ca_file=h.ca_file,
         bind_dn=h.bind_dn,
         bind_password=h.bind_password if password is None else password,
         group_dns=group_dns,
@@ -130,7 +127,7 @@ def test_groups_with_failing_bind_is_error(ldap_server: slapd.SlapdHandle) -> No
 
 def test_plain_bind_refused_by_the_strict_server(ldap_server: slapd.SlapdHandle) -> None:
     host, port = ldap_server.endpoints["ldap"]
-    r = check_ldap_plain_bind_refused("auth.ldap.tls", "ldap", host, port, bind_dn=ldap_server.bind_dn)
+    r = check_ldap_plain_bind_refused("auth.ldap.tls", "ldap", Endpoint(host, port), bind_dn=ldap_server.bind_dn)
     assert r.status is Status.PASS
     assert r.observed == {"result": 13, "description": "confidentialityRequired"}
 
@@ -139,14 +136,19 @@ def test_plain_bind_accepted_is_a_finding_and_stopped_server_fails(tmp_path: Pat
     weak = slapd.start(tmp_path / "weak", lab_ca, "127.0.0.11", plain_bind_allowed=True)
     try:
         host, port = weak.endpoints["ldap"]
-        r = check_ldap_plain_bind_refused("auth.ldap.tls", "ldap", host, port, bind_dn=weak.bind_dn)
+        r = check_ldap_plain_bind_refused("auth.ldap.tls", "ldap", Endpoint(host, port), bind_dn=weak.bind_dn)
         assert r.status is Status.FAIL
         assert r.observed == {"result": 49, "description": "invalidCredentials"}
     finally:
         weak.stop()
     # Server gone: nothing is shown alive, so neither probe can judge anything (ERROR, never PASS or FAIL).
-    r = check_ldap_plain_bind_refused("auth.ldap.tls", "ldap", host, port, bind_dn=weak.bind_dn,
-                                      tls_port=weak.endpoints["ldaps"][1])
+    r = check_ldap_plain_bind_refused(
+        "auth.ldap.tls",
+        "ldap",
+        Endpoint(host, port),
+        bind_dn=weak.bind_dn,
+        ldaps=Endpoint(host, weak.endpoints["ldaps"][1]),
+    )
     assert r.status is Status.ERROR, r
     stopped = _bind(weak, "ldaps")
     assert stopped.status is Status.ERROR

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from infra.services import chrony
+from securemode.endpoint import Endpoint
 from securemode.results import Result, Status
 from verifiers.ntp import HEADER_LEN, check_authenticated_ntp, compute_mac, parse_key, to_ntp_time
 
@@ -23,12 +24,10 @@ def _check(
     return check_authenticated_ntp(
         "platform.ntp.auth",
         "ntp",
-        host,
-        port,
+        Endpoint(host, port, timeout_s=timeout),
         key_id=key_id,
         key=key,
         algorithm=algorithm,
-        timeout=timeout,
         attempts=attempts,
     )
 
@@ -166,12 +165,10 @@ def test_scripted_replies(responder: Callable[[Reply], tuple[str, int]], case: s
     r = check_authenticated_ntp(
         "platform.ntp.auth",
         "fake",
-        host,
-        port,
+        Endpoint(host, port, timeout_s=0.3),
         key_id=7,
         key="ASCII:" + KEY.decode(),
         algorithm="SHA1",
-        timeout=0.3,
         attempts=1,
     )
     if expect == "PASS":

@@ -7,7 +7,7 @@ the expected value, and returns one Result with the observed value as evidence.
 from __future__ import annotations
 
 from securemode.catalogue.host import SERVICE_OFF
-from securemode.results import Result, probe
+from securemode.results import JsonValue, Result, probe
 from securemode.vsphere.desired_host import (
     LOCKED_MODES,
     NTP_SERVICE,
@@ -16,7 +16,7 @@ from securemode.vsphere.desired_host import (
     DesiredOption,
 )
 from securemode.vsphere.engine_role import ENGINE_ROLE, least_role_problems, observed_access
-from securemode.vsphere.options import coerce, matches
+from securemode.vsphere.options import OptionKind
 from verifiers.vsphere.reader import HostReader
 
 OFF = SERVICE_OFF  # the catalogue's one definition of "stopped and off"
@@ -36,9 +36,31 @@ def advanced_option(control: str, target: str, reader: HostReader, want: Desired
                 p.failed({want.key: state.value}, want.unset_reason)
             else:
                 p.log(f"{want.key} = {state.value!r} ({state.kind})")
-                p.check(matches(state, want.value), {want.key: state.value},
-                        f"{want.key} is {state.value!r}, not {coerce(state.kind, want.value)!r}")
+                wanted = as_declared(state.kind, want.value)
+                p.check(
+                    same_option_value(state.kind, state.value, want.value),
+                    {want.key: state.value},
+                    f"{want.key} is {state.value!r}, not {wanted!r}",
+                )
     return p.result
+
+
+def as_declared(kind: OptionKind | None, value: JsonValue) -> JsonValue:
+    """``value`` in the type the host declares for the option (the verifier's own conversion, kept apart
+    from the task's on purpose: a wrong conversion in the fix must not hide in the check)."""
+    if kind in ("long", "int") and isinstance(value, bool | int | str):
+        return int(value)
+    if kind == "bool" and isinstance(value, bool | int):
+        return bool(value)
+    if kind == "string" and value is not None:
+        return str(value)
+    return value
+
+
+def same_option_value(kind: OptionKind | None, have: JsonValue, want: JsonValue) -> bool:
+    """Whether the host's value is the wanted one, both in the declared type (``1 == True`` is not enough)."""
+    have, want = as_declared(kind, have), as_declared(kind, want)
+    return type(have) is type(want) and have == want
 
 
 def service_off(control: str, target: str, reader: HostReader, key: str) -> Result:
