@@ -149,15 +149,16 @@ def check_syslog_delivery(control: str, target: str, loaded: LoadedSite, server:
 
 
 # bindings -----------------------------------------------------------------------------------------------
-STEPS = {step.name: step for step in (
-    EnsureStep("global-settings", ensure_global_settings, transient_errors=_TRANSIENT),
-    EnsureStep("account-roles", ensure_roles, transient_errors=_TRANSIENT),
-    EnsureStep("locations", ensure_locations, transient_errors=_TRANSIENT),
-    EnsureStep("dns-servers", ensure_dns, transient_errors=_TRANSIENT),
-    EnsureStep("ntp-servers", ensure_ntp, transient_errors=_TRANSIENT),
-    EnsureStep("syslog-servers", ensure_syslog, transient_errors=_TRANSIENT),
-    EnsureStep("snmp", ensure_snmp, transient_errors=_TRANSIENT),
-    EnsureStep("ipv6", ensure_ipv6, transient_errors=_TRANSIENT),
+# Every platform step talks to the Management API only, so each may retry the API's transient faults.
+STEPS = {name: EnsureStep(name, ensure, transient_errors=_TRANSIENT) for name, ensure in (
+    ("global-settings", ensure_global_settings),
+    ("account-roles", ensure_roles),
+    ("locations", ensure_locations),
+    ("dns-servers", ensure_dns),
+    ("ntp-servers", ensure_ntp),
+    ("syslog-servers", ensure_syslog),
+    ("snmp", ensure_snmp),
+    ("ipv6", ensure_ipv6),
 )}
 READBACK: Proof[PlatformProbe] = Proof(readback_platform, session=API)  # one session reads every setting back
 
