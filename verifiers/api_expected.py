@@ -14,8 +14,8 @@ from securemode.catalogue import BY_ID, CONTROLS, TargetKind
 from securemode.catalogue.platform import AUDITOR_PERMISSIONS, GLOBAL_SETTINGS, PORT_RANGES, REMOVED_PERMISSIONS
 from securemode.results import JsonValue
 from securemode.site import Location, NodeCommon, PortRange, Site
+from securemode.targets import PLATFORM_TARGET as PLATFORM_TARGET
 
-PLATFORM_TARGET = "platform"  # the deployment as a whole, read through the Management Node
 TRIMMED_ROLES = ("Read-only", "Read-write")
 AUDITOR_ROLE = "Auditor"
 Fields = dict[str, JsonValue]
