@@ -7,9 +7,10 @@ import socket
 from infra.console import ConsoleServer
 from securemode.console.client import ConsoleClient
 from securemode.console.pins import HostKeyPins
+from securemode.pexip.snapshot import SECURITY_JSON_KEYS, json_value
 from securemode.results import Status
 from tests.console.conftest import CONSOLE_PASSWORD, GUIDE_ANSWERS, installed
-from verifiers.console import SECURITY_JSON_KEYS, admin_login_refused, admin_password_required, json_value
+from verifiers.console import admin_login_refused, admin_password_required
 
 
 def _free_port() -> int:
