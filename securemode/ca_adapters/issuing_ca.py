@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -94,7 +95,7 @@ class IssuingCA:
         return self.directory / CHAIN
 
     @classmethod
-    def load(cls, directory: Path | str) -> IssuingCA:
+    def load(cls, directory: Path | str) -> Self:
         directory = Path(directory)
         missing = [n for n in (ROOT_CERT, INTERMEDIATE_CERT, INTERMEDIATE_KEY) if not (directory / n).exists()]
         if missing:
