@@ -114,8 +114,14 @@ class Browser:
     target: WebTarget
     cookies: dict[str, str] = field(default_factory=dict)
 
-    def request(self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None,
-                host: str | None = None) -> Reply:
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        host: str | None = None,
+    ) -> Reply:
         """One request; a 5xx/429 answer or a timeout/reset is retried (bounded, with backoff). The last
         answer is returned (still 5xx: the caller's ERROR), or the last connection error raised."""
         for delay in (*RETRY_BACKOFF_S, None):
@@ -130,11 +136,17 @@ class Browser:
             time.sleep(delay)
         raise AssertionError("unreachable")  # the loop returns or raises on its last pass
 
-    def _once(self, method: str, path: str, body: bytes | None, headers: dict[str, str] | None,
-              host: str | None) -> Reply:
+    def _once(
+        self, method: str, path: str, body: bytes | None, headers: dict[str, str] | None, host: str | None
+    ) -> Reply:
         conn = _VerifiedConnection(self.target)
-        all_headers = {"Host": host or self.target.authority, "User-Agent": "securemode-verifier",
-                       "Accept": "text/html,application/json", "Connection": "close", **(headers or {})}
+        all_headers = {
+            "Host": host or self.target.authority,
+            "User-Agent": "securemode-verifier",
+            "Accept": "text/html,application/json",
+            "Connection": "close",
+            **(headers or {}),
+        }
         if self.cookies:
             all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         try:

@@ -44,8 +44,12 @@ def form_login(target: WebTarget, username: str, password: str, p: Probe | None 
     if token:
         form["csrfmiddlewaretoken"] = token.group(1)
     referer = f"https://{target.authority}{LOGIN_PATH}"
-    posted = browser.request("POST", LOGIN_PATH, urlencode(form).encode(),
-                             {"Content-Type": "application/x-www-form-urlencoded", "Referer": referer})
+    posted = browser.request(
+        "POST",
+        LOGIN_PATH,
+        urlencode(form).encode(),
+        {"Content-Type": "application/x-www-form-urlencoded", "Referer": referer},
+    )
     _log(p, f"POST {LOGIN_PATH} (username={username}) -> {posted.status} {posted.header('Location') or ''}".rstrip())
     if posted.status not in (301, 302, 303) or "sessionid" not in browser.cookies:
         reason = _error_note(posted.text()) or f"HTTP {posted.status}, no session"
@@ -60,8 +64,7 @@ def form_login(target: WebTarget, username: str, password: str, p: Probe | None 
     _log(p, f"GET {HOME_PATH} -> {home.status}")
     if home.status != 200:
         logout(browser, p)  # a session was opened: never leave it behind
-        return LoginOutcome(False, f"admin page answered {home.status} after login", browser,
-                            server_error(home.status))
+        return LoginOutcome(False, f"admin page answered {home.status} after login", browser, server_error(home.status))
     return LoginOutcome(True, "logged in", browser)
 
 
@@ -84,8 +87,9 @@ def basic_auth(username: str, password: str) -> str:
 
 
 def basic_get(target: WebTarget, username: str, password: str, path: str) -> Reply:
-    return Browser(target).request("GET", path, headers={"Authorization": basic_auth(username, password),
-                                                         "Accept": "application/json"})
+    return Browser(target).request(
+        "GET", path, headers={"Authorization": basic_auth(username, password), "Accept": "application/json"}
+    )
 
 
 def _error_note(html: str) -> str:

@@ -42,8 +42,12 @@ SECURITY_JSON_KEYS: dict[str, str] = {
 def read_security_json(web: WebTarget, username: str, password: str) -> dict[str, Any] | None:
     """``security.json`` from a fresh diagnostic snapshot, or None when the snapshot has none."""
     register_secret(password)
-    reply = Browser(web).request("POST", SNAPSHOT_PATH, b"{}", {
-        "Authorization": basic_auth(username, password), "Content-Type": "application/json"})
+    reply = Browser(web).request(
+        "POST",
+        SNAPSHOT_PATH,
+        b"{}",
+        {"Authorization": basic_auth(username, password), "Content-Type": "application/json"},
+    )
     if reply.status != 200:
         raise RuntimeError(f"snapshot request answered HTTP {reply.status}")
     with tarfile.open(fileobj=io.BytesIO(reply.body), mode="r:*") as tar:
