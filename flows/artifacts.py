@@ -15,7 +15,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from securemode.outcome import StageOutcome
 from securemode.redact import redact
-from securemode.report_server import report_url
+from securemode.report_links import report_url
 from securemode.results import Result, Status
 
 ORDER = {Status.FAIL: 0, Status.ERROR: 1, Status.MANUAL: 2}

@@ -25,7 +25,7 @@ from securemode.catalogue import Stage
 from securemode.engine import Change
 from securemode.outcome import StageOutcome, blockers, describe_blockers, verdict
 from securemode.problems import InputError
-from securemode.report_server import reports_root
+from securemode.report_links import reports_root
 from securemode.reports import Report, write_reports
 from securemode.site_loader import load_site
 

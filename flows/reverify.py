@@ -18,7 +18,7 @@ from flows.stage import STAGE_FLOWS
 from flows.states import failed_with, outcome_of
 from securemode.outcome import StageOutcome, blockers, verdict
 from securemode.paths import state_dir
-from securemode.report_server import report_url
+from securemode.report_links import report_url
 from securemode.reports import write_reports
 from securemode.reports.history import load_history
 from securemode.reports.json_report import read_report

@@ -7,14 +7,15 @@ so a run never changes a host and then fails to write its report.
 
 from __future__ import annotations
 
-import difflib
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from securemode.catalogue import CONTROLS, Flag, Stage, controls_for
-from securemode.problems import Problem
+from securemode.problems import Problem, unknown_ids
+
+__all__ = ["attestable_controls", "control_ids", "gated_steps", "output_dir", "unknown_ids"]
 
 # Verifiers that may answer MANUAL (nothing outside the node can observe the setting), so a person
 # may attest the controls they prove; with the MANUAL flag, these are the ids --attest accepts. Named as
@@ -25,7 +26,6 @@ MAY_NEED_ATTESTATION = frozenset({
     "verifiers.web.session_limit_per_user",
     "verifiers.vsphere.vm.bios_password_attestation",
 })
-MAX_LISTED = 12  # up to this many valid ids, a problem lists them all
 
 
 def attestable_controls() -> list[str]:
@@ -42,25 +42,6 @@ def gated_steps(stages: Iterable[Stage]) -> list[str]:
     from securemode import stages as registry
 
     return [step.gated for stage in stages for step in registry.load(stage).steps if step.gated]
-
-
-def unknown_ids(option: str, given: Sequence[str], valid: Sequence[str], what: str) -> list[Problem]:
-    """One problem per id of ``given`` not in ``valid``, naming the closest valid ones."""
-    known = set(valid)
-    problems = []
-    for name in dict.fromkeys(given):
-        if name in known:
-            continue
-        close = difflib.get_close_matches(name, list(valid), n=3, cutoff=0.5)
-        if close:
-            fix = f"did you mean {' or '.join(close)}?"
-        elif len(valid) <= MAX_LISTED:
-            fix = f"use one of {', '.join(valid)}"
-        else:
-            fix = "run `securemode controls` to see the control ids"
-        problems.append(Problem(field=option, message=f"'{name}' is not {what}, so it would be silently ignored",
-                                fix=fix))
-    return problems
 
 
 def control_ids(given: Sequence[str], stages: Sequence[Stage]) -> list[Problem]:

@@ -7,38 +7,16 @@ HEAD, only files under the state folder's ``reports/`` and ``reverify/`` folders
 
 from __future__ import annotations
 
-import os
 import threading
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 from securemode.paths import state_dir
+from securemode.report_links import SERVED, URL_ENV
+
+__all__ = ["HOST", "URL_ENV", "ReadOnlyReports", "start"]
 
 HOST = "127.0.0.1"
-URL_ENV = "SECUREMODE_REPORTS_URL"
-SERVED = ("reports", "reverify")
-
-
-def reports_root() -> Path:
-    """Where runs started from the UI or a schedule write their reports, one folder per run."""
-    path = state_dir() / "reports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def report_url(directory: Path, name: str) -> str | None:
-    """The HTTP address of ``directory/name`` when the report server publishes that folder, else None."""
-    base = os.environ.get(URL_ENV)
-    if not base:
-        return None
-    try:
-        relative = directory.resolve().relative_to(state_dir())
-    except ValueError:
-        return None
-    if not relative.parts or relative.parts[0] not in SERVED:
-        return None
-    return f"{base.rstrip('/')}/{relative.as_posix()}/{name}"
 
 
 class ReadOnlyReports(SimpleHTTPRequestHandler):

@@ -45,6 +45,8 @@ Sha256Fingerprint = Annotated[
 ]
 
 RESERVED_GUEST_TAGGING_VLAN = 4095
+WELL_KNOWN_COMMUNITIES = frozenset({"public", "private"})
+"""SNMP communities everyone knows: no credential, so shown as they are (a site's own community never is)."""
 
 
 class Strict(BaseModel):

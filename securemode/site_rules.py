@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from securemode.catalogue.gates import GATES
 from securemode.ntp_key_format import FIX as NTP_KEY_FIX
 from securemode.ntp_key_format import key_problem
-from securemode.problems import Problem, Severity
+from securemode.problems import Problem, Severity, unknown_ids
 from securemode.secrets import SecretError, resolve
 from securemode.site import (
     GUIDE_MANAGEMENT_DSCP,
@@ -70,11 +71,8 @@ def dedicated_engine_account(site: Site, _: Path) -> Iterable[Problem]:
 def preapproved_steps(site: Site, _: Path) -> Iterable[Problem]:
     """approvals.preapproved names gated steps the engine has; a misspelt one would approve nothing."""
     if not site.approvals.preapproved:
-        return  # nothing to look up: the stage modules (and their clients) stay unimported
-    from securemode import stages
-    from securemode.cli_checks import gated_steps, unknown_ids
-
-    yield from unknown_ids("approvals.preapproved", site.approvals.preapproved, gated_steps(stages.available()),
+        return
+    yield from unknown_ids("approvals.preapproved", site.approvals.preapproved, list(GATES),
                            "the name of a gated step")
 
 

@@ -36,11 +36,13 @@ from securemode.console.client import ConsoleObservation, ConsoleStatus
 from securemode.console.errors import ConsoleError, HostKeyMismatch, NodeUnreachable, WizardMismatch
 from securemode.console.pins import fetch_host_key
 from securemode.console.reboot import wait_for_port, wait_for_reboot
-from securemode.endpoint import Endpoint
 from securemode.engine import Change, EngineContext
+from securemode.https.liveness import answers_tls
+from securemode.https.login import form_login, logout, reachable
 from securemode.pexip.client import config_uri
 from securemode.pexip.connect import management_api
 from securemode.pexip.errors import TransientApiError, TrustError
+from securemode.pexip.snapshot import json_value, read_security_json
 from securemode.pexip.state import write_json
 from securemode.pexip.trust import (
     choose_trust,
@@ -50,10 +52,8 @@ from securemode.pexip.trust import (
     served_fingerprint,
     site_ca_bundle,
 )
-from securemode.results import Status
+from securemode.redact import redact
 from securemode.site_loader import LoadedSite
-from verifiers import console as console_verifier
-from verifiers import tls, web
 
 GATE_CONSOLE_PIN = "bootstrap.pin-console-host-key"
 GATE_WEB_PIN = "bootstrap.pin-web-certificate"
@@ -125,13 +125,13 @@ def read_snapshot_settings(loaded: LoadedSite) -> dict[str, Value] | None:
     trusted web interface; None when the web interface cannot be trusted or the snapshot has none."""
     node = loaded.site.management_node
     try:
-        data = console_verifier.read_security_json(web_target(loaded), node.admin_username,
-                                                   admin_password(loaded).get_secret_value())
+        data = read_security_json(web_target(loaded), node.admin_username,
+                                  admin_password(loaded).get_secret_value())
     except (TrustError, OSError, RuntimeError, ValueError):
         return None
     if data is None:
         return None
-    values = {row.key: console_verifier.json_value(row.key, data) for row in ROWS}
+    values = {row.key: json_value(row.key, data) for row in ROWS}
     return {k: v for k, v in values.items() if isinstance(v, bool | int)}
 
 
@@ -207,7 +207,7 @@ def web_service_up(loaded: LoadedSite) -> bool:
     """Whether the node's HTTPS service completes a TLS handshake: a node serves its web interface only
     once the installation wizard is done, so this tells "installed" without logging in anywhere."""
     node = loaded.site.management_node
-    return tls.service_answers_tls(Endpoint(str(node.address), HTTPS_PORT, server_name=node.fqdn))[0]
+    return answers_tls(str(node.address), HTTPS_PORT, node.fqdn)[0]
 
 
 def run_install_wizard(ctx: EngineContext) -> list[Change]:
@@ -284,17 +284,22 @@ def ensure_install_opt_outs(ctx: EngineContext) -> list[Change]:
 def web_login_result(loaded: LoadedSite) -> tuple[bool | None, str]:
     """(works, why) for a form login with the configured credentials, on a fresh verified connection;
     works is None when nothing could be judged: the web interface cannot be reached with trust, or it
-    kept answering 5xx / timing out through the probe's retries (ERROR, never a failed login)."""
+    kept answering 5xx / timing out through the client's retries (never a failed login)."""
     node = loaded.site.management_node
     try:
         target = web_target(loaded)
     except (TrustError, OSError) as exc:
         return None, f"the web interface cannot be reached with trust: {exc}"
-    result = web.login("bootstrap.web-login", node.name, target, node.admin_username,
-                       admin_password(loaded).get_secret_value())
-    if result.status is Status.ERROR:
-        return None, result.message or "the web login could not be judged"
-    return result.status is Status.PASS, result.message or result.status.value
+    try:
+        outcome = form_login(target, node.admin_username, admin_password(loaded).get_secret_value())
+    except Exception as exc:  # an untrusted peer, a reset, a timeout: nothing was judged
+        return None, redact(f"{type(exc).__name__}: {exc}")
+    try:
+        if outcome.unavailable:
+            return None, redact(f"the web interface is unavailable: {outcome.detail}")
+        return outcome.ok, redact(outcome.detail)
+    finally:
+        logout(outcome.browser)
 
 
 def check_web_login(ctx: EngineContext) -> list[Change]:
@@ -379,6 +384,6 @@ def run_security_wizard(ctx: EngineContext) -> list[Change]:
     back = wait_for_reboot(host, CONSOLE_PORT, REBOOT_DOWN_TIMEOUT_S, up_timeout)
     if not back:
         back = wait_for_port(host, HTTPS_PORT, want_open=True, timeout_s=REBOOT_UP_TIMEOUT_S)
-    if not back and not web.reachable(web_target(ctx.site)):
+    if not back and not reachable(web_target(ctx.site)):
         raise NodeUnreachable(f"{node.name} did not come back within {REBOOT_UP_TIMEOUT_S:g} s of the wizard")
     return [c.model_copy(update={"applied": True}) for c in changes]

@@ -38,12 +38,12 @@ from pysnmp.proto import errind
 from securemode.endpoint import Endpoint
 from securemode.redact import register_secret
 from securemode.results import JsonValue, Result, probe
+from securemode.site import WELL_KNOWN_COMMUNITIES
 
 SYS_DESCR = "1.3.6.1.2.1.1.1.0"
 SYS_NAME = "1.3.6.1.2.1.1.5.0"
 DEFAULT_TIMEOUT_S = 0.8
 DEFAULT_RETRIES = 0
-WELL_KNOWN_COMMUNITIES = frozenset({"public", "private"})
 # Explicit refusals an agent sends (Report PDUs / security errors), as opposed to silence.
 _REJECTIONS = (
     errind.WrongDigest,

@@ -10,244 +10,24 @@
   a client offering only ChaCha20-Poly1305 (not FIPS-approved) cannot connect.
 * :func:`api_field` — a fresh, read-only Management API GET of one field.
 
-Every request opens its own TLS connection, verified against the given trust (a CA file, or the
-pinned SHA-256 fingerprint of the node's certificate before the PKI stage): a mismatch is ERROR and
+Every request goes through :mod:`securemode.https` on its own verified TLS connection (a CA file, or
+the pinned SHA-256 fingerprint of the node's certificate before the PKI stage): a mismatch is ERROR and
 no request — and so no password — is ever sent to an unverified peer.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import http.client
 import json
-import re
-import socket
 import ssl
-import time
-from dataclasses import dataclass, field
-from http.cookies import CookieError, SimpleCookie
-from urllib.parse import urlencode
 
 from securemode.endpoint import Endpoint
+from securemode.https.browser import Browser, WebTarget
+from securemode.https.login import LOGIN_PATH, LoginOutcome, basic_get, form_login, logout, server_error
 from securemode.redact import register_secret
 from securemode.results import JsonValue, Probe, Result, probe
-from securemode.site import Trust
 from verifiers import tls
 
-DEFAULT_TIMEOUT_S = 5.0
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})  # transient: retried, then ERROR — never a FAIL
-RETRY_BACKOFF_S = (0.2, 0.5, 1.0, 2.0)
-LOGIN_PATH = "/admin/login/"
-HOME_PATH = "/admin/"
-LOGOUT_PATH = "/admin/logout/"
 FOREIGN_HOST = "attacker.invalid"
-_CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken"\s+value="([^"]+)"')
-
-
-class UntrustedPeer(Exception):
-    """The node's certificate does not match the trust we were given; nothing was sent."""
-
-
-@dataclass(frozen=True)
-class WebTarget:
-    """Where a node's web interface is and how to trust it; ``host_name`` is what goes in Host."""
-
-    host: str
-    trust: Trust
-    port: int = 443
-    host_name: str | None = None
-    server_name: str | None = None  # name the certificate must hold when trusting a CA (default: host)
-    timeout_s: float = DEFAULT_TIMEOUT_S
-
-    @property
-    def authority(self) -> str:
-        name = self.host_name or self.host
-        shown = f"[{name}]" if ":" in name else name
-        return shown if self.port == 443 else f"{shown}:{self.port}"
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
-
-    def header(self, name: str) -> str | None:
-        return next((v for k, v in self.headers if k.lower() == name.lower()), None)
-
-    def cookies(self) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for key, value in self.headers:
-            if key.lower() != "set-cookie":
-                continue
-            try:
-                jar: SimpleCookie = SimpleCookie(value)
-            except CookieError:
-                continue
-            out.update({name: morsel.value for name, morsel in jar.items()})
-        return out
-
-    def text(self) -> str:
-        return self.body.decode("utf-8", "replace")
-
-
-def _fingerprint(value: str) -> str:
-    return value.replace(":", "").lower()
-
-
-class _VerifiedConnection(http.client.HTTPSConnection):
-    """HTTPS whose peer is checked right after the handshake, before a byte of the request is sent."""
-
-    def __init__(self, target: WebTarget) -> None:
-        trust = target.trust
-        if trust.ca_file is not None:
-            context = ssl.create_default_context(cafile=trust.ca_file)
-            context.check_hostname = True
-        else:
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE  # the pinned fingerprint below is the trust decision
-        super().__init__(target.host, target.port, timeout=target.timeout_s, context=context)
-        self._tls = context
-        self._server_name = target.server_name or target.host
-        self._pin = _fingerprint(trust.fingerprint_sha256) if trust.fingerprint_sha256 else None
-
-    def connect(self) -> None:
-        raw = socket.create_connection((self.host, self.port), self.timeout)
-        try:
-            sock = self._tls.wrap_socket(raw, server_hostname=self._server_name)
-        except BaseException:
-            raw.close()
-            raise
-        if self._pin is not None:
-            der = sock.getpeercert(binary_form=True) or b""
-            if hashlib.sha256(der).hexdigest() != self._pin:
-                sock.close()
-                raise UntrustedPeer("the node's certificate does not match the pinned SHA-256 fingerprint")
-        self.sock = sock
-
-
-@dataclass
-class Browser:
-    """A cookie jar and one verified connection per request, like a careful browser."""
-
-    target: WebTarget
-    cookies: dict[str, str] = field(default_factory=dict)
-
-    def request(self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None,
-                host: str | None = None) -> Reply:
-        """One request; a 5xx/429 answer or a timeout/reset is retried (bounded, with backoff). The last
-        answer is returned (still 5xx: the caller's ERROR), or the last connection error raised."""
-        for delay in (*RETRY_BACKOFF_S, None):
-            try:
-                reply = self._once(method, path, body, headers, host)
-            except (TimeoutError, ConnectionResetError, ConnectionAbortedError, http.client.RemoteDisconnected):
-                if delay is None:
-                    raise
-            else:
-                if reply.status not in RETRY_STATUSES or delay is None:
-                    return reply
-            time.sleep(delay)
-        raise AssertionError("unreachable")  # the loop returns or raises on its last pass
-
-    def _once(self, method: str, path: str, body: bytes | None, headers: dict[str, str] | None,
-              host: str | None) -> Reply:
-        conn = _VerifiedConnection(self.target)
-        all_headers = {"Host": host or self.target.authority, "User-Agent": "securemode-verifier",
-                       "Accept": "text/html,application/json", "Connection": "close", **(headers or {})}
-        if self.cookies:
-            all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        try:
-            conn.request(method, path, body=body, headers=all_headers)
-            response = conn.getresponse()
-            reply = Reply(response.status, response.getheaders(), response.read())
-        finally:
-            conn.close()
-        self.cookies.update({k: v for k, v in reply.cookies().items() if v})
-        for gone in [k for k, v in reply.cookies().items() if not v]:
-            self.cookies.pop(gone, None)
-        return reply
-
-
-@dataclass(frozen=True)
-class LoginOutcome:
-    """``unavailable``: the server answered 5xx (after retries), so the login was not judged."""
-
-    ok: bool
-    detail: str
-    browser: Browser
-    unavailable: bool = False
-
-
-def _server_error(status: int) -> bool:
-    return status >= 500 or status == 429
-
-
-def form_login(target: WebTarget, username: str, password: str, p: Probe | None = None) -> LoginOutcome:
-    """GET the login form, POST the credentials with its CSRF token, then GET the admin home page."""
-    browser = Browser(target)
-    page = browser.request("GET", LOGIN_PATH)
-    _log(p, f"GET {LOGIN_PATH} -> {page.status}")
-    if page.status != 200:
-        return LoginOutcome(False, f"login page answered {page.status}", browser, _server_error(page.status))
-    token = _CSRF_INPUT.search(page.text())
-    form = {"username": username, "password": password, "next": HOME_PATH}
-    if token:
-        form["csrfmiddlewaretoken"] = token.group(1)
-    referer = f"https://{target.authority}{LOGIN_PATH}"
-    posted = browser.request("POST", LOGIN_PATH, urlencode(form).encode(),
-                             {"Content-Type": "application/x-www-form-urlencoded", "Referer": referer})
-    _log(p, f"POST {LOGIN_PATH} (username={username}) -> {posted.status} {posted.header('Location') or ''}".rstrip())
-    if posted.status not in (301, 302, 303) or "sessionid" not in browser.cookies:
-        reason = _error_note(posted.text()) or f"HTTP {posted.status}, no session"
-        if "sessionid" in browser.cookies:
-            logout(browser, p)
-        return LoginOutcome(False, f"login refused: {reason}", browser, _server_error(posted.status))
-    try:
-        home = browser.request("GET", HOME_PATH)
-    except BaseException:
-        logout(browser, p)
-        raise
-    _log(p, f"GET {HOME_PATH} -> {home.status}")
-    if home.status != 200:
-        logout(browser, p)  # a session was opened: never leave it behind
-        return LoginOutcome(False, f"admin page answered {home.status} after login", browser,
-                            _server_error(home.status))
-    return LoginOutcome(True, "logged in", browser)
-
-
-def logout(browser: Browser, p: Probe | None = None) -> None:
-    """End the browser's session (best effort: a failure is logged, never raised, so it can sit in
-    ``finally``); the cookie jar forgets the session either way."""
-    if "sessionid" not in browser.cookies:
-        return
-    try:
-        reply = browser.request("GET", LOGOUT_PATH)
-        _log(p, f"GET {LOGOUT_PATH} -> {reply.status}")
-    except (OSError, http.client.HTTPException) as exc:
-        _log(p, f"GET {LOGOUT_PATH} failed: {exc}")
-    browser.cookies.pop("sessionid", None)
-
-
-def basic_auth(username: str, password: str) -> str:
-    """The value of an HTTP Basic Authorization header."""
-    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
-
-
-def basic_get(target: WebTarget, username: str, password: str, path: str) -> Reply:
-    return Browser(target).request("GET", path, headers={"Authorization": basic_auth(username, password),
-                                                         "Accept": "application/json"})
-
-
-def _error_note(html: str) -> str:
-    match = re.search(r'id="login-error">([^<]*)<', html) or re.search(r'class="errornote"[^>]*>([^<]*)<', html)
-    return match.group(1).strip() if match else ""
-
-
-def _log(p: Probe | None, line: str) -> None:
-    if p is not None:
-        p.log(line)
 
 
 def _secrets(*values: str) -> None:
@@ -264,7 +44,7 @@ def login(control: str, target: str, web: WebTarget, username: str, password: st
             path = "/api/admin/configuration/v1/global/1/"
             reply = basic_get(web, username, password, path)
             p.log(f"GET {path} with Basic ({username}) -> {reply.status}")
-            if _server_error(reply.status):
+            if server_error(reply.status):
                 p.error(f"the API is unavailable: HTTP {reply.status}", {"status": reply.status})
             else:
                 p.check(reply.status == 200, {"status": reply.status}, f"the API answered {reply.status}")
@@ -289,7 +69,7 @@ def host_header(control: str, target: str, web: WebTarget, foreign_host: str = F
         own = Browser(web).request("GET", LOGIN_PATH)
         p.log(f"GET {LOGIN_PATH} Host: {web.authority} -> {own.status}")
         observed: JsonValue = {"foreign_host_status": foreign.status, "own_host_status": own.status}
-        if own.status != 200 or _server_error(foreign.status):
+        if own.status != 200 or server_error(foreign.status):
             p.error(f"no judgement: own name HTTP {own.status}, foreign name HTTP {foreign.status}", observed)
         else:
             p.check(400 <= foreign.status < 500, observed,
@@ -398,17 +178,6 @@ def api_field(control: str, target: str, web: WebTarget, username: str, password
             value = document[name]
             p.check(value == expected, value, f"{name} is {value!r}, expected {expected!r}")
     return p.result
-
-
-def reachable(web: WebTarget) -> bool:
-    """True when the login page answers 200 over a verified connection (used to wait for a reboot).
-
-    A certificate that does not match the trust raises :class:`UntrustedPeer`: that is no reason to wait.
-    """
-    try:
-        return Browser(web).request("GET", LOGIN_PATH).status == 200
-    except (OSError, http.client.HTTPException):
-        return False
 
 
 NON_FIPS_CIPHERS = "ECDHE-RSA-CHACHA20-POLY1305:ECDHE-ECDSA-CHACHA20-POLY1305:DHE-RSA-CHACHA20-POLY1305"

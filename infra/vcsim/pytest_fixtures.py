@@ -2,7 +2,9 @@
 
 Use from any conftest.py::
 
-    from infra.vcsim.pytest_fixtures import vcsim, vcsim_factory, vcsim_host, vcsim_si, vcsim_vm  # noqa: F401
+    from infra.vcsim.pytest_fixtures import (  # noqa: F401
+        vcsim, vcsim_factory, vcsim_host, vcsim_si, vcsim_vm,
+    )
 
 The build runs once per session (it is a no-op when nothing changed). Every simulator started
 here is stopped by PID when its scope ends.

@@ -1,10 +1,11 @@
-"""The lab CA adapter: signs with the lab's issuing CA (``infra/pki/ca.py``) in ``site.pki.ca_dir``."""
+"""The lab CA adapter: signs with the issuing CA kept in ``site.pki.ca_dir`` (the lab creates it there)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from securemode.ca_adapters.base import SignedCertificate, SigningRequest, from_bundle
+from securemode.ca_adapters.issuing_ca import IssuingCA
 
 
 class LabCaAdapter:
@@ -13,9 +14,7 @@ class LabCaAdapter:
     name = "lab"
 
     def __init__(self, ca_dir: Path, valid_days: int = 365) -> None:
-        from infra.pki.ca import LabCA  # the lab is optional at run time; import only when used
-
-        self._ca = LabCA.load(ca_dir)
+        self._ca = IssuingCA.load(ca_dir)
         self.valid_days = valid_days
 
     def sign(self, request: SigningRequest) -> SignedCertificate | None:

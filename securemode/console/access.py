@@ -13,12 +13,12 @@ from pydantic import SecretStr
 
 from securemode.console.client import ConsoleClient, ConsoleEndpoint
 from securemode.console.pins import HostKeyPins
+from securemode.https.browser import WebTarget
 from securemode.pexip.state import safe_name, site_dir
 from securemode.pexip.trust import CaBundle, choose_trust, known_pin, site_ca_bundle
 from securemode.problems import InputError, Problem
 from securemode.site import Trust
 from securemode.site_loader import LoadedSite
-from verifiers.web import WebTarget
 
 CONSOLE_PORT = 22
 HTTPS_PORT = 443

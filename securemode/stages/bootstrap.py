@@ -42,6 +42,7 @@ from securemode.console.errors import NodeUnreachable
 from securemode.console.pins import HostKeyPins
 from securemode.endpoint import Endpoint
 from securemode.engine import EnsureStep, StageSpec
+from securemode.https.browser import WebTarget
 from securemode.parallel import run_probes
 from securemode.pexip.errors import TransientApiError
 from securemode.results import Result
@@ -63,7 +64,6 @@ from tasks.bootstrap import (
 from verifiers import console, ports, sip, tls, web
 from verifiers.api import combine
 from verifiers.sip import SipTransport
-from verifiers.web import WebTarget
 
 CLOSED_PROBE_PORT = 23  # telnet: never open on a Pexip node
 GLOBAL_PATH = "/api/admin/configuration/v1/global/1/"

@@ -15,7 +15,7 @@ from securemode.pexip.client import ManagementApi
 from securemode.pexip.connect import management_api, write_only_ledger
 from securemode.pexip.ledger import WriteOnlyLedger
 from securemode.pexip.nodes import PlacedNode, placed_nodes
-from verifiers.snmp import WELL_KNOWN_COMMUNITIES
+from securemode.site import WELL_KNOWN_COMMUNITIES
 
 PASSWORD_FIELDS = ("snmp_authentication_password", "snmp_privacy_password")
 V3_CONTROL = "platform.snmp.v3"

@@ -8,9 +8,10 @@ from infra.console import ConsoleServer
 from securemode.console.client import ConsoleClient
 from securemode.console.pins import HostKeyPins
 from securemode.endpoint import Endpoint
+from securemode.pexip.snapshot import SECURITY_JSON_KEYS, json_value
 from securemode.results import Status
 from tests.console.conftest import CONSOLE_PASSWORD, GUIDE_ANSWERS, installed
-from verifiers.console import SECURITY_JSON_KEYS, admin_login_refused, admin_password_required, json_value
+from verifiers.console import admin_login_refused, admin_password_required
 
 HTTPS = Endpoint("127.0.0.1", 443)  # where a node's HTTPS service would show it alive
 

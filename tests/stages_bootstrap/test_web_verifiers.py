@@ -11,6 +11,7 @@ from infra.twin import TwinManagementNode
 from infra.twin.faults import unavailable
 from infra.twin.state.settings import SecuritySettings
 from securemode.endpoint import Endpoint
+from securemode.https.browser import WebTarget
 from securemode.results import Status
 from securemode.site import Trust
 from tests.stages_bootstrap.conftest import FAST
@@ -28,8 +29,8 @@ def twin(tmp_path: Path) -> Iterator[TwinManagementNode]:
     node.stop()
 
 
-def target(node: TwinManagementNode, fingerprint: str | None = None) -> web.WebTarget:
-    return web.WebTarget("127.0.0.1", Trust(fingerprint_sha256=fingerprint or node.fingerprint_sha256()), node.port)
+def target(node: TwinManagementNode, fingerprint: str | None = None) -> WebTarget:
+    return WebTarget("127.0.0.1", Trust(fingerprint_sha256=fingerprint or node.fingerprint_sha256()), node.port)
 
 
 def test_login(twin: TwinManagementNode) -> None:
