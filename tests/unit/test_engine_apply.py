@@ -58,10 +58,12 @@ def _setting(device: Device, key: str, wanted: Any, blocked: str | None = None) 
         have = device.state.get(key)
         if have == wanted:
             return plan_of()
-        change = Change(control="host.stig.ESXI-80-000008", target="device", setting=key, current=have,
-                        desired=wanted)
-        return plan_of(Planned(action=lambda: device.write(key, wanted), changes=(change,)), blocked=blocked,
-                       notes=[f"{key} planned"])
+        change = Change(control="host.stig.ESXI-80-000008", target="device", setting=key, current=have, desired=wanted)
+        return plan_of(
+            Planned(action=lambda: device.write(key, wanted), changes=(change,)),
+            blocked=blocked,
+            notes=[f"{key} planned"],
+        )
 
     return EnsureStep(name=key, plan=plan, gated=GATE)
 
@@ -127,9 +129,10 @@ def test_a_deferred_action_leaves_its_changes_unapplied_and_later_actions_run(lo
     done: list[str] = []
     first = Change(control="pki.cert.trusted", target="conf01", setting="tls_certificate", current=None, desired=1)
     second = first.model_copy(update={"target": "mgr01"})
-    plan = plan_of(Planned(action=lambda: Deferred("pki conf01: waiting for the signed certificate"),
-                           changes=(first,)),
-                   Planned(action=lambda: done.append("mgr01"), changes=(second,)))
+    plan = plan_of(
+        Planned(action=lambda: Deferred("pki conf01: waiting for the signed certificate"), changes=(first,)),
+        Planned(action=lambda: done.append("mgr01"), changes=(second,)),
+    )
     step = EnsureStep(name="certs", plan=lambda ctx, resources: plan)
     ctx = EngineContext(site=loaded, apply=True)
     assert [(c.target, c.applied) for c in step.run(ctx)] == [("conf01", False), ("mgr01", True)]
@@ -173,8 +176,9 @@ def test_resources_stay_open_until_the_plan_is_applied_then_close(loaded: Loaded
 
 def test_a_stage_names_its_steps(loaded: LoadedSite) -> None:
     device = Device()
-    spec = StageSpec(stage=Stage.HOST, steps=(_setting(device, "a", 1), _setting(device, "b", 2)),
-                     verify=lambda site: [])
+    spec = StageSpec(
+        stage=Stage.HOST, steps=(_setting(device, "a", 1), _setting(device, "b", 2)), verify=lambda site: []
+    )
     assert spec.step("b").name == "b"
     with pytest.raises(KeyError, match="has no step 'c' \\(it has: a, b\\)"):
         spec.step("c")
