@@ -1,12 +1,18 @@
 """One Prefect flow per stage: ensure-steps as retryable tasks, gates at flow level, then the verifiers.
 
 Parameters carry only the site file's path and names, never a secret (Prefect stores flow-run
-parameters in its database).
+parameters in its database); the site is loaded once per stage run and shared with its tasks by path.
+
+A gated step is planned once (a preview: facts read as for a run, nothing written), the gate is asked
+with that plan, and the run applies it only when fresh facts still give the same plan; when the world
+moved in between, the new plan is put to the gate again rather than a stale one applied.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,7 +27,16 @@ from flows.states import failed_with
 from securemode import attestations as attestation_store
 from securemode import stages
 from securemode.catalogue import Stage
-from securemode.engine import Change, EngineContext, EnsureStep, Gate, PreApproved
+from securemode.engine import (
+    Change,
+    EngineContext,
+    EnsureStep,
+    Gate,
+    NoApprovals,
+    PreApproved,
+    execute_step,
+    preview_step,
+)
 from securemode.outcome import StageOutcome, blockers, verdict
 from securemode.pexip.connect import write_only_ledger
 from securemode.results import Attestation, Result, Status
@@ -29,6 +44,28 @@ from securemode.site_loader import LoadedSite, load_site
 from securemode.waivers import apply_waivers, load_waivers
 
 RETRY_DELAYS_S = [1.0, 2.0, 4.0]
+MAX_GATE_ASKS = 3  # a world that keeps moving between plan and apply is reported, not chased forever
+_SHARED: dict[str, LoadedSite] = {}
+
+
+@contextmanager
+def _shared_site(loaded: LoadedSite) -> Iterator[None]:
+    """Let this stage run's tasks use the site loaded once by the flow (tasks run in its process)."""
+    key = str(loaded.path)
+    saved = _SHARED.get(key)
+    _SHARED[key] = loaded
+    try:
+        yield
+    finally:
+        if saved is None:
+            _SHARED.pop(key, None)
+        else:
+            _SHARED[key] = saved
+
+
+def _site(site_path: str) -> LoadedSite:
+    """The stage run's loaded site; loaded here only when a task runs outside a stage flow."""
+    return _SHARED.get(site_path) or load_site(Path(site_path))
 
 
 class TransientStepError(Exception):
@@ -40,10 +77,12 @@ class StepOutcome(BaseModel):
     body_s: float = 0.0
     attestations: list[Attestation] = Field(default_factory=list)
     skipped: list[str] = Field(default_factory=list)
+    blocked: bool = False  # preview: a precondition fails, so the gate is not asked
+    moved: bool = False  # apply: fresh facts no longer give the approved plan; nothing was applied
 
 
 def _step(stage: Stage, name: str) -> EnsureStep:
-    return next(s for s in stages.load(stage).steps if s.name == name)
+    return stages.load(stage).step(name)
 
 
 def _transient_only(task: Task[..., object], task_run: TaskRun, state: State[object]) -> bool:
@@ -60,20 +99,29 @@ def _transient_only(task: Task[..., object], task_run: TaskRun, state: State[obj
 @task(retries=len(RETRY_DELAYS_S), retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=_transient_only,
       task_run_name="{stage}/{step}:{mode}")
 def ensure_step(site_path: str, stage: str, step: str, mode: str, approved: list[str], attest: list[str],
-                approver: str) -> StepOutcome:
-    """Run one ensure-step; ``mode`` is 'plan' or 'apply'."""
-    loaded = load_site(Path(site_path))
-    gate = PreApproved(set(approved), who=approver, attest_controls=set(attest))
-    ctx = EngineContext(site=loaded, apply=mode == "apply", gate=gate)
+                approver: str, approved_plan: list[Change] | None = None) -> StepOutcome:
+    """Run one ensure-step; ``mode`` is 'plan', 'preview' (plan as for a run, write nothing, ask no
+    gate) or 'apply' (of ``approved_plan``, when given, and only if the facts still give it)."""
+    loaded = _site(site_path)
+    gate = NoApprovals() if mode == "preview" else PreApproved(set(approved), who=approver,
+                                                                attest_controls=set(attest))
+    ctx = EngineContext(site=loaded, apply=mode != "plan", gate=gate)
     spec = _step(Stage(stage), step)
     started = time.perf_counter()
+    moved = blocked = False
     try:
-        changes = spec.run(ctx)
+        if mode == "preview":
+            plan = preview_step(spec, ctx)
+            changes, blocked = plan.changes, plan.blocked is not None
+            ctx.skipped += [*plan.notes, *([plan.blocked] if plan.blocked else [])]
+        else:
+            run = execute_step(spec, ctx, approved_plan)
+            changes, moved = run.changes, run.moved
     except spec.transient_errors as exc:
         raise TransientStepError(f"{stage}/{step}: {type(exc).__name__}: {exc}") from exc
     log_changes(changes)
-    return StepOutcome(changes=changes, attestations=ctx.attestations, skipped=ctx.skipped,
-                       body_s=time.perf_counter() - started)
+    return StepOutcome(changes=changes, attestations=ctx.attestations, skipped=ctx.skipped, blocked=blocked,
+                       moved=moved, body_s=time.perf_counter() - started)
 
 
 class VerifyOutcome(BaseModel):
@@ -85,7 +133,7 @@ class VerifyOutcome(BaseModel):
 def verify_stage(site_path: str, stage: str) -> VerifyOutcome:
     """Run the stage's independent verifiers (fresh sessions of their own)."""
     started = time.perf_counter()
-    results = stages.load(Stage(stage)).verify(load_site(Path(site_path)))
+    results = stages.load(Stage(stage)).verify(_site(site_path))
     log_verdicts(results)
     return VerifyOutcome(results=results, body_s=time.perf_counter() - started)
 
@@ -101,21 +149,22 @@ def run_stage(loaded: LoadedSite, stage: Stage, apply: bool, verify: bool, gate:
     if watcher:
         watcher.stage_started(stage.value)
     steps = spec.steps if run_steps else ()
-    _run_steps(path, stage, steps, apply, gate, approve, attest, approver, outcome)
-    for attestation in outcome.attestations:
-        attestation_store.record(loaded.site.name, attestation)
-    if verify:
-        verified = _verify_settled(loaded, path, stage, outcome)
-        if _withdraw_failed_beliefs(loaded, verified.results) and apply and steps:
-            # A write-only secret the ledger believed set does not work: write it again now, then re-verify.
-            _run_steps(path, stage, steps, apply, gate, approve, attest, approver, outcome)
+    with _shared_site(loaded):
+        _run_steps(path, stage, steps, apply, gate, approve, attest, approver, outcome)
+        for attestation in outcome.attestations:
+            attestation_store.record(loaded.site.name, attestation)
+        if verify:
             verified = _verify_settled(loaded, path, stage, outcome)
-        outcome.task_body_s["verify"] = verified.body_s
-        found = verified.results
-        if controls:
-            found = [r for r in found if r.control in controls]
-        outcome.results = _finish_results(loaded, found, gate, outcome)
-        publish_stage(loaded.site.name, outcome, report_dir)
+            if _withdraw_failed_beliefs(loaded, verified.results) and apply and steps:
+                # A write-only secret the ledger believed set does not work: write it again now, then re-verify.
+                _run_steps(path, stage, steps, apply, gate, approve, attest, approver, outcome)
+                verified = _verify_settled(loaded, path, stage, outcome)
+            outcome.task_body_s["verify"] = verified.body_s
+            found = verified.results
+            if controls:
+                found = [r for r in found if r.control in controls]
+            outcome.results = _finish_results(loaded, found, gate, outcome)
+            publish_stage(loaded.site.name, outcome, report_dir)
     if watcher:
         watcher.stage_finished(outcome)
     return outcome
@@ -166,20 +215,28 @@ def _run_step(path: str, stage: Stage, step: EnsureStep, apply: bool, gate: Gate
               attest: list[str], approver: str, outcome: StageOutcome) -> StepOutcome:
     if not (apply and step.gated):
         return ensure_step(path, stage.value, step.name, "apply" if apply else "plan", approve, attest, approver)
-    planned = ensure_step(path, stage.value, step.name, "plan", [], attest, approver)
-    if not planned.changes:
-        return planned
-    summary = "\n".join(change.render() for change in planned.changes)
-    approval = gate.approve(step.gated, summary)
-    if approval is None:
-        log_not_approved(step.gated, summary)
-        planned.skipped.append(f"{step.gated}: not approved, nothing applied; to apply it, run again with "
-                               f"--approve {step.gated} (or approve it in the Prefect UI).\nPlanned:\n{summary}")
-        return planned
-    log_approval(approval)
-    outcome.approvals.append(approval)
-    applied = ensure_step(path, stage.value, step.name, "apply", [step.gated], attest, approval.who)
-    return applied.model_copy(update={"body_s": planned.body_s + applied.body_s})
+    planned = ensure_step(path, stage.value, step.name, "preview", [], attest, approver)
+    body_s = planned.body_s
+    for _ in range(MAX_GATE_ASKS):
+        if not planned.changes or planned.blocked:
+            return planned.model_copy(update={"body_s": body_s})
+        summary = "\n".join(change.render() for change in planned.changes)
+        approval = gate.approve(step.gated, summary)
+        if approval is None:
+            log_not_approved(step.gated, summary)
+            planned.skipped.append(f"{step.gated}: not approved, nothing applied; to apply it, run again with "
+                                   f"--approve {step.gated} (or approve it in the Prefect UI).\nPlanned:\n{summary}")
+            return planned.model_copy(update={"body_s": body_s})
+        log_approval(approval)
+        outcome.approvals.append(approval)
+        applied = ensure_step(path, stage.value, step.name, "apply", [step.gated], attest, approval.who,
+                              planned.changes)
+        body_s += applied.body_s
+        if not applied.moved:
+            return applied.model_copy(update={"body_s": body_s})
+        planned = applied  # the world moved after approval: ask again with the fresh plan
+    planned.skipped.append(f"{step.gated}: the state kept changing between plan and approval; nothing applied")
+    return planned.model_copy(update={"body_s": body_s})
 
 
 def _finish_results(loaded: LoadedSite, results: list[Result], gate: Gate, outcome: StageOutcome) -> list[Result]:

@@ -2,11 +2,13 @@
 
 A stage is an ordered list of ensure-steps and a verify function:
 
-* an ensure-step reads current state, computes the diff against the site, and — only when
-  ``ctx.apply`` is true — changes what differs; it returns the diff either way, so ``plan`` is the
-  same code with writes off, and a second ``run`` on a compliant deployment returns no changes;
-* a gated step (irreversible or lockout-prone) runs only after its preconditions hold and the
-  :class:`Gate` approves it; without approval it is skipped and says so;
+* an ensure-step reads facts (through a client), hands them to a pure planner that returns a
+  :class:`StepPlan` (the Changes and the actions that make them), and one shared applier,
+  :func:`apply_plan`, runs those actions only when ``ctx.apply`` is true; ``plan`` is the same code
+  with writes off, and a second ``run`` on a compliant deployment plans nothing;
+* a gated step (irreversible or lockout-prone) is applied only when its plan is not blocked (its
+  preconditions hold) and the :class:`Gate` approves that very plan; without approval it is skipped
+  and says so;
 * the verify function runs the independent verifiers and returns one :class:`Result` per control
   and target — it never reuses a task's session or return values.
 
@@ -15,7 +17,8 @@ Flows in ``flows/`` wrap these in Prefect tasks; the CLI drives those flows.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
@@ -109,8 +112,85 @@ class EngineContext:
         return True
 
 
-EnsureFn = Callable[[EngineContext], list[Change]]
+Action = Callable[[], object]
 VerifyFn = Callable[[LoadedSite], list[Result]]
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """What an action returns when it could not finish yet (a CA that has not signed): its Changes stay
+    unapplied and ``reason`` is reported as skipped."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One action and the settings it changes (one call may change several, e.g. a vSwitch's policy)."""
+
+    action: Action
+    changes: tuple[Change, ...] = ()
+
+
+@dataclass(frozen=True)
+class StepPlan:
+    """What a planner computed from the facts: the actions in order, and what a person must know.
+
+    ``notes`` are reported in plan and run alike; ``blocked`` says why the plan cannot be applied now (a
+    precondition): a run then writes nothing and reports it; ``summary`` is what the gate is asked.
+    """
+
+    planned: tuple[Planned, ...] = ()
+    notes: tuple[str, ...] = ()
+    blocked: str | None = None
+    summary: str | None = None
+
+    @property
+    def changes(self) -> list[Change]:
+        return [c for item in self.planned for c in item.changes]
+
+    def gate_summary(self) -> str:
+        return self.summary or "\n".join(c.render() for c in self.changes)
+
+
+def plan_of(*planned: Planned, notes: Sequence[str] = (), blocked: str | None = None,
+            summary: str | None = None) -> StepPlan:
+    """A StepPlan from loose parts (planners build lists)."""
+    return StepPlan(planned=tuple(planned), notes=tuple(notes), blocked=blocked, summary=summary)
+
+
+PlanFn = Callable[[EngineContext, ExitStack], StepPlan]
+"""Read the facts (clients opened on the ExitStack stay open until the plan is applied) and plan."""
+
+
+def apply_plan(plan: StepPlan, ctx: EngineContext) -> list[Change]:
+    """The one applier: run each action in order when applying; return every Change, marked applied
+    when its action ran (and did not defer). An action may return the plan for what it created."""
+    if not ctx.apply:
+        return plan.changes
+    if plan.blocked is not None:
+        ctx.skipped.append(plan.blocked)
+        return plan.changes
+    done: list[Change] = []
+    for item in plan.planned:
+        outcome = item.action()
+        if isinstance(outcome, Deferred):
+            ctx.skipped.append(outcome.reason)
+            done += item.changes
+            continue
+        done += [c.model_copy(update={"applied": True}) for c in item.changes]
+        if isinstance(outcome, StepPlan):  # it created what the rest is planned on (a VM from its OVA)
+            ctx.skipped += outcome.notes
+            done += apply_plan(outcome, ctx)
+    return done
+
+
+@dataclass(frozen=True)
+class StepRun:
+    """What running one step gave: its Changes, and whether the world moved away from the approved plan."""
+
+    changes: list[Change]
+    moved: bool = False
 
 
 @dataclass(frozen=True)
@@ -118,9 +198,45 @@ class EnsureStep:
     """One idempotent ensure-operation of a stage; ``gated`` names the approval it needs, if any."""
 
     name: str
-    run: EnsureFn
+    plan: PlanFn
     gated: str | None = None
     transient_errors: tuple[type[BaseException], ...] = ()
+
+    def run(self, ctx: EngineContext) -> list[Change]:
+        """Plan, ask the gate when gated, apply: the whole step without Prefect."""
+        return execute_step(self, ctx).changes
+
+
+def preview_step(step: EnsureStep, ctx: EngineContext) -> StepPlan:
+    """Read the facts and plan, writing nothing and asking no gate (what a gate is shown)."""
+    with ExitStack() as resources:
+        return step.plan(ctx, resources)
+
+
+def execute_step(step: EnsureStep, ctx: EngineContext, approved_plan: Sequence[Change] | None = None) -> StepRun:
+    """Plan once, ask the gate with that plan when the step is gated, and apply exactly that plan.
+
+    ``approved_plan``: the Changes a person already approved (the flow asked at its own level); when
+    the fresh facts plan something else, nothing is applied and the run says the world moved.
+    """
+    with ExitStack() as resources:
+        plan = step.plan(ctx, resources)
+        ctx.skipped += plan.notes
+        changes = plan.changes
+        if approved_plan is not None and changes != list(approved_plan):
+            return StepRun(changes=changes, moved=True)
+        if ctx.apply and step.gated and changes and plan.blocked is None \
+                and not ctx.approved(step.gated, plan.gate_summary()):
+            return StepRun(changes=changes)
+        return StepRun(changes=apply_plan(plan, ctx))
+
+
+def run_steps_without_prefect(steps: Sequence[EnsureStep], ctx: EngineContext) -> list[Change]:
+    """Every step in order, as a stage flow runs them (gates kept, asked through ``ctx.gate``)."""
+    changes: list[Change] = []
+    for step in steps:
+        changes += step.run(ctx)
+    return changes
 
 
 @dataclass(frozen=True)
@@ -128,3 +244,11 @@ class StageSpec:
     stage: Stage
     steps: tuple[EnsureStep, ...]
     verify: VerifyFn
+
+    def step(self, name: str) -> EnsureStep:
+        """The step called ``name`` (a KeyError names the stage's steps when there is none)."""
+        for step in self.steps:
+            if step.name == name:
+                return step
+        names = ", ".join(s.name for s in self.steps)
+        raise KeyError(f"stage {self.stage.value} has no step {name!r} (it has: {names})")

@@ -1,6 +1,7 @@
 """Bootstrap of the Management Node (guide: "Management Node deployment and bootstrap configuration").
 
-Steps, in order; each reads first, changes only what differs, and only when ``ctx.apply``:
+Steps, in order; each reads the facts and returns a plan of what differs, which the engine applies only
+when ``ctx.apply`` (and, for a gated step, only once approved):
 
 1. :func:`ensure_console_host_key` — pin the console's SSH host key (approved: trust on first use
    only with a person's say-so; a changed key is refused, never re-pinned silently).
@@ -16,7 +17,9 @@ Steps, in order; each reads first, changes only what differs, and only when ``ct
 from __future__ import annotations
 
 import json
+from contextlib import ExitStack
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from securemode.catalogue import CONTROLS
@@ -36,10 +39,10 @@ from securemode.console.client import ConsoleObservation, ConsoleStatus
 from securemode.console.errors import ConsoleError, HostKeyMismatch, NodeUnreachable, WizardMismatch
 from securemode.console.pins import fetch_host_key
 from securemode.console.reboot import wait_for_port, wait_for_reboot
-from securemode.engine import Change, EngineContext
+from securemode.engine import Change, EngineContext, Planned, StepPlan, plan_of
 from securemode.https.liveness import answers_tls
 from securemode.https.login import form_login, logout, reachable
-from securemode.pexip.client import config_uri
+from securemode.pexip.client import ManagementApi, config_uri
 from securemode.pexip.connect import management_api
 from securemode.pexip.errors import TransientApiError, TrustError
 from securemode.pexip.snapshot import json_value, read_security_json
@@ -140,7 +143,11 @@ def _installed(status: ConsoleStatus | None) -> bool:
 
 
 # 1. console host key ----------------------------------------------------------------------------------
-def ensure_console_host_key(ctx: EngineContext) -> list[Change]:
+def _unreachable(what: str) -> None:
+    raise NodeUnreachable(what)
+
+
+def ensure_console_host_key(ctx: EngineContext, resources: ExitStack) -> StepPlan:
     check_inputs(ctx.site)
     endpoint = console_endpoint(ctx.site)
     pins = console_pins(ctx.site)
@@ -148,11 +155,13 @@ def ensure_console_host_key(ctx: EngineContext) -> list[Change]:
     try:
         presented = fetch_host_key(endpoint.host, endpoint.port)
     except NodeUnreachable:
-        if pinned is not None or not ctx.apply:
-            return [] if pinned is not None else [Change(
+        if pinned is not None:
+            return plan_of()
+        if not ctx.apply:
+            return plan_of(Planned(action=partial(_unreachable, f"no SSH service at {endpoint}"), changes=(Change(
                 control="bootstrap.install.admin-password", target=_target(ctx.site),
                 setting="engine.console_host_key", current="unknown: no SSH service answers", desired="pinned",
-                current_known=False)]
+                current_known=False),)))
         raise
     if pinned is not None:
         if pinned.public_key != presented.public_key:
@@ -161,15 +170,13 @@ def ensure_console_host_key(ctx: EngineContext) -> list[Change]:
                                   f"node was rebuilt on purpose (compare the key on its console), run "
                                   f"`{forget_pins_command(str(ctx.site.path))}` and then `securemode run --site "
                                   f"{ctx.site.path} --stage bootstrap --approve {GATE_CONSOLE_PIN}`")
-        return []
+        return plan_of()
     change = Change(control="bootstrap.install.admin-password", target=_target(ctx.site),
                     setting="engine.console_host_key", current=None, desired=presented.fingerprint)
     summary = (f"trust SSH host key {presented.fingerprint} for the console of {_target(ctx.site)} at "
                f"{endpoint.host}:{endpoint.port} (compare it with the key shown on the node's console)")
-    if not ctx.approved(GATE_CONSOLE_PIN, summary):
-        return [change]
-    pins.pin(endpoint.host, endpoint.port, presented.public_key)
-    return [change.model_copy(update={"applied": True})]
+    return plan_of(Planned(action=partial(pins.pin, endpoint.host, endpoint.port, presented.public_key),
+                           changes=(change,)), summary=summary)
 
 
 # 2. installation wizard -------------------------------------------------------------------------------
@@ -210,42 +217,44 @@ def web_service_up(loaded: LoadedSite) -> bool:
     return answers_tls(str(node.address), HTTPS_PORT, node.fqdn)[0]
 
 
-def run_install_wizard(ctx: EngineContext) -> list[Change]:
-    check_inputs(ctx.site)
-    observed = read_console(ctx.site)
-    status = observed.status if observed is not None else None
-    if _installed(status) or (status is None and web_service_up(ctx.site)):
-        return []
-    changes = _install_changes(ctx.site, status)
-    if not ctx.apply:
-        return changes
-    if status is None:
-        ctx.skipped.append("installation wizard: the console host key is not pinned")
-        return changes
-    client = console_client(ctx.site)
-    client.run_install_wizard(install_answers(ctx.site.site, admin_password(ctx.site)))
-    _wait_for_console(ctx.site)
+def _install(loaded: LoadedSite) -> None:
+    """Answer the installation wizard, wait out the reboot, and check the node came back installed."""
+    client = console_client(loaded)
+    client.run_install_wizard(install_answers(loaded.site, admin_password(loaded)))
+    _wait_for_console(loaded)
     after = client.observe().status
     if after is not ConsoleStatus.INSTALLED:
         raise ConsoleError(f"after the installation wizard and its reboot the console shows '{after.value}'")
-    return [c.model_copy(update={"applied": True}) for c in changes]
+
+
+def plan_install(loaded: LoadedSite, status: ConsoleStatus | None, web_up: bool) -> StepPlan:
+    """Nothing on an installed node; else the wizard's settings, blocked while the host key is not pinned."""
+    if _installed(status) or (status is None and web_up):
+        return plan_of()
+    return plan_of(Planned(action=partial(_install, loaded), changes=tuple(_install_changes(loaded, status))),
+                   blocked="installation wizard: the console host key is not pinned" if status is None else None)
+
+
+def run_install_wizard(ctx: EngineContext, resources: ExitStack) -> StepPlan:
+    check_inputs(ctx.site)
+    observed = read_console(ctx.site)
+    status = observed.status if observed is not None else None
+    return plan_install(ctx.site, status, status is None and web_service_up(ctx.site))
 
 
 # 3. HTTPS certificate pin -----------------------------------------------------------------------------
-def ensure_web_certificate_pinned(ctx: EngineContext) -> list[Change]:
+def ensure_web_certificate_pinned(ctx: EngineContext, resources: ExitStack) -> StepPlan:
     node = ctx.site.site.management_node
     host = str(node.address)
     try:
         served = served_fingerprint(host, HTTPS_PORT)
-    except OSError as exc:
-        if ctx.apply:
-            ctx.skipped.append(f"{GATE_WEB_PIN}: no HTTPS service at {host}:{HTTPS_PORT} ({exc.strerror or exc}); "
+    except OSError as exc:  # not installed yet: the installation step reports that
+        return plan_of(blocked=f"{GATE_WEB_PIN}: no HTTPS service at {host}:{HTTPS_PORT} ({exc.strerror or exc}); "
                                "is the node installed?")
-        return []  # not installed yet: the installation step reports that
     pin = known_pin(ctx.site, host)  # the site file's fingerprint is a person's pin too: plan and run agree
     try:
         choose_trust(host, HTTPS_PORT, node.fqdn, site_ca_bundle(ctx.site), pin)
-        return []
+        return plan_of()
     except TrustError:
         if pin is not None:
             raise
@@ -253,31 +262,29 @@ def ensure_web_certificate_pinned(ctx: EngineContext) -> list[Change]:
                     current=None, desired=f"sha256 {served}")
     summary = (f"trust the self-signed HTTPS certificate sha256 {served} of {node.name} at {host}:{HTTPS_PORT} "
                "until the PKI stage installs a CA-signed one")
-    if not ctx.approved(GATE_WEB_PIN, summary):
-        return [change]
-    record_pin(ctx.site, host, served, source=f"bootstrap: served after installation, approved ({GATE_WEB_PIN})")
-    return [change.model_copy(update={"applied": True})]
+    source = f"bootstrap: served after installation, approved ({GATE_WEB_PIN})"
+    return plan_of(Planned(action=partial(record_pin, ctx.site, host, served, source=source), changes=(change,)),
+                   summary=summary)
 
 
 # 4. incident reporting and statistics off -------------------------------------------------------------
-def ensure_install_opt_outs(ctx: EngineContext) -> list[Change]:
+def plan_opt_outs(api: ManagementApi, target: str, current: dict[str, Any]) -> list[Planned]:
+    """One PATCH turning off whichever of incident reporting and statistics is not off."""
+    fix = {name: False for _, name in OPT_OUTS if current.get(name) is not False}
+    if not fix:
+        return []
+    return [Planned(action=partial(api.patch, config_uri("global", 1), fix), changes=tuple(
+        Change(control=control, target=target, setting=f"global.{name}", current=current.get(name), desired=False)
+        for control, name in OPT_OUTS if name in fix))]
+
+
+def ensure_install_opt_outs(ctx: EngineContext, resources: ExitStack) -> StepPlan:
     try:
         api = management_api(ctx.site)
-    except (TrustError, OSError) as exc:
-        if ctx.apply:
-            ctx.skipped.append(f"install opt-outs not checked: the web interface is not trusted or not up ({exc})")
-        return []  # not installed yet, or not trusted yet: the earlier steps report what is missing
-    changes: list[Change] = []
-    with api:
-        current: dict[str, Any] = api.get(config_uri("global", 1))
-        fix = {name: False for _, name in OPT_OUTS if current.get(name) is not False}
-        for control, name in OPT_OUTS:
-            if name in fix:
-                changes.append(Change(control=control, target=_target(ctx.site), setting=f"global.{name}",
-                                      current=current.get(name), desired=False, applied=ctx.apply))
-        if fix and ctx.apply:
-            api.patch(config_uri("global", 1), fix)
-    return changes
+    except (TrustError, OSError) as exc:  # not installed or not trusted yet: the earlier steps say what is missing
+        return plan_of(blocked=f"install opt-outs not checked: the web interface is not trusted or not up ({exc})")
+    resources.enter_context(api)
+    return plan_of(*plan_opt_outs(api, _target(ctx.site), api.get(config_uri("global", 1))))
 
 
 # 5. web login -----------------------------------------------------------------------------------------
@@ -302,25 +309,32 @@ def web_login_result(loaded: LoadedSite) -> tuple[bool | None, str]:
         logout(outcome.browser)
 
 
-def check_web_login(ctx: EngineContext) -> list[Change]:
+def _stop(error: Exception) -> None:
+    raise error
+
+
+def plan_web_login(works: bool | None, why: str) -> StepPlan:
+    """No change to make; a run stops here when the login failed, or retries when it could not be judged."""
+    if works is None:
+        return plan_of(Planned(action=partial(_stop, TransientApiError(f"web login not judged: {why}"))))
+    if works is False:
+        return plan_of(Planned(action=partial(_stop, BootstrapError(
+            f"web login with the configured credentials failed: {why}"))))
+    return plan_of()
+
+
+def check_web_login(ctx: EngineContext, resources: ExitStack) -> StepPlan:
     """The guide's step 5; a failure stops the stage before the irreversible wizard (apply only). A login
     that could not be judged (5xx, timeouts) is transient: the step is retried."""
     observed = read_console(ctx.site)
     status = observed.status if observed is not None else None
     if status is ConsoleStatus.LOGIN_REFUSED or (not ctx.apply and not _installed(status)):
-        return []  # done long ago (OS access is gone), or nothing to log in to yet
+        return plan_of()  # done long ago (OS access is gone), or nothing to log in to yet
     try:
         web_target(ctx.site)
     except (TrustError, OSError) as exc:
-        if ctx.apply:
-            ctx.skipped.append(f"web login not checked: the web interface cannot be reached with trust: {exc}")
-        return []
-    works, why = web_login_result(ctx.site)
-    if works is None and ctx.apply:
-        raise TransientApiError(f"web login not judged: {why}")
-    if works is False and ctx.apply:
-        raise BootstrapError(f"web login with the configured credentials failed: {why}")
-    return []
+        return plan_of(blocked=f"web login not checked: the web interface cannot be reached with trust: {exc}")
+    return plan_web_login(*web_login_result(ctx.site))
 
 
 # 6. security wizard -----------------------------------------------------------------------------------
@@ -353,26 +367,37 @@ def _summary(changes: list[Change], login: str) -> str:
             f"(SSH or console) access to the node, for good. Precondition: {login}")
 
 
-def run_security_wizard(ctx: EngineContext) -> list[Change]:
+def wizard_precondition(status: ConsoleStatus | None, source: str, login: tuple[bool | None, str] | None) -> str | None:
+    """Why the wizard cannot run now (the console is not at its prompt, or the web login fails), or None."""
+    if status is not ConsoleStatus.INSTALLED:
+        return (f"{GATE_SECURITY_WIZARD}: cannot run: the console is {status.value if status else source}"
+                + ("; console access is gone, so only a rebuild can change these settings"
+                   if status is ConsoleStatus.LOGIN_REFUSED else ""))
+    if login is not None and not login[0]:
+        return f"{GATE_SECURITY_WIZARD}: precondition not met: web login failed ({login[1]})"
+    return None
+
+
+def run_security_wizard(ctx: EngineContext, resources: ExitStack) -> StepPlan:
+    """The wizard's answers that differ; the run (gated: irreversible) only when its preconditions hold.
+    The web login is tried only for a run, and only when there is something to change."""
     desired = desired_security_answers(ctx.site.site)
     observed = read_console(ctx.site)
     status = observed.status if observed is not None else None
     current, source = read_security_settings(ctx.site, status)
     changes = _wizard_changes(ctx.site, current, source, desired)
-    if not changes or not ctx.apply:
-        return changes
-    if status is not ConsoleStatus.INSTALLED:
-        ctx.skipped.append(f"{GATE_SECURITY_WIZARD}: cannot run: the console is {status.value if status else source}"
-                           + ("; console access is gone, so only a rebuild can change these settings"
-                              if status is ConsoleStatus.LOGIN_REFUSED else ""))
-        return changes
-    works, why = web_login_result(ctx.site)
-    if not works:
-        ctx.skipped.append(f"{GATE_SECURITY_WIZARD}: precondition not met: web login failed ({why})")
-        return changes
+    if not changes:
+        return plan_of()
+    login = web_login_result(ctx.site) if ctx.apply and status is ConsoleStatus.INSTALLED else None
     node = ctx.site.site.management_node
-    if not ctx.approved(GATE_SECURITY_WIZARD, _summary(changes, f"web login as {node.admin_username} verified")):
-        return changes
+    return plan_of(Planned(action=partial(_run_wizard, ctx, desired), changes=tuple(changes)),
+                   blocked=wizard_precondition(status, source, login),
+                   summary=_summary(changes, f"web login as {node.admin_username} verified"))
+
+
+def _run_wizard(ctx: EngineContext, desired: dict[str, Value]) -> None:
+    """Run the approved wizard, record it as evidence, and wait for the node to come back."""
+    node = ctx.site.site.management_node
     run = console_client(ctx.site).run_security_wizard(desired)
     _record(ctx.site, run.before, run.answers, run.unasked, run.transcript, ctx.approvals[-1].who)
     if run.unasked:
@@ -386,4 +411,3 @@ def run_security_wizard(ctx: EngineContext) -> list[Change]:
         back = wait_for_port(host, HTTPS_PORT, want_open=True, timeout_s=REBOOT_UP_TIMEOUT_S)
     if not back and not reachable(web_target(ctx.site)):
         raise NodeUnreachable(f"{node.name} did not come back within {REBOOT_UP_TIMEOUT_S:g} s of the wizard")
-    return [c.model_copy(update={"applied": True}) for c in changes]

@@ -1,41 +1,22 @@
-"""Planned changes: what an ensure-step would change and the action that changes it, applied in order.
+"""Helpers of the vSphere planners: a not-yet-applied Change, and the CLI's lines for a list of them.
 
-An ensure-step reads state, builds a list of :class:`Planned` (pure), then :func:`carry_out` runs
-the actions only when the context applies; ``plan`` gets the very same Changes with ``applied=False``.
+A vSphere ensure-step reads facts, builds :class:`~securemode.engine.Planned` items (pure), and the
+engine's one applier (:func:`securemode.engine.apply_plan`) runs them only when the context applies.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 
-from securemode.engine import Change
+from securemode.engine import Change, Planned
 from securemode.results import JsonValue
 
-Action = Callable[[], object]
-
-
-@dataclass(frozen=True)
-class Planned:
-    """One action and the settings it changes (one call may change several, e.g. a vSwitch's policy)."""
-
-    action: Action
-    changes: tuple[Change, ...] = field(default_factory=tuple)
+__all__ = ["Planned", "change", "render_changes"]
 
 
 def change(control: str, target: str, setting: str, current: JsonValue, desired: JsonValue) -> Change:
     """A not-yet-applied Change."""
     return Change(control=control, target=target, setting=setting, current=current, desired=desired)
-
-
-def carry_out(planned: Iterable[Planned], apply: bool) -> list[Change]:
-    """Run each action in order when ``apply``; return every Change, marked applied when it was."""
-    done: list[Change] = []
-    for item in planned:
-        if apply:
-            item.action()
-        done += [c.model_copy(update={"applied": apply}) for c in item.changes]
-    return done
 
 
 def render_changes(changes: Iterable[Change]) -> list[str]:

@@ -15,12 +15,13 @@ directly on ESXi: through vCenter, roles and permissions are vCenter-wide and be
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from functools import partial
 from typing import Any
 
-from securemode.engine import Change, EngineContext
+from securemode.engine import Deferred, EngineContext, StepPlan, plan_of
 from securemode.vsphere import host_target, open_site_session
-from securemode.vsphere.changes import Planned, carry_out, change
+from securemode.vsphere.changes import Planned, change
 from securemode.vsphere.desired_host import ROOT_ACCOUNT
 from securemode.vsphere.engine_role import (
     ADMIN_ROLE_ID,
@@ -78,27 +79,33 @@ def plan_engine_role(content: Any, access: EngineAccess, target: str) -> list[Pl
     return planned
 
 
-def ensure_engine_role(ctx: EngineContext) -> list[Change]:
+def _all_or_deferred(planned: list[Planned], account: str) -> object:
+    """Run the role's actions in order; without the rights to (least privilege reached), defer all of them."""
+    try:
+        for item in planned:
+            item.action()
+    except vim.fault.NoPermission as exc:
+        return Deferred(
+            f"{LEAST_ROLE_CONTROL}: '{account}' may no longer change roles or permissions ({fault_text(exc)}); "
+            f"fix: as a host administrator, give '{account}' the Admin role once, then run "
+            "`securemode run --stage host`, which reduces it to the engine's role again")
+    return None
+
+
+def ensure_engine_role(ctx: EngineContext, resources: ExitStack) -> StepPlan:
     """The site's engine account holds exactly the engine role on the host's root folder."""
     site = ctx.site.site
     account = site.vsphere.username
-    target = host_target(site)
     if account == ROOT_ACCOUNT:
-        ctx.skipped.append(f"{LEAST_ROLE_CONTROL}: the engine logs in as root, whose Admin role it never "
-                           "reduces; name a dedicated account as vsphere.username")
-        return []
-    with open_site_session(ctx.site) as session:
-        if session.api_type != HOST_AGENT:
-            ctx.skipped.append(f"{LEAST_ROLE_CONTROL}: connected through vCenter; its administrators manage "
-                               f"roles (give '{account}' a role with: {', '.join(WANTED)})")
-            return []
-        content = session.content
-        planned = plan_engine_role(content, read_engine_access(content, account), target)
-        try:
-            return carry_out(planned, ctx.apply)
-        except vim.fault.NoPermission as exc:
-            ctx.skipped.append(
-                f"{LEAST_ROLE_CONTROL}: '{account}' may no longer change roles or permissions ({fault_text(exc)}); "
-                f"fix: as a host administrator, give '{account}' the Admin role once, then run "
-                "`securemode run --stage host`, which reduces it to the engine's role again")
-            return [c for p in planned for c in p.changes]
+        return plan_of(notes=[f"{LEAST_ROLE_CONTROL}: the engine logs in as root, whose Admin role it never "
+                              "reduces; name a dedicated account as vsphere.username"])
+    session = resources.enter_context(open_site_session(ctx.site))
+    if session.api_type != HOST_AGENT:
+        return plan_of(notes=[f"{LEAST_ROLE_CONTROL}: connected through vCenter; its administrators manage "
+                              f"roles (give '{account}' a role with: {', '.join(WANTED)})"])
+    content = session.content
+    planned = plan_engine_role(content, read_engine_access(content, account), host_target(site))
+    if not planned:
+        return plan_of()
+    return plan_of(Planned(action=partial(_all_or_deferred, planned, account),
+                           changes=tuple(c for p in planned for c in p.changes)))

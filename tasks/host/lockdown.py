@@ -14,9 +14,13 @@ entered only when that precondition holds and a person approved step ``host.lock
 
 from __future__ import annotations
 
-from securemode.engine import Change, EngineContext
+from contextlib import ExitStack
+from functools import partial
+from typing import Any
+
+from securemode.engine import EngineContext, StepPlan, plan_of
 from securemode.vsphere import VSphereSession, host_target, open_site_session
-from securemode.vsphere.changes import Planned, carry_out, change
+from securemode.vsphere.changes import Planned, change
 from securemode.vsphere.desired_host import LOCKDOWN_MODE, LOCKED_MODES, ROOT_ACCOUNT, lockdown_exceptions
 from securemode.vsphere.host_state import read_lockdown_mode
 
@@ -26,19 +30,20 @@ GATE = "host.lockdown"
 VCENTER = "VirtualCenter"
 
 
-def ensure_lockdown_exceptions(ctx: EngineContext) -> list[Change]:
+def plan_exceptions(manager: Any, target: str, current: list[str], wanted: list[str]) -> list[Planned]:
+    """Replace the exception list when it is not exactly ``wanted`` (order does not matter)."""
+    if sorted(current) == sorted(wanted):
+        return []
+    return [Planned(action=partial(manager.UpdateLockdownExceptions, users=wanted),
+                    changes=(change(EXCEPTIONS, target, "lockdownExceptions", current, wanted),))]
+
+
+def ensure_lockdown_exceptions(ctx: EngineContext, resources: ExitStack) -> StepPlan:
     """Exactly the engine's account on the exception list (added before, kept during lockdown)."""
     site = ctx.site.site
-    target = host_target(site)
-    wanted = lockdown_exceptions(site)
-    with open_site_session(ctx.site) as session:
-        manager = session.host().configManager.hostAccessManager
-        current = list(manager.QueryLockdownExceptions() or [])
-        if sorted(current) == sorted(wanted):
-            return []
-        planned = Planned(action=lambda: manager.UpdateLockdownExceptions(users=wanted),
-                          changes=(change(EXCEPTIONS, target, "lockdownExceptions", current, wanted),))
-        return carry_out([planned], ctx.apply)
+    manager = resources.enter_context(open_site_session(ctx.site)).host().configManager.hostAccessManager
+    current = list(manager.QueryLockdownExceptions() or [])
+    return plan_of(*plan_exceptions(manager, host_target(site), current, lockdown_exceptions(site)))
 
 
 def lockdown_precondition(session: VSphereSession) -> str | None:
@@ -58,23 +63,20 @@ def lockdown_precondition(session: VSphereSession) -> str | None:
     return None
 
 
-def ensure_lockdown_mode(ctx: EngineContext) -> list[Change]:
-    """Enter normal lockdown: only when applying, only if the precondition holds, only when approved."""
-    target = host_target(ctx.site.site)
-    with open_site_session(ctx.site) as session:
-        host = session.host()
-        current = read_lockdown_mode(host)
-        if current in LOCKED_MODES:
-            return []
-        wanted = change(MODE, target, "lockdownMode", current, LOCKDOWN_MODE)
-        if not ctx.apply:
-            return [wanted]
-        reason = lockdown_precondition(session)
-        if reason is not None:
-            ctx.skipped.append(f"{GATE}: precondition not met: {reason}")
-            return [wanted]
-        if not ctx.approved(GATE, wanted.render()):
-            return [wanted]
-        manager = host.configManager.hostAccessManager
-        return carry_out([Planned(action=lambda: manager.ChangeLockdownMode(mode=LOCKDOWN_MODE),
-                                  changes=(wanted,))], True)
+def plan_lockdown(manager: Any, target: str, current: str, precondition: str | None) -> StepPlan:
+    """Enter normal lockdown unless the host is locked already; blocked while the precondition fails."""
+    if current in LOCKED_MODES:
+        return plan_of()
+    return plan_of(Planned(action=partial(manager.ChangeLockdownMode, mode=LOCKDOWN_MODE),
+                           changes=(change(MODE, target, "lockdownMode", current, LOCKDOWN_MODE),)),
+                   blocked=None if precondition is None else f"{GATE}: precondition not met: {precondition}")
+
+
+def ensure_lockdown_mode(ctx: EngineContext, resources: ExitStack) -> StepPlan:
+    """Enter normal lockdown: only when applying, only if the precondition holds, only when approved (the
+    step is gated by ``host.lockdown``); the precondition is read only for a run."""
+    session = resources.enter_context(open_site_session(ctx.site))
+    host = session.host()
+    current = read_lockdown_mode(host)
+    precondition = lockdown_precondition(session) if ctx.apply and current not in LOCKED_MODES else None
+    return plan_lockdown(host.configManager.hostAccessManager, host_target(ctx.site.site), current, precondition)

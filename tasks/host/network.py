@@ -7,14 +7,15 @@ access); a management network that differs from the site is bad input, reported 
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from functools import partial
 from typing import Any
 
-from securemode.engine import Change, EngineContext
+from securemode.engine import EngineContext, StepPlan, plan_of
 from securemode.problems import InputError, Problem
 from securemode.site import RESERVED_GUEST_TAGGING_VLAN, Site
 from securemode.vsphere import host_target, open_site_session
-from securemode.vsphere.changes import Planned, carry_out, change
+from securemode.vsphere.changes import Planned, change
 from securemode.vsphere.desired_host import SECURITY_FIELDS
 from securemode.vsphere.host_state import NetworkState, read_network
 from securemode.vsphere.vmodl import vim
@@ -134,18 +135,15 @@ def foreign_vlan_notes(site: Site, state: NetworkState) -> list[str]:
     return notes
 
 
-def ensure_port_groups(ctx: EngineContext) -> list[Change]:
+def ensure_port_groups(ctx: EngineContext, resources: ExitStack) -> StepPlan:
     """The VM network on its own vSwitch and pNICs, on the site's VLAN; bad input stops before any change."""
     site = ctx.site.site
-    target = host_target(site)
-    with open_site_session(ctx.site) as session:
-        host = session.host()
-        state = read_network(host)
-        problems = network_problems(site, state)
-        if problems:
-            raise InputError(str(ctx.site.path), problems)
-        ctx.skipped += foreign_vlan_notes(site, state)
-        return carry_out(plan_vm_network(host, site, state, target), ctx.apply)
+    host = resources.enter_context(open_site_session(ctx.site)).host()
+    state = read_network(host)
+    problems = network_problems(site, state)
+    if problems:
+        raise InputError(str(ctx.site.path), problems)
+    return plan_of(*plan_vm_network(host, site, state, host_target(site)), notes=foreign_vlan_notes(site, state))
 
 
 def plan_security(host: Any, state: NetworkState, target: str) -> list[Planned]:
@@ -181,8 +179,6 @@ def plan_security(host: Any, state: NetworkState, target: str) -> list[Planned]:
     return planned
 
 
-def ensure_vswitch_security(ctx: EngineContext) -> list[Change]:
-    target = host_target(ctx.site.site)
-    with open_site_session(ctx.site) as session:
-        host = session.host()
-        return carry_out(plan_security(host, read_network(host), target), ctx.apply)
+def ensure_vswitch_security(ctx: EngineContext, resources: ExitStack) -> StepPlan:
+    host = resources.enter_context(open_site_session(ctx.site)).host()
+    return plan_of(*plan_security(host, read_network(host), host_target(ctx.site.site)))

@@ -6,11 +6,12 @@ stage configures keyed NTP on the Pexip nodes).
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from typing import Any
 
-from securemode.engine import Change, EngineContext
+from securemode.engine import EngineContext, StepPlan, plan_of
 from securemode.vsphere import host_target, open_site_session
-from securemode.vsphere.changes import Planned, carry_out, change
+from securemode.vsphere.changes import Planned, change
 from securemode.vsphere.desired_host import NTP_SERVICE, ntp_servers
 from securemode.vsphere.host_state import read_ntp_servers, read_services
 from securemode.vsphere.vmodl import vim
@@ -19,9 +20,9 @@ CONTROL = "host.stig.ESXI-80-000124"
 POLICY_ON = "on"
 
 
-def plan_ntp(host: Any, target: str, servers: list[str], services: dict[str, Any]) -> list[Planned]:
+def plan_ntp(host: Any, target: str, servers: list[str], current: list[str], services: dict[str, Any]) -> list[Planned]:
+    """Servers first, then ntpd's policy on and ntpd running (restarted when only the servers changed)."""
     planned: list[Planned] = []
-    current = read_ntp_servers(host)
     system = host.configManager.serviceSystem
     if sorted(current) != sorted(servers):
         config = vim.host.DateTimeConfig(ntpConfig=vim.host.NtpConfig(server=servers))
@@ -41,9 +42,7 @@ def plan_ntp(host: Any, target: str, servers: list[str], services: dict[str, Any
     return planned
 
 
-def ensure_ntp(ctx: EngineContext) -> list[Change]:
+def ensure_ntp(ctx: EngineContext, resources: ExitStack) -> StepPlan:
     site = ctx.site.site
-    with open_site_session(ctx.site) as session:
-        host = session.host()
-        planned = plan_ntp(host, host_target(site), ntp_servers(site), read_services(host))
-        return carry_out(planned, ctx.apply)
+    host = resources.enter_context(open_site_session(ctx.site)).host()
+    return plan_of(*plan_ntp(host, host_target(site), ntp_servers(site), read_ntp_servers(host), read_services(host)))

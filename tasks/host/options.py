@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from functools import partial
 from typing import Any
 
-from securemode.engine import Change, EngineContext
+from securemode.engine import EngineContext, StepPlan, plan_of
 from securemode.vsphere import host_target, open_site_session
-from securemode.vsphere.changes import Planned, carry_out, change
+from securemode.vsphere.changes import Planned, change
 from securemode.vsphere.desired_host import DesiredOption, desired_options
 from securemode.vsphere.options import OptionState, matches, read_options, write_option
 
@@ -31,14 +32,10 @@ def plan_options(host: Any, target: str, wanted: list[DesiredOption],
     return planned, notes
 
 
-def ensure_advanced_options(ctx: EngineContext) -> list[Change]:
+def ensure_advanced_options(ctx: EngineContext, resources: ExitStack) -> StepPlan:
     """Set every STIG advanced option that differs, one call per option, prerequisites first."""
     site = ctx.site.site
-    target = host_target(site)
     wanted = desired_options(site)
-    with open_site_session(ctx.site) as session:
-        host = session.host()
-        current = read_options(host, [w.key for w in wanted])
-        planned, notes = plan_options(host, target, wanted, current)
-        ctx.skipped += notes
-        return carry_out(planned, ctx.apply)
+    host = resources.enter_context(open_site_session(ctx.site)).host()
+    planned, notes = plan_options(host, host_target(site), wanted, read_options(host, [w.key for w in wanted]))
+    return plan_of(*planned, notes=notes)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from functools import partial
 from typing import Any
 
 from securemode.catalogue.host import SERVICE_OFF
-from securemode.engine import Change, EngineContext
+from securemode.engine import EngineContext, StepPlan, plan_of
 from securemode.vsphere import host_target, open_site_session
-from securemode.vsphere.changes import Planned, carry_out, change
+from securemode.vsphere.changes import Planned, change
 from securemode.vsphere.desired_host import services_off
 from securemode.vsphere.host_state import read_services
 
@@ -32,8 +33,6 @@ def plan_services_off(host: Any, target: str, services: dict[str, Any]) -> list[
     return planned
 
 
-def ensure_services(ctx: EngineContext) -> list[Change]:
-    target = host_target(ctx.site.site)
-    with open_site_session(ctx.site) as session:
-        host = session.host()
-        return carry_out(plan_services_off(host, target, read_services(host)), ctx.apply)
+def ensure_services(ctx: EngineContext, resources: ExitStack) -> StepPlan:
+    host = resources.enter_context(open_site_session(ctx.site)).host()
+    return plan_of(*plan_services_off(host, host_target(ctx.site.site), read_services(host)))

@@ -16,13 +16,16 @@ A manual CA that has not handed the certificate back yet leaves the node unchang
 
 from __future__ import annotations
 
+from contextlib import ExitStack
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from pydantic import SecretStr
 
 from securemode.ca_adapters import CaAdapter, CertificateProvider, SigningRequest, adapter_for
 from securemode.ca_adapters.base import SignedCertificate
-from securemode.engine import Change, EngineContext
+from securemode.engine import Change, Deferred, EngineContext, Planned, StepPlan, plan_of
 from securemode.pexip import certificates as certs
 from securemode.pexip.client import ManagementApi, config_uri
 from securemode.pexip.connect import management_api
@@ -115,35 +118,56 @@ def _find_certificate(api: ManagementApi, signed: SignedCertificate) -> str:
     raise PexipError("the CSR was completed but no TLS certificate holds the signed certificate")
 
 
-def ensure_node_certificates(ctx: EngineContext, provider: CertificateProvider | None = None) -> list[Change]:
+class Issuer:
+    """Gets a node a signed certificate and assigns it; the CA adapter is made once, on the first write."""
+
+    def __init__(self, api: ManagementApi, loaded: LoadedSite, provider: CertificateProvider | None) -> None:
+        self.api, self.loaded, self.provider = api, loaded, provider
+        self._adapter: CaAdapter | None = None
+
+    def issue(self, placed: PlacedNode) -> Deferred | None:
+        vm = placed.require()
+        pki = self.loaded.site.pki
+        adapter = self._adapter = self._adapter or adapter_for(self.loaded, self.provider)
+        uri = _csr_on_node(self.api, adapter, placed.node, pki) if pki.csr_on_node else _csr_here(
+            self.api, adapter, self.loaded, placed.node, pki)
+        if uri is None:
+            return Deferred(f"pki {placed.node.name}: waiting for the signed certificate ({adapter.name} CA)")
+        self.api.patch(vm.resource_uri, {"tls_certificate": uri})
+        return None
+
+
+@dataclass(frozen=True)
+class NodeCertificate:
+    """Facts of one node: its object on the platform and how its certificate assesses (None: no object)."""
+
+    placed: PlacedNode
+    verdict: certs.Assessment | None
+
+
+def plan_node_certificates(nodes: list[NodeCertificate], pki: Pki, issuer: Issuer) -> list[Planned]:
+    """A new certificate for every node whose certificate is not good, Conferencing Nodes first."""
+    planned: list[Planned] = []
+    for fact in nodes:
+        node, verdict = fact.placed.node, fact.verdict
+        if verdict is not None and verdict.good:
+            continue
+        desired = {"chains_to": "site:pki.trusted_ca_files", "names": certs.required_names(node, pki),
+                   "valid_beyond_days": pki.expiry_warning_days}
+        current = verdict.summary() if verdict else "node not on the Management Node"
+        control = verdict.control if verdict else certs.TRUSTED
+        planned.append(Planned(action=partial(issuer.issue, fact.placed), changes=(
+            Change(control=control, target=node.name, setting="tls_certificate", current=current,
+                   desired=desired),)))
+    return planned
+
+
+def ensure_node_certificates(ctx: EngineContext, resources: ExitStack) -> StepPlan:
     loaded = ctx.site
     pki = loaded.site.pki
     anchors = certs.read_ca_files([loaded.resolve_path(p) for p in pki.trusted_ca_files])
-    if provider is None and isinstance(ctx.gate, CertificateProvider):
-        provider = ctx.gate
-    changes: list[Change] = []
-    adapter: CaAdapter | None = None
-    with management_api(loaded) as api:
-        for placed in conferencing_first(placed_nodes(api, loaded.site)):
-            node = placed.node
-            verdict = assess_node(api, placed, anchors, pki) if placed.vm else None
-            if verdict is not None and verdict.good:
-                continue
-            desired = {"chains_to": "site:pki.trusted_ca_files", "names": certs.required_names(node, pki),
-                       "valid_beyond_days": pki.expiry_warning_days}
-            current = verdict.summary() if verdict else "node not on the Management Node"
-            applied = False
-            if ctx.apply:
-                vm = placed.require()
-                adapter = adapter or adapter_for(loaded, provider)
-                uri = _csr_on_node(api, adapter, node, pki) if pki.csr_on_node else _csr_here(
-                    api, adapter, loaded, node, pki)
-                if uri is None:
-                    ctx.skipped.append(f"pki {node.name}: waiting for the signed certificate ({adapter.name} CA)")
-                else:
-                    api.patch(vm.resource_uri, {"tls_certificate": uri})
-                    applied = True
-            control = verdict.control if verdict else certs.TRUSTED
-            changes.append(Change(control=control, target=node.name, setting="tls_certificate", current=current,
-                                  desired=desired, applied=applied))
-    return changes
+    provider = ctx.gate if isinstance(ctx.gate, CertificateProvider) else None
+    api = resources.enter_context(management_api(loaded))
+    facts = [NodeCertificate(placed, assess_node(api, placed, anchors, pki) if placed.vm else None)
+             for placed in conferencing_first(placed_nodes(api, loaded.site))]
+    return plan_of(*plan_node_certificates(facts, pki, Issuer(api, loaded, provider)))

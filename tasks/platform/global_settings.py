@@ -5,9 +5,11 @@ The port ranges are only verified (the guide says "verify"), so they are not wri
 
 from __future__ import annotations
 
+from contextlib import ExitStack
+from functools import partial
 from typing import Any
 
-from securemode.engine import Change, EngineContext
+from securemode.engine import Change, EngineContext, Planned, StepPlan, plan_of
 from securemode.pexip import desired
 from securemode.pexip.client import ManagementApi, config_uri
 from securemode.pexip.connect import management_api
@@ -29,15 +31,18 @@ def global_diff(current: dict[str, Any], wanted: dict[str, dict[str, Any]]) -> d
     return out
 
 
-def ensure_global_settings(ctx: EngineContext) -> list[Change]:
-    with management_api(ctx.site) as api:
-        current = read_global(api)
-        diff = global_diff(current, desired.global_settings(ctx.site.site))
-        patch = {k: v for fields in diff.values() for k, v in fields.items()}
-        if patch and ctx.apply:
-            api.patch(GLOBAL_URI, patch)
-    return [
+def plan_global(api: ManagementApi, current: dict[str, Any], wanted: dict[str, dict[str, Any]]) -> list[Planned]:
+    """One PATCH of everything that differs, reported per control (pure: ``api`` only binds the write)."""
+    diff = global_diff(current, wanted)
+    if not diff:
+        return []
+    patch = {k: v for fields in diff.values() for k, v in fields.items()}
+    return [Planned(action=partial(api.patch, GLOBAL_URI, patch), changes=tuple(
         Change(control=control, target=desired.PLATFORM_TARGET, setting=", ".join(f"global.{k}" for k in fields),
-               current={k: current.get(k) for k in fields}, desired=fields, applied=ctx.apply)
-        for control, fields in diff.items()
-    ]
+               current={k: current.get(k) for k in fields}, desired=fields)
+        for control, fields in diff.items()))]
+
+
+def ensure_global_settings(ctx: EngineContext, resources: ExitStack) -> StepPlan:
+    api = resources.enter_context(management_api(ctx.site))
+    return plan_of(*plan_global(api, read_global(api), desired.global_settings(ctx.site.site)))

@@ -3,7 +3,10 @@ system snapshot"; an Auditor role holds exactly its five permissions."""
 
 from __future__ import annotations
 
-from securemode.engine import Change, EngineContext
+from contextlib import ExitStack
+from functools import partial
+
+from securemode.engine import Change, EngineContext, Planned, StepPlan, plan_of
 from securemode.pexip import desired
 from securemode.pexip.client import ManagementApi
 from securemode.pexip.connect import management_api
@@ -28,38 +31,40 @@ def _uris(permissions: dict[str, Permission], names: list[str]) -> list[str]:
     return [permissions[n].resource_uri for n in names]
 
 
-def ensure_roles(ctx: EngineContext) -> list[Change]:
-    changes: list[Change] = []
-    with management_api(ctx.site) as api:
-        roles, perms = read_roles(api), read_permissions(api)
-        for role_name in desired.ROLES_TRIMMED:
-            role = roles.get(role_name)
-            if role is None:
-                raise PexipError(f"the built-in role {role_name!r} is missing on the Management Node")
-            have = role.permission_names
-            extra = [p for p in desired.removed_permissions() if p in have]
-            if not extra:
-                continue
-            keep = [p.resource_uri for p in role.permissions if p.name not in extra]
-            if ctx.apply:
-                api.patch(role.resource_uri, {"permissions": keep})
-            changes += [
-                Change(control=desired.role_removal_control(role_name, perm), target=desired.PLATFORM_TARGET,
-                       setting=f"role[{role_name}].permissions", current=f"has '{perm}'", desired=f"no '{perm}'",
-                       applied=ctx.apply)
-                for perm in extra
-            ]
-        wanted = sorted(desired.auditor_permissions())
-        auditor = roles.get(desired.AUDITOR)
-        current = auditor.permission_names if auditor else None
-        if current != wanted:
-            if ctx.apply:
-                body = RoleWrite(name=desired.AUDITOR, permissions=_uris(perms, wanted)).body()
-                if auditor is None:
-                    api.create("role", body)
-                else:
-                    api.patch(auditor.resource_uri, {"permissions": body["permissions"]})
-            changes.append(Change(control=AUDITOR_CONTROL, target=desired.PLATFORM_TARGET,
-                                  setting="role[Auditor].permissions", current=current, desired=wanted,
-                                  applied=ctx.apply))
-    return changes
+def _write_auditor(api: ManagementApi, auditor: Role | None, perms: dict[str, Permission], wanted: list[str]) -> None:
+    """Create the Auditor role or set its permissions (a permission the node lacks is an error, on apply)."""
+    body = RoleWrite(name=desired.AUDITOR, permissions=_uris(perms, wanted)).body()
+    if auditor is None:
+        api.create("role", body)
+    else:
+        api.patch(auditor.resource_uri, {"permissions": body["permissions"]})
+
+
+def plan_roles(api: ManagementApi, roles: dict[str, Role], perms: dict[str, Permission]) -> list[Planned]:
+    """Trim the built-in roles (one PATCH each), then make the Auditor role hold exactly its permissions."""
+    planned: list[Planned] = []
+    for role_name in desired.ROLES_TRIMMED:
+        role = roles.get(role_name)
+        if role is None:
+            raise PexipError(f"the built-in role {role_name!r} is missing on the Management Node")
+        extra = [p for p in desired.removed_permissions() if p in role.permission_names]
+        if not extra:
+            continue
+        keep = [p.resource_uri for p in role.permissions if p.name not in extra]
+        planned.append(Planned(action=partial(api.patch, role.resource_uri, {"permissions": keep}), changes=tuple(
+            Change(control=desired.role_removal_control(role_name, perm), target=desired.PLATFORM_TARGET,
+                   setting=f"role[{role_name}].permissions", current=f"has '{perm}'", desired=f"no '{perm}'")
+            for perm in extra)))
+    wanted = sorted(desired.auditor_permissions())
+    auditor = roles.get(desired.AUDITOR)
+    current = auditor.permission_names if auditor else None
+    if current != wanted:
+        planned.append(Planned(action=partial(_write_auditor, api, auditor, perms, wanted), changes=(
+            Change(control=AUDITOR_CONTROL, target=desired.PLATFORM_TARGET, setting="role[Auditor].permissions",
+                   current=current, desired=wanted),)))
+    return planned
+
+
+def ensure_roles(ctx: EngineContext, resources: ExitStack) -> StepPlan:
+    api = resources.enter_context(management_api(ctx.site))
+    return plan_of(*plan_roles(api, read_roles(api), read_permissions(api)))

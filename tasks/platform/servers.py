@@ -11,11 +11,13 @@ file is written on the next run.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from functools import partial
 from typing import Any
 
 from pydantic import SecretStr
 
-from securemode.engine import Change, EngineContext
+from securemode.engine import Change, EngineContext, Planned, StepPlan, plan_of
 from securemode.ntp_key_format import FIX as NTP_KEY_FIX
 from securemode.ntp_key_format import key_problem
 from securemode.pexip import desired
@@ -54,48 +56,59 @@ def attach_points(api: ManagementApi, loaded: LoadedSite) -> list[tuple[str, Any
     ]
 
 
-def ensure_attached(
-    api: ManagementApi, ctx: EngineContext, control: str, field: str, wanted: Sequence[str],
+def _attach(api: ManagementApi, target: str, obj: Any, field: str, wanted: Sequence[str],
+            uri_of: Callable[[str], str | None]) -> None:
+    """The URIs are looked up when the write runs: servers created earlier in the same plan have them then."""
+    if obj is None:
+        raise NotOnPlatform(f"location {target!r} is not on the Management Node")
+    uris = [uri_of(label) for label in wanted]
+    api.patch(obj.resource_uri, {field: [u for u in uris if u]})
+
+
+def plan_attached(
+    api: ManagementApi, points: list[tuple[str, Any]], control: str, field: str, wanted: Sequence[str],
     uri_of: Callable[[str], str | None], label_of: Callable[[str], str],
-) -> list[Change]:
+) -> list[Planned]:
     """Make ``field`` of every attach point exactly the servers labelled ``wanted``, in order."""
-    changes: list[Change] = []
-    for target, obj in attach_points(api, ctx.site):
+    planned: list[Planned] = []
+    for target, obj in points:
         current = [label_of(uri) for uri in getattr(obj, field)] if obj is not None else None
         if current == list(wanted):
             continue
-        if ctx.apply:
-            if obj is None:
-                raise NotOnPlatform(f"location {target!r} is not on the Management Node")
-            uris = [uri_of(label) for label in wanted]
-            api.patch(obj.resource_uri, {field: [u for u in uris if u]})
-        changes.append(Change(control=control, target=target, setting=field, current=current, desired=list(wanted),
-                              applied=ctx.apply))
-    return changes
+        planned.append(Planned(action=partial(_attach, api, target, obj, field, wanted, uri_of), changes=(
+            Change(control=control, target=target, setting=field, current=current, desired=list(wanted)),)))
+    return planned
 
 
-def _created(ctx: EngineContext, control: str, label: str, setting: str, desired_value: Any) -> Change:
-    return Change(control=control, target=label, setting=setting, current=None, desired=desired_value,
-                  applied=ctx.apply)
+def _created(control: str, label: str, setting: str, desired_value: Any) -> Change:
+    return Change(control=control, target=label, setting=setting, current=None, desired=desired_value)
+
+
+def _create_into(uris: dict[str, str], label: str, api: ManagementApi, resource: str, body: dict[str, Any]) -> None:
+    uris[label] = api.create(resource, body)
+
+
+def _labels(pairs: dict[str, str]) -> Callable[[str], str]:
+    return lambda uri: pairs.get(uri, uri)
 
 
 # DNS ----------------------------------------------------------------------------------------------------
-def ensure_dns(ctx: EngineContext) -> list[Change]:
-    wanted = desired.dns_addresses(ctx.site.site)
-    with management_api(ctx.site) as api:
-        objects = api.list_objects(DnsServer, "dns_server")
-        by_address = {o.address: o.resource_uri for o in objects}
-        changes: list[Change] = []
-        for address in wanted:
-            if address in by_address:
-                continue
-            if ctx.apply:
-                by_address[address] = api.create("dns_server", DnsServerCreate(address=address).body())
-            changes.append(_created(ctx, DNS_CONTROL, address, "dns_server", address))
-        label = {o.resource_uri: o.address for o in objects} | {u: a for a, u in by_address.items()}
-        changes += ensure_attached(api, ctx, DNS_CONTROL, "dns_servers", wanted, by_address.get,
-                                   lambda uri: label.get(uri, uri))
-    return changes
+def plan_dns(api: ManagementApi, objects: list[DnsServer], points: list[tuple[str, Any]],
+             wanted: list[str]) -> list[Planned]:
+    """Create the site's DNS servers that are missing, then attach exactly them."""
+    uris = {o.address: o.resource_uri for o in objects}
+    planned = [Planned(action=partial(_create_into, uris, address, api, "dns_server",
+                                      DnsServerCreate(address=address).body()),
+                       changes=(_created(DNS_CONTROL, address, "dns_server", address),))
+               for address in wanted if address not in uris]
+    label = _labels({o.resource_uri: o.address for o in objects})
+    return planned + plan_attached(api, points, DNS_CONTROL, "dns_servers", wanted, uris.get, label)
+
+
+def ensure_dns(ctx: EngineContext, resources: ExitStack) -> StepPlan:
+    api = resources.enter_context(management_api(ctx.site))
+    objects = api.list_objects(DnsServer, "dns_server")
+    return plan_of(*plan_dns(api, objects, attach_points(api, ctx.site), desired.dns_addresses(ctx.site.site)))
 
 
 # NTP ----------------------------------------------------------------------------------------------------
@@ -103,83 +116,90 @@ def _ntp_ledger_key(api: ManagementApi, uri: str) -> str:
     return f"{api.base_url}{uri}#key"
 
 
-def _ensure_ntp_server(
-    api: ManagementApi, ctx: EngineContext, ledger: WriteOnlyLedger, have: NtpServer | None,
-    address: str, key_id: int | None, key: SecretStr | None,
-) -> tuple[str | None, Change | None]:
-    """(URI, change) for one NTP server object with the site's key id and key."""
+def _write_ntp_server(api: ManagementApi, ledger: WriteOnlyLedger, uris: dict[str, str], have: NtpServer | None,
+                      address: str, key_id: int | None, key: SecretStr | None) -> None:
+    """Create or PATCH the server with its key id and key; record the key's digest in the ledger."""
+    body = NtpServerWrite(address=address, key_id=key_id, key=key).body()
+    uri = api.create("ntp_server", body) if have is None else have.resource_uri
+    if have is not None:
+        api.patch(uri, body)
+    uris[address] = uri
+    if key is not None:
+        ledger.record(_ntp_ledger_key(api, uri), key.get_secret_value(), vouched_by=(NTP_AUTH_CONTROL, address))
+
+
+def plan_ntp_server(write: Callable[[], object], have: NtpServer | None, address: str, key_id: int | None,
+                    key_known: bool) -> Planned | None:
+    """The write for one NTP server, or None when its key id is right and its key known to match."""
     if have is None:
-        uri = None
-        if ctx.apply:
-            uri = api.create("ntp_server", NtpServerWrite(address=address, key_id=key_id, key=key).body())
-            if key is not None:
-                ledger.record(_ntp_ledger_key(api, uri), key.get_secret_value(), vouched_by=(NTP_AUTH_CONTROL, address))
-        return uri, _created(ctx, NTP_CONTROL, address, "ntp_server", {"key_id": key_id, "key": "(set)"})
-    key_known = key is None or ledger.matches(_ntp_ledger_key(api, have.resource_uri), key.get_secret_value())
+        return Planned(action=write, changes=(_created(NTP_CONTROL, address, "ntp_server",
+                                                       {"key_id": key_id, "key": "(set)"}),))
     if have.key_id == key_id and key_known:
-        return have.resource_uri, None
-    if ctx.apply:
-        api.patch(have.resource_uri, NtpServerWrite(address=address, key_id=key_id, key=key).body())
-        if key is not None:
-            ledger.record(_ntp_ledger_key(api, have.resource_uri), key.get_secret_value(),
-                          vouched_by=(NTP_AUTH_CONTROL, address))
+        return None
     current = {"key_id": have.key_id, "key": "as recorded" if key_known else "not known to match the site"}
-    return have.resource_uri, Change(control=NTP_CONTROL, target=address, setting="ntp_server.key_id, key",
-                                     current=current, desired={"key_id": key_id, "key": "site key"},
-                                     applied=ctx.apply)
+    return Planned(action=write, changes=(Change(control=NTP_CONTROL, target=address,
+                                                 setting="ntp_server.key_id, key", current=current,
+                                                 desired={"key_id": key_id, "key": "site key"}),))
 
 
-def ensure_ntp(ctx: EngineContext) -> list[Change]:
+def _ntp_key(loaded: LoadedSite, index: int, server: Any) -> SecretStr | None:
+    """The server's key, refused before any change when it does not fit its algorithm."""
+    key = loaded.secret(server.key) if server.key else None
+    if key is not None and (problem := key_problem(key.get_secret_value(), server.algorithm)):
+        raise InputError(str(loaded.path), [Problem(field=f"ntp_servers[{index}].key", message=problem,
+                                                    fix=NTP_KEY_FIX)])
+    return key
+
+
+def ensure_ntp(ctx: EngineContext, resources: ExitStack) -> StepPlan:
     site = ctx.site.site
     ledger = write_only_ledger(ctx.site)
-    with management_api(ctx.site) as api:
-        objects = api.list_objects(NtpServer, "ntp_server")
-        by_address = {o.address: o for o in objects}
-        uris: dict[str, str] = {}
-        changes: list[Change] = []
-        for i, server in enumerate(site.ntp_servers):
-            key = ctx.site.secret(server.key) if server.key else None
-            if key is not None and (problem := key_problem(key.get_secret_value(), server.algorithm)):
-                raise InputError(str(ctx.site.path), [Problem(field=f"ntp_servers[{i}].key", message=problem,
-                                                              fix=NTP_KEY_FIX)])
-            uri, change = _ensure_ntp_server(api, ctx, ledger, by_address.get(server.address), server.address,
-                                             server.key_id, key)
-            if uri:
-                uris[server.address] = uri
-            if change:
-                changes.append(change)
-        label = {o.resource_uri: o.address for o in objects} | {u: a for a, u in uris.items()}
-        changes += ensure_attached(api, ctx, NTP_CONTROL, "ntp_servers", desired.ntp_addresses(site), uris.get,
-                                   lambda uri: label.get(uri, uri))
-    return changes
+    api = resources.enter_context(management_api(ctx.site))
+    objects = api.list_objects(NtpServer, "ntp_server")
+    by_address = {o.address: o for o in objects}
+    uris = {o.address: o.resource_uri for o in objects if o.address in desired.ntp_addresses(site)}
+    planned: list[Planned] = []
+    for i, server in enumerate(site.ntp_servers):
+        key = _ntp_key(ctx.site, i, server)
+        have = by_address.get(server.address)
+        key_known = key is None or (have is not None and ledger.matches(_ntp_ledger_key(api, have.resource_uri),
+                                                                        key.get_secret_value()))
+        write = partial(_write_ntp_server, api, ledger, uris, have, server.address, server.key_id, key)
+        item = plan_ntp_server(write, have, server.address, server.key_id, key_known)
+        if item is not None:
+            planned.append(item)
+    label = _labels({o.resource_uri: o.address for o in objects})
+    planned += plan_attached(api, attach_points(api, ctx.site), NTP_CONTROL, "ntp_servers",
+                             desired.ntp_addresses(site), uris.get, label)
+    return plan_of(*planned)
 
 
 # syslog -------------------------------------------------------------------------------------------------
-def ensure_syslog(ctx: EngineContext) -> list[Change]:
-    site = ctx.site.site
-    with management_api(ctx.site) as api:
-        objects = api.list_objects(SyslogServer, "syslog_server")
-        by_key = {syslog_label(o.address, o.port, o.transport): o for o in objects}
-        uris: dict[str, str] = {}
-        changes: list[Change] = []
-        for address, port, transport in desired.syslog_keys(site):
-            lbl = syslog_label(address, port, transport)
-            have = by_key.get(lbl)
-            if have is None:
-                if ctx.apply:
-                    uris[lbl] = api.create("syslog_server", SyslogServerCreate(
-                        address=address, port=port, transport=transport).body())
-                changes.append(_created(ctx, SYSLOG_CONTROL, lbl, "syslog_server", {"audit_log": True}))
-                continue
-            uris[lbl] = have.resource_uri
-            if not have.audit_log:
-                if ctx.apply:
-                    api.patch(have.resource_uri, {"audit_log": True})
-                changes.append(Change(control=SYSLOG_CONTROL, target=lbl, setting="syslog_server.audit_log",
-                                      current=False, desired=True, applied=ctx.apply))
-        label = {o.resource_uri: syslog_label(o.address, o.port, o.transport) for o in objects}
-        label |= {u: lbl for lbl, u in uris.items()}
-        wanted = [syslog_label(*k) for k in desired.syslog_keys(site)]
-        changes += ensure_attached(api, ctx, SYSLOG_CONTROL, "syslog_servers", wanted, uris.get,
-                                   lambda uri: label.get(uri, uri))
-    return changes
+def plan_syslog(api: ManagementApi, objects: list[SyslogServer], points: list[tuple[str, Any]],
+                keys: list[tuple[str, int, str]]) -> list[Planned]:
+    """Create the site's syslog servers or turn their audit log on, then attach exactly them."""
+    by_key = {syslog_label(o.address, o.port, o.transport): o for o in objects}
+    uris: dict[str, str] = {}
+    planned: list[Planned] = []
+    for address, port, transport in keys:
+        lbl = syslog_label(address, port, transport)
+        have = by_key.get(lbl)
+        if have is None:
+            body = SyslogServerCreate(address=address, port=port, transport=transport).body()
+            planned.append(Planned(action=partial(_create_into, uris, lbl, api, "syslog_server", body),
+                                   changes=(_created(SYSLOG_CONTROL, lbl, "syslog_server", {"audit_log": True}),)))
+            continue
+        uris[lbl] = have.resource_uri
+        if not have.audit_log:
+            planned.append(Planned(action=partial(api.patch, have.resource_uri, {"audit_log": True}), changes=(
+                Change(control=SYSLOG_CONTROL, target=lbl, setting="syslog_server.audit_log", current=False,
+                       desired=True),)))
+    label = _labels({o.resource_uri: syslog_label(o.address, o.port, o.transport) for o in objects})
+    wanted = [syslog_label(*k) for k in keys]
+    return planned + plan_attached(api, points, SYSLOG_CONTROL, "syslog_servers", wanted, uris.get, label)
+
+
+def ensure_syslog(ctx: EngineContext, resources: ExitStack) -> StepPlan:
+    api = resources.enter_context(management_api(ctx.site))
+    objects = api.list_objects(SyslogServer, "syslog_server")
+    return plan_of(*plan_syslog(api, objects, attach_points(api, ctx.site), desired.syslog_keys(ctx.site.site)))

@@ -7,9 +7,12 @@ value for that node (see :mod:`securemode.pexip.ledger`), and always together wi
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import ExitStack
+from functools import partial
 from typing import Any
 
-from securemode.engine import Change, EngineContext
+from securemode.engine import Change, EngineContext, Planned, StepPlan, plan_of
 from securemode.pexip import desired
 from securemode.pexip.client import ManagementApi
 from securemode.pexip.connect import management_api, write_only_ledger
@@ -33,47 +36,57 @@ def _ledger_key(api: ManagementApi, uri: str, field: str) -> str:
     return f"{api.base_url}{uri}#{field}"
 
 
-def _node_changes(
-    api: ManagementApi, ctx: EngineContext, ledger: WriteOnlyLedger, placed: PlacedNode, secrets: dict[str, str],
-    community: str,
-) -> list[Change]:
-    vm = placed.vm
-    current = vm.model_dump() if vm is not None else {}
+def _write_node(api: ManagementApi, ledger: WriteOnlyLedger, placed: PlacedNode, patch: dict[str, Any],
+                secrets: dict[str, str]) -> None:
+    """One PATCH of the node's SNMP fields, then the passwords' digests in the ledger."""
+    uri = placed.require().resource_uri
+    api.patch(uri, patch)
+    for field in PASSWORD_FIELDS:
+        ledger.record(_ledger_key(api, uri, field), secrets[field], vouched_by=(V3_CONTROL, placed.node.name))
+
+
+def plan_node_snmp(placed: PlacedNode, wanted: dict[str, dict[str, Any]], passwords_known: bool, community: str,
+                   secrets: dict[str, str], write: Callable[[dict[str, Any]], object]) -> Planned | None:
+    """The node's SNMP fields that differ, plus the write-only passwords when the ledger does not know
+    them to match or the mode changes; one write for all of it (``write`` gets the body)."""
+    current = placed.vm.model_dump() if placed.vm is not None else {}
     patch: dict[str, Any] = {}
     changes: list[Change] = []
-    for control, fields in desired.snmp_fields(ctx.site.site, community).items():
+    for control, fields in wanted.items():
         differing = {k: v for k, v in fields.items() if current.get(k) != v}
         if differing:
             patch |= differing
             changes.append(Change(control=control, target=placed.node.name, setting=", ".join(differing),
                                   current={k: shown(k, current.get(k), community) for k in differing},
-                                  desired={k: shown(k, v, community) for k, v in differing.items()},
-                                  applied=ctx.apply))
-    stale = [f for f in PASSWORD_FIELDS
-             if vm is None or not ledger.matches(_ledger_key(api, vm.resource_uri, f), secrets[f])]
+                                  desired={k: shown(k, v, community) for k, v in differing.items()}))
+    stale = placed.vm is None or not passwords_known
     if stale or "snmp_mode" in patch:
         patch |= secrets
         changes.append(Change(control=V3_CONTROL, target=placed.node.name, setting=", ".join(PASSWORD_FIELDS),
                               current="not known to match the site" if stale else "as recorded",
-                              desired="site credentials (write-only)", applied=ctx.apply))
-    if patch and ctx.apply:
-        uri = placed.require().resource_uri
-        api.patch(uri, patch)
-        for field in PASSWORD_FIELDS:
-            ledger.record(_ledger_key(api, uri, field), secrets[field], vouched_by=(V3_CONTROL, placed.node.name))
-    return changes
+                              desired="site credentials (write-only)"))
+    if not patch:
+        return None
+    return Planned(action=partial(write, patch), changes=tuple(changes))
 
 
-def ensure_snmp(ctx: EngineContext) -> list[Change]:
+def ensure_snmp(ctx: EngineContext, resources: ExitStack) -> StepPlan:
     snmp = ctx.site.site.snmp
     secrets = {
         "snmp_authentication_password": ctx.site.secret(snmp.auth_password).get_secret_value(),
         "snmp_privacy_password": ctx.site.secret(snmp.priv_password).get_secret_value(),
     }
     community = ctx.site.secret(snmp.community).get_secret_value()
+    wanted = desired.snmp_fields(ctx.site.site, community)
     ledger = write_only_ledger(ctx.site)
-    changes: list[Change] = []
-    with management_api(ctx.site) as api:
-        for placed in placed_nodes(api, ctx.site.site):
-            changes += _node_changes(api, ctx, ledger, placed, secrets, community)
-    return changes
+    api = resources.enter_context(management_api(ctx.site))
+    planned: list[Planned] = []
+    for placed in placed_nodes(api, ctx.site.site):
+        vm = placed.vm
+        known = vm is not None and all(ledger.matches(_ledger_key(api, vm.resource_uri, f), secrets[f])
+                                       for f in PASSWORD_FIELDS)
+        item = plan_node_snmp(placed, wanted, known, community, secrets,
+                              partial(_write_node, api, ledger, placed, secrets=secrets))
+        if item is not None:
+            planned.append(item)
+    return plan_of(*planned)

@@ -9,18 +9,20 @@ production node does not stop in its BIOS on every boot.
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from functools import partial
 from typing import Any
 
 from securemode import attestations as attestation_store
-from securemode.engine import Change, EngineContext
+from securemode.engine import EngineContext, StepPlan, plan_of
 from securemode.results import JsonValue
 from securemode.vsphere import open_site_session, wait_for_task
-from securemode.vsphere.changes import Planned, carry_out, change
+from securemode.vsphere.changes import Planned, change
 from securemode.vsphere.desired_vm import VmView, boot_order_keys, enter_bios_setup, scsi00_disk
 from securemode.vsphere.errors import VSphereNotFound
 from securemode.vsphere.vmodl import vim
 from tasks.vms.inputs import check_vms_inputs
+from tasks.vms.reservations import vm_must_exist
 
 FORCE_SETUP = "vms.bios.force-setup"
 BOOT_ORDER = "vms.bios.boot-order"
@@ -58,32 +60,36 @@ def plan_boot_options(vm: VmView, force_setup: bool) -> list[Planned]:
     return [Planned(action=partial(_apply, vm, options), changes=tuple(changes))]
 
 
-def ensure_boot_options(ctx: EngineContext) -> list[Change]:
+def ensure_boot_options(ctx: EngineContext, resources: ExitStack) -> StepPlan:
     site = ctx.site.site
     name = site.management_node.name
     force = not password_attested(site.name, name)
-    with open_site_session(ctx.site) as session:
-        vm = check_vms_inputs(session, ctx.site, ctx.apply).vm
-        if vm is None:
-            if ctx.apply:
-                raise LookupError(f"VM {name} does not exist; the deploy step must run first")
-            predicted = [change(BOOT_ORDER, name, "config.bootOptions.bootOrder[0]", None, "disk SCSI (0:0)")]
-            return predicted + ([change(FORCE_SETUP, name, "config.bootOptions.enterBIOSSetup", None, True)]
-                                if force else [])
-        return carry_out(plan_boot_options(vm, force), ctx.apply)
+    session = resources.enter_context(open_site_session(ctx.site))
+    vm = check_vms_inputs(session, ctx.site, ctx.apply).vm
+    if vm is None:
+        if ctx.apply:
+            vm_must_exist(name)
+        predicted = [change(BOOT_ORDER, name, "config.bootOptions.bootOrder[0]", None, "disk SCSI (0:0)")]
+        predicted += [change(FORCE_SETUP, name, "config.bootOptions.enterBIOSSetup", None, True)] if force else []
+        return plan_of(Planned(action=partial(vm_must_exist, name), changes=tuple(predicted)))
+    return plan_of(*plan_boot_options(vm, force))
 
 
-def attest_bios_password(ctx: EngineContext) -> list[Change]:
-    """Ask once for the Supervisor-password attestation and record it; an attestation is not a Change."""
-    site = ctx.site.site
-    name = site.management_node.name
-    if not ctx.apply or password_attested(site.name, name):
-        return []
+def _ask_attestation(ctx: EngineContext, name: str) -> None:
+    """Ask the gate for the attestation; record it, or say that a person's word is awaited."""
     question = PASSWORD_QUESTION.format(vm=name)
     found = ctx.gate.attest(PASSWORD, name, question)
     if found is None:
         ctx.skipped.append(f"{PASSWORD} [{name}]: awaiting a person's attestation: {question}")
-        return []
+        return
     ctx.attestations.append(found)
-    attestation_store.record(site.name, found)
-    return []
+    attestation_store.record(ctx.site.site.name, found)
+
+
+def attest_bios_password(ctx: EngineContext, resources: ExitStack) -> StepPlan:
+    """Ask once for the Supervisor-password attestation and record it; an attestation is not a Change."""
+    site = ctx.site.site
+    name = site.management_node.name
+    if password_attested(site.name, name):
+        return plan_of()
+    return plan_of(Planned(action=partial(_ask_attestation, ctx, name)))

@@ -4,13 +4,14 @@ and attached to the site's VM port group. An existing VM of that name is never r
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from functools import partial
 from typing import Any
 
-from securemode.engine import Change, EngineContext
+from securemode.engine import EngineContext, StepPlan, plan_of
 from securemode.site import ManagementNode, Site
 from securemode.vsphere import open_site_session, wait_for_task
-from securemode.vsphere.changes import Planned, carry_out, change
+from securemode.vsphere.changes import Planned, change
 from securemode.vsphere.desired_vm import VmView, nic_network, nics, view_vm
 from securemode.vsphere.errors import VSphereTaskError
 from securemode.vsphere.inventory import datacenter_of
@@ -66,26 +67,29 @@ def plan_vm_shape(vm: VmView, node: ManagementNode, site: Site, network: Any | N
     return planned
 
 
-def ensure_management_vm(ctx: EngineContext) -> list[Change]:
+def _deploy_and_plan_shape(session: VSphereSession, inputs: VmsInputs, node: ManagementNode, site: Site) -> StepPlan:
+    """Deploy the VM, then plan its size and NIC from what the OVA made (applied right after)."""
+    vm = view_vm(_deploy(session, inputs, []))
+    notes: list[str] = []
+    planned = plan_vm_shape(vm, node, site, inputs.network, notes)
+    return plan_of(*planned, notes=notes)
+
+
+def ensure_management_vm(ctx: EngineContext, resources: ExitStack) -> StepPlan:
     """Deploy the VM when it does not exist, then size it and attach it to the site's port group."""
     site = ctx.site.site
     node = site.management_node
-    with open_site_session(ctx.site) as session:
-        inputs = check_vms_inputs(session, ctx.site, ctx.apply)
-        vm = inputs.vm
-        if vm is not None and site.vsphere.datastore not in [ds.name for ds in vm.datastore]:
-            ctx.skipped.append(f"{DEPLOYED} [{node.name}]: the VM exists on another datastore; it is not moved")
-        if vm is None:
-            deploy = change(DEPLOYED, node.name, "vm", None, {
-                "ova": inputs.package.path.name if inputs.package else None, "datastore": site.vsphere.datastore,
-                "port_group": site.vsphere.networks.vm.port_group, "cpus": node.vm.cpus,
-                "memory_mb": node.vm.memory_mb})
-            if not ctx.apply:
-                return [deploy]
-            log: list[str] = []
-            vm = view_vm(_deploy(session, inputs, log))
-            changes = [deploy.model_copy(update={"applied": True})]
-        else:
-            changes = []
-        changes += carry_out(plan_vm_shape(vm, node, site, inputs.network, ctx.skipped), ctx.apply)
-        return changes
+    session = resources.enter_context(open_site_session(ctx.site))
+    inputs = check_vms_inputs(session, ctx.site, ctx.apply)
+    vm = inputs.vm
+    if vm is None:
+        deploy = change(DEPLOYED, node.name, "vm", None, {
+            "ova": inputs.package.path.name if inputs.package else None, "datastore": site.vsphere.datastore,
+            "port_group": site.vsphere.networks.vm.port_group, "cpus": node.vm.cpus,
+            "memory_mb": node.vm.memory_mb})
+        return plan_of(Planned(action=partial(_deploy_and_plan_shape, session, inputs, node, site), changes=(deploy,)))
+    notes: list[str] = []
+    if site.vsphere.datastore not in [ds.name for ds in vm.datastore]:
+        notes.append(f"{DEPLOYED} [{node.name}]: the VM exists on another datastore; it is not moved")
+    planned = plan_vm_shape(vm, node, site, inputs.network, notes)
+    return plan_of(*planned, notes=notes)

@@ -8,14 +8,15 @@ The allocation is the VM's own hardware (numCPU, memoryMB): what the client's "M
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from securemode.engine import Change, EngineContext
+from securemode.engine import Change, EngineContext, StepPlan, plan_of
 from securemode.results import JsonValue
 from securemode.vsphere import open_site_session, wait_for_task
-from securemode.vsphere.changes import Planned, carry_out, change
+from securemode.vsphere.changes import Planned, change
 from securemode.vsphere.desired_vm import (
     SHARES_NORMAL,
     VmView,
@@ -130,17 +131,23 @@ def predicted_changes(vm_name: str, wanted: Wanted) -> list[Change]:
         change("vms.disk.iops-limit", vm_name, "every disk.storageIOAllocation.limit", None, wanted.iops)]
 
 
-def ensure_reservations(ctx: EngineContext) -> list[Change]:
+def vm_must_exist(name: str) -> None:
+    """What a run does about a VM that is not there yet: the deploy step must run first."""
+    raise LookupError(f"VM {name} does not exist; the deploy step must run first")
+
+
+def ensure_reservations(ctx: EngineContext, resources: ExitStack) -> StepPlan:
     site = ctx.site.site
     node = site.management_node
-    with open_site_session(ctx.site) as session:
-        inputs = check_vms_inputs(session, ctx.site, ctx.apply)
-        mhz = core_mhz(inputs.host)
-        vm = inputs.vm
-        if vm is None:
-            if ctx.apply:
-                raise LookupError(f"VM {node.name} does not exist; the deploy step must run first")
-            return predicted_changes(node.name, Wanted(node.vm.cpus * mhz, node.vm.memory_mb, node.vm.disk_iops_limit))
-        hw = vm.config.hardware
-        wanted = Wanted(cpu_mhz=hw.numCPU * mhz, memory_mb=hw.memoryMB, iops=node.vm.disk_iops_limit)
-        return carry_out(plan_reservations(vm, wanted), ctx.apply)
+    session = resources.enter_context(open_site_session(ctx.site))
+    inputs = check_vms_inputs(session, ctx.site, ctx.apply)
+    mhz = core_mhz(inputs.host)
+    vm = inputs.vm
+    if vm is None:
+        if ctx.apply:
+            vm_must_exist(node.name)
+        predicted = predicted_changes(node.name, Wanted(node.vm.cpus * mhz, node.vm.memory_mb, node.vm.disk_iops_limit))
+        return plan_of(Planned(action=partial(vm_must_exist, node.name), changes=tuple(predicted)))
+    hw = vm.config.hardware
+    wanted = Wanted(cpu_mhz=hw.numCPU * mhz, memory_mb=hw.memoryMB, iops=node.vm.disk_iops_limit)
+    return plan_of(*plan_reservations(vm, wanted))

@@ -1,19 +1,22 @@
 """A small real stage for testing the pipeline's own mechanics: its target is a JSON file on disk.
 
-It behaves like a real stage — reads state, diffs, writes only on apply, verifies from a fresh read —
+It behaves like a real stage — reads facts, plans the diff, the engine writes only on apply (a gated
+step only once approved), verifies from a fresh read —
 so gating, resuming, retries, reports and artifacts are exercised without the lab.
 """
 
 from __future__ import annotations
 
 import json
+from contextlib import ExitStack
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from prefect.logging import get_run_logger
 
 from securemode.catalogue import Stage
-from securemode.engine import Change, EngineContext, EnsureStep, StageSpec
+from securemode.engine import Change, EngineContext, EnsureStep, Planned, StageSpec, StepPlan, plan_of
 from securemode.results import Result, Status, probe
 from securemode.site_loader import LoadedSite
 
@@ -38,7 +41,7 @@ def write_state(loaded: LoadedSite, state: dict[str, Any]) -> None:
     device(loaded).write_text(json.dumps(state))
 
 
-def ensure_options(ctx: EngineContext) -> list[Change]:
+def ensure_options(ctx: EngineContext, resources: ExitStack) -> StepPlan:
     if FLAKY_BUDGET["left"] > 0:
         FLAKY_BUDGET["left"] -= 1
         raise FlakyConnection("connection reset by peer")
@@ -46,23 +49,22 @@ def ensure_options(ctx: EngineContext) -> list[Change]:
     get_run_logger().info(f"connecting with password {secret}")  # a careless line: must be redacted
     state = read_state(ctx.site)
     changes = [Change(control=f"host.stig.{'ESXI-80-000005' if key.startswith('Security') else 'ESXI-80-000196'}",
-                      target="device", setting=key, current=state.get(key), desired=value, applied=ctx.apply)
+                      target="device", setting=key, current=state.get(key), desired=value)
                for key, value in WANTED.items() if state.get(key) != value]
-    if ctx.apply and changes:
-        write_state(ctx.site, {**state, **{c.setting: c.desired for c in changes}})
-    return changes
+    if not changes:
+        return plan_of()
+    return plan_of(Planned(action=partial(write_state, ctx.site, {**state, **{c.setting: c.desired for c in changes}}),
+                           changes=tuple(changes)))
 
 
-def ensure_lockdown(ctx: EngineContext) -> list[Change]:
+def ensure_lockdown(ctx: EngineContext, resources: ExitStack) -> StepPlan:
     state = read_state(ctx.site)
     if state.get("lockdown") == "lockdownNormal":
-        return []
+        return plan_of()
     change = Change(control="host.stig.ESXI-80-000008", target="device", setting="lockdown",
-                    current=state.get("lockdown"), desired="lockdownNormal", applied=False)
-    if ctx.apply and ctx.approved("host.lockdown", "enter lockdown mode"):
-        write_state(ctx.site, {**state, "lockdown": "lockdownNormal"})
-        return [change.model_copy(update={"applied": True})]
-    return [change]
+                    current=state.get("lockdown"), desired="lockdownNormal")
+    return plan_of(Planned(action=partial(write_state, ctx.site, {**state, "lockdown": "lockdownNormal"}),
+                           changes=(change,)), summary="enter lockdown mode")
 
 
 def verify(loaded: LoadedSite) -> list[Result]:
@@ -85,8 +87,8 @@ def verify(loaded: LoadedSite) -> list[Result]:
 
 
 SPEC = StageSpec(stage=Stage.HOST, steps=(
-    EnsureStep(name="options", run=ensure_options, transient_errors=(FlakyConnection,)),
-    EnsureStep(name="lockdown", run=ensure_lockdown, gated="host.lockdown"),
+    EnsureStep(name="options", plan=ensure_options, transient_errors=(FlakyConnection,)),
+    EnsureStep(name="lockdown", plan=ensure_lockdown, gated="host.lockdown"),
 ), verify=verify)
 
 

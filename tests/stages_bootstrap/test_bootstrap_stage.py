@@ -113,10 +113,10 @@ def test_failed_web_login_keeps_the_wizard_from_running(lab_node: LabNode, site:
     state.set_install_wizard(answers.updated(web_admin_password_hash=make_password("changed-elsewhere",
                                                                                   FAST.password_hash_iterations)))
     from securemode.engine import EngineContext, PreApproved
-    from tasks.bootstrap import run_security_wizard
+    from securemode.stages.bootstrap import SPEC as BOOTSTRAP
 
     ctx = EngineContext(site=site, apply=True, gate=PreApproved(ALL_GATES, who="tester"))
-    changes = run_security_wizard(ctx)
+    changes = BOOTSTRAP.step("security-wizard").run(ctx)
     assert changes and not any(c.applied for c in changes)
     assert any("precondition not met: web login failed" in s for s in ctx.skipped)
     assert ctx.approvals == []  # never even asked

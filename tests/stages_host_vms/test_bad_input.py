@@ -28,7 +28,6 @@ from securemode.stages import host as host_stage
 from securemode.stages import vms as vms_stage
 from securemode.vsphere import VSphereLoginError, VSphereTrustError, open_site_session, wait_for_task
 from securemode.vsphere.vmodl import vim
-from tasks.host import ensure_lockdown_mode
 from tests.stages_host_vms.dump import full_dump
 from tests.stages_host_vms.lab import SECRETS, lab_document, lab_environment, run_stage, side_session, write_site
 
@@ -202,13 +201,13 @@ def test_lockdown_waits_for_its_precondition_and_approval(sim: Vcsim, base: dict
         access = host.configManager.hostAccessManager
         access.UpdateLockdownExceptions(users=[])
         ctx = EngineContext(site=lab, apply=True, gate=approved)
-        changes = ensure_lockdown_mode(ctx)
+        changes = host_stage.SPEC.step("lockdown").run(ctx)
         assert [c.applied for c in changes] == [False]
         assert ctx.approvals == [] and "precondition not met" in ctx.skipped[0]
         assert f"'{sim.username}'" in ctx.skipped[0]
         access.UpdateLockdownExceptions(users=[sim.username])
         ctx = EngineContext(site=lab, apply=True, gate=NoApprovals())
-        assert [c.applied for c in ensure_lockdown_mode(ctx)] == [False]
+        assert [c.applied for c in host_stage.SPEC.step("lockdown").run(ctx)] == [False]
         assert ctx.skipped[0].startswith("host.lockdown: not approved")
         assert host.config.lockdownMode == "lockdownDisabled"
 
@@ -297,7 +296,7 @@ def test_a_site_whose_engine_account_is_root_is_warned_and_never_locks_down(vcsi
                 host = content.viewManager.CreateContainerView(content.rootFolder, [vim.HostSystem], True).view[0]
                 host.configManager.hostAccessManager.UpdateLockdownExceptions(users=["root"])
                 ctx = EngineContext(site=loaded, apply=True, gate=PreApproved({"host.lockdown"}, who="tester"))
-                ensure_lockdown_mode(ctx)
+                host_stage.SPEC.step("lockdown").run(ctx)
                 assert "precondition not met" in ctx.skipped[0] and "dedicated account" in ctx.skipped[0]
                 assert host.config.lockdownMode == "lockdownDisabled"
     finally:

@@ -16,8 +16,9 @@ from securemode.site_loader import LoadedSite
 from securemode.stages import host as host_stage
 from securemode.vsphere.engine_role import ENGINE_PRIVILEGES, ENGINE_ROLE, LEAST_ROLE_CONTROL
 from securemode.vsphere.vmodl import vim
-from tasks.host import ensure_engine_role
 from tests.stages_host_vms.lab import lab_document, lab_environment, run_stage, side_session, write_site
+
+ROLE_STEP = host_stage.SPEC.step("engine_role")
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +61,7 @@ def test_plan_shows_the_role_run_sets_it_once_and_verify_passes(sim: Vcsim, lab:
         assert content.viewManager.CreateContainerView(content.rootFolder, [vim.HostSystem], True).view[
             0].config.lockdownMode == "lockdownNormal"  # lockdown came after the reduction, in the same run
     again = EngineContext(site=lab, apply=True)
-    assert ensure_engine_role(again) == [] and again.skipped == []
+    assert ROLE_STEP.run(again) == [] and again.skipped == []
     after = _least_role(lab)
     assert after.status is Status.PASS, after.message
 
@@ -74,7 +75,7 @@ def test_admin_behind_the_engines_back_fails_naming_it_and_run_repairs(sim: Vcsi
         result = _least_role(lab)
         assert result.status is Status.FAIL
         assert f"'{sim.username}' holds the Admin role on {host.name}" in result.message
-        changes = ensure_engine_role(EngineContext(site=lab, apply=True))
+        changes = ROLE_STEP.run(EngineContext(site=lab, apply=True))
         assert [(c.setting, c.current, c.applied) for c in changes] == [
             (f"permission[{host.name} ({host._moId})]", "Admin", True)]
         assert [p.entity for p in _mine(content, sim.username)] == [content.rootFolder]
@@ -91,9 +92,9 @@ def test_extra_privileges_in_the_role_fail_naming_them_and_run_restores_the_set(
         result = _least_role(lab)
         assert result.status is Status.FAIL
         assert "beyond the engine's: Authorization.ModifyPermissions, Host.Config.Patch" in result.message
-        plan = ensure_engine_role(EngineContext(site=lab, apply=False))
+        plan = ROLE_STEP.run(EngineContext(site=lab, apply=False))
         assert [(c.setting, c.applied) for c in plan] == [(f"role[{ENGINE_ROLE}].privileges", False)]
-        ensure_engine_role(EngineContext(site=lab, apply=True))
+        ROLE_STEP.run(EngineContext(site=lab, apply=True))
         assert set(_role(content).privilege) == ENGINE_PRIVILEGES
     assert _least_role(lab).status is Status.PASS
 

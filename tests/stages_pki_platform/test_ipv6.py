@@ -9,7 +9,7 @@ import pytest
 
 from securemode.engine import EngineContext
 from securemode.results import Status
-from tasks.platform import ensure_ipv6
+from securemode.stages.platform import SPEC
 from tests.stages_pki_platform.lab import EXAMPLE, Lab, free_loopback_443, start_lab
 from verifiers.api import readback_platform
 
@@ -30,9 +30,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory, state_dir: Path) -> Iterator[L
 
 
 def test_ipv6_where_given(lab: Lab) -> None:
-    changes = ensure_ipv6(EngineContext(site=lab.loaded, apply=True))
+    changes = SPEC.step("ipv6").run(EngineContext(site=lab.loaded, apply=True))
     assert [(c.target, c.desired) for c in changes] == [
         ("conf01", {"ipv6_address": "2001:db8::11", "ipv6_gateway": "2001:db8::1"})]
-    assert ensure_ipv6(EngineContext(site=lab.loaded, apply=True)) == []
+    assert SPEC.step("ipv6").run(EngineContext(site=lab.loaded, apply=True)) == []
     results = {r.target: r.status for r in readback_platform(lab.loaded) if r.control == "platform.ipv6"}
     assert results == {"mgr01": Status.NOT_APPLICABLE, "conf01": Status.PASS, "conf02": Status.NOT_APPLICABLE}
