@@ -27,6 +27,7 @@ from securemode.outcome import StageOutcome, blockers, describe_blockers, verdic
 from securemode.problems import InputError
 from securemode.report_links import reports_root
 from securemode.reports import Report, write_reports
+from securemode.reports.model import control_info
 from securemode.site_loader import load_site
 
 
@@ -58,8 +59,13 @@ def selected_stages(names: list[str] | None) -> list[Stage]:
 
 
 def build_report(site_name: str, outcome_stages: list[StageOutcome]) -> Report:
+    results = [r for o in outcome_stages for r in o.results]
+    names = stages.bound_names()
+    checked = [cid for cid in dict.fromkeys(r.control for r in results) if cid in names]
+    controls = {cid: control_info(cid, names[cid].fix, names[cid].verifiers if names[cid].built else None)
+                for cid in checked}
     return Report(site=site_name, generated_at=datetime.now(UTC), stages=[o.stage for o in outcome_stages],
-                  results=[r for o in outcome_stages for r in o.results],
+                  results=results, controls=controls,
                   approvals=[a for o in outcome_stages for a in o.approvals],
                   attestations=[a for o in outcome_stages for a in o.attestations])
 

@@ -79,9 +79,7 @@ def cklb_document(report: Report, host: str) -> dict[str, Any]:
 
 
 def _rule(control: Control, results: list[Result], report: Report, host: str, stig_uuid: str) -> dict[str, Any]:
-    from securemode.stages import bound_names  # the stages bind each control to its fix and proofs
-
-    bound = bound_names()[control.id]
+    bound = report.info(control.id)
     stig = control.stig
     assert stig is not None
     return {
@@ -102,7 +100,7 @@ def _rule(control: Control, results: list[Result], report: Report, host: str, st
         "ccis": list(stig.ccis),
         "legacy_ids": [],
         "discussion": "", "check_content": f"securemode verifies {control.setting or control.id} with "
-        f"{', '.join(bound.verifiers)}; desired {json.dumps(control.desired)}",
+        f"{', '.join(bound.verified_by) if bound.bound else 'unknown'}; desired {json.dumps(control.desired)}",
         "fix_text": f"securemode enforces it with {bound.fix}" if bound.fix else "",
         "false_positives": "", "false_negatives": "", "documentable": "false", "mitigations": "",
         "potential_impacts": "", "third_party_tools": "", "mitigation_control": "", "responsibility": "",

@@ -116,8 +116,6 @@ def _by_control(report: Report) -> dict[str, list[Result]]:
 
 
 def _control(control_id: str, info: ControlInfo, results: list[Result]) -> dict[str, Any]:
-    from securemode.stages import bound_names  # the stages bind each control to its fix and proofs
-
     catalogue = BY_ID.get(control_id)
     all_na = all(r.status is Status.NOT_APPLICABLE for r in results)
     tags: dict[str, Any] = {"severity": info.severity.value, "nist": info.nist or ["UM-1"], "stage": info.stage,
@@ -125,9 +123,8 @@ def _control(control_id: str, info: ControlInfo, results: list[Result]) -> dict[
     if info.stig is not None:
         tags.update(gid=info.stig.vuln_id, rid=info.stig.rule_id, stig_id=info.stig.stig_id,
                     gtitle=info.stig.srg_id, cci=list(info.stig.ccis))
-    bound = bound_names().get(control_id)
-    check = ", ".join(bound.verifiers) if bound and bound.built else "unknown"
-    fix = (bound.fix or "verify only (the guide asks to review, not to change)") if bound and bound.built else "unknown"
+    check = ", ".join(info.verified_by) if info.bound else "unknown"
+    fix = (info.fix or "verify only (the guide asks to review, not to change)") if info.bound else "unknown"
     control: dict[str, Any] = {
         "id": control_id,
         "title": info.title,

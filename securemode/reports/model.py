@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -36,6 +37,11 @@ class ControlInfo(BaseModel):
     severity: ControlSeverity
     stig: StigRule | None = None
     nist: list[str] = Field(description="NIST SP 800-53 rev5 controls.")
+    bound: bool = Field(default=False, description="Whether the run's stages bind the control to its fix and "
+                        "proofs; when False, fix and verified_by are unknown.")
+    fix: str | None = Field(default=None, description="The step that enforces it (module.function); None when "
+                            "the control is verify-only.")
+    verified_by: list[str] = Field(default_factory=list, description="The verifiers that prove it (module.function).")
 
 
 class Coverage(BaseModel):
@@ -110,7 +116,9 @@ class Report(BaseModel):
         return "COMPLIANT"
 
 
-def control_info(control_id: str) -> ControlInfo:
+def control_info(control_id: str, fix: str | None = None, verified_by: Sequence[str] | None = None) -> ControlInfo:
+    """A control's catalogue facts; ``verified_by`` given (even empty) means the stages bind it."""
     control = BY_ID[control_id]
     return ControlInfo(title=control.title, stage=control.stage.value, section=control.section,
-                       severity=control.severity, stig=control.stig, nist=list(control.nist))
+                       severity=control.severity, stig=control.stig, nist=list(control.nist),
+                       bound=verified_by is not None, fix=fix, verified_by=list(verified_by or ()))
