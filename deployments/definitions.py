@@ -10,7 +10,7 @@ with its site (the crashed-run check and the fleet's counts find runs by that ta
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 from prefect.deployments.runner import RunnerDeployment
 from prefect.types.entrypoint import EntrypointType
@@ -40,16 +40,27 @@ def site_deployments(loaded: LoadedSite, work_queue: str | None = None,
     return [pipeline, scheduled]
 
 
-def deploy_site(loaded: LoadedSite, pool: str, pool_limit: int | None) -> list[str]:
-    """Register the site's deployments in ``pool`` (created as a process pool if missing), in the site's queue.
+def deploy_site(loaded: LoadedSite, pool: str, pool_limit: int | None, docker: bool = False) -> list[str]:
+    """Register the site's deployments in ``pool`` (created if missing), in the site's queue.
 
-    Returns the deployment names (``flow/site``). Needs the Prefect API."""
+    A process pool's worker imports the installed project; with ``docker`` the pool is a Docker pool whose
+    runs start in containers of the worker image (``securemode image build``), with the site's folder and
+    the state folder mounted. Returns the deployment names (``flow/site``). Needs the Prefect API."""
     from securemode import workers
 
-    workers.ensure_pool(pool, pool_limit)
+    variables: dict[str, Any] = {}
+    if docker:
+        from securemode import docker_pool
+        from securemode.worker_image import worker_tag
+
+        variables = docker_pool.job_variables(loaded)
+        workers.ensure_pool(pool, pool_limit, docker_pool.POOL_TYPE, docker_pool.base_job_template(worker_tag()))
+    else:
+        workers.ensure_pool(pool, pool_limit)
     queue = workers.ensure_site_queue(pool, loaded.site.name)
     names = []
     for deployment in site_deployments(loaded, work_queue=queue, entrypoint=EntrypointType.MODULE_PATH):
+        deployment.job_variables = variables
         deployment.apply(work_pool_name=pool)
         names.append(f"{deployment.flow_name}/{deployment.name}")
     return names

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -21,7 +22,7 @@ from pathlib import Path
 from securemode.paths import state_dir
 from securemode.process_identity import pid_alive, stop_process
 
-DOCKERD = "dockerd"
+DOCKERD_ENV = "SECUREMODE_DOCKERD"  # another dockerd binary (a path or a name on PATH)
 STORAGE_DRIVER = "overlay2"
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 30.0
@@ -65,7 +66,7 @@ def _exec_root() -> Path:
 
 def dockerd_args(base: Path) -> list[str]:
     """The command line of our engine: no firewall rules, no bridge, its own folders and socket."""
-    return [DOCKERD, "--iptables=false", "--ip6tables=false", "--bridge=none", f"--storage-driver={STORAGE_DRIVER}",
+    return ["dockerd", "--iptables=false", "--ip6tables=false", "--bridge=none", f"--storage-driver={STORAGE_DRIVER}",
             f"--data-root={base / 'data'}", f"--exec-root={base / 'exec'}", f"--pidfile={base / 'docker.pid'}",
             f"--host=unix://{base / 'docker.sock'}", "--log-level=warn"]
 
@@ -112,8 +113,12 @@ def client(info: EngineInfo | None = None):  # type: ignore[no-untyped-def]  # d
 
 
 def _binary() -> str:
-    found = shutil.which(DOCKERD) or next((p for p in ("/usr/sbin/dockerd", "/usr/bin/dockerd")
-                                           if Path(p).exists()), None)
+    wanted = os.environ.get(DOCKERD_ENV)
+    if wanted:
+        found = shutil.which(wanted)
+    else:
+        found = shutil.which("dockerd") or next((p for p in ("/usr/sbin/dockerd", "/usr/bin/dockerd")
+                                                 if Path(p).exists()), None)
     if found is None:
         raise DockerEngineError("dockerd not found. Fix: apt-get install -y docker.io (bin/setup installs it)")
     return found

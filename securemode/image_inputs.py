@@ -9,8 +9,8 @@ Each input is named by a hash of what it depends on, so a second build only find
 from __future__ import annotations
 
 import hashlib
-import shutil
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -157,7 +157,8 @@ def _missing_for(folder: Path, python: str) -> list[str]:
     from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name, parse_wheel_filename
 
-    env = {**default_environment(), "python_full_version": python, "python_version": ".".join(python.split(".")[:2])}
+    env = {key: str(value) for key, value in default_environment().items()}
+    env.update(python_full_version=python, python_version=".".join(python.split(".")[:2]))
     have = {parse_wheel_filename(w.name)[0] for w in folder.glob("*.whl")}
     missing: set[str] = set()
     for wheel in folder.glob("*.whl"):
