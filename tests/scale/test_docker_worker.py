@@ -1,12 +1,14 @@
 """Docker workers end to end: the project's own dockerd, the worker image built locally (cached inputs), a lab
-site's reverify deployed to a Docker pool and run in a container by prefect-docker's worker; then the worker
-and dockerd are stopped by PID and nothing of ours is left running."""
+site deployed to a Docker pool; prefect-docker's worker runs the host stage (it changes the lab) and then its
+reverify, each in a container; then the worker and dockerd are stopped by PID and nothing of ours is left."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import yaml
 
 from infra.lab.lifecycle import UpOptions, down, up
 from securemode import docker_engine, workers
+from securemode.fleet import result_counts
 from securemode.paths import STATE_ENV
 from tests.scale.fleet_helpers import cli_env, own_state, securemode, wait_final
 
@@ -39,7 +42,8 @@ def lab_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     try:
         site = up(UpOptions(nodes=1, sync_interval_s=0.5)).manifest.site_file
         doc = yaml.safe_load(site.read_text())
-        doc["approvals"] = {"mode": "deny"}  # unattended: nothing pauses for input
+        # unattended: the host stage's one gated step is approved in advance, nothing pauses for input
+        doc["approvals"] = {"mode": "preapproved", "preapproved": ["host.lockdown"], "approver": "docker-test"}
         site.write_text(yaml.safe_dump(doc, sort_keys=False))
         os.environ[STATE_ENV] = saved
         yield site
@@ -122,18 +126,21 @@ def test_reverify_runs_in_a_container_of_the_docker_pool_and_nothing_is_left(lab
         worker_pid = next(r.pid for r in workers.running() if r.name == "d1")
         api = _api()
         with temporary_settings(updates={PREFECT_API_URL: api}):
-            run_id = str(run_deployment(f"reverify/{name}", timeout=0).id)
-        (run,) = wait_final(api, [run_id], timeout=300)
-        assert run["state"]["type"] == "COMPLETED", (run["state"], (state / "prefect" / "workers" / "d1.log")
-                                                     .read_text()[-3000:])
-        assert workers.worker_of(run_id) == "d1"
-        assert "prefect.docker.container.created" in _container_events(api, run_id)
-        stages = _subflow_ids(api, run_id)
-        tasks = _task_runs(api, [run_id, *stages])
-        assert stages and len(tasks) > 0
-        assert all(t["state"]["type"] == "COMPLETED" for t in tasks), {t["name"]: t["state"]["type"] for t in tasks}
-        report = state / "reverify" / name / "last" / "report.json"
-        assert report.exists()  # written by the container into the mounted state folder
+            host = {"stage_names": ["host"]}  # the lightest stage that changes the lab and then holds
+            for flow in ("secure-mode-deployment", "reverify"):  # apply in a container, then re-prove in another
+                run_id = str(run_deployment(f"{flow}/{name}", parameters=host, timeout=0).id)
+                (run,) = wait_final(api, [run_id], timeout=300)
+                assert run["state"]["type"] == "COMPLETED", (flow, run["state"])
+                assert workers.worker_of(run_id) == "d1"
+                assert "prefect.docker.container.created" in _container_events(api, run_id)
+            stages = _subflow_ids(api, run_id)
+            tasks = _task_runs(api, [run_id, *stages])
+            assert len(stages) == 1 and len(tasks) > 0
+            assert all(t["state"]["type"] == "COMPLETED" for t in tasks), {t["name"]: t["state"]["type"] for t in tasks}
+            report = json.loads((state / "reverify" / name / "last" / "report.json").read_text())  # the container wrote
+            statuses = Counter(r["status"] for r in report["results"])  # it into the mounted state folder
+            assert statuses["PASS"] > 0 and set(statuses) == {"PASS"}, statuses
+            assert result_counts(run_id) == statuses  # the stage's result table, read back through the API
         t_run = time.monotonic()
 
         containerd = _children(engine.pid)
