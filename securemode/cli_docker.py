@@ -8,8 +8,9 @@ import typer
 
 from securemode.cli_fleet import err, out
 
-docker_app = typer.Typer(no_args_is_help=True, help="The project's own Docker engine for Docker workers "
-                                                    "(start, status, stop).")
+docker_app = typer.Typer(
+    no_args_is_help=True, help="The project's own Docker engine for Docker workers (start, status, stop)."
+)
 image_app = typer.Typer(no_args_is_help=True, help="The Docker workers' image, built locally.")
 
 
@@ -23,8 +24,10 @@ def docker_start() -> None:
     except docker_engine.DockerEngineError as exc:
         err.print(str(exc), markup=False, highlight=False)
         raise typer.Exit(1) from None
-    out.print(f"{'started' if started else 'already running'}: dockerd (pid {info.pid}, DOCKER_HOST="
-              f"{info.docker_host})", markup=False)
+    out.print(
+        f"{'started' if started else 'already running'}: dockerd (pid {info.pid}, DOCKER_HOST={info.docker_host})",
+        markup=False,
+    )
 
 
 @docker_app.command("status")

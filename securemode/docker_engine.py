@@ -66,9 +66,18 @@ def _exec_root() -> Path:
 
 def dockerd_args(base: Path) -> list[str]:
     """The command line of our engine: no firewall rules, no bridge, its own folders and socket."""
-    return ["dockerd", "--iptables=false", "--ip6tables=false", "--bridge=none", f"--storage-driver={STORAGE_DRIVER}",
-            f"--data-root={base / 'data'}", f"--exec-root={base / 'exec'}", f"--pidfile={base / 'docker.pid'}",
-            f"--host=unix://{base / 'docker.sock'}", "--log-level=warn"]
+    return [
+        "dockerd",
+        "--iptables=false",
+        "--ip6tables=false",
+        "--bridge=none",
+        f"--storage-driver={STORAGE_DRIVER}",
+        f"--data-root={base / 'data'}",
+        f"--exec-root={base / 'exec'}",
+        f"--pidfile={base / 'docker.pid'}",
+        f"--host=unix://{base / 'docker.sock'}",
+        "--log-level=warn",
+    ]
 
 
 def current() -> EngineInfo | None:
@@ -117,8 +126,9 @@ def _binary() -> str:
     if wanted:
         found = shutil.which(wanted)
     else:
-        found = shutil.which("dockerd") or next((p for p in ("/usr/sbin/dockerd", "/usr/bin/dockerd")
-                                                 if Path(p).exists()), None)
+        found = shutil.which("dockerd") or next(
+            (p for p in ("/usr/sbin/dockerd", "/usr/bin/dockerd") if Path(p).exists()), None
+        )
     if found is None:
         raise DockerEngineError("dockerd not found. Fix: apt-get install -y docker.io (bin/setup installs it)")
     return found
@@ -145,8 +155,9 @@ def ensure_running() -> tuple[EngineInfo, bool]:
     base = root()
     args = [binary, *dockerd_args(base)[1:]]
     with log_path().open("ab") as log:
-        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        )
     info = EngineInfo(pid=proc.pid, socket=str(socket_path()))
     _record_path().write_text(json.dumps(asdict(info)), encoding="utf-8")
     deadline = time.monotonic() + START_TIMEOUT_S
@@ -159,8 +170,9 @@ def ensure_running() -> tuple[EngineInfo, bool]:
             return info, True
         time.sleep(0.1)
     stop()
-    raise DockerEngineError(f"dockerd did not answer within {START_TIMEOUT_S:.0f} s: {_last_error()} "
-                            f"(log: {log_path()})")
+    raise DockerEngineError(
+        f"dockerd did not answer within {START_TIMEOUT_S:.0f} s: {_last_error()} (log: {log_path()})"
+    )
 
 
 def stop() -> bool:

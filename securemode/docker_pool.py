@@ -52,9 +52,11 @@ def mounts(loaded: LoadedSite) -> list[str]:
     refs = _secret_refs(loaded.site.model_dump(mode="json"))
     from_env = sorted({ref.removeprefix("env:") for ref in refs if ref.startswith("env:")})
     if from_env:
-        raise DockerPoolError(f"--docker: the site's secrets {', '.join(from_env)} are env: references, which a "
-                              "container does not inherit. Fix: use file: references (or prefect-secret:) for "
-                              "sites run by Docker workers")
+        raise DockerPoolError(
+            f"--docker: the site's secrets {', '.join(from_env)} are env: references, which a "
+            "container does not inherit. Fix: use file: references (or prefect-secret:) for "
+            "sites run by Docker workers"
+        )
     folders = {loaded.base_dir.resolve()}
     for ref in refs:
         if ref.startswith("file:"):

@@ -67,14 +67,19 @@ def rootfs_tarball() -> Path:
     tarball = cache_dir() / f"rootfs-{SUITE}-minbase-{_digest(SUITE, mirror, *PACKAGES)}.tar"
     if tarball.exists():
         return tarball
-    debootstrap = shutil.which("debootstrap") or ("/usr/sbin/debootstrap" if Path("/usr/sbin/debootstrap").exists()
-                                                  else None)
+    debootstrap = shutil.which("debootstrap") or (
+        "/usr/sbin/debootstrap" if Path("/usr/sbin/debootstrap").exists() else None
+    )
     if debootstrap is None:
         raise ImageInputError("debootstrap not found. Fix: apt-get install -y debootstrap (bin/setup installs it)")
     with tempfile.TemporaryDirectory(prefix="rootfs-", dir=cache_dir()) as work:
         rootfs = Path(work) / "rootfs"
-        done = subprocess.run([debootstrap, "--variant=minbase", f"--include={','.join(PACKAGES)}", SUITE,
-                               str(rootfs), mirror], capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            [debootstrap, "--variant=minbase", f"--include={','.join(PACKAGES)}", SUITE, str(rootfs), mirror],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if done.returncode != 0:
             tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
             raise ImageInputError(f"debootstrap failed (exit {done.returncode}): {tail[0][-300:]}")
@@ -83,8 +88,12 @@ def rootfs_tarball() -> Path:
                 if item.is_file():
                     item.unlink()
         partial = tarball.with_suffix(".part")
-        packed = subprocess.run(["tar", "-C", str(rootfs), "--numeric-owner", "-cf", str(partial), "."],
-                                capture_output=True, text=True, check=False)
+        packed = subprocess.run(
+            ["tar", "-C", str(rootfs), "--numeric-owner", "-cf", str(partial), "."],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if packed.returncode != 0:
             partial.unlink(missing_ok=True)
             raise ImageInputError(f"packing the rootfs failed: {packed.stderr.strip()[-300:]}")
@@ -143,9 +152,25 @@ def dependency_wheels(python: str) -> Path:
 
 
 def _pip_wheel(folder: Path, requirements: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--disable-pip-version-check",
-                           "-w", str(folder), "-c", str(lock_file()), "-r", str(requirements)],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--disable-pip-version-check",
+            "-w",
+            str(folder),
+            "-c",
+            str(lock_file()),
+            "-r",
+            str(requirements),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode != 0:
         errors = [line for line in done.stderr.splitlines() if "ERROR" in line] or done.stderr.splitlines()[-1:]
         raise ImageInputError(f"fetching the dependency wheels failed: {(errors or ['no output'])[0][-300:]}")
@@ -187,16 +212,45 @@ def project_wheel(into: Path) -> Path:
     """A wheel of the project's current source (pip builds it with the setuptools pyproject.toml asks for)."""
     with tempfile.TemporaryDirectory(prefix="src-") as work:
         source = Path(work) / "src"
-        shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(
-            ".git", ".venv", ".build", "var", "build", "__pycache__", "*.egg-info", ".*_cache", "tests", "bench",
-            "out", "docs"), symlinks=True)
-        done = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--disable-pip-version-check",
-                               "--no-deps", "-w", str(into), str(source)],
-                              capture_output=True, text=True, check=False)
+        shutil.copytree(
+            REPO,
+            source,
+            ignore=shutil.ignore_patterns(
+                ".git",
+                ".venv",
+                ".build",
+                "var",
+                "build",
+                "__pycache__",
+                "*.egg-info",
+                ".*_cache",
+                "tests",
+                "bench",
+                "out",
+                "docs",
+            ),
+            symlinks=True,
+        )
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "wheel",
+                "-q",
+                "--disable-pip-version-check",
+                "--no-deps",
+                "-w",
+                str(into),
+                str(source),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
     if done.returncode != 0:
         raise ImageInputError(f"building the project wheel failed: {done.stderr.strip()[-300:]}")
     wheels = sorted(into.glob("securemode-*.whl"))
     if not wheels:
         raise ImageInputError("building the project wheel produced no securemode-*.whl")
     return wheels[-1]
-

@@ -24,8 +24,12 @@ STAMP_LABEL = "org.securemode.stamp"
 BASE_REPO = "securemode-base"
 DEPS_REPO = "securemode-deps"
 WORKER_REPO = "securemode-worker"
-ENV = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8",
-       "PYTHONDONTWRITEBYTECODE=1", "PIP_DISABLE_PIP_VERSION_CHECK=1"]
+ENV = [
+    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    "LANG=C.UTF-8",
+    "PYTHONDONTWRITEBYTECODE=1",
+    "PIP_DISABLE_PIP_VERSION_CHECK=1",
+]
 PIP = ["python3", "-m", "pip", "install", "-q", "--no-index", "--break-system-packages", "--root-user-action=ignore"]
 
 
@@ -71,11 +75,13 @@ def _install_layer(client: Any, base: str, tag: str, stamp: str, mounts: dict[st
         result = container.wait(timeout=900)
         if result.get("StatusCode") != 0:
             tail = container.logs(tail=5).decode(errors="replace").strip().splitlines()
-            raise ImageBuildError(f"installing into {tag} failed (exit {result.get('StatusCode')}): "
-                                  f"{(tail or ['no output'])[-1][-300:]}")
+            raise ImageBuildError(
+                f"installing into {tag} failed (exit {result.get('StatusCode')}): {(tail or ['no output'])[-1][-300:]}"
+            )
         repository, _, version = tag.partition(":")
-        container.commit(repository=repository, tag=version,
-                         changes=[f'LABEL {STAMP_LABEL}="{stamp}"', 'CMD ["python3"]'])
+        container.commit(
+            repository=repository, tag=version, changes=[f'LABEL {STAMP_LABEL}="{stamp}"', 'CMD ["python3"]']
+        )
     finally:
         container.remove(force=True)
 
@@ -101,16 +107,28 @@ def build() -> BuiltImage:
         deps_stamp = f"{base_stamp}+{wheels.name}"
         deps = f"{DEPS_REPO}:{wheels.name.rsplit('-', 1)[-1]}"
         if _stamp_of(client, deps) != deps_stamp:
-            _install_layer(client, base, deps, deps_stamp, {str(wheels): "/wheels"},
-                           [*PIP, "--find-links", "/wheels", "-r", "/wheels/requirements.txt"])
+            _install_layer(
+                client,
+                base,
+                deps,
+                deps_stamp,
+                {str(wheels): "/wheels"},
+                [*PIP, "--find-links", "/wheels", "-r", "/wheels/requirements.txt"],
+            )
             built.append(deps)
         with tempfile.TemporaryDirectory(prefix="wheel-") as work:
             wheel = image_inputs.project_wheel(Path(work))
             tag = worker_tag()
             stamp = f"{deps_stamp}+{_wheel_digest(wheel)}"
             if _stamp_of(client, tag) != stamp:
-                _install_layer(client, deps, tag, stamp, {work: "/project"},
-                               [*PIP, "--no-deps", "--force-reinstall", f"/project/{wheel.name}"])
+                _install_layer(
+                    client,
+                    deps,
+                    tag,
+                    stamp,
+                    {work: "/project"},
+                    [*PIP, "--no-deps", "--force-reinstall", f"/project/{wheel.name}"],
+                )
                 built.append(tag)
     except image_inputs.ImageInputError as exc:
         raise ImageBuildError(str(exc)) from None

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import subprocess
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -19,9 +22,7 @@ from infra.lab.lifecycle import UpOptions, down, up
 from securemode import docker_engine, workers
 from securemode.fleet import result_counts
 from securemode.paths import STATE_ENV
-from tests.scale.fleet_helpers import cli_env, own_state, securemode, wait_final
-
-POOL = "containers"
+from tests.scale.fleet_helpers import REPO, cli_env, own_state, securemode, wait_final
 
 
 def _engine_unavailable() -> str | None:
@@ -91,68 +92,109 @@ def _subflow_ids(api: str, flow_run_id: str) -> list[str]:
 def _container_events(api: str, flow_run_id: str) -> list[str]:
     import httpx
 
-    body = {"filter": {"event": {"prefix": ["prefect.docker.container."]},
-                       "related": {"resources_in_roles": [[f"prefect.flow-run.{flow_run_id}", "flow-run"]]},
-                       "occurred": {"since": "2000-01-01T00:00:00Z"}}, "limit": 20}
+    body = {
+        "filter": {
+            "event": {"prefix": ["prefect.docker.container."]},
+            "related": {"resources_in_roles": [[f"prefect.flow-run.{flow_run_id}", "flow-run"]]},
+            "occurred": {"since": "2000-01-01T00:00:00Z"},
+        },
+        "limit": 20,
+    }
     return [e["event"] for e in httpx.post(f"{api}/events/filter", json=body, timeout=30).json()["events"]]
+
+
+def readme_block() -> list[str]:
+    """The commands of the README's "Docker workers" section, as written."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```sh\n(.*?)```", text[text.index("### Docker workers") :], re.S)
+    assert block, "the README's 'Docker workers' has no sh block"
+    return [line.strip() for line in block.group(1).splitlines() if line.strip()]
+
+
+def _run_line(line: str, env: dict[str, str], site: Path) -> str:
+    """One README line through bash, with the placeholder site file replaced by the lab's."""
+    done = subprocess.run(
+        ["bash", "-c", line.replace("--site site.yaml", f"--site {site}")],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert done.returncode == 0, f"{line}\n{done.stdout}{done.stderr}"
+    return done.stdout
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(600)
-def test_reverify_runs_in_a_container_of_the_docker_pool_and_nothing_is_left(lab_site: Path) -> None:
-    from prefect.deployments import run_deployment
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
+def test_the_readme_commands_run_the_host_stage_and_its_reverify_in_containers(lab_site: Path) -> None:
     name = yaml.safe_load(lab_site.read_text())["name"]
+    lines = readme_block()
+    split = lines.index("securemode worker stop")
     t0 = time.monotonic()
     with own_state() as state:
         env = cli_env(state, device_stages=False)
-        started = securemode(env, "docker", "start")
-        assert started.returncode == 0, started.stderr
-        assert started.stdout.startswith("started: dockerd (pid ") and f"unix://{state}/docker/docker.sock" in \
-            started.stdout
+        env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+        said = {line: _run_line(line, env, lab_site) for line in lines[:split]}
+        assert said["securemode docker start"].startswith("started: dockerd (pid ")
+        assert f"DOCKER_HOST=unix://{state}/docker/docker.sock" in said["securemode docker start"]
+        assert said["securemode image build"].startswith("image: securemode-worker:")
+        assert f"deployed: reverify/{name} (docker pool containers" in "".join(said.values())
+        assert said["securemode docker status"].startswith("running: dockerd (pid ")
         engine = docker_engine.current()
-        assert engine is not None
-        built = securemode(env, "image", "build", timeout=900)
-        assert built.returncode == 0, built.stdout + built.stderr
-        assert built.stdout.startswith("image: securemode-worker:"), built.stdout
-        t_image = time.monotonic()
-        assert securemode(env, "server", "start", timeout=180).returncode == 0
-        deployed = securemode(env, "deploy", "--site", str(lab_site), "--pool", POOL, "--docker")
-        assert deployed.returncode == 0, deployed.stdout + deployed.stderr
-        assert f"deployed: reverify/{name} (docker pool {POOL}" in deployed.stdout
-        worker = securemode(env, "worker", "start", "--pool", POOL, "--name", "d1")
-        assert worker.returncode == 0, worker.stdout + worker.stderr
-        worker_pid = next(r.pid for r in workers.running() if r.name == "d1")
-        api = _api()
-        with temporary_settings(updates={PREFECT_API_URL: api}):
-            host = {"stage_names": ["host"]}  # the lightest stage that changes the lab and then holds
-            for flow in ("secure-mode-deployment", "reverify"):  # apply in a container, then re-prove in another
-                run_id = str(run_deployment(f"{flow}/{name}", parameters=host, timeout=0).id)
-                (run,) = wait_final(api, [run_id], timeout=300)
-                assert run["state"]["type"] == "COMPLETED", (flow, run["state"])
-                assert workers.worker_of(run_id) == "d1"
-                assert "prefect.docker.container.created" in _container_events(api, run_id)
-            stages = _subflow_ids(api, run_id)
-            tasks = _task_runs(api, [run_id, *stages])
-            assert len(stages) == 1 and len(tasks) > 0
-            assert all(t["state"]["type"] == "COMPLETED" for t in tasks), {t["name"]: t["state"]["type"] for t in tasks}
-            report = json.loads((state / "reverify" / name / "last" / "report.json").read_text())  # the container wrote
-            statuses = Counter(r["status"] for r in report["results"])  # it into the mounted state folder
-            assert statuses["PASS"] > 0 and set(statuses) == {"PASS"}, statuses
-            assert result_counts(run_id) == statuses  # the stage's result table, read back through the API
+        worker_pids = [r.pid for r in workers.running()]
+        assert engine is not None and len(worker_pids) == 1
+        t_ready = time.monotonic()
+        run_id = _apply_then_reverify_host(name)
+        _assert_counted_through_the_api(state, name, run_id)
         t_run = time.monotonic()
 
         containerd = _children(engine.pid)
-        assert securemode(env, "worker", "stop").stdout.strip() == "stopped: d1"
-        stopped = securemode(env, "docker", "stop")
-        assert stopped.stdout.strip() == "stopped"
-        for pid in [worker_pid, engine.pid, *containerd]:
+        said.update({line: _run_line(line, env, lab_site) for line in lines[split:]})
+        assert said["securemode worker stop"].strip() == "stopped: box-1"
+        assert said["securemode docker stop"].strip() == "stopped"
+        for pid in [*worker_pids, engine.pid, *containerd]:
             assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
         assert _processes_mentioning(str(state / "docker")) == []
         assert str(state) not in Path("/proc/self/mounts").read_text()
-    print(f"\ndocker e2e: engine + image {t_image - t0:.1f} s, server + deploy + worker + run "
-          f"{t_run - t_image:.1f} s, total {time.monotonic() - t0:.1f} s")
+    print(
+        f"\ndocker e2e: engine + image + server + deploy + worker {t_ready - t0:.1f} s, two runs in containers "
+        f"{t_run - t_ready:.1f} s, total {time.monotonic() - t0:.1f} s"
+    )
+
+
+def _apply_then_reverify_host(name: str) -> str:
+    """Apply the host stage in one container, re-prove it in another; both Completed. Returns the reverify run."""
+    from prefect.deployments import run_deployment
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    api = _api()
+    host = {"stage_names": ["host"]}  # the lightest stage that changes the lab and then holds
+    with temporary_settings(updates={PREFECT_API_URL: api}):
+        for flow in ("secure-mode-deployment", "reverify"):
+            run_id = str(run_deployment(f"{flow}/{name}", parameters=host, timeout=0).id)
+            (run,) = wait_final(api, [run_id], timeout=300)
+            assert run["state"]["type"] == "COMPLETED", (flow, run["state"])
+            assert workers.worker_of(run_id) == "box-1"
+            assert "prefect.docker.container.created" in _container_events(api, run_id)
+    return run_id
+
+
+def _assert_counted_through_the_api(state: Path, name: str, run_id: str) -> None:
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    api = _api()
+    stages = _subflow_ids(api, run_id)
+    tasks = _task_runs(api, [run_id, *stages])
+    assert len(stages) == 1 and len(tasks) > 0
+    assert all(t["state"]["type"] == "COMPLETED" for t in tasks), {t["name"]: t["state"]["type"] for t in tasks}
+    # the container wrote the report into the mounted state folder; the API holds the same counts
+    report = json.loads((state / "reverify" / name / "last" / "report.json").read_text())
+    statuses = Counter(r["status"] for r in report["results"])
+    assert statuses["PASS"] > 0 and set(statuses) == {"PASS"}, statuses
+    with temporary_settings(updates={PREFECT_API_URL: api}):
+        assert result_counts(run_id) == statuses
 
 
 def _api() -> str:
