@@ -113,7 +113,6 @@ def start_reverify(fleet: Fleet) -> list[SiteRun]:
     from prefect.deployments import run_deployment
 
     from deployments.definitions import REVERIFY, deploy_site
-
     from securemode.docker_pool import POOL_TYPE, DockerPoolError
     from securemode.workers import WorkerError, type_of_pool
 
