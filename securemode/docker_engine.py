@@ -18,6 +18,7 @@ import subprocess
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from securemode.paths import state_dir
 from securemode.process_identity import pid_alive, stop_process
@@ -114,7 +115,7 @@ def require_running() -> EngineInfo:
     return info
 
 
-def client(info: EngineInfo | None = None):  # type: ignore[no-untyped-def]  # docker ships no type hints
+def client(info: EngineInfo | None = None) -> Any:  # docker ships no type hints
     """A Docker SDK client on our engine's socket (never the system's default one)."""
     import docker
 

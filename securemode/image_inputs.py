@@ -210,6 +210,11 @@ def _runtime_requirements() -> list[str]:
 
 def project_wheel(into: Path) -> Path:
     """A wheel of the project's current source (pip builds it with the setuptools pyproject.toml asks for)."""
+    if not (REPO / "pyproject.toml").exists():
+        raise ImageInputError(
+            f"no pyproject.toml in {REPO}. Fix: run securemode image build from the project's "
+            "source checkout (bin/setup installs it editable)"
+        )
     with tempfile.TemporaryDirectory(prefix="src-") as work:
         source = Path(work) / "src"
         shutil.copytree(
