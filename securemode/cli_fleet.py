@@ -104,7 +104,6 @@ def worker_start(
     chosen = name or f"{pool}-{socket.gethostname()}"
     _check_name("--name", chosen)
     with connected() as api:
-
         kind = workers.type_of_pool(pool)
         if kind is None:
             _bad(f"--pool: no work pool '{pool}'. Fix: securemode deploy --site SITE.yaml --pool {pool}")

@@ -69,14 +69,16 @@ def ensure_pool(pool: str, limit: int | None, pool_type: str = PROCESS,
                 base_job_template=template or ProcessWorker.get_default_base_job_template()))
             return
         if found.type != pool_type:
-            flag = "--docker" if found.type == "docker" else "no --docker"
-            raise WorkerError(f"--pool: '{pool}' is a {found.type} pool, not a {pool_type} pool. Fix: deploy with "
+            flag = "with --docker" if found.type == "docker" else "without --docker"
+            raise WorkerError(f"--pool: '{pool}' is a {found.type} pool, not a {pool_type} pool. Fix: deploy "
                               f"{flag}, or pick another --pool")
-        update = WorkPoolUpdate(concurrency_limit=limit) if limit is not None else None
+        changes: dict[str, Any] = {}  # only what is given: a limit set earlier stays when none is given now
+        if limit is not None:
+            changes["concurrency_limit"] = limit
         if template is not None:
-            update = WorkPoolUpdate(concurrency_limit=limit, base_job_template=template)
-        if update is not None:
-            client.update_work_pool(pool, update)
+            changes["base_job_template"] = template
+        if changes:
+            client.update_work_pool(pool, WorkPoolUpdate(**changes))
 
 
 def type_of_pool(pool: str) -> str | None:

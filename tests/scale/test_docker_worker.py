@@ -142,6 +142,11 @@ def test_the_readme_commands_run_the_host_stage_and_its_reverify_in_containers(l
         assert said["securemode image build"].startswith("image: securemode-worker:")
         assert f"deployed: reverify/{name} (docker pool containers" in "".join(said.values())
         assert said["securemode docker status"].startswith("running: dockerd (pid ")
+        mixed = securemode(env, "deploy", "--site", str(lab_site), "--pool", "containers")
+        assert mixed.returncode == 2 and mixed.stderr.strip() == (
+            "--pool: 'containers' is a docker pool, not a process pool. Fix: deploy with --docker, or pick another "
+            "--pool"
+        )
         engine = docker_engine.current()
         worker_pids = [r.pid for r in workers.running()]
         assert engine is not None and len(worker_pids) == 1
