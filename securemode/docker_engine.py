@@ -136,13 +136,14 @@ def _binary() -> str:
 
 
 def _last_error() -> str:
-    """The last error line dockerd logged (for a one-line message)."""
+    """': <the last error line dockerd logged>' for a one-line message, or '' when it logged nothing."""
     try:
         lines = log_path().read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return ""
     errors = [line for line in lines if "level=error" in line or "level=fatal" in line or "failed" in line]
-    return (errors or lines or [""])[-1].strip()[-300:]
+    last = (errors or lines or [""])[-1].strip()[-300:]
+    return f": {last}" if last else ""
 
 
 def ensure_running() -> tuple[EngineInfo, bool]:
@@ -166,14 +167,12 @@ def ensure_running() -> tuple[EngineInfo, bool]:
         if proc.poll() is not None:
             _record_path().unlink(missing_ok=True)
             _unmount_leftovers()
-            raise DockerEngineError(f"dockerd exited with code {proc.returncode}: {_last_error()} (log: {log_path()})")
+            raise DockerEngineError(f"dockerd exited with code {proc.returncode}{_last_error()} (log: {log_path()})")
         if ready(info):
             return info, True
         time.sleep(0.1)
     stop()
-    raise DockerEngineError(
-        f"dockerd did not answer within {START_TIMEOUT_S:.0f} s: {_last_error()} (log: {log_path()})"
-    )
+    raise DockerEngineError(f"dockerd did not answer within {START_TIMEOUT_S:.0f} s{_last_error()} (log: {log_path()})")
 
 
 def stop() -> bool:
