@@ -10,7 +10,9 @@ with its site (the crashed-run check and the fleet's counts find runs by that ta
 
 from __future__ import annotations
 
-from typing import cast
+from dataclasses import replace
+from typing import Any, cast
+from uuid import UUID
 
 from prefect.deployments.runner import RunnerDeployment
 from prefect.types.entrypoint import EntrypointType
@@ -40,16 +42,41 @@ def site_deployments(loaded: LoadedSite, work_queue: str | None = None,
     return [pipeline, scheduled]
 
 
-def deploy_site(loaded: LoadedSite, pool: str, pool_limit: int | None) -> list[str]:
-    """Register the site's deployments in ``pool`` (created as a process pool if missing), in the site's queue.
+def deploy_site(loaded: LoadedSite, pool: str, pool_limit: int | None, docker: bool = False) -> list[str]:
+    """Register the site's deployments in ``pool`` (created if missing), in the site's queue.
 
-    Returns the deployment names (``flow/site``). Needs the Prefect API."""
+    A process pool's worker imports the installed project; with ``docker`` the pool is a Docker pool whose
+    runs start in containers of the worker image (``securemode image build``), with the site's folder and
+    the state folder mounted. Returns the deployment names (``flow/site``). Needs the Prefect API."""
     from securemode import workers
 
-    workers.ensure_pool(pool, pool_limit)
+    variables: dict[str, Any] = {}
+    if docker:
+        from securemode import docker_pool
+        from securemode.worker_image import worker_tag
+
+        loaded = replace(loaded, path=loaded.path.resolve())  # the container sees the site at its absolute path
+        variables = docker_pool.job_variables(loaded)
+        workers.ensure_pool(pool, pool_limit, docker_pool.POOL_TYPE, docker_pool.base_job_template(worker_tag()))
+    else:
+        workers.ensure_pool(pool, pool_limit)
     queue = workers.ensure_site_queue(pool, loaded.site.name)
     names = []
     for deployment in site_deployments(loaded, work_queue=queue, entrypoint=EntrypointType.MODULE_PATH):
-        deployment.apply(work_pool_name=pool)
+        deployment.job_variables = variables
+        deployment_id = cast(UUID, deployment.apply(work_pool_name=pool))
+        if docker:
+            _run_from_the_image(deployment_id)
         names.append(f"{deployment.flow_name}/{deployment.name}")
     return names
+
+
+def _run_from_the_image(deployment_id: UUID) -> None:
+    """A container runs the project installed in its image: a pull step that only sets the working folder keeps
+    Prefect from copying "flow code" from the container's working folder (it would copy ``/``)."""
+    from prefect import get_client
+    from prefect.client.schemas.actions import DeploymentUpdate
+
+    step = {"prefect.deployments.steps.set_working_directory": {"directory": "/"}}
+    with get_client(sync_client=True) as client:
+        client.update_deployment(deployment_id, DeploymentUpdate(pull_steps=[step]))

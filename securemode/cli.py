@@ -429,9 +429,11 @@ def server_stop() -> None:
 
 
 def _register_fleet_commands() -> None:
+    from securemode.cli_docker import register as register_docker
     from securemode.cli_fleet import register
 
     register(app)
+    register_docker(app)
 
 
 _register_fleet_commands()

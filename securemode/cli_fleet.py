@@ -19,9 +19,9 @@ from securemode.site_loader import LoadedSite, load_site
 EXIT_INPUT = 2
 out = Console(width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, soft_wrap=True)
-worker_app = typer.Typer(no_args_is_help=True, help="Prefect process workers for a work pool (start, status, stop).")
+worker_app = typer.Typer(no_args_is_help=True, help="Prefect workers for a work pool (start, status, stop).")
 
-PoolOption = Annotated[str, typer.Option("--pool", help="The process work pool.")]
+PoolOption = Annotated[str, typer.Option("--pool", help="The work pool.")]
 
 
 def _bad(message: str) -> NoReturn:
@@ -66,17 +66,27 @@ def deploy(
     pool: PoolOption,
     pool_limit: Annotated[int | None, typer.Option("--pool-limit", min=1, help="Most pipelines running at once "
                                                    "in the pool (all sites).")] = None,
+    docker: Annotated[bool, typer.Option("--docker", help="A Docker pool: each run in a container of the worker "
+                                         "image (securemode image build), on the host network.")] = False,
 ) -> None:
-    """Register the site's pipeline and reverify deployments in a process work pool (one run per site at once)."""
+    """Register the site's pipeline and reverify deployments in a work pool (one run per site at once)."""
     _check_name("--pool", pool)
     loaded = _load(site)
     from deployments.definitions import deploy_site
+    from securemode.docker_pool import DockerPoolError
+    from securemode.workers import WorkerError
 
     with connected():
-        names = deploy_site(loaded, pool, pool_limit)
+        try:
+            names = deploy_site(loaded, pool, pool_limit, docker=docker)
+        except (DockerPoolError, WorkerError) as exc:
+            _bad(str(exc))
+    kind = "docker pool" if docker else "pool"
     for name in names:
-        out.print(f"deployed: {name} (pool {pool}, queue site-{loaded.site.name}, one run at a time)", markup=False)
-    out.print(f"next: securemode worker start --pool {pool}", markup=False)
+        out.print(f"deployed: {name} ({kind} {pool}, queue site-{loaded.site.name}, one run at a time)",
+                  markup=False)
+    out.print(f"next: {'securemode image build, then ' if docker else ''}securemode worker start --pool {pool}",
+              markup=False)
 
 
 @worker_app.command("start")
@@ -86,23 +96,20 @@ def worker_start(
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Most flow runs this worker runs at once.")]
     = None,
 ) -> None:
-    """Start Prefect's process worker for POOL in the background; it runs each flow run as a subprocess."""
+    """Start Prefect's worker for POOL in the background: a process pool's runs as subprocesses, a Docker pool's
+    as containers on the project's Docker engine."""
     from securemode import workers
 
     _check_name("--pool", pool)
     chosen = name or f"{pool}-{socket.gethostname()}"
     _check_name("--name", chosen)
     with connected() as api:
-        from prefect import get_client
-        from prefect.exceptions import ObjectNotFound
-
-        with get_client(sync_client=True) as client:
-            try:
-                client.read_work_pool(pool)
-            except ObjectNotFound:
-                _bad(f"--pool: no work pool '{pool}'. Fix: securemode deploy --site SITE.yaml --pool {pool}")
+        kind = workers.type_of_pool(pool)
+        if kind is None:
+            _bad(f"--pool: no work pool '{pool}'. Fix: securemode deploy --site SITE.yaml --pool {pool}")
+        extra_env = _docker_worker_env() if kind == "docker" else {}
         try:
-            record = workers.start(pool, chosen, api, limit)
+            record = workers.start(pool, chosen, api, limit, kind=kind, extra_env=extra_env)
         except workers.WorkerError as exc:
             _bad(str(exc))
         if not workers.wait_online(record):
@@ -110,6 +117,23 @@ def worker_start(
             err.print(f"worker {chosen} did not come online; see {workers.log_path(chosen)}", markup=False)
             raise typer.Exit(1)
     out.print(f"started: worker {chosen} on pool {pool} (pid {record.pid})", markup=False)
+
+
+def _docker_worker_env() -> dict[str, str]:
+    """A Docker worker talks to the project's own engine only, and its image must be there already."""
+    from securemode import docker_engine, worker_image
+
+    try:
+        info = docker_engine.require_running()
+    except docker_engine.DockerEngineError as exc:
+        err.print(str(exc), markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    tag = worker_image.worker_tag()
+    if not worker_image.image_present(tag):
+        err.print(f"the worker image {tag} is not in the project's Docker engine. Fix: securemode image build",
+                  markup=False, highlight=False)
+        raise typer.Exit(1)
+    return {"DOCKER_HOST": info.docker_host}
 
 
 @worker_app.command("status")

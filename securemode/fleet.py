@@ -113,10 +113,16 @@ def start_reverify(fleet: Fleet) -> list[SiteRun]:
     from prefect.deployments import run_deployment
 
     from deployments.definitions import REVERIFY, deploy_site
+    from securemode.docker_pool import POOL_TYPE, DockerPoolError
+    from securemode.workers import WorkerError, type_of_pool
 
     pool = fleet.spec.pool
-    for loaded in fleet.sites:
-        deploy_site(loaded, pool, None)
+    docker = type_of_pool(pool) == POOL_TYPE  # a Docker pool keeps its type: its sites run in containers
+    try:
+        for loaded in fleet.sites:
+            deploy_site(loaded, pool, None, docker=docker)
+    except (DockerPoolError, WorkerError) as exc:
+        raise FleetError(str(exc)) from None
     if not online_workers(pool):
         raise FleetError(f"no worker is online on pool '{pool}'. Fix: securemode worker start --pool {pool}")
     runs = []

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -25,6 +26,7 @@ from securemode.process_identity import pid_alive, stop_process
 
 REPO = Path(__file__).resolve().parent.parent
 QUEUE_PREFIX = "site-"
+PROCESS = "process"
 STOP_TIMEOUT_S = 30.0
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 
@@ -49,8 +51,10 @@ def valid_name(text: str) -> bool:
     return bool(_NAME.match(text))
 
 
-def ensure_pool(pool: str, limit: int | None) -> None:
-    """Create the process work pool if it is missing; set its concurrency limit when one is given."""
+def ensure_pool(pool: str, limit: int | None, pool_type: str = PROCESS,
+                template: dict[str, Any] | None = None) -> None:
+    """Create the work pool (``process`` or ``docker``) if it is missing; set its concurrency limit when one is
+    given. A pool of another type is refused: its workers could not run these deployments."""
     from prefect import get_client
     from prefect.client.schemas.actions import WorkPoolCreate, WorkPoolUpdate
     from prefect.exceptions import ObjectNotFound
@@ -58,14 +62,35 @@ def ensure_pool(pool: str, limit: int | None) -> None:
 
     with get_client(sync_client=True) as client:
         try:
-            client.read_work_pool(pool)
+            found = client.read_work_pool(pool)
         except ObjectNotFound:
             client.create_work_pool(WorkPoolCreate(
-                name=pool, type="process", concurrency_limit=limit,
-                base_job_template=ProcessWorker.get_default_base_job_template()))
+                name=pool, type=pool_type, concurrency_limit=limit,
+                base_job_template=template or ProcessWorker.get_default_base_job_template()))
             return
+        if found.type != pool_type:
+            flag = "with --docker" if found.type == "docker" else "without --docker"
+            raise WorkerError(f"--pool: '{pool}' is a {found.type} pool, not a {pool_type} pool. Fix: deploy "
+                              f"{flag}, or pick another --pool")
+        changes: dict[str, Any] = {}  # only what is given: a limit set earlier stays when none is given now
         if limit is not None:
-            client.update_work_pool(pool, WorkPoolUpdate(concurrency_limit=limit))
+            changes["concurrency_limit"] = limit
+        if template is not None:
+            changes["base_job_template"] = template
+        if changes:
+            client.update_work_pool(pool, WorkPoolUpdate(**changes))
+
+
+def type_of_pool(pool: str) -> str | None:
+    """The type of a work pool (``process``, ``docker``), or None when there is no such pool."""
+    from prefect import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            return str(client.read_work_pool(pool).type)
+        except ObjectNotFound:
+            return None
 
 
 def ensure_site_queue(pool: str, site_name: str) -> str:
@@ -131,15 +156,18 @@ def running() -> list[WorkerRecord]:
     return found
 
 
-def start(pool: str, name: str, api_url: str, limit: int | None = None) -> WorkerRecord:
-    """Start ``prefect worker start`` for ``pool`` in the background; it runs each flow run as a subprocess."""
+def start(pool: str, name: str, api_url: str, limit: int | None = None, kind: str = PROCESS,
+          extra_env: dict[str, str] | None = None) -> WorkerRecord:
+    """Start ``prefect worker start`` for ``pool`` in the background: a ``process`` worker runs each flow run as
+    a subprocess, a ``docker`` worker as a container (``extra_env`` names its engine)."""
     if any(r.name == name for r in running()):
         raise WorkerError(f"--name: a worker named '{name}' already runs. Fix: securemode worker stop --name "
                           f"{name}, or pick another --name")
     env = {**os.environ, **prefect_settings(), "PREFECT_API_URL": api_url, "PREFECT_WORKER_QUERY_SECONDS": "2",
-           "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)}
+           "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p),
+           **(extra_env or {})}
     prefect = Path(sys.executable).with_name("prefect")
-    args = [str(prefect), "worker", "start", "--pool", pool, "--name", name, "--type", "process",
+    args = [str(prefect), "worker", "start", "--pool", pool, "--name", name, "--type", kind,
             "--no-create-pool-if-not-found"]
     if limit is not None:
         args += ["--limit", str(limit)]

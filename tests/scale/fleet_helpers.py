@@ -25,7 +25,8 @@ FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 
 @contextmanager
 def own_state() -> Iterator[Path]:
-    """A state folder of its own (outside pytest's 0700 tree); the server and workers are stopped by PID after."""
+    """A state folder of its own (outside pytest's 0700 tree); the workers, server and dockerd are stopped by PID
+    after."""
     old = os.environ.get(STATE_ENV)
     path = Path(tempfile.mkdtemp(prefix="sm-fleet-"))
     os.environ[STATE_ENV] = str(path)
@@ -34,6 +35,7 @@ def own_state() -> Iterator[Path]:
     finally:
         subprocess.run([SECUREMODE, "worker", "stop"], check=False, capture_output=True)
         subprocess.run([SECUREMODE, "server", "stop"], check=False, capture_output=True)
+        subprocess.run([SECUREMODE, "docker", "stop"], check=False, capture_output=True)
         if old is None:
             os.environ.pop(STATE_ENV)
         else:
