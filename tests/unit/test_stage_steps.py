@@ -16,8 +16,9 @@ GATE = "host.lockdown"
 
 
 def change(applied: bool) -> Change:
-    return Change(control="host.lockdown", target="esxi", setting="lockdownMode", current="off", desired="on",
-                  applied=applied)
+    return Change(
+        control="host.lockdown", target="esxi", setting="lockdownMode", current="off", desired="on", applied=applied
+    )
 
 
 def honest(ctx: EngineContext) -> list[Change]:
@@ -53,5 +54,5 @@ def test_an_unapproved_gated_step_is_skipped(loaded: LoadedSite) -> None:
 
 
 def test_a_gated_step_that_applies_without_approval_fails_the_test(loaded: LoadedSite) -> None:
-    with pytest.raises(AssertionError, match="host.lockdown was not approved, yet lockdown applied"):
+    with pytest.raises(AssertionError, match=r"host\.lockdown was not approved, yet lockdown applied"):
         run_steps(spec(EnsureStep("lockdown", reckless, gated=GATE)), loaded, apply=True)
