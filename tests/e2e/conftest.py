@@ -1,5 +1,5 @@
 """A lab of the end-to-end tests' own (they change it for good: lockdown, the security wizard), in its own
-state folder, so the session's shared lab (tests/lab) is not affected."""
+state folder, so the session's shared lab (tests/lab_infra/lab) is not affected."""
 
 from __future__ import annotations
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from infra.twin import TwinConfig, TwinManagementNode
-from tests.twin.conftest import ADMIN, FAST, NodeFactory
-from tests.twin.helpers import Api
-from tests.twin.webclient import Browser
+from tests.lab_infra.twin.conftest import ADMIN, FAST, NodeFactory
+from tests.lab_infra.twin.helpers import Api
+from tests.lab_infra.twin.webclient import Browser
 
 
 @pytest.fixture
