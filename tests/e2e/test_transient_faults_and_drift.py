@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -21,8 +20,8 @@ from securemode import stages
 from securemode.catalogue import Stage
 from securemode.pexip.connect import management_api
 from securemode.results import Status
-
-from .test_lab_pipeline import run
+from tests.e2e.pipeline_runs import NODE_PULL_S, run
+from tests.polling import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_api")]
 
@@ -71,10 +70,8 @@ def test_snmp_password_changed_behind_our_back_is_planned_and_repaired(own_lab: 
     with management_api(loaded) as api:
         [node] = [o for o in api.iter_objects("worker_vm") if o["name"] == "conf01"]
         api.patch(node["resource_uri"], {"snmp_authentication_password": "changed-behind-our-back-1"})
-    deadline = time.monotonic() + 15
-    while snmp_v3_status(own_lab, "conf01") is not Status.FAIL:  # the node pulls its configuration
-        assert time.monotonic() < deadline, "the changed password never took effect on conf01"
-        time.sleep(1)
+    wait_until(lambda: snmp_v3_status(own_lab, "conf01") is Status.FAIL, timeout=NODE_PULL_S, interval=0.5,
+               what="the changed password taking effect on conf01")
 
     verified = run_pipeline(site_path=str(own_lab.site_file), stage_names=["platform"], mode="verify")
     assert ("platform.snmp.v3", "conf01") in {(r.control, r.target) for s in verified.stages for r in s.results
@@ -97,7 +94,8 @@ def test_a_run_alone_repairs_the_drift(own_lab: RunningLab) -> None:
     with management_api(loaded) as api:
         [node] = [o for o in api.iter_objects("worker_vm") if o["name"] == "conf02"]
         api.patch(node["resource_uri"], {"snmp_authentication_password": "changed-behind-our-back-2"})
-    time.sleep(2)  # the node pulls its configuration
+    wait_until(lambda: snmp_v3_status(own_lab, "conf02") is Status.FAIL, timeout=NODE_PULL_S, interval=0.5,
+               what="the changed password taking effect on conf02")
     repaired = run_pipeline(site_path=str(own_lab.site_file), stage_names=["platform"], mode="run")
     assert repaired.compliant(), repaired.problems
     assert ("platform.snmp.v3", "conf02", True) in [(c.control, c.target, c.applied) for s in repaired.stages

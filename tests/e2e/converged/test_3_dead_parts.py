@@ -4,9 +4,10 @@ PASS (a dead service proves nothing) and never FAIL (nothing was observed to be 
 The console is in test_dead_console.py: once the security wizard has disabled the admin account, SSH is
 dropped by the node's firewall whether the console runs or not, so it serves nothing observable here.
 
-One lab for the module: it converges first (so every control below was PASS while its part was alive), then
-the parts are stopped one by one and stay stopped; they are ordered so that each part's controls do not
-depend on a part stopped before it. Each case checks the whole report of the stages that part serves.
+The folder's converged lab (every control below was PASS while its part was alive); the parts are stopped one
+by one and stay stopped; they are ordered so that each part's controls do not depend on a part stopped before
+it. Each case checks the whole report of the stages that part serves. A part the previous module already
+stopped (the syslog receiver, the first NTP server) stays stopped; its controls are judged the same way.
 """
 
 from __future__ import annotations
@@ -21,30 +22,25 @@ from infra.lab.pytest_fixture import RunningLab
 from securemode import stages
 from securemode.catalogue import Stage
 from securemode.results import Result, Status
+from tests.e2e.pipeline_runs import cli, status_lines
 from verifiers import ldap
-
-from .test_lab_pipeline import run
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_api")]
 
 Served = Callable[[Result], bool]
 
 
-@pytest.fixture(scope="module")
-def converged(own_lab: RunningLab) -> PipelineOutcome:
-    outcome = run(own_lab)
-    assert outcome.compliant(), outcome.problems
-    return outcome
-
-
 def stop(lab: RunningLab, part: str) -> None:
+    """Stop ``part`` (unless an earlier case already did) and make sure it is not running."""
     identity = lab.part(part).process
     assert identity is not None, part
-    assert processes.stop(identity), f"{part} was not running"
+    processes.stop(identity)
+    assert not processes.is_running(identity), f"{part} is still running"
 
 
 def judge(lab: RunningLab, converged: PipelineOutcome, part: str, affected: list[Stage], served: Served) -> None:
     """Stop ``part``, verify ``affected`` stages, and require ERROR for every result ``served`` selects."""
+    assert converged.compliant(), converged.problems
     before = {(r.control, r.target): r.status for s in converged.stages for r in s.results}
     stop(lab, part)
     loaded = lab.site()
@@ -57,26 +53,26 @@ def judge(lab: RunningLab, converged: PipelineOutcome, part: str, affected: list
     assert was_pass, f"{part}: none of its controls was PASS while it ran, so this case proves nothing"
 
 
-def test_syslog_receiver(own_lab: RunningLab, converged: PipelineOutcome) -> None:
-    judge(own_lab, converged, "syslog", [Stage.PLATFORM], lambda r: r.control == "platform.syslog.delivery")
+def test_syslog_receiver(lab: RunningLab, converged: PipelineOutcome) -> None:
+    judge(lab, converged, "syslog", [Stage.PLATFORM], lambda r: r.control == "platform.syslog.delivery")
 
 
-def test_a_chronyd(own_lab: RunningLab, converged: PipelineOutcome) -> None:
-    address = own_lab.site().site.ntp_servers[0].address
-    judge(own_lab, converged, "ntp1", [Stage.PLATFORM],
+def test_a_chronyd(lab: RunningLab, converged: PipelineOutcome) -> None:
+    address = lab.site().site.ntp_servers[0].address
+    judge(lab, converged, "ntp1", [Stage.PLATFORM],
           lambda r: r.control == "platform.ntp.authenticated" and r.target == address)
 
 
-def test_a_dnsmasq(own_lab: RunningLab, converged: PipelineOutcome) -> None:
-    address = own_lab.part("dns1").endpoints["dns"].host
-    judge(own_lab, converged, "dns1", [Stage.PLATFORM],
+def test_a_dnsmasq(lab: RunningLab, converged: PipelineOutcome) -> None:
+    address = lab.part("dns1").endpoints["dns"].host
+    judge(lab, converged, "dns1", [Stage.PLATFORM],
           lambda r: r.control == "platform.dns.answers" and r.target == address)
 
 
-def test_slapd(own_lab: RunningLab, converged: PipelineOutcome) -> None:
+def test_slapd(lab: RunningLab, converged: PipelineOutcome) -> None:
     """No stage of the pipeline probes LDAP yet: the LDAP verifiers themselves must say ERROR."""
-    site = own_lab.site()
-    conf, slapd_part = site.site.ldap, own_lab.part("slapd")
+    site = lab.site()
+    conf, slapd_part = site.site.ldap, lab.part("slapd")
     ldaps, plain = slapd_part.endpoints["ldaps"], slapd_part.endpoints["ldap"]
     password = site.secret(conf.bind_password).get_secret_value()
 
@@ -91,9 +87,14 @@ def test_slapd(own_lab: RunningLab, converged: PipelineOutcome) -> None:
 
     alive = probes()
     assert [r.status for r in alive] == [Status.PASS, Status.PASS], alive
-    stop(own_lab, "slapd")
+    stop(lab, "slapd")
     dead = probes()
     assert [r.status for r in dead] == [Status.ERROR, Status.ERROR], dead
+    degraded = cli(lab, "lab", "status")  # and the lab's own status names the stopped part
+    assert degraded.returncode == 1
+    lines = status_lines(degraded.stdout)
+    assert lines["slapd"].startswith("DOWN slapd"), degraded.stdout
+    assert f"lab degraded: slapd down ({len(lines) - 1}/{len(lines)} parts answer)" in degraded.stdout
 
 
 # What a conferencing node's own agent answers (SNMP, SIP, HTTPS/TLS), as opposed to the Management API.
@@ -103,19 +104,19 @@ OTHER_SERVICES = ("platform.ntp.authenticated", "platform.dns.answers", "platfor
                   "platform.snmp.wrong-credentials")
 
 
-def test_a_node_agent(own_lab: RunningLab, converged: PipelineOutcome) -> None:
+def test_a_node_agent(lab: RunningLab, converged: PipelineOutcome) -> None:
     """conf01's agent serves its SNMP, SIP and HTTPS (TLS): every behavioural result for conf01."""
-    judge(own_lab, converged, "node-conf01", [Stage.BOOTSTRAP, Stage.PKI, Stage.PLATFORM],
+    judge(lab, converged, "node-conf01", [Stage.BOOTSTRAP, Stage.PKI, Stage.PLATFORM],
           lambda r: r.target == "conf01" and r.control.startswith(NODE_BEHAVIOUR))
 
 
-def test_the_twin(own_lab: RunningLab, converged: PipelineOutcome) -> None:
+def test_the_twin(lab: RunningLab, converged: PipelineOutcome) -> None:
     """The Management Node's HTTPS and API: every result of its stages but what conf02's agent (alive) and
     the NTP/DNS servers answer by themselves."""
-    judge(own_lab, converged, "twin", [Stage.BOOTSTRAP, Stage.PKI, Stage.PLATFORM],
+    judge(lab, converged, "twin", [Stage.BOOTSTRAP, Stage.PKI, Stage.PLATFORM],
           lambda r: not (r.target == "conf02" and r.control.startswith(NODE_BEHAVIOUR))
           and r.control not in OTHER_SERVICES)
 
 
-def test_vcsim(own_lab: RunningLab, converged: PipelineOutcome) -> None:
-    judge(own_lab, converged, "vcsim", [Stage.HOST, Stage.VMS], lambda r: True)
+def test_vcsim(lab: RunningLab, converged: PipelineOutcome) -> None:
+    judge(lab, converged, "vcsim", [Stage.HOST, Stage.VMS], lambda r: True)
