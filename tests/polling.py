@@ -10,7 +10,9 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def wait_until(predicate: Callable[[], T], timeout: float, interval: float = 0.2, what: str = "the condition") -> T:
+def wait_until(
+    predicate: Callable[[], T | None], timeout: float, interval: float = 0.2, what: str = "the condition"
+) -> T:
     """Call ``predicate`` until it returns a truthy value and return that value; after ``timeout`` seconds
     fail with ``what`` and the last value seen. The predicate is always called at least once, and once more
     at the deadline, so a slow predicate still gets its last chance."""
