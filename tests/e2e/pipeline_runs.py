@@ -18,12 +18,17 @@ from securemode.site_loader import LoadedSite
 from tests.polling import wait_until
 
 APPROVER = "e2e test"
-GATES = ["host.lockdown", "bootstrap.pin-console-host-key", "bootstrap.pin-web-certificate",
-         "bootstrap.securitywizard"]
+GATES = ["host.lockdown", "bootstrap.pin-console-host-key", "bootstrap.pin-web-certificate", "bootstrap.securitywizard"]
 # MANUAL controls no probe can establish (a BIOS password, settings the console does not echo back): the test
 # attests them so the pipeline may go on, and so never asserts that they hold; see test_manual_controls_*.
-ATTEST = ["vms.bios.supervisor-password", "bootstrap.wizard.web-sessions", "bootstrap.wizard.icmpv6-redirects",
-          "bootstrap.wizard.icmpv6-multicast-echo", "bootstrap.wizard.ipv6-dad", "bootstrap.wizard.anon-dh"]
+ATTEST = [
+    "vms.bios.supervisor-password",
+    "bootstrap.wizard.web-sessions",
+    "bootstrap.wizard.icmpv6-redirects",
+    "bootstrap.wizard.icmpv6-multicast-echo",
+    "bootstrap.wizard.ipv6-dad",
+    "bootstrap.wizard.anon-dh",
+]
 BAD = {Status.FAIL, Status.ERROR}
 SECUREMODE = str(Path(sys.executable).with_name("securemode"))
 NODE_PULL_S = 30.0  # a conferencing node follows a configuration change when it next pulls (every 0.5 s here)
@@ -45,8 +50,15 @@ class SharedLab:
 
 def run(lab: RunningLab, report: Path | None = None, stage_names: list[str] | None = None) -> PipelineOutcome:
     """The pipeline as `bin/main` runs it on the lab: every gate approved, the MANUAL controls attested."""
-    return run_pipeline(site_path=str(lab.site_file), stage_names=stage_names, mode="run", approve=GATES,
-                        attest=ATTEST, approver=APPROVER, report_dir=str(report) if report else None)
+    return run_pipeline(
+        site_path=str(lab.site_file),
+        stage_names=stage_names,
+        mode="run",
+        approve=GATES,
+        attest=ATTEST,
+        approver=APPROVER,
+        report_dir=str(report) if report else None,
+    )
 
 
 def cli(lab: RunningLab, *args: str) -> subprocess.CompletedProcess[str]:

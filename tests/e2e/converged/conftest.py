@@ -2,7 +2,8 @@
 
 The modules run in their file order: the first proves plan and run agree on the fresh lab, and its run is the
 convergence the others read (a module run alone converges the lab itself); the second reads the converged lab
-and puts back whatever it breaks, but for the parts it stops at its end; the last stops the lab's parts one by one.
+and puts back what it changes, but for what its last cases leave broken (conf02's expired certificate, the
+first NTP server and the syslog receiver stopped); the last stops the lab's parts one by one.
 """
 
 from __future__ import annotations

@@ -27,12 +27,15 @@ def test_plan_predicts_what_the_run_then_changes(shared: SharedLab, tmp_path: Pa
     plan = run_pipeline(site_path=site, mode="plan", approve=GATES, attest=ATTEST, approver=APPROVER)
     done = shared.outcome = run(shared.lab, tmp_path / "report")
     assert done.compliant(), done.problems
-    assert [s.stage for s in plan.stages] == [s.stage for s in done.stages] == ["host", "vms", "bootstrap", "pki",
-                                                                                 "platform"]
-    planned = {_key(s.stage, c.control, c.target, c.setting) for s in plan.stages for c in s.changes
-               if c.current_known}
-    conditional = {_key(s.stage, c.control, c.target, c.setting) for s in plan.stages for c in s.changes
-                   if not c.current_known}
+    assert (
+        [s.stage for s in plan.stages]
+        == [s.stage for s in done.stages]
+        == ["host", "vms", "bootstrap", "pki", "platform"]
+    )
+    planned = {_key(s.stage, c.control, c.target, c.setting) for s in plan.stages for c in s.changes if c.current_known}
+    conditional = {
+        _key(s.stage, c.control, c.target, c.setting) for s in plan.stages for c in s.changes if not c.current_known
+    }
     made = {_key(s.stage, c.control, c.target, c.setting) for s in done.stages for c in s.changes if c.applied}
     assert any(stage == "bootstrap" for stage, *_ in planned)
     assert all(key[3].startswith("security_settings.") for key in conditional), sorted(conditional)

@@ -1,6 +1,7 @@
 """End to end on the converged lab: every control holds, a second run changes nothing, and breaking a behaviour
 behind the engine's back makes exactly the affected control and node fail. Each case puts back what it broke,
-but the last ones, which stop lab parts (the next module stops the rest)."""
+but the last three (an expired certificate on conf02, the first NTP server and the syslog receiver stopped),
+which the next module, stopping the rest of the parts, does not mind."""
 
 from __future__ import annotations
 
@@ -56,8 +57,10 @@ def test_manual_controls_stop_the_pipeline_without_an_attestation(lab: RunningLa
     assert all(r.attestation is None for r in results)
     assert {r.status for r in results if r.control not in manual} <= {Status.PASS, Status.NOT_APPLICABLE}
     assert not verified.compliant()
-    assert [p.split(";")[0] for p in verified.problems] == ["stage vms is not compliant", "stage bootstrap is not "
-                                                            "compliant"], verified.problems
+    assert [p.split(";")[0] for p in verified.problems] == [
+        "stage vms is not compliant",
+        "stage bootstrap is not compliant",
+    ], verified.problems
     assert all(control in " ".join(verified.problems) for control in manual), verified.problems
 
 
@@ -83,7 +86,6 @@ def test_lab_status_is_up_in_the_deployed_state(lab: RunningLab, converged: Pipe
     assert f"lab up ({len(lines)}/{len(lines)} parts answer)" in status.stdout
 
 
-
 def test_plan_on_the_compliant_lab_exits_0(lab: RunningLab, converged: PipelineOutcome) -> None:
     plan = cli(lab, "plan", "--site", str(lab.site_file))
     assert plan.returncode == 0, plan.stdout + plan.stderr
@@ -99,8 +101,10 @@ def test_snmp_v2c_public_on_one_node(lab: RunningLab, converged: PipelineOutcome
     assert {target for _, target in bad} == {"conf01"}, bad
     plan = cli(lab, "plan", "--site", str(lab.site_file))  # drift behind the engine's back: exit 4
     assert plan.returncode == 4, plan.stdout + plan.stderr
-    assert "platform.snmp.v2c-refused [conf01] snmp_community: {'snmp_community': 'public'} → " \
-           "{'snmp_community': \"the site's community\"} (would change)" in plan.stdout.replace("\n", "")
+    assert (
+        "platform.snmp.v2c-refused [conf01] snmp_community: {'snmp_community': 'public'} → "
+        "{'snmp_community': \"the site's community\"} (would change)" in plan.stdout.replace("\n", "")
+    )
     assert lab.secret("snmp-community") not in plan.stdout
     assert "plan: 3 change(s) pending" in plan.stdout
     assert not run(lab, stage_names=["platform"]).problems  # the engine puts it back
@@ -124,11 +128,17 @@ def test_expired_certificate_on_one_node(lab: RunningLab, converged: PipelineOut
     loaded = lab.site()
     ca = LabCA.load(Path(str(loaded.site.pki.ca_dir)))
     node = next(n for n in loaded.site.conferencing_nodes if n.name == "conf02")
-    issued = ca.issue_server("conf02-expired", dns_names=(node.fqdn, str(node.sip_tls_fqdn)),
-                             ip_addresses=(str(node.address),), validity=Validity.expired())
+    issued = ca.issue_server(
+        "conf02-expired",
+        dns_names=(node.fqdn, str(node.sip_tls_fqdn)),
+        ip_addresses=(str(node.address),),
+        validity=Validity.expired(),
+    )
     with management_api(loaded) as api:
-        uri = api.create("tls_certificate", {"certificate": issued.fullchain_path.read_text(),
-                                             "private_key": issued.key_path.read_text()})
+        uri = api.create(
+            "tls_certificate",
+            {"certificate": issued.fullchain_path.read_text(), "private_key": issued.key_path.read_text()},
+        )
         [worker] = [o for o in api.iter_objects("worker_vm") if o["name"] == "conf02"]
         api.patch(worker["resource_uri"], {"tls_certificate": uri})
     bad = failing_once_it_shows(loaded, Stage.PKI, {("pki.cert.validity", "conf02")})
@@ -141,8 +151,12 @@ def test_wrong_ntp_key_on_the_server(lab: RunningLab, converged: PipelineOutcome
     identity = lab.part("ntp1").process
     assert identity is not None
     processes.stop(identity)
-    other = chrony.start(tmp_path / "chrony", server.address, server.port,
-                         keys=[chrony.NtpKey(server.key_id or 1, "SHA1", b"not-the-site-key-0123")])
+    other = chrony.start(
+        tmp_path / "chrony",
+        server.address,
+        server.port,
+        keys=[chrony.NtpKey(server.key_id or 1, "SHA1", b"not-the-site-key-0123")],
+    )
     try:
         bad = failing(loaded, Stage.PLATFORM)
         assert bad == {("platform.ntp.authenticated", server.address)}, bad

@@ -59,14 +59,20 @@ def test_syslog_receiver(lab: RunningLab, converged: PipelineOutcome) -> None:
 
 def test_a_chronyd(lab: RunningLab, converged: PipelineOutcome) -> None:
     address = lab.site().site.ntp_servers[0].address
-    judge(lab, converged, "ntp1", [Stage.PLATFORM],
-          lambda r: r.control == "platform.ntp.authenticated" and r.target == address)
+    judge(
+        lab,
+        converged,
+        "ntp1",
+        [Stage.PLATFORM],
+        lambda r: r.control == "platform.ntp.authenticated" and r.target == address,
+    )
 
 
 def test_a_dnsmasq(lab: RunningLab, converged: PipelineOutcome) -> None:
     address = lab.part("dns1").endpoints["dns"].host
-    judge(lab, converged, "dns1", [Stage.PLATFORM],
-          lambda r: r.control == "platform.dns.answers" and r.target == address)
+    judge(
+        lab, converged, "dns1", [Stage.PLATFORM], lambda r: r.control == "platform.dns.answers" and r.target == address
+    )
 
 
 def test_slapd(lab: RunningLab, converged: PipelineOutcome) -> None:
@@ -78,11 +84,20 @@ def test_slapd(lab: RunningLab, converged: PipelineOutcome) -> None:
 
     def probes() -> list[Result]:
         return [
-            ldap.check_ldap_service_bind("auth.ldap.connection", "slapd", ldaps.host, ldaps.port, mode="ldaps",
-                                         ca_file=site.resolve_path(conf.ca_file), bind_dn=conf.bind_dn,
-                                         bind_password=password, server_name=conf.server),
-            ldap.check_ldap_plain_bind_refused("auth.ldap.tls", "slapd", plain.host, plain.port, bind_dn=conf.bind_dn,
-                                               tls_port=ldaps.port),
+            ldap.check_ldap_service_bind(
+                "auth.ldap.connection",
+                "slapd",
+                ldaps.host,
+                ldaps.port,
+                mode="ldaps",
+                ca_file=site.resolve_path(conf.ca_file),
+                bind_dn=conf.bind_dn,
+                bind_password=password,
+                server_name=conf.server,
+            ),
+            ldap.check_ldap_plain_bind_refused(
+                "auth.ldap.tls", "slapd", plain.host, plain.port, bind_dn=conf.bind_dn, tls_port=ldaps.port
+            ),
         ]
 
     alive = probes()
@@ -103,22 +118,37 @@ def test_slapd(lab: RunningLab, converged: PipelineOutcome) -> None:
 # What a conferencing node's own agent answers (SNMP, SIP, HTTPS/TLS), as opposed to the Management API.
 NODE_BEHAVIOUR = ("pki.cert.", "pki.tls1", "pki.sip-tls.", "pki.anon-dh", "platform.snmp.", "bootstrap.wizard.sip-")
 # Served by other lab parts (chronyd, dnsmasq, each node's SNMP agent), not by the Management Node's HTTPS.
-OTHER_SERVICES = ("platform.ntp.authenticated", "platform.dns.answers", "platform.snmp.v2c-refused",
-                  "platform.snmp.wrong-credentials")
+OTHER_SERVICES = (
+    "platform.ntp.authenticated",
+    "platform.dns.answers",
+    "platform.snmp.v2c-refused",
+    "platform.snmp.wrong-credentials",
+)
 
 
 def test_a_node_agent(lab: RunningLab, converged: PipelineOutcome) -> None:
     """conf01's agent serves its SNMP, SIP and HTTPS (TLS): every behavioural result for conf01."""
-    judge(lab, converged, "node-conf01", [Stage.BOOTSTRAP, Stage.PKI, Stage.PLATFORM],
-          lambda r: r.target == "conf01" and r.control.startswith(NODE_BEHAVIOUR))
+    judge(
+        lab,
+        converged,
+        "node-conf01",
+        [Stage.BOOTSTRAP, Stage.PKI, Stage.PLATFORM],
+        lambda r: r.target == "conf01" and r.control.startswith(NODE_BEHAVIOUR),
+    )
 
 
 def test_the_twin(lab: RunningLab, converged: PipelineOutcome) -> None:
     """The Management Node's HTTPS and API: every result of its stages but what conf02's agent (alive) and
     the NTP/DNS servers answer by themselves."""
-    judge(lab, converged, "twin", [Stage.BOOTSTRAP, Stage.PKI, Stage.PLATFORM],
-          lambda r: not (r.target == "conf02" and r.control.startswith(NODE_BEHAVIOUR))
-          and r.control not in OTHER_SERVICES)
+    judge(
+        lab,
+        converged,
+        "twin",
+        [Stage.BOOTSTRAP, Stage.PKI, Stage.PLATFORM],
+        lambda r: (
+            not (r.target == "conf02" and r.control.startswith(NODE_BEHAVIOUR)) and r.control not in OTHER_SERVICES
+        ),
+    )
 
 
 def test_vcsim(lab: RunningLab, converged: PipelineOutcome) -> None:
