@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-GUIDE = REPO.parent / "shared" / "seed" / "pexip-infinity-secure-mode-guide.txt"
+GUIDE = REPO / "docs" / "guide" / "pexip-infinity-secure-mode-guide.txt"  # vendored: see its README
 
 # Before any test module imports Prefect: keep every test's state (Prefect home, lab files, attestations)
 # out of the developer's ./var and out of ~/.prefect.

@@ -109,7 +109,7 @@ def upn_other_name(upn: str) -> x509.OtherName:
 
 
 def upns_of(cert: x509.Certificate) -> list[str]:
-    """The userPrincipalName values in a certificate's subjectAltName (reading helper for tests/twin)."""
+    """The userPrincipalName values in a certificate's subjectAltName (reading helper for tests/lab_infra/twin)."""
     try:
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:

@@ -1,5 +1,6 @@
-"""A lab of the end-to-end tests' own (they change it for good: lockdown, the security wizard), in its own
-state folder, so the session's shared lab (tests/lab) is not affected."""
+"""A lab of one end-to-end module's own (they change it for good: lockdown, the security wizard), in its own
+state folder, so the session's shared lab (tests/lab_infra/lab) is not affected. The modules that need a
+converged lab share one: see converged/conftest.py."""
 
 from __future__ import annotations
 

@@ -11,8 +11,7 @@ from infra.lab.pytest_fixture import RunningLab
 from securemode import stages
 from securemode.catalogue import Stage
 from securemode.results import Status
-
-from .test_lab_pipeline import ATTEST, GATES
+from tests.e2e.pipeline_runs import APPROVER, ATTEST, GATES
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_api")]
 CONSOLE_CONTROLS = ("bootstrap.install.admin-password", "bootstrap.wizard.disable-admin")
@@ -26,7 +25,7 @@ def console_results(lab: RunningLab) -> dict[str, tuple[Status, str]]:
 def test_stopped_console_is_error(own_lab: RunningLab) -> None:
     without_wizard = [g for g in GATES if g != "bootstrap.securitywizard"]
     run_pipeline(site_path=str(own_lab.site_file), stage_names=["host", "vms", "bootstrap"], mode="run",
-                           approve=without_wizard, attest=ATTEST, approver="e2e test")
+                           approve=without_wizard, attest=ATTEST, approver=APPROVER)
     alive = console_results(own_lab)
     assert alive["bootstrap.install.admin-password"][0] is Status.PASS, alive
     assert alive["bootstrap.wizard.disable-admin"][0] is Status.FAIL, alive  # the wizard has not run

@@ -9,20 +9,19 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
 
-from flows.pipeline import run_pipeline
+from flows.pipeline import PipelineOutcome, run_pipeline
 from infra.lab.pytest_fixture import RunningLab
 from infra.twin.faults import FaultInjector, unavailable
 from securemode import stages
 from securemode.catalogue import Stage
 from securemode.pexip.connect import management_api
 from securemode.results import Status
-
-from .test_lab_pipeline import run
+from tests.e2e.pipeline_runs import NODE_PULL_S, SharedLab, run
+from tests.polling import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_api")]
 
@@ -38,7 +37,22 @@ def open_web_sessions(lab: RunningLab) -> list[dict[str, object]]:
     return sessions
 
 
-def test_converges_under_injected_503s_and_leaves_no_session_open(own_lab: RunningLab) -> None:
+@pytest.fixture(scope="module")
+def lab_runs(own_lab: RunningLab) -> SharedLab:
+    return SharedLab(own_lab)
+
+
+@pytest.fixture
+def converged(lab_runs: SharedLab) -> PipelineOutcome:
+    """The clean run the fault test ends with, or (when it did not run) one of this fixture's own."""
+    if lab_runs.outcome is None:
+        lab_runs.outcome = run(lab_runs.lab)
+    assert lab_runs.outcome.compliant(), lab_runs.outcome.problems
+    return lab_runs.outcome
+
+
+def test_converges_under_injected_503s_and_leaves_no_session_open(own_lab: RunningLab, lab_runs: SharedLab) -> None:
+    assert lab_runs.fresh, "the faults must meet a fresh lab: this test runs first in its module"
     faults = twin_state_dir(own_lab) / "faults.json"
     faults.write_text(FaultInjector.dump([unavailable(share=0.2)]), encoding="utf-8")
     try:
@@ -54,7 +68,7 @@ def test_converges_under_injected_503s_and_leaves_no_session_open(own_lab: Runni
     # Every probe really met the faults: no result says a 503 was a finding.
     last = outcomes[-1]
     assert not [r for s in last.stages for r in s.results if r.status is Status.FAIL], last.problems
-    clean = run(own_lab)  # the next clean run is not tripped up by sessions a faulty run left behind
+    clean = lab_runs.outcome = run(own_lab)  # the next clean run is not tripped up by what a faulty run left
     assert clean.compliant(), clean.problems
     assert open_web_sessions(own_lab) == []
 
@@ -65,16 +79,14 @@ def snmp_v3_status(lab: RunningLab, node: str) -> Status:
     return found.status
 
 
-def test_snmp_password_changed_behind_our_back_is_planned_and_repaired(own_lab: RunningLab) -> None:
-    assert run(own_lab).compliant()
+def test_snmp_password_changed_behind_our_back_is_planned_and_repaired(own_lab: RunningLab,
+                                                                      converged: PipelineOutcome) -> None:
     loaded = own_lab.site()
     with management_api(loaded) as api:
         [node] = [o for o in api.iter_objects("worker_vm") if o["name"] == "conf01"]
         api.patch(node["resource_uri"], {"snmp_authentication_password": "changed-behind-our-back-1"})
-    deadline = time.monotonic() + 15
-    while snmp_v3_status(own_lab, "conf01") is not Status.FAIL:  # the node pulls its configuration
-        assert time.monotonic() < deadline, "the changed password never took effect on conf01"
-        time.sleep(1)
+    wait_until(lambda: snmp_v3_status(own_lab, "conf01") is Status.FAIL, timeout=NODE_PULL_S, interval=0.5,
+               what="the changed password taking effect on conf01")
 
     verified = run_pipeline(site_path=str(own_lab.site_file), stage_names=["platform"], mode="verify")
     assert ("platform.snmp.v3", "conf01") in {(r.control, r.target) for s in verified.stages for r in s.results
@@ -91,13 +103,14 @@ def test_snmp_password_changed_behind_our_back_is_planned_and_repaired(own_lab: 
     assert snmp_v3_status(own_lab, "conf01") is Status.PASS
 
 
-def test_a_run_alone_repairs_the_drift(own_lab: RunningLab) -> None:
+def test_a_run_alone_repairs_the_drift(own_lab: RunningLab, converged: PipelineOutcome) -> None:
     """Without a verify first: the run's own verification FAILs, withdraws the belief, rewrites, re-verifies."""
     loaded = own_lab.site()
     with management_api(loaded) as api:
         [node] = [o for o in api.iter_objects("worker_vm") if o["name"] == "conf02"]
         api.patch(node["resource_uri"], {"snmp_authentication_password": "changed-behind-our-back-2"})
-    time.sleep(2)  # the node pulls its configuration
+    wait_until(lambda: snmp_v3_status(own_lab, "conf02") is Status.FAIL, timeout=NODE_PULL_S, interval=0.5,
+               what="the changed password taking effect on conf02")
     repaired = run_pipeline(site_path=str(own_lab.site_file), stage_names=["platform"], mode="run")
     assert repaired.compliant(), repaired.problems
     assert ("platform.snmp.v3", "conf02", True) in [(c.control, c.target, c.applied) for s in repaired.stages

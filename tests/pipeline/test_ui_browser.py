@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -23,6 +23,7 @@ from flows.pipeline import secure_mode_deployment
 from securemode import prefect_server
 from tests.conftest import REPO
 from tests.pipeline.deployment_run import DeploymentRun, start_deployment_run
+from tests.polling import wait_until
 from tests.ui.browser import CHROMIUM, Browser
 
 pytestmark = [
@@ -37,17 +38,6 @@ def _flow_run_named(api: str, name: str) -> dict[str, Any]:
     found = httpx.post(f"{api}/flow_runs/filter", json={"flow_runs": {"name": {"any_": [name]}}}).json()
     assert len(found) == 1, found
     return dict(found[0])
-
-
-def _wait_for_state(api: str, run_id: UUID, state_type: str, timeout: float = 90.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    run: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        run = httpx.get(f"{api}/flow_runs/{run_id}").json()
-        if run["state"]["type"] == state_type:
-            return run
-        time.sleep(0.3)
-    raise AssertionError(f"flow run {run_id} never reached {state_type}: {run.get('state')}")
 
 
 @pytest.fixture
@@ -76,27 +66,15 @@ def _children(api: str, parent: UUID) -> dict[str, UUID]:
     return {run["name"]: UUID(run["id"]) for run in httpx.post(f"{api}/flow_runs/filter", json=query).json()}
 
 
-def _paused_child(api: str, parent: UUID, deadline: float) -> UUID:
+def _paused_child(api: str, parent: UUID, timeout: float) -> UUID:
     """The stage subflow of ``parent`` that paused for approval (Prefect pauses the flow that asks)."""
-    while time.monotonic() < deadline:
-        found = _paused_children(api, parent)
-        if found:
-            return found[0]
-        time.sleep(0.3)
-    raise AssertionError(f"no stage of {parent} paused for approval")
+    found = wait_until(lambda: _paused_children(api, parent), timeout, interval=0.3,
+                       what=f"a stage of {parent} pausing for approval")
+    return found[0]
 
 
 def _state(api: str, run_id: UUID) -> dict[str, Any]:
     return dict(httpx.get(f"{api}/flow_runs/{run_id}").json()["state"])
-
-
-def _wait_for(predicate: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _drifted_reverify(site: Path) -> UUID:
@@ -121,7 +99,7 @@ def test_ui_names_its_own_server_port(prefect_api: str) -> None:
 def test_browser_shows_runs_subflows_artifacts_and_the_approval_form(
         site: Path, tmp_path: Path, prefect_api: str, deployment_run: DeploymentRun) -> None:
     name = yaml.safe_load(site.read_text())["name"]
-    paused = _paused_child(prefect_api, deployment_run.parent, time.monotonic() + 90)
+    paused = _paused_child(prefect_api, deployment_run.parent, 90)
     twin = tmp_path / "twin"  # the same site with a device of its own, run from the CLI's side
     twin.mkdir()
     shutil.copy(site, twin / "site.yaml")
@@ -161,17 +139,16 @@ def test_browser_shows_runs_subflows_artifacts_and_the_approval_form(
         assert "Approved (Optional)" not in form and "Who (Optional)" not in form
         assert "Note (Optional)" in form and "default: empty" in form
         browser.screenshot(SHOTS / "approval-form.png")
-        browser.click("Submit")  # empty: refused, the step stays paused
-        time.sleep(3)
-        assert _state(prefect_api, paused)["type"] == "PAUSED"
+        browser.click("Submit")  # empty: refused (the form says why), the step stays paused
         browser.wait_for_text("'who' is a required property")
+        assert _state(prefect_api, paused)["type"] == "PAUSED"
         browser.screenshot(SHOTS / "approval-form-empty-submit.png")
         browser.evaluate("document.querySelector('[role=switch][aria-checked=false]').click()")
         browser.type_into("textarea", "carol")
         time.sleep(0.5)
         browser.screenshot(SHOTS / "approval-form-filled.png")
         browser.click("Submit")
-        _wait_for(lambda: _state(prefect_api, paused)["type"] != "PAUSED", "the approval to resume the stage")
+        wait_until(lambda: _state(prefect_api, paused)["type"] != "PAUSED", 60, what="the approval to resume the stage")
 
         reverify_run = _drifted_reverify(twin / "site.yaml")
         browser.open(f"{info.ui_url}runs/flow-run/{reverify_run}")
@@ -179,5 +156,5 @@ def test_browser_shows_runs_subflows_artifacts_and_the_approval_form(
         time.sleep(1)
         browser.screenshot(SHOTS / "failed-reverify.png")
         assert browser.external_requests == []
-    _wait_for(lambda: json.loads((site.parent / "device.json").read_text()).get("lockdown") == "lockdownNormal",
-              "the approved change to be applied")
+    wait_until(lambda: json.loads((site.parent / "device.json").read_text()).get("lockdown") == "lockdownNormal",
+               60, what="the approved change to be applied")

@@ -7,7 +7,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from securemode.paths import STATE_ENV
+from tests.polling import wait_until
 from tests.unit.sites import SECRET_ENV, example_document, write_site
 
 REPO = Path(__file__).resolve().parents[2]
@@ -65,14 +65,17 @@ def device_site(folder: Path, name: str) -> Path:
 def wait_final(api: str, run_ids: list[str], timeout: float) -> list[dict[str, Any]]:
     import httpx
 
-    deadline = time.monotonic() + timeout
-    runs: list[dict[str, Any]] = []
-    while time.monotonic() < deadline:
+    seen: list[tuple[str, str]] = []
+
+    def finished() -> list[dict[str, Any]] | None:
         runs = [httpx.get(f"{api}/flow_runs/{rid}", timeout=30).json() for rid in run_ids]
-        if all(r["state"]["type"] in FINAL for r in runs):
-            return runs
-        time.sleep(2)
-    raise AssertionError(f"runs not finished: {[(r['name'], r['state']['type']) for r in runs]}")
+        seen[:] = [(r["name"], r["state"]["type"]) for r in runs]
+        return runs if all(r["state"]["type"] in FINAL for r in runs) else None
+
+    try:
+        return wait_until(finished, timeout, interval=0.5, what="every run finishing")
+    except AssertionError as exc:
+        raise AssertionError(f"runs not finished: {seen}") from exc
 
 
 def interval(run: dict[str, Any]) -> tuple[datetime, datetime]:

@@ -16,9 +16,7 @@ import pytest
 from infra.console import ConsoleServer
 from infra.console.node import BootReport
 from infra.twin import TwinConfig, TwinManagementNode, pki
-from securemode.engine import Change, EngineContext, PreApproved
 from securemode.site_loader import LoadedSite, load_site
-from securemode.stages.bootstrap import SPEC
 from tests.unit.sites import SECRET_ENV, example_document, set_secrets, write_site
 
 FAST = TwinConfig(self_signed_key_bits=2048, password_hash_iterations=1000)
@@ -79,21 +77,3 @@ def site(lab_node: LabNode, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     doc["conferencing_nodes"] = []  # no conferencing node runs here (and the example's addresses are not local)
     doc["dns_servers"] = ["127.0.0.53", "127.0.0.54"]
     return load_site(write_site(tmp_path, doc))
-
-
-@dataclass
-class StageRun:
-    ctx: EngineContext
-    changes: list[Change]
-
-    def controls(self) -> set[str]:
-        return {c.control for c in self.changes}
-
-
-def run_steps(loaded: LoadedSite, apply: bool, approve: set[str]) -> StageRun:
-    """The stage's ensure-steps in order, as the stage flow runs them (without Prefect)."""
-    ctx = EngineContext(site=loaded, apply=apply, gate=PreApproved(approve, who="tester"))
-    changes: list[Change] = []
-    for step in SPEC.steps:
-        changes += step.run(ctx)
-    return StageRun(ctx, changes)

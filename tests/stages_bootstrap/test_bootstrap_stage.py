@@ -14,7 +14,8 @@ from securemode.results import Status
 from securemode.site_loader import LoadedSite, load_site
 from securemode.stages.bootstrap import SPEC
 from tasks.bootstrap import read_console
-from tests.stages_bootstrap.conftest import ADMIN_PASSWORD, ALL_GATES, FAST, LabNode, run_steps
+from tests.stage_steps import approving, run_steps
+from tests.stages_bootstrap.conftest import ADMIN_PASSWORD, ALL_GATES, FAST, LabNode
 from tests.unit.sites import write_site
 
 # the rows whose guide answer differs from a fresh node's default (the others need no change)
@@ -24,7 +25,7 @@ WIZARD_CONTROLS = {f"bootstrap.wizard.{k}" for k in (
 
 
 def test_plan_on_a_fresh_node_writes_nothing(lab_node: LabNode, site: LoadedSite) -> None:
-    planned = run_steps(site, apply=False, approve=ALL_GATES)
+    planned = run_steps(SPEC, site, apply=False, gate=approving(ALL_GATES))
     assert {"bootstrap.install.admin-password", "bootstrap.web-login", "bootstrap.install.incident-reporting",
             "bootstrap.install.statistics"} <= planned.controls()
     assert not any(c.applied for c in planned.changes)
@@ -36,7 +37,7 @@ def test_plan_on_a_fresh_node_writes_nothing(lab_node: LabNode, site: LoadedSite
 
 
 def test_run_verify_and_run_again(lab_node: LabNode, site: LoadedSite) -> None:
-    first = run_steps(site, apply=True, approve=ALL_GATES)
+    first = run_steps(SPEC, site, apply=True, gate=approving(ALL_GATES))
     assert all(c.applied for c in first.changes), first.ctx.skipped
     assert {c for c in first.controls() if c.startswith("bootstrap.wizard.")} == WIZARD_CONTROLS
     assert [a.step for a in first.ctx.approvals] == sorted(ALL_GATES, key=["bootstrap.pin-console-host-key",
@@ -70,23 +71,23 @@ def test_run_verify_and_run_again(lab_node: LabNode, site: LoadedSite) -> None:
     assert len(results) == 18 and all(r.target == "mgr01" for r in results.values())
     assert all(ADMIN_PASSWORD not in r.model_dump_json() for r in results.values())
 
-    again = run_steps(site, apply=True, approve=ALL_GATES)
+    again = run_steps(SPEC, site, apply=True, gate=approving(ALL_GATES))
     assert again.changes == [] and again.ctx.approvals == [] and again.ctx.skipped == []
-    assert run_steps(site, apply=False, approve=set()).changes == []
+    assert run_steps(SPEC, site, apply=False, gate=approving(set())).changes == []
     assert lab_node.console.node.boots() == 3  # type: ignore[union-attr]  # start, install, security wizard
 
     # the site now asks for another SIP TLS port: known from the record, but only a rebuild could change it
     doc = yaml.safe_load(site.path.read_text())
     doc["security_wizard"] = {"sip_tls_port": 5071}
     changed = load_site(write_site(site.path.parent, doc))
-    late = run_steps(changed, apply=True, approve=ALL_GATES)
+    late = run_steps(SPEC, changed, apply=True, gate=approving(ALL_GATES))
     assert [(c.control, c.current, c.desired, c.applied) for c in late.changes] == [
         ("bootstrap.wizard.sip-tls-port", 5061, 5071, False)]
     assert any("only a rebuild" in s for s in late.ctx.skipped)
 
 
 def test_without_pin_approvals_nothing_is_trusted_or_changed(lab_node: LabNode, site: LoadedSite) -> None:
-    run = run_steps(site, apply=True, approve={"bootstrap.securitywizard"})
+    run = run_steps(SPEC, site, apply=True, gate=approving({"bootstrap.securitywizard"}))
     assert not any(c.applied for c in run.changes)
     assert any(s.startswith("bootstrap.pin-console-host-key: not approved") for s in run.ctx.skipped)
     assert any(s.startswith("installation wizard: the console host key is not pinned") for s in run.ctx.skipped)
@@ -95,7 +96,7 @@ def test_without_pin_approvals_nothing_is_trusted_or_changed(lab_node: LabNode, 
 
 
 def test_refused_gate_skips_the_wizard(lab_node: LabNode, site: LoadedSite) -> None:
-    run = run_steps(site, apply=True, approve=ALL_GATES - {"bootstrap.securitywizard"})
+    run = run_steps(SPEC, site, apply=True, gate=approving(ALL_GATES - {"bootstrap.securitywizard"}))
     wizard = [c for c in run.changes if c.control.startswith("bootstrap.wizard.")]
     assert {c.control for c in wizard} == WIZARD_CONTROLS and not any(c.applied for c in wizard)
     assert any(s.startswith("bootstrap.securitywizard: not approved") for s in run.ctx.skipped)
@@ -105,8 +106,8 @@ def test_refused_gate_skips_the_wizard(lab_node: LabNode, site: LoadedSite) -> N
 
 
 def test_failed_web_login_keeps_the_wizard_from_running(lab_node: LabNode, site: LoadedSite) -> None:
-    install_only = run_steps(site, apply=True, approve={"bootstrap.pin-console-host-key",
-                                                        "bootstrap.pin-web-certificate"})
+    install_only = run_steps(SPEC, site, apply=True,
+                             gate=approving({"bootstrap.pin-console-host-key", "bootstrap.pin-web-certificate"}))
     assert install_only.ctx.skipped  # the wizard was not approved in this first pass
     state = lab_node.console.state  # type: ignore[union-attr]
     answers = state.install_wizard()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,6 @@ from pyVim.connect import Disconnect, SmartConnect
 
 from infra.ova import OvaSpec, build_ova
 from infra.vcsim import Vcsim
-from securemode.engine import Change, EngineContext, Gate, NoApprovals, StageSpec
 from securemode.results import Result, Status
 from securemode.site_loader import LoadedSite, load_site
 from securemode.vsphere.trust import pinned_context
@@ -78,25 +76,6 @@ def side_session(sim: Vcsim) -> Iterator[Any]:
         yield si
     finally:
         Disconnect(si)  # type: ignore[no-untyped-call]
-
-
-@dataclass
-class StageRun:
-    ctx: EngineContext
-    changes: list[Change]
-
-    @property
-    def applied(self) -> list[Change]:
-        return [c for c in self.changes if c.applied]
-
-
-def run_stage(spec: StageSpec, loaded: LoadedSite, apply: bool, gate: Gate | None = None) -> StageRun:
-    """Run every step of a stage in order, as the flows do (without Prefect)."""
-    ctx = EngineContext(site=loaded, apply=apply, gate=gate or NoApprovals())
-    changes: list[Change] = []
-    for step in spec.steps:
-        changes += step.run(ctx)
-    return StageRun(ctx=ctx, changes=changes)
 
 
 def statuses(results: list[Result]) -> dict[str, Status]:

@@ -28,8 +28,9 @@ from securemode.stages import host as host_stage
 from securemode.stages import vms as vms_stage
 from securemode.vsphere import VSphereLoginError, VSphereTrustError, open_site_session, wait_for_task
 from securemode.vsphere.vmodl import vim
+from tests.stage_steps import run_steps
 from tests.stages_host_vms.dump import full_dump
-from tests.stages_host_vms.lab import SECRETS, lab_document, lab_environment, run_stage, side_session, write_site
+from tests.stages_host_vms.lab import SECRETS, lab_document, lab_environment, side_session, write_site
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +46,7 @@ def sim(vcsim_binary: Path) -> Iterator[Vcsim]:
 @pytest.fixture(scope="module")
 def base(sim: Vcsim, lab: LoadedSite) -> dict[str, Any]:
     """The host stage applied (no lockdown: not approved) and VM0's disk limited, so only each test's fault shows."""
-    run_stage(host_stage.SPEC, lab, apply=True)
+    run_steps(host_stage.SPEC, lab, apply=True)
     with side_session(sim) as si:
         vm = _vm0(si)
         _limit_vm0(vm, 500)
@@ -78,7 +79,7 @@ def _site(tmp_path: Path, doc: dict[str, Any], monkeypatch: pytest.MonkeyPatch, 
 
 def _refuse(loaded: LoadedSite, stage: Any, apply: bool = True) -> InputError:
     with pytest.raises(InputError) as caught:
-        run_stage(stage.SPEC, loaded, apply=apply)
+        run_steps(stage.SPEC, loaded, apply=apply)
     return caught.value
 
 

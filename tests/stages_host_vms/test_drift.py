@@ -14,8 +14,9 @@ from securemode.results import Status
 from securemode.site_loader import LoadedSite
 from securemode.stages import host as host_stage
 from securemode.stages import vms as vms_stage
+from tests.stage_steps import run_steps
 from tests.stages_host_vms.breaks import Drift, host_drifts, vm_drifts
-from tests.stages_host_vms.lab import failing, run_stage, side_session
+from tests.stages_host_vms.lab import failing, side_session
 
 GATE = PreApproved({"host.lockdown"}, who="test-engineer")
 PASSWORD = "vms.bios.supervisor-password"
@@ -24,8 +25,8 @@ CORE_MHZ = 2294  # vcsim's ESX model: summary.hardware.cpuMhz (checked in the fi
 
 @pytest.fixture(scope="module")
 def compliant(sim: Vcsim, lab: LoadedSite) -> LoadedSite:
-    run_stage(host_stage.SPEC, lab, apply=True, gate=GATE)
-    run_stage(vms_stage.SPEC, lab, apply=True, gate=GATE)
+    run_steps(host_stage.SPEC, lab, apply=True, gate=GATE)
+    run_steps(vms_stage.SPEC, lab, apply=True, gate=GATE)
     assert failing(host_stage.verify(lab)) == set()
     assert failing(vms_stage.verify(lab)) == {PASSWORD}
     return lab
@@ -57,7 +58,7 @@ def _check(drift: Drift, stage: Any, lab: LoadedSite, other: tuple[Any, Any]) ->
     for r in results:
         if r.control in drift.fails:
             assert r.observed is not None or r.message, r
-    run = run_stage(stage.SPEC, lab, apply=True, gate=GATE)
+    run = run_steps(stage.SPEC, lab, apply=True, gate=GATE)
     if drift.engine_repairs:
         assert run.changes and {c.control for c in run.changes} <= drift.fails | {"vms.ova.deployed"}, run.changes
         assert all(c.applied for c in run.changes)

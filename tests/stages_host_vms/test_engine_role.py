@@ -16,7 +16,8 @@ from securemode.site_loader import LoadedSite
 from securemode.stages import host as host_stage
 from securemode.vsphere.engine_role import ENGINE_PRIVILEGES, ENGINE_ROLE, LEAST_ROLE_CONTROL
 from securemode.vsphere.vmodl import vim
-from tests.stages_host_vms.lab import lab_document, lab_environment, run_stage, side_session, write_site
+from tests.stage_steps import run_steps
+from tests.stages_host_vms.lab import lab_document, lab_environment, side_session, write_site
 
 ROLE_STEP = host_stage.SPEC.step("engine_role")
 
@@ -46,11 +47,11 @@ def _role(content: Any) -> Any:
 def test_plan_shows_the_role_run_sets_it_once_and_verify_passes(sim: Vcsim, lab: LoadedSite) -> None:
     before = _least_role(lab)
     assert before.status is Status.FAIL and "holds the Admin role" in before.message
-    plan = [c for c in run_stage(host_stage.SPEC, lab, apply=False).changes if c.control == LEAST_ROLE_CONTROL]
+    plan = [c for c in run_steps(host_stage.SPEC, lab, apply=False).changes if c.control == LEAST_ROLE_CONTROL]
     assert [(c.setting, c.current, c.desired, c.applied) for c in plan] == [
         (f"role[{ENGINE_ROLE}].privileges", None, sorted(ENGINE_PRIVILEGES), False),
         ("permission[root folder]", "Admin", ENGINE_ROLE, False)]
-    ran = run_stage(host_stage.SPEC, lab, apply=True, gate=PreApproved({"host.lockdown"}, who="tester"))
+    ran = run_steps(host_stage.SPEC, lab, apply=True, gate=PreApproved({"host.lockdown"}, who="tester"))
     assert [(c.setting, c.applied) for c in ran.changes if c.control == LEAST_ROLE_CONTROL] == [
         (c.setting, True) for c in plan]
     with side_session(sim) as si:

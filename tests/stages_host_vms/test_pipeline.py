@@ -13,8 +13,9 @@ from securemode.stages import host as host_stage
 from securemode.stages import load
 from securemode.stages import vms as vms_stage
 from securemode.vsphere.changes import render_changes
+from tests.stage_steps import run_steps
 from tests.stages_host_vms.dump import full_dump
-from tests.stages_host_vms.lab import run_stage, side_session, statuses
+from tests.stages_host_vms.lab import side_session, statuses
 
 PASSWORD = "vms.bios.supervisor-password"
 
@@ -29,8 +30,8 @@ def test_stage_registry_finds_both_stages() -> None:
 def test_plan_is_read_only_and_shows_current_to_desired(sim: Vcsim, lab: LoadedSite) -> None:
     with side_session(sim) as si:
         before = full_dump(si)
-        host_plan = run_stage(host_stage.SPEC, lab, apply=False)
-        vms_plan = run_stage(vms_stage.SPEC, lab, apply=False)
+        host_plan = run_steps(host_stage.SPEC, lab, apply=False)
+        vms_plan = run_steps(vms_stage.SPEC, lab, apply=False)
         after = full_dump(si)
     assert after == before, "plan changed the simulator"
     changes = host_plan.changes + vms_plan.changes
@@ -47,8 +48,8 @@ def test_plan_is_read_only_and_shows_current_to_desired(sim: Vcsim, lab: LoadedS
 
 def test_run_applies_then_everything_passes_and_a_second_run_changes_nothing(sim: Vcsim, lab: LoadedSite) -> None:
     gate = PreApproved({"host.lockdown"}, who="test-engineer")
-    first_host = run_stage(host_stage.SPEC, lab, apply=True, gate=gate)
-    first_vms = run_stage(vms_stage.SPEC, lab, apply=True, gate=gate)
+    first_host = run_steps(host_stage.SPEC, lab, apply=True, gate=gate)
+    first_vms = run_steps(vms_stage.SPEC, lab, apply=True, gate=gate)
     assert first_host.changes and all(c.applied for c in first_host.changes)
     assert first_vms.changes and all(c.applied for c in first_vms.changes)
     assert [a.step for a in first_host.ctx.approvals] == ["host.lockdown"]
@@ -63,8 +64,8 @@ def test_run_applies_then_everything_passes_and_a_second_run_changes_nothing(sim
     assert {c: s for c, s in seen.items() if s is not Status.PASS} == {}
     assert all(r.observed is not None or r.control == PASSWORD for r in results)
 
-    second = run_stage(host_stage.SPEC, lab, apply=True, gate=gate).changes + \
-        run_stage(vms_stage.SPEC, lab, apply=True, gate=gate).changes
+    second = run_steps(host_stage.SPEC, lab, apply=True, gate=gate).changes + \
+        run_steps(vms_stage.SPEC, lab, apply=True, gate=gate).changes
     assert second == []
 
 
@@ -87,13 +88,13 @@ def test_deployed_vm_matches_the_site(sim: Vcsim, lab: LoadedSite) -> None:
 
 def test_attestation_resolves_the_manual_control(sim: Vcsim, lab: LoadedSite) -> None:
     gate = PreApproved(set(), who="bios-technician", attest_controls={PASSWORD})
-    run = run_stage(vms_stage.SPEC, lab, apply=True, gate=gate)
+    run = run_steps(vms_stage.SPEC, lab, apply=True, gate=gate)
     assert run.changes == []
     assert [(a.control, a.target, a.who) for a in run.ctx.attestations] == [(PASSWORD, "mgr01", "bios-technician")]
     result = next(r for r in vms_stage.verify(lab) if r.control == PASSWORD)
     assert result.status is Status.MANUAL
     assert result.attestation is not None and result.attestation.who == "bios-technician"
-    again = run_stage(vms_stage.SPEC, lab, apply=True, gate=gate)
+    again = run_steps(vms_stage.SPEC, lab, apply=True, gate=gate)
     assert again.ctx.attestations == [] and again.changes == []
 
 

@@ -13,10 +13,10 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from securemode.catalogue import Stage
-from securemode.engine import EngineContext
 from securemode.pexip.state import site_dir
 from securemode.results import Status
 from securemode.stages import load
+from tests.stage_steps import run_steps
 from tests.stages_pki_platform.lab import Lab, start_lab
 
 PKI = load(Stage.PKI)
@@ -30,8 +30,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory, state_dir: Path) -> Iterator[L
 
 
 def test_local_key_and_ip_common_name(lab: Lab) -> None:
-    ctx = EngineContext(site=lab.loaded, apply=True)
-    changes = [c for step in PKI.steps for c in step.run(ctx)]
+    changes = run_steps(PKI, lab.loaded, apply=True).changes
     mgr = lab.loaded.site.management_node
     key_path = site_dir(lab.loaded) / "keys" / f"{mgr.name}.key"
     assert stat.S_IMODE(key_path.stat().st_mode) == 0o600
@@ -43,5 +42,4 @@ def test_local_key_and_ip_common_name(lab: Lab) -> None:
     for control in ("pki.cert.trusted", "pki.cert.name", "pki.cert.key-pair", "pki.cert.validity"):
         assert results[(control, mgr.name)].status is Status.PASS, results[(control, mgr.name)].message
     assert "key_spki_sha256" in results[("pki.cert.key-pair", mgr.name)].observed  # type: ignore[operator]
-    again = EngineContext(site=lab.loaded, apply=True)
-    assert [c for step in PKI.steps for c in step.run(again)] == []
+    assert run_steps(PKI, lab.loaded, apply=True).changes == []

@@ -13,6 +13,7 @@ from securemode.catalogue import Stage
 from securemode.engine import EngineContext
 from securemode.pexip.state import site_dir
 from securemode.stages import load
+from tests.stage_steps import run_steps
 from tests.stages_pki_platform.lab import Lab, start_lab
 
 PKI = load(Stage.PKI)
@@ -27,11 +28,11 @@ def lab(tmp_path_factory: pytest.TempPathFactory, state_dir: Path) -> Iterator[L
 
 def test_folder_exchange_waits_then_installs(lab: Lab) -> None:
     self_signed = lab.twin.fingerprint_sha256()
-    first = EngineContext(site=lab.loaded, apply=True)
-    changes = [c for step in PKI.steps for c in step.run(first)]
+    first = run_steps(PKI, lab.loaded, apply=True)
+    changes = first.changes
     cert_changes = [c for c in changes if c.control == "pki.cert.trusted"]
     assert len(cert_changes) == 3 and not any(c.applied for c in cert_changes)
-    assert len(first.skipped) == 3 and all("waiting for the signed certificate" in s for s in first.skipped)
+    assert len(first.ctx.skipped) == 3 and all("waiting for the signed certificate" in s for s in first.ctx.skipped)
     assert lab.twin.fingerprint_sha256() == self_signed
     csr_dir, signed_dir = site_dir(lab.loaded) / "csr", site_dir(lab.loaded) / "signed"
     for csr in sorted(csr_dir.glob("*.csr")):
@@ -39,9 +40,9 @@ def test_folder_exchange_waits_then_installs(lab: Lab) -> None:
         (signed_dir / f"{csr.stem}.pem").write_text(leaf + lab.ca.intermediate_path.read_text())
     with lab.side_api() as api:  # the pending CSRs are reused, not made again
         assert len(list(api.iter_objects("certificate_signing_request"))) == 3
-    second = EngineContext(site=lab.loaded, apply=True)
-    changes = [c for step in PKI.steps for c in step.run(second)]
-    assert second.skipped == [] and all(c.applied for c in changes if c.control == "pki.cert.trusted")
+    second = run_steps(PKI, lab.loaded, apply=True)
+    changes = second.changes
+    assert second.ctx.skipped == [] and all(c.applied for c in changes if c.control == "pki.cert.trusted")
     assert lab.twin.fingerprint_sha256() != self_signed
     with lab.side_api() as api:
         assert list(api.iter_objects("certificate_signing_request")) == []

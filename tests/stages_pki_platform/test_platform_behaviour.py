@@ -14,9 +14,9 @@ from pydantic import SecretStr
 from infra.nodes import SnmpAgent, SnmpAgentSettings
 from infra.services import chrony, dns
 from securemode.catalogue import Stage, controls_for
-from securemode.engine import EngineContext
 from securemode.results import Status
 from securemode.stages import load
+from tests.stage_steps import run_steps
 from tests.stages_pki_platform.lab import Lab, free_loopback_443, start_lab
 
 PLATFORM = load(Stage.PLATFORM)
@@ -54,9 +54,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory, state_dir: Path) -> Iterator[L
 @pytest.fixture(scope="module")
 def agents(lab: Lab) -> Iterator[list[SnmpAgent]]:
     """Run the stage, then start each node's SNMP agent from the configuration the twin now holds."""
-    ctx = EngineContext(site=lab.loaded, apply=True)
-    for step in PLATFORM.steps:
-        step.run(ctx)
+    run_steps(PLATFORM, lab.loaded, apply=True)
     running: list[SnmpAgent] = []
     try:
         for node in lab.loaded.site.nodes():

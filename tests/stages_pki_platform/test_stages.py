@@ -10,12 +10,13 @@ from typing import Any
 import pytest
 
 from securemode.catalogue import Stage, controls_for
-from securemode.engine import Change, EngineContext, StageSpec
+from securemode.engine import Change, StageSpec
 from securemode.pexip.client import config_uri
 from securemode.pexip.connect import management_api
 from securemode.pexip.trust import CaBundle
 from securemode.results import Result, Status
 from securemode.stages import load
+from tests.stage_steps import run_steps
 from tests.stages_pki_platform.lab import SECRETS, Lab
 from verifiers.api import readback_pki, readback_platform
 
@@ -24,10 +25,9 @@ PLATFORM = load(Stage.PLATFORM)
 
 
 def run(spec: StageSpec, lab: Lab, apply: bool) -> list[Change]:
-    ctx = EngineContext(site=lab.loaded, apply=apply)
-    changes = [c for step in spec.steps for c in step.run(ctx)]
-    assert ctx.skipped == []
-    return changes
+    ran = run_steps(spec, lab.loaded, apply)
+    assert ran.ctx.skipped == []
+    return ran.changes
 
 
 def snapshot(lab: Lab) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from tests.conftest import GUIDE
 
 
 def guide_text() -> str:
-    assert GUIDE.exists(), f"the guide is expected at {GUIDE} (../shared/seed beside the checkout)"
+    assert GUIDE.exists(), f"the guide is vendored at {GUIDE}"
     return GUIDE.read_text(encoding="utf-8")
 
 

@@ -1,6 +1,6 @@
-"""Fixtures: the lab CA and the real lab services (see tests/services/fixtures.py)."""
+"""Fixtures: the lab CA and the real lab services (see tests/lab_infra/services/fixtures.py)."""
 
-from tests.services.fixtures import (  # noqa: F401 - imported fixtures register with pytest
+from tests.lab_infra.services.fixtures import (  # noqa: F401 - imported fixtures register with pytest
     dns_servers,
     lab_ca,
     ldap_server,

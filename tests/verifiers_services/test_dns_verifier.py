@@ -7,7 +7,7 @@ from pathlib import Path
 from infra.services import dns as lab_dns
 from securemode.endpoint import Endpoint
 from securemode.results import Result, Status
-from tests.services.fixtures import RECORDS
+from tests.lab_infra.services.fixtures import RECORDS
 from verifiers.dns import check_dns_answers
 
 CONTROL = "platform.dns.servers"

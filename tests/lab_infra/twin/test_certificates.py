@@ -10,9 +10,9 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from infra.twin import TwinManagementNode
 from infra.twin.pki import KEY_PAIR_MISMATCH
-from tests.twin.certs import ScratchCA
-from tests.twin.helpers import COMMAND, CONFIG, Api
-from tests.twin.tlsprobe import served_certificate
+from tests.lab_infra.twin.certs import ScratchCA
+from tests.lab_infra.twin.helpers import COMMAND, CONFIG, Api
+from tests.lab_infra.twin.tlsprobe import served_certificate
 
 
 def test_fresh_node_serves_self_signed_certificate_id_1(twin: TwinManagementNode, api: Api) -> None:

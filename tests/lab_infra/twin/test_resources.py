@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.twin.helpers import CONFIG, STATUS, Api
+from tests.lab_infra.twin.helpers import CONFIG, STATUS, Api
 
 SIMPLE: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     ("dns_server", {"address": "192.0.2.53", "description": "primary"}, {"description": "changed"}),

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from infra.twin import TwinManagementNode
-from tests.twin import slapd
-from tests.twin.certs import ScratchCA
-from tests.twin.conftest import ADMIN, FAST, NodeFactory
-from tests.twin.helpers import COMMAND, Api
-from tests.twin.webclient import Browser
+from tests.lab_infra.twin import slapd
+from tests.lab_infra.twin.certs import ScratchCA
+from tests.lab_infra.twin.conftest import ADMIN, FAST, NodeFactory
+from tests.lab_infra.twin.helpers import COMMAND, Api
+from tests.lab_infra.twin.webclient import Browser
 
 pytestmark = [
     pytest.mark.skipif(not slapd.available(), reason="slapd is not installed"),

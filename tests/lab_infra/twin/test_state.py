@@ -11,8 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from infra.twin import SecuritySettings, TwinManagementNode, TwinState
-from tests.twin.conftest import ADMIN, FAST, NodeFactory
-from tests.twin.helpers import STATUS, Api
+from tests.lab_infra.twin.conftest import ADMIN, FAST, NodeFactory
+from tests.lab_infra.twin.helpers import STATUS, Api
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -15,7 +15,7 @@ import pytest
 from infra.pki.ca import LabCA
 from infra.services import rsyslog
 from infra.services.process import bound_sockets
-from tests.services.fixtures import process_gone
+from tests.lab_infra.services.fixtures import process_gone
 
 
 def _wait_for(h: rsyslog.RsyslogHandle, transport: str, text: str, timeout: float = 3.0) -> bool:

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from infra.twin import TwinManagementNode
-from tests.twin.certs import ScratchCA
-from tests.twin.conftest import NodeFactory
-from tests.twin.tlsprobe import handshake
+from tests.lab_infra.twin.certs import ScratchCA
+from tests.lab_infra.twin.conftest import NodeFactory
+from tests.lab_infra.twin.tlsprobe import handshake
 
 TLS10 = {"version": ssl.TLSVersion.TLSv1, "ciphers": "ALL:@SECLEVEL=0"}
 

@@ -14,7 +14,7 @@ import pytest
 from infra.nodes import SipListener, SipListenerSettings, TlsPosture, TlsPostureError, server_context
 from infra.nodes.tls_posture import cipher_string
 from infra.pki.ca import IssuedCertificate, LabCA
-from tests.nodes.conftest import posture_from
+from tests.lab_infra.nodes.conftest import posture_from
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1:DeprecationWarning"),

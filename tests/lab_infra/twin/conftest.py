@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from infra.twin import TwinConfig, TwinManagementNode
-from tests.twin.certs import ScratchCA
-from tests.twin.helpers import Api
+from tests.lab_infra.twin.certs import ScratchCA
+from tests.lab_infra.twin.helpers import Api
 
 ADMIN = ("admin", "Adm1n-Secret!")
 FAST = TwinConfig(self_signed_key_bits=2048, password_hash_iterations=1000)

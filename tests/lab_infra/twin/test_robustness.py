@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.twin.helpers import Api
+from tests.lab_infra.twin.helpers import Api
 
 FIELDS = [
     "enable_chat",

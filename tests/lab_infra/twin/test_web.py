@@ -6,16 +6,21 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 
 from infra.twin import TwinConfig, TwinManagementNode
-from tests.twin.conftest import ADMIN, FAST, NodeFactory
-from tests.twin.helpers import Api
-from tests.twin.webclient import Browser
+from tests.lab_infra.twin.conftest import ADMIN, FAST, NodeFactory
+from tests.lab_infra.twin.helpers import Api
+from tests.lab_infra.twin.webclient import Browser
+from tests.polling import wait_until
+
+MINUTE_S = 0.1  # the node's session_minute_seconds: how long one "minute" of the idle timeout lasts
+IDLE_TIMEOUT_S = 5 * MINUTE_S  # the least management_session_timeout, 5 "minutes"
 
 
 @pytest.fixture
 def node(make_twin: NodeFactory) -> TwinManagementNode:
-    return make_twin(config=TwinConfig(**{**FAST.__dict__, "session_minute_seconds": 0.04}))
+    return make_twin(config=TwinConfig(**{**FAST.__dict__, "session_minute_seconds": MINUTE_S}))
 
 
 @pytest.fixture
@@ -50,16 +55,49 @@ def test_form_login_needs_csrf_and_right_password(node: TwinManagementNode, pin:
     assert browser.get("/admin/").status_code == 302
 
 
+class Timed:
+    """A logged-in browser that remembers when its last request was sent and answered: the server saw that
+    request somewhere in between, so the idle time it measured before the next one lies within known bounds."""
+
+    def __init__(self, node: TwinManagementNode, pin: Path) -> None:
+        self.browser = Browser(node.base_url, pin)
+        self.sent = time.monotonic()
+        assert self.browser.login(*ADMIN).status_code == 302
+        self.received = time.monotonic()
+
+    def get(self, path: str) -> tuple[requests.Response, float, float]:
+        """GET ``path``, and the least and the most idle time the server can have seen before it."""
+        sent = time.monotonic()
+        response = self.browser.get(path)
+        received = time.monotonic()
+        least, most = sent - self.received, received - self.sent
+        self.sent, self.received = sent, received
+        return response, least, most
+
+
 def test_sessions_expire_after_idle_timeout(node: TwinManagementNode, pin: Path) -> None:
-    # session_minute_seconds=0.04: the minimum timeout of 5 "minutes" is 0.2 s
     Api(node.base_url, pin, ADMIN).patch("global/1/", {"management_session_timeout": 5})
-    browser = Browser(node.base_url, pin)
-    assert browser.login(*ADMIN).status_code == 302
-    for _ in range(3):  # activity keeps it alive
-        time.sleep(0.1)
-        assert browser.get("/admin/").status_code == 200
-    time.sleep(0.35)
-    assert browser.get("/admin/").headers["Location"].startswith("/admin/login/")
+
+    def kept_alive_three_times() -> bool:
+        """Requests well inside the idle timeout keep the session; a gap a stalled machine stretched past the
+        timeout proves nothing either way, so that attempt starts again with a new session."""
+        browser = Timed(node, pin)
+        for _ in range(3):
+            time.sleep(IDLE_TIMEOUT_S / 4)  # pacing the activity, not waiting for something to happen
+            response, _, most = browser.get("/admin/")
+            if most >= IDLE_TIMEOUT_S:
+                return False
+            assert response.status_code == 200, f"expired after at most {most:.2f} s idle ({IDLE_TIMEOUT_S} s)"
+        return True
+
+    wait_until(kept_alive_three_times, timeout=30, interval=0, what="three requests inside the idle timeout")
+
+    browser = Timed(node, pin)
+    time.sleep(1.5 * IDLE_TIMEOUT_S)  # idle on purpose; the bound below is measured, not assumed
+    response, least, _ = browser.get("/admin/")
+    assert least > IDLE_TIMEOUT_S
+    assert response.status_code == 302, f"still alive after at least {least:.2f} s idle"
+    assert response.headers["Location"].startswith("/admin/login/")
 
 
 def test_global_and_per_user_session_limits(node: TwinManagementNode, pin: Path) -> None:

@@ -10,8 +10,8 @@ import pytest
 import requests
 
 from infra.twin import FaultInjector, TwinManagementNode, latency, reset_connection, too_many_requests, unavailable
-from tests.twin.conftest import ADMIN
-from tests.twin.helpers import Api
+from tests.lab_infra.twin.conftest import ADMIN
+from tests.lab_infra.twin.helpers import Api
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import pytest
 
 from infra.services import chrony
 from infra.services.process import bound_sockets
-from tests.services.fixtures import NTP_ADDRESSES, process_gone
+from tests.lab_infra.services.fixtures import NTP_ADDRESSES, process_gone
 
 
 def test_two_servers_answer_plain_ntp(ntp_servers: list[chrony.ChronyHandle]) -> None:

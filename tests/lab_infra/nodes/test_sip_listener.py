@@ -10,7 +10,7 @@ import pytest
 
 from infra.nodes import SipListener, SipListenerSettings
 from infra.pki.ca import IssuedCertificate
-from tests.nodes.conftest import posture_from
+from tests.lab_infra.nodes.conftest import posture_from
 
 OPTIONS = (
     b"OPTIONS sip:127.0.0.1 SIP/2.0\r\n"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import ldap3
 
-from tests.twin.certs import ScratchCA
+from tests.lab_infra.twin.certs import ScratchCA
 
 BASE = "dc=example,dc=test"
 ROOT_DN = f"cn=admin,{BASE}"

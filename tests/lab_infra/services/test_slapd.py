@@ -12,7 +12,7 @@ import pytest
 from infra.pki.ca import LabCA, upns_of
 from infra.services import slapd
 from infra.services.process import bound_sockets
-from tests.services.fixtures import process_gone
+from tests.lab_infra.services.fixtures import process_gone
 
 
 def _tls(ca_file: Path) -> ldap3.Tls:

@@ -11,7 +11,7 @@ import pytest
 
 from infra.services import dns as lab_dns
 from infra.services.process import bound_sockets
-from tests.services.fixtures import DNS_ADDRESSES, RECORDS, process_gone
+from tests.lab_infra.services.fixtures import DNS_ADDRESSES, RECORDS, process_gone
 
 
 def _ask(h: lab_dns.DnsHandle, name: str, rdtype: str = "A") -> tuple[str, list[str]]:

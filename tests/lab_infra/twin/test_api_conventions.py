@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from infra.twin import TwinManagementNode
-from tests.twin.helpers import COMMAND, CONFIG, STATUS, Api
+from tests.lab_infra.twin.helpers import COMMAND, CONFIG, STATUS, Api
 
 
 @pytest.fixture(scope="module")

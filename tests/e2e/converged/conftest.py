@@ -1,0 +1,50 @@
+"""One lab for the tests that need a converged deployment, brought up once for this folder.
+
+The modules run in their file order: the first proves plan and run agree on the fresh lab, and its run is the
+convergence the others read (a module run alone converges the lab itself); the second reads the converged lab
+and puts back what it changes, but for what its last cases leave broken (conf02's expired certificate, the
+first NTP server and the syslog receiver stopped); the last stops the lab's parts one by one.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+
+import pytest
+
+from flows.pipeline import PipelineOutcome
+from infra.lab.lifecycle import UpOptions, down, up
+from infra.lab.pytest_fixture import RunningLab
+from securemode import prefect_server
+from securemode.paths import STATE_ENV
+from tests.e2e.pipeline_runs import SharedLab, run
+
+
+@pytest.fixture(scope="package")
+def shared() -> Iterator[SharedLab]:
+    if os.geteuid() != 0:
+        pytest.skip("the end-to-end lab needs root (network namespace, ports 22/161/443)")
+    saved = os.environ[STATE_ENV]
+    os.environ[STATE_ENV] = tempfile.mkdtemp(prefix="securemode-e2e-")
+    try:
+        result = up(UpOptions(nodes=2, sync_interval_s=0.5))
+        yield SharedLab(RunningLab(result.manifest, started_here=True))
+    finally:
+        down()
+        prefect_server.stop()  # the one a CLI test started in this state folder, if any
+        os.environ[STATE_ENV] = saved
+
+
+@pytest.fixture(scope="package")
+def lab(shared: SharedLab) -> RunningLab:
+    return shared.lab
+
+
+@pytest.fixture(scope="package")
+def converged(shared: SharedLab, tmp_path_factory: pytest.TempPathFactory) -> PipelineOutcome:
+    """The outcome of the run that converged the lab (made by the plan/run test when it ran first)."""
+    if shared.outcome is None:
+        shared.outcome = run(shared.lab, tmp_path_factory.mktemp("report"))
+    return shared.outcome
