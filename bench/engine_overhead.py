@@ -31,10 +31,11 @@ def main() -> int:
     from prefect.logging import disable_run_logger
     from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-    from flows.pipeline import run_pipeline
-    from securemode import prefect_server, stages
     from securemode.catalogue import Stage
+    from securemode.deployments import prefect_server
     from securemode.engine import EngineContext, PreApproved
+    from securemode.flows import stages
+    from securemode.flows.pipeline import run_pipeline
     from securemode.site_loader import load_site
     from tests.pipeline import device_stage
     from tests.unit.sites import SECRET_ENV, example_document, write_site

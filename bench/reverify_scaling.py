@@ -53,10 +53,10 @@ def main() -> int:
 
     from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-    from flows.reverify import run_reverify
-    from securemode import prefect_server
-    from securemode import stages as registry
     from securemode.catalogue import Stage
+    from securemode.deployments import prefect_server
+    from securemode.flows import stages as registry
+    from securemode.flows.reverify import run_reverify
     from securemode.parallel import WORKERS_ENV
     from securemode.site_loader import load_site
 

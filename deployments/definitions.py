@@ -3,7 +3,7 @@
 - ``secure-mode-deployment/<site>``: the pipeline on demand (gated steps pause for approval in the UI);
 - ``reverify/<site>``: re-prove every control on the site's schedule.
 
-In a work pool the entrypoints are module paths (``flows.pipeline.secure_mode_deployment``): a worker
+In a work pool the entrypoints are module paths (``securemode.flows.pipeline.secure_mode_deployment``): a worker
 imports the installed project, so no image or code storage is needed for a process pool. Every run is tagged
 with its site (the crashed-run check and the fleet's counts find runs by that tag).
 """
@@ -17,9 +17,9 @@ from uuid import UUID
 from prefect.deployments.runner import RunnerDeployment
 from prefect.types.entrypoint import EntrypointType
 
-from flows.pipeline import secure_mode_deployment
-from flows.reverify import reverify
-from securemode.crashed_runs import site_tag
+from securemode.flows.crashed_runs import site_tag
+from securemode.flows.pipeline import secure_mode_deployment
+from securemode.flows.reverify import reverify
 from securemode.site_loader import LoadedSite
 
 PIPELINE = "secure-mode-deployment"
@@ -48,12 +48,12 @@ def deploy_site(loaded: LoadedSite, pool: str, pool_limit: int | None, docker: b
     A process pool's worker imports the installed project; with ``docker`` the pool is a Docker pool whose
     runs start in containers of the worker image (``securemode image build``), with the site's folder and
     the state folder mounted. Returns the deployment names (``flow/site``). Needs the Prefect API."""
-    from securemode import workers
+    from securemode.deployments import workers
 
     variables: dict[str, Any] = {}
     if docker:
-        from securemode import docker_pool
-        from securemode.worker_image import worker_tag
+        from securemode.deployments import docker_pool
+        from securemode.deployments.worker_image import worker_tag
 
         loaded = replace(loaded, path=loaded.path.resolve())  # the container sees the site at its absolute path
         variables = docker_pool.job_variables(loaded)

@@ -15,8 +15,8 @@ from prefect.blocks.webhook import Webhook
 from prefect.events.actions import CallWebhook
 from prefect.events.schemas.automations import EventTrigger, Posture
 
-from flows.artifacts import artifact_key
-from flows.events import APPROVAL_EVENT, DRIFT_EVENT
+from securemode.flows.artifacts import artifact_key
+from securemode.flows.events import APPROVAL_EVENT, DRIFT_EVENT
 from securemode.site_loader import LoadedSite
 
 TEXT_PAYLOAD = '{"site": %s, "kind": "%s", "text": {{ %s | tojson }}}'

@@ -7,15 +7,15 @@ from collections.abc import Callable
 
 from prefect import serve
 
-from deployments.definitions import site_deployments
-from deployments.notifications import register_notifications
-from deployments.run_watch import watch_runs
-from securemode import report_server
+from securemode.deployments import report_server
+from securemode.deployments.definitions import site_deployments
+from securemode.deployments.notifications import register_notifications
+from securemode.deployments.run_watch import watch_runs
 from securemode.site_loader import LoadedSite
 
 
 def serve_site(loaded: LoadedSite, announce: Callable[[str], None] = print) -> None:
-    """Serve both deployments of one site (defined in deployments.definitions) and the report folders over
+    """Serve both deployments of one site (defined in securemode.deployments.definitions) and the report folders over
     HTTP; blocks until interrupted."""
     reports, base_url = report_server.start()
     os.environ[report_server.URL_ENV] = base_url  # the flow runs serve() spawns inherit it

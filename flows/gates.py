@@ -17,9 +17,9 @@ from prefect.logging import get_run_logger
 from prefect.runtime import deployment, flow_run
 from pydantic import Field
 
-from flows.events import APPROVAL_EVENT, run_ui_url, site_resource
-from flows.pause import pause_for_input
 from securemode.engine import Gate, PreApproved
+from securemode.flows.events import APPROVAL_EVENT, run_ui_url, site_resource
+from securemode.flows.pause import pause_for_input
 from securemode.redact import redact
 from securemode.reports.model import Approval
 from securemode.results import Attestation

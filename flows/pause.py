@@ -17,7 +17,7 @@ from prefect.exceptions import FlowPauseTimeout
 from prefect.input import RunInput, keyset_from_paused_state
 from prefect.states import Paused
 
-from flows.artifacts import artifact_key
+from securemode.flows.artifacts import artifact_key
 
 InputT = TypeVar("InputT", bound=RunInput)
 

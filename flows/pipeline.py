@@ -16,13 +16,13 @@ from prefect.client.schemas.objects import State
 from prefect.runtime import deployment, flow_run
 from pydantic import BaseModel, Field
 
-from flows.artifacts import artifact_key, publish_run
-from flows.naming import pipeline_run_name, run_name
-from flows.stage import STAGE_FLOWS
-from flows.states import failed_with, outcome_of
-from securemode import stages
 from securemode.catalogue import Stage
 from securemode.engine import Change
+from securemode.flows import stages
+from securemode.flows.artifacts import artifact_key, publish_run
+from securemode.flows.naming import pipeline_run_name, run_name
+from securemode.flows.stage import STAGE_FLOWS
+from securemode.flows.states import failed_with, outcome_of
 from securemode.outcome import StageOutcome, blockers, describe_blockers, verdict
 from securemode.problems import InputError
 from securemode.report_links import reports_root

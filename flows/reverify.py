@@ -10,12 +10,12 @@ from prefect.client.schemas.objects import State
 from prefect.events import emit_event
 from pydantic import BaseModel, Field
 
-from flows.artifacts import publish_run
-from flows.events import DRIFT_EVENT, run_ui_url, site_resource
-from flows.naming import reverify_run_name
-from flows.pipeline import build_report, selected_stages
-from flows.stage import STAGE_FLOWS
-from flows.states import failed_with, outcome_of
+from securemode.flows.artifacts import publish_run
+from securemode.flows.events import DRIFT_EVENT, run_ui_url, site_resource
+from securemode.flows.naming import reverify_run_name
+from securemode.flows.pipeline import build_report, selected_stages
+from securemode.flows.stage import STAGE_FLOWS
+from securemode.flows.states import failed_with, outcome_of
 from securemode.outcome import StageOutcome, blockers, verdict
 from securemode.paths import state_dir
 from securemode.report_links import report_url

@@ -20,12 +20,7 @@ from prefect import Flow, Task, flow, task
 from prefect.client.schemas.objects import State, TaskRun
 from pydantic import BaseModel, Field
 
-from flows.artifacts import publish_stage
-from flows.progress import listener
-from flows.runlog import log_approval, log_attestation, log_changes, log_not_approved, log_verdicts
-from flows.states import failed_with
 from securemode import attestations as attestation_store
-from securemode import stages
 from securemode.catalogue import Stage
 from securemode.engine import (
     Change,
@@ -37,6 +32,11 @@ from securemode.engine import (
     execute_step,
     preview_step,
 )
+from securemode.flows import stages
+from securemode.flows.artifacts import publish_stage
+from securemode.flows.progress import listener
+from securemode.flows.runlog import log_approval, log_attestation, log_changes, log_not_approved, log_verdicts
+from securemode.flows.states import failed_with
 from securemode.outcome import StageOutcome, blockers, verdict
 from securemode.pexip.connect import write_only_ledger
 from securemode.results import Attestation, Result, Status
@@ -263,7 +263,7 @@ def _make_stage_flow(stage: Stage) -> Flow[..., StageOutcome | State[StageOutcom
                    attest: list[str] | None = None, approver: str | None = None, interactive: bool = False,
                    report_dir: str | None = None, controls: list[str] | None = None,
                    run_steps: bool = True) -> StageOutcome | State[StageOutcome]:
-        from flows.gates import build_gate
+        from securemode.flows.gates import build_gate
 
         loaded = load_site(Path(site_path))
         gate = build_gate(loaded.site.approvals, approve or [], attest or [], approver, interactive,

@@ -14,8 +14,8 @@ import json
 import sys
 from collections.abc import Sequence
 
-from infra.lab.manifest import Manifest, read_manifest
-from infra.lab.profiles import DEFAULT_PROFILE, PROFILES
+from securemode.infra.lab.manifest import Manifest, read_manifest
+from securemode.infra.lab.profiles import DEFAULT_PROFILE, PROFILES
 
 EXIT_OK = 0
 EXIT_DOWN = 1
@@ -50,8 +50,8 @@ def _print_parts(manifest: Manifest) -> None:
 
 
 def _up(args: argparse.Namespace) -> int:
-    from infra.lab.lifecycle import LabDegraded, LabError, UpOptions, up
-    from infra.lab.processes import LabProcessError
+    from securemode.infra.lab.lifecycle import LabDegraded, LabError, UpOptions, up
+    from securemode.infra.lab.processes import LabProcessError
 
     if args.sync_interval <= 0:
         print("lab up: --sync-interval must be positive", file=sys.stderr)
@@ -90,7 +90,7 @@ def _up(args: argparse.Namespace) -> int:
 
 
 def _down() -> int:
-    from infra.lab.lifecycle import down
+    from securemode.infra.lab.lifecycle import down
 
     manifest, stopped = down()
     if manifest is None:
@@ -101,8 +101,8 @@ def _down() -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from infra.lab.health import check_all
-    from infra.lab.lifecycle import lab_dir
+    from securemode.infra.lab.health import check_all
+    from securemode.infra.lab.lifecycle import lab_dir
 
     manifest = read_manifest(lab_dir())
     if manifest is None:

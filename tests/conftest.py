@@ -56,7 +56,8 @@ def prefect_api() -> Iterator[str]:
     """One managed Prefect server for the session (started on first use), stopped by PID at the end."""
     from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-    from securemode import log_redaction, prefect_server
+    from securemode import log_redaction
+    from securemode.deployments import prefect_server
 
     info, started = prefect_server.ensure_running()
     log_redaction.install()

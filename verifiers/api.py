@@ -22,7 +22,7 @@ from securemode.pexip.errors import TransientApiError, TrustError
 from securemode.results import JsonValue, Probe, Result, Status, probe
 from securemode.site import NodeCommon, Site
 from securemode.site_loader import LoadedSite
-from verifiers import api_expected as expect
+from securemode.verifiers import api_expected as expect
 
 
 class ApiReader:

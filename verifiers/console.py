@@ -28,7 +28,7 @@ from securemode.https.browser import WebTarget
 from securemode.pexip.snapshot import SECURITY_JSON_KEYS, json_value, read_security_json
 from securemode.redact import register_secret
 from securemode.results import JsonValue, Probe, Result, probe
-from verifiers import tls
+from securemode.verifiers import tls
 
 
 def admin_login_refused(control: str, target: str, ssh: Endpoint, password: str, pins: HostKeyPins, *,

@@ -30,7 +30,7 @@ from ldap3.utils.dn import safe_dn
 from securemode.endpoint import Endpoint
 from securemode.redact import register_secret
 from securemode.results import JsonValue, Probe, Result, probe
-from verifiers import tls as tls_probe
+from securemode.verifiers import tls as tls_probe
 
 DEFAULT_TIMEOUT_S = 5.0
 TlsMode = Literal["ldaps", "starttls"]

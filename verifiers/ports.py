@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from securemode.endpoint import Endpoint
 from securemode.results import JsonValue, Probe, Result, probe
-from verifiers import tls
+from securemode.verifiers import tls
 
 DEFAULT_TIMEOUT_S = 1.0
 

@@ -2,7 +2,7 @@
 
 The probe builds its own request with a fresh branch, tag and Call-ID and checks that the response
 echoes Call-ID and CSeq, so a stale or foreign answer is not mistaken for ours. Chain and name
-checks of SIP TLS belong to :mod:`verifiers.tls`; here TLS verifies against the endpoint's ``ca_file`` when
+checks of SIP TLS belong to :mod:`securemode.verifiers.tls`; here TLS verifies against the endpoint's ``ca_file`` when
 one is given, else any certificate is accepted (and the transcript says so).
 """
 

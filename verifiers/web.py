@@ -25,7 +25,7 @@ from securemode.https.browser import Browser, WebTarget
 from securemode.https.login import LOGIN_PATH, LoginOutcome, basic_get, form_login, logout, server_error
 from securemode.redact import register_secret
 from securemode.results import JsonValue, Probe, Result, probe
-from verifiers import tls
+from securemode.verifiers import tls
 
 FOREIGN_HOST = "attacker.invalid"
 

@@ -5,7 +5,7 @@ Public interface: :class:`ConsoleServer` (embeddable, start()/stop()) and :class
 (the console's view of the twin's state, for the lab and tests).
 """
 
-from infra.console.node import ConsoleNode
-from infra.console.server import ConsoleServer
+from securemode.infra.console.node import ConsoleNode
+from securemode.infra.console.server import ConsoleServer
 
 __all__ = ["ConsoleNode", "ConsoleServer"]

@@ -16,9 +16,9 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from infra.twin.passwords import check_password, make_password
-from infra.twin.state.settings import InstallWizardAnswers, SecuritySettings
-from infra.twin.state.twin_state import TwinState
+from securemode.infra.twin.passwords import check_password, make_password
+from securemode.infra.twin.state.settings import InstallWizardAnswers, SecuritySettings
+from securemode.infra.twin.state.twin_state import TwinState
 
 PASSWORD_KEY = "console.admin_password_hash"
 PENDING_INSTALL_KEY = "console.pending_install_wizard"

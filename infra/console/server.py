@@ -23,15 +23,15 @@ from types import TracebackType
 
 import asyncssh
 
-from infra.console import prompts
-from infra.console.node import BootReport, ConsoleNode
-from infra.console.session import ConsoleSession, SessionEnd
-from infra.console.terminal import Terminal
-from infra.nodes.loop_thread import LoopThread
-from infra.twin.config import TwinConfig
-from infra.twin.state.twin_state import TwinState
+from securemode.infra.console import prompts
+from securemode.infra.console.node import BootReport, ConsoleNode
+from securemode.infra.console.session import ConsoleSession, SessionEnd
+from securemode.infra.console.terminal import Terminal
+from securemode.infra.nodes.loop_thread import LoopThread
+from securemode.infra.twin.config import TwinConfig
+from securemode.infra.twin.state.twin_state import TwinState
 
-log = logging.getLogger("infra.console")
+log = logging.getLogger("securemode.infra.console")
 
 HOST_KEY_NAME = "ssh_host_ed25519_key"
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 import asyncio
 from enum import StrEnum
 
-from infra.console import prompts, wizards
-from infra.console.node import ConsoleNode
-from infra.console.terminal import SessionClosed, Terminal
-from infra.twin.state.settings import InstallWizardAnswers
+from securemode.infra.console import prompts, wizards
+from securemode.infra.console.node import ConsoleNode
+from securemode.infra.console.terminal import SessionClosed, Terminal
+from securemode.infra.twin.state.settings import InstallWizardAnswers
 
 MAX_PASSWORD_TRIES = 3
 

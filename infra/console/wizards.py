@@ -9,10 +9,10 @@ import ipaddress
 import re
 from dataclasses import fields
 
-from infra.console import prompts
-from infra.console.terminal import Terminal
-from infra.twin.passwords import make_password
-from infra.twin.state.settings import InstallWizardAnswers, SecuritySettings
+from securemode.infra.console import prompts
+from securemode.infra.console.terminal import Terminal
+from securemode.infra.twin.passwords import make_password
+from securemode.infra.twin.state.settings import InstallWizardAnswers, SecuritySettings
 
 _HOSTNAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 _DOMAIN = re.compile(r"^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")

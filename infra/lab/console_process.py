@@ -1,6 +1,6 @@
-"""The Management Node's SSH admin console as a lab process: ``python -m infra.lab.console_process``.
+"""The Management Node's SSH admin console as a lab process: ``python -m securemode.infra.lab.console_process``.
 
-Runs :class:`infra.console.ConsoleServer` on the node's address over the twin's state folder (shared
+Runs :class:`securemode.infra.console.ConsoleServer` on the node's address over the twin's state folder (shared
 with the twin process through SQLite), reports its port and host key, and stops on SIGTERM.
 """
 
@@ -11,11 +11,11 @@ import logging
 import time
 from pathlib import Path
 
-from infra.lab.processes import wait_for_signal, write_ready
+from securemode.infra.lab.processes import wait_for_signal, write_ready
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m infra.lab.console_process", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m securemode.infra.lab.console_process", description=__doc__)
     parser.add_argument("--twin-state", type=Path, required=True)
     parser.add_argument("--address", required=True)
     parser.add_argument("--port", type=int, default=22)
@@ -26,8 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ready-file", type=Path)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    from infra.console import ConsoleServer
-    from infra.lab.twin_reader import TwinReader
+    from securemode.infra.console import ConsoleServer
+    from securemode.infra.lab.twin_reader import TwinReader
 
     # The console belongs to an installed node: wait until the twin has seeded its state.
     reader = TwinReader(args.twin_state)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from cryptography import x509
 
-from infra.lab.manifest import Manifest
+from securemode.infra.lab.manifest import Manifest
 
 SITE_CA = "site CA"
 FIRST_BOOT = "first-boot self-signed certificate"
@@ -45,7 +45,7 @@ def _ca_issued(chain_pem: str) -> bool:
 
 def read_expected(m: Manifest) -> Expected:
     """The expected state from the twin's state folder (the Management Node's configuration)."""
-    from infra.twin.state.twin_state import DB_NAME, TwinState
+    from securemode.infra.twin.state.twin_state import DB_NAME, TwinState
 
     state_dir = Path(str(m.parts["twin"].facts["state_dir"]))
     if not (state_dir / DB_NAME).exists():

@@ -1,5 +1,5 @@
 """Probes of each running lab part (read-only): is the process alive, and does it answer its protocol in
-the state the deployment is in now (:mod:`infra.lab.expected_state`)?
+the state the deployment is in now (:mod:`securemode.infra.lab.expected_state`)?
 
 Each probe first says which state it expects (``Probing.expect``): the twin over HTTPS with its pinned
 first-boot certificate until the pki stage assigned one from the site's CA, then with that CA; the
@@ -19,10 +19,10 @@ from pathlib import Path
 
 from cryptography import x509
 
-from infra.lab.expected_state import FIRST_BOOT, SITE_CA, DeploymentState
-from infra.lab.manifest import Endpoint, Manifest, Part
-from infra.lab.processes import is_running
-from infra.lab.secret_files import SecretFiles
+from securemode.infra.lab.expected_state import FIRST_BOOT, SITE_CA, DeploymentState
+from securemode.infra.lab.manifest import Endpoint, Manifest, Part
+from securemode.infra.lab.processes import is_running
+from securemode.infra.lab.secret_files import SecretFiles
 
 TIMEOUT_S = 2.0
 CLOSED_PORT_TIMEOUT_S = 1.0
@@ -86,7 +86,7 @@ def _https(m: Manifest, node: str, ep: Endpoint, certificate: str) -> str:
 
 def _closed(host: str, port: int, drop: bool) -> str:
     """The port is closed the way the security wizard said: dropped (silence) or rejected (RST)."""
-    from verifiers.ports import PortState, probe_tcp
+    from securemode.verifiers.ports import PortState, probe_tcp
 
     seen = probe_tcp(host, port, CLOSED_PORT_TIMEOUT_S)
     want = PortState.FILTERED if drop else PortState.REFUSED
@@ -105,7 +105,7 @@ def _vcsim(p: Probing) -> str:
 
 def _twin(p: Probing) -> str:
     """The Management API at the manager's site address, under the trust the deployment's state calls for."""
-    from infra.lab.twin_part import API, api_get, pinned
+    from securemode.infra.lab.twin_part import API, api_get, pinned
     from securemode.pexip.trust import CaBundle, Trust
 
     m, part = p.manifest, p.part
@@ -189,7 +189,7 @@ def _slapd(p: Probing) -> str:
 
 def _chrony(p: Probing) -> str:
     from securemode.endpoint import Endpoint
-    from verifiers.ntp import check_authenticated_ntp
+    from securemode.verifiers.ntp import check_authenticated_ntp
 
     m, part = p.manifest, p.part
     p.expect("NTP, authenticated")

@@ -2,7 +2,7 @@
 
 The Management Node's 443 is the twin itself; a conferencing node's web side (the web app a browser
 meets) only has to show what a TLS client sees: the certificate assigned to the node (its self-signed
-one before that) and the security wizard's posture (:func:`infra.nodes.tls_posture.server_context`).
+one before that) and the security wizard's posture (:func:`securemode.infra.nodes.tls_posture.server_context`).
 HTTP is answered just enough for a client to finish a request: ``/`` redirects to ``/webapp/``
 (GUESS: as a real node's root does), every other path gets a tiny 200 page.
 
@@ -19,9 +19,9 @@ import ssl
 from collections.abc import Callable
 from typing import TypeVar
 
-from infra.netns import NetNamespace
-from infra.nodes.loop_thread import LoopThread
-from infra.nodes.tls_posture import TlsPosture, server_context
+from securemode.infra.netns import NetNamespace
+from securemode.infra.nodes.loop_thread import LoopThread
+from securemode.infra.nodes.tls_posture import TlsPosture, server_context
 
 _HANDSHAKE_TIMEOUT_S = 10.0
 _READ_TIMEOUT_S = 10.0

@@ -25,18 +25,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infra.lab import services_part, site_file, twin_part, vsphere_part
-from infra.lab.manifest import Endpoint, Manifest, Part, read_manifest, write_manifest
-from infra.lab.plan import LabPlan, NodePlan, SiteNetwork, free_block, loopback_network, make_plan, namespace_network
-from infra.lab.processes import Child, ProcessIdentity, is_running, spawn_python, stop
-from infra.lab.profiles import DEFAULT_PROFILE, PROFILES, Profile
-from infra.lab.secret_files import SecretFiles, new_password
-from infra.netns import netns_unavailable_reason
-from infra.pki.ca import LabCA
-from infra.services import chrony
-from infra.services.process import ServiceHandle
-from infra.services.slapd import SlapdHandle
-from infra.vcsim import Vcsim
+from securemode.infra.lab import services_part, site_file, twin_part, vsphere_part
+from securemode.infra.lab.manifest import Endpoint, Manifest, Part, read_manifest, write_manifest
+from securemode.infra.lab.plan import (
+    LabPlan,
+    NodePlan,
+    SiteNetwork,
+    free_block,
+    loopback_network,
+    make_plan,
+    namespace_network,
+)
+from securemode.infra.lab.processes import Child, ProcessIdentity, is_running, spawn_python, stop
+from securemode.infra.lab.profiles import DEFAULT_PROFILE, PROFILES, Profile
+from securemode.infra.lab.secret_files import SecretFiles, new_password
+from securemode.infra.netns import netns_unavailable_reason
+from securemode.infra.pki.ca import LabCA
+from securemode.infra.services import chrony
+from securemode.infra.services.process import ServiceHandle
+from securemode.infra.services.slapd import SlapdHandle
+from securemode.infra.vcsim import Vcsim
 from securemode.paths import state_dir
 
 READY_TIMEOUT_S = 30.0
@@ -264,7 +272,7 @@ def _timed(s: _Startup, name: str, starter: Callable[[], ServiceHandle]) -> Serv
 
 
 def _ticks(pid: int) -> int:
-    from infra.lab.processes import start_ticks
+    from securemode.infra.lab.processes import start_ticks
 
     ticks = start_ticks(pid)
     if ticks is None:
@@ -274,7 +282,7 @@ def _ticks(pid: int) -> int:
 
 def _has_console() -> bool:
     """Whether the console twin is installed (looked up, not imported: asyncssh takes a second to load)."""
-    return importlib.util.find_spec("infra.console") is not None
+    return importlib.util.find_spec("securemode.infra.console") is not None
 
 
 def _write_secrets(secrets: SecretFiles, plan: LabPlan) -> None:
@@ -294,13 +302,13 @@ def _spawn_keeper(plan: LabPlan, run: Path, twin_state: Path, options: UpOptions
         args += ["--ssh-port", str(plan.ports["ssh"])]
     for node in plan.nodes:
         args += ["--node", f"{node.name}:{node.index}"]
-    return spawn_python("netns", "infra.lab.netns_keeper", args, run / "netns")
+    return spawn_python("netns", "securemode.infra.lab.netns_keeper", args, run / "netns")
 
 
 def _spawn_console(plan: LabPlan, run: Path, twin_state: Path, secrets: SecretFiles) -> Child:
     args = ["--twin-state", str(twin_state), "--address", plan.manager.address, "--port", str(plan.ports["ssh"]),
             "--initial-password-file", str(secrets.directory / "admin-password")]
-    return spawn_python("console", "infra.lab.console_process", args, run / "console")
+    return spawn_python("console", "securemode.infra.lab.console_process", args, run / "console")
 
 
 def _spawn_agent(node: NodePlan, plan: LabPlan, run: Path, twin_state: Path, options: UpOptions,
@@ -319,7 +327,7 @@ def _spawn_agent(node: NodePlan, plan: LabPlan, run: Path, twin_state: Path, opt
                 args += ["--relay", f"{port}:{node.address}:{port}"]
     if not node.conferencing:
         args += ["--forward-audit"]
-    return spawn_python(f"agent-{node.name}", "infra.lab.node_agent", args, workdir)
+    return spawn_python(f"agent-{node.name}", "securemode.infra.lab.node_agent", args, workdir)
 
 
 def _node_endpoints(facts: dict[str, Any], plan: LabPlan) -> dict[str, Endpoint]:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infra.lab.processes import ProcessIdentity
+from securemode.infra.lab.processes import ProcessIdentity
 
 MANIFEST_VERSION = 1
 MANIFEST_NAME = "manifest.json"

@@ -1,13 +1,13 @@
 """Use the lab namespace from a process that did not create it (the node agents).
 
-:class:`infra.netns.NetNamespace` is written for the process that owns the namespace (its ``down``
+:class:`securemode.infra.netns.NetNamespace` is written for the process that owns the namespace (its ``down``
 deletes it). The lab namespace is owned by the netns keeper process; node agents only open sockets
 in it, so they get this view of it, whose ``down`` never deletes anything.
 """
 
 from __future__ import annotations
 
-from infra.netns import _NETNS_DIR, NetNamespace, NetnsError
+from securemode.infra.netns import _NETNS_DIR, NetNamespace, NetnsError
 
 
 class AttachedNamespace(NetNamespace):

@@ -1,9 +1,9 @@
-"""The lab's network namespace, owned by one process: ``python -m infra.lab.netns_keeper``.
+"""The lab's network namespace, owned by one process: ``python -m securemode.infra.lab.netns_keeper``.
 
-It creates the namespace (:class:`infra.netns.NetNamespace`: a veth pair to the root namespace in a
+It creates the namespace (:class:`securemode.infra.netns.NetNamespace`: a veth pair to the root namespace in a
 private ``10.213.X.0/24``) and gives every node its address inside it (``10.213.X.(10+index)``):
 as root that is *the* node address the site file, the twin and DNS name. It keeps the nftables
-closed-port policy (:mod:`infra.lab.ns_firewall`) in line with the Management Node's configuration,
+closed-port policy (:mod:`securemode.infra.lab.ns_firewall`) in line with the Management Node's configuration,
 polled from the twin state every ``--sync-interval``: drop or reject per the security wizard, and
 open exactly what each node serves (HTTPS; SIP; SNMP unless DISABLED; SSH on the manager while the
 console takes logins). Node agents open their listeners there and the manager's agent relays the
@@ -22,11 +22,11 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from infra.lab.ns_firewall import DEFAULT_SIP_PORTS, FirewallSettings, node_ports, render_ruleset
-from infra.lab.processes import write_ready
-from infra.netns import NetNamespace
+from securemode.infra.lab.ns_firewall import DEFAULT_SIP_PORTS, FirewallSettings, node_ports, render_ruleset
+from securemode.infra.lab.processes import write_ready
+from securemode.infra.netns import NetNamespace
 
-log = logging.getLogger("infra.lab.netns")
+log = logging.getLogger("securemode.infra.lab.netns")
 NODE_HOST_OFFSET = 10
 MANAGER_INDEX = 0
 
@@ -49,15 +49,15 @@ class FirewallFollower:
     """Reads the twin state and says which firewall settings it implies (None while it is not seeded)."""
 
     def __init__(self, twin_state: Path, addresses: dict[str, str], manager: str, args: argparse.Namespace) -> None:
-        from infra.lab.node_settings import NamespaceNode
-        from infra.lab.twin_reader import TwinReader
+        from securemode.infra.lab.node_settings import NamespaceNode
+        from securemode.infra.lab.twin_reader import TwinReader
 
         self.reader = TwinReader(twin_state)
         self.nodes = [NamespaceNode(name, address, name == manager) for name, address in addresses.items()]
         self.args = args
 
     def wanted(self) -> FirewallSettings | None:
-        from infra.lab.node_settings import namespace_firewall
+        from securemode.infra.lab.node_settings import namespace_firewall
 
         security = self.reader.security_settings()
         if security is None:
@@ -86,7 +86,7 @@ def _sync(namespace: NetNamespace, follower: FirewallFollower, applied: Firewall
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m infra.lab.netns_keeper", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m securemode.infra.lab.netns_keeper", description=__doc__)
     parser.add_argument("--twin-state", type=Path, required=True)
     parser.add_argument("--node", action="append", default=[],
                         help="NAME:INDEX of a node to give an address (index 0 is the Management Node)")

@@ -1,4 +1,4 @@
-"""One twin node's network side, as a process: ``python -m infra.lab.node_agent --name conf01 …``.
+"""One twin node's network side, as a process: ``python -m securemode.infra.lab.node_agent --name conf01 …``.
 
 Every ``--sync-interval`` seconds (the lab's replication delay: a real node pulls its configuration
 from the Management Node about once a minute) it reads the node's configuration from the twin state
@@ -6,7 +6,7 @@ and applies what changed: the SNMP agent follows ``snmp_*``, the SIP listeners (
 5061) follow the security wizard's ports and TLS posture with the node's certificate. With
 ``--netns`` the same listeners also run on the node's address inside the lab namespace, where the
 closed-port policy holds and which is the node's site address; a conferencing node also serves
-HTTPS there (:mod:`infra.lab.https_listener`), the management node relays the twin's HTTPS and the
+HTTPS there (:mod:`securemode.infra.lab.https_listener`), the management node relays the twin's HTTPS and the
 console's SSH there, and forwards audit events to its syslog servers. A node with no certificate
 assigned serves a self-signed one it made at first boot, as a real node does. SIGTERM stops it.
 """
@@ -24,18 +24,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infra.lab.https_listener import HttpsListener
-from infra.lab.netns_attach import AttachedNamespace
-from infra.lab.node_settings import AgentSettings, agent_settings
-from infra.lab.processes import read_ready_file, write_ready
-from infra.lab.relay import TcpRelay
-from infra.lab.syslog_forwarder import AuditForwarder
-from infra.lab.twin_reader import TwinReader
-from infra.netns import NetNamespace
-from infra.nodes import SipListener, SnmpAgent
-from infra.twin import pki
+from securemode.infra.lab.https_listener import HttpsListener
+from securemode.infra.lab.netns_attach import AttachedNamespace
+from securemode.infra.lab.node_settings import AgentSettings, agent_settings
+from securemode.infra.lab.processes import read_ready_file, write_ready
+from securemode.infra.lab.relay import TcpRelay
+from securemode.infra.lab.syslog_forwarder import AuditForwarder
+from securemode.infra.lab.twin_reader import TwinReader
+from securemode.infra.netns import NetNamespace
+from securemode.infra.nodes import SipListener, SnmpAgent
+from securemode.infra.twin import pki
 
-log = logging.getLogger("infra.lab.node")
+log = logging.getLogger("securemode.infra.lab.node")
 SELF_SIGNED_BITS = 2048
 
 
@@ -196,7 +196,7 @@ class NodeAgent:
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m infra.lab.node_agent", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m securemode.infra.lab.node_agent", description=__doc__)
     parser.add_argument("--twin-state", type=Path, required=True)
     parser.add_argument("--name", required=True)
     parser.add_argument("--address", required=True)

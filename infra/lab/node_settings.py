@@ -13,9 +13,9 @@ from typing import Any
 
 from pydantic import SecretStr, ValidationError
 
-from infra.lab.ns_firewall import FirewallSettings, node_ports
-from infra.nodes import SipListenerSettings, SnmpAgentSettings, SnmpMode, TlsPosture
-from infra.twin.state.settings import SecuritySettings
+from securemode.infra.lab.ns_firewall import FirewallSettings, node_ports
+from securemode.infra.nodes import SipListenerSettings, SnmpAgentSettings, SnmpMode, TlsPosture
+from securemode.infra.twin.state.settings import SecuritySettings
 
 SNMP_FIELDS = (
     "snmp_mode",

@@ -4,10 +4,10 @@ Security wizard question "Drop incoming packets to closed ports rather than reje
 ``drop_closed_ports`` a packet to any other port gets no answer; without it TCP gets a RST and other
 protocols an ICMP port-unreachable. Loopback, established flows and ICMP are always accepted.
 
-:class:`infra.nodes.ClosedPortPolicy` opens the same ports on every address of a namespace; the lab
+:class:`securemode.infra.nodes.ClosedPortPolicy` opens the same ports on every address of a namespace; the lab
 namespace holds several nodes that serve different ports (SSH only on the manager, SNMP only where it
 is on), so this module matches on the destination address as well. Only ever applied inside the lab
-namespace (:meth:`infra.netns.NetNamespace.apply_nft`). Light on imports: the netns keeper applies
+namespace (:meth:`securemode.infra.netns.NetNamespace.apply_nft`). Light on imports: the netns keeper applies
 the first ruleset before it loads anything heavy.
 """
 

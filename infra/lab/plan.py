@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infra.services.process import free_port
+from securemode.infra.services.process import free_port
 
 DOMAIN = "lab.securemode.test"
 BLOCK_PREFIX = "127.77"

@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from infra.lab.plan import LabPlan, NodePlan
-from infra.lab.vsphere_part import bootstrap_deployed
-from infra.vcsim import Vcsim
+from securemode.infra.lab.plan import LabPlan, NodePlan
+from securemode.infra.lab.vsphere_part import bootstrap_deployed
+from securemode.infra.vcsim import Vcsim
 
 
 class Profile(Protocol):

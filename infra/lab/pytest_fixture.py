@@ -2,9 +2,9 @@
 
 Use it in a conftest.py::
 
-    from infra.lab.pytest_fixture import lab  # noqa: F401
+    from securemode.infra.lab.pytest_fixture import lab  # noqa: F401
 
-or as a plugin (``pytest_plugins = ["infra.lab.pytest_fixture"]``). The fixture starts the lab with
+or as a plugin (``pytest_plugins = ["securemode.infra.lab.pytest_fixture"]``). The fixture starts the lab with
 ``lab up`` semantics in the session's state folder (``SECUREMODE_STATE_DIR``: tests/conftest.py
 points it at a temporary folder) and stops it with ``lab down`` at the end of the session. If a lab
 already runs in that state folder (another conftest's copy of the fixture, or a developer's
@@ -26,9 +26,9 @@ from typing import Any
 
 import pytest
 
-from infra.lab.lifecycle import UpOptions, down, up
-from infra.lab.manifest import Manifest, Part
-from infra.lab.secret_files import SecretFiles
+from securemode.infra.lab.lifecycle import UpOptions, down, up
+from securemode.infra.lab.manifest import Manifest, Part
+from securemode.infra.lab.secret_files import SecretFiles
 from securemode.site_loader import LoadedSite, load_site
 
 

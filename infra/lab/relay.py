@@ -11,8 +11,8 @@ import asyncio
 import contextlib
 import socket
 
-from infra.netns import NetNamespace
-from infra.nodes.loop_thread import LoopThread
+from securemode.infra.netns import NetNamespace
+from securemode.infra.nodes.loop_thread import LoopThread
 
 _CHUNK = 65536
 

@@ -7,12 +7,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from infra.lab.manifest import Endpoint, Part
-from infra.lab.plan import LabPlan, SiteNetwork
-from infra.lab.processes import identify
-from infra.pki.ca import LabCA
-from infra.services import chrony, dns, rsyslog, slapd
-from infra.services.process import ServiceHandle
+from securemode.infra.lab.manifest import Endpoint, Part
+from securemode.infra.lab.plan import LabPlan, SiteNetwork
+from securemode.infra.lab.processes import identify
+from securemode.infra.pki.ca import LabCA
+from securemode.infra.services import chrony, dns, rsyslog, slapd
+from securemode.infra.services.process import ServiceHandle
 
 Starter = Callable[[], ServiceHandle]
 

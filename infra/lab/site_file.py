@@ -14,10 +14,10 @@ from typing import Any
 
 import yaml
 
-from infra.lab.plan import LabPlan, SiteNetwork
-from infra.lab.secret_files import SecretFiles
-from infra.lab.twin_part import LOCATION
-from infra.lab.vsphere_part import (
+from securemode.infra.lab.plan import LabPlan, SiteNetwork
+from securemode.infra.lab.secret_files import SecretFiles
+from securemode.infra.lab.twin_part import LOCATION
+from securemode.infra.lab.vsphere_part import (
     DATASTORE,
     DISK_IOPS_LIMIT,
     MANAGEMENT_NETWORK,

@@ -16,7 +16,7 @@ import ssl
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-log = logging.getLogger("infra.lab.syslog")
+log = logging.getLogger("securemode.infra.lab.syslog")
 
 PRI = 10 * 8 + 5  # authpriv.notice
 APP_NAME = "pexip-audit"

@@ -1,4 +1,4 @@
-"""The Management Node twin as a lab process (:mod:`infra.lab.twin_process`), and the bootstrapped
+"""The Management Node twin as a lab process (:mod:`securemode.infra.lab.twin_process`), and the bootstrapped
 profile's registration of the site's conferencing nodes through its Management API (as an
 administrator would have done).
 """
@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from infra.lab.plan import SITE_NETMASK, LabPlan, NodePlan, SiteNetwork
-from infra.lab.processes import Child, spawn_python
+from securemode.infra.lab.plan import SITE_NETMASK, LabPlan, NodePlan, SiteNetwork
+from securemode.infra.lab.processes import Child, spawn_python
 
 if TYPE_CHECKING:
     from securemode.pexip.trust import Trust
@@ -22,7 +22,7 @@ LOCATION = "Lab"
 def spawn(plan: LabPlan, workdir: Path, state_dir: Path, admin_password_file: Path, ldap_ca_file: Path,
           netns_ready_file: Path | None) -> Child:
     """The twin on the manager's loopback address, installed with the site's answers; with the
-    namespace its installed address is the manager's namespace address (:mod:`infra.lab.twin_process`)."""
+    namespace its installed address is the manager's namespace address (:mod:`securemode.infra.lab.twin_process`)."""
     mgr = plan.manager
     args = [
         "--state-dir", str(state_dir),
@@ -44,7 +44,7 @@ def spawn(plan: LabPlan, workdir: Path, state_dir: Path, admin_password_file: Pa
     ]
     if netns_ready_file is not None:
         args += ["--netns-ready-file", str(netns_ready_file)]
-    return spawn_python("twin", "infra.lab.twin_process", args, workdir)
+    return spawn_python("twin", "securemode.infra.lab.twin_process", args, workdir)
 
 
 def pinned(fingerprint: str) -> Trust:

@@ -1,6 +1,6 @@
-"""The Management Node twin as a lab process: ``python -m infra.lab.twin_process``.
+"""The Management Node twin as a lab process: ``python -m securemode.infra.lab.twin_process``.
 
-Like ``python -m infra.twin``, with one difference: the installation wizard's answers (first boot)
+Like ``python -m securemode.infra.twin``, with one difference: the installation wizard's answers (first boot)
 carry the node's *site* address. As root that is the manager's address in the lab namespace, read
 from the netns keeper's ready file (``--netns-ready-file``), with the root side of the veth pair as
 gateway; the HTTPS listener itself binds ``--bind-address`` (loopback), where the manager's agent
@@ -16,11 +16,11 @@ import logging
 import os
 from pathlib import Path
 
-from infra.lab.processes import read_ready_file, wait_for_signal, write_ready
+from securemode.infra.lab.processes import read_ready_file, wait_for_signal, write_ready
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m infra.lab.twin_process", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m securemode.infra.lab.twin_process", description=__doc__)
     parser.add_argument("--state-dir", type=Path, required=True)
     parser.add_argument("--bind-address", required=True, help="where the HTTPS listener binds")
     parser.add_argument("--port", type=int, default=443)
@@ -53,7 +53,7 @@ def site_addressing(args: argparse.Namespace) -> tuple[str, str]:
 
 def first_boot(args: argparse.Namespace, password: str, address: str, gateway: str) -> None:
     """Seed a fresh state folder as the installation wizard would (nothing when it is seeded already)."""
-    from infra.twin.state.twin_state import TwinState
+    from securemode.infra.twin.state.twin_state import TwinState
 
     state = TwinState(args.state_dir)
     try:
@@ -69,7 +69,7 @@ def first_boot(args: argparse.Namespace, password: str, address: str, gateway: s
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    from infra.twin.node import TwinManagementNode  # the heavy import runs while the namespace comes up
+    from securemode.infra.twin.node import TwinManagementNode  # the heavy import runs while the namespace comes up
 
     password = args.admin_password_file.read_text().strip()
     address, gateway = site_addressing(args)

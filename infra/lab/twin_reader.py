@@ -10,8 +10,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from infra.twin.state.settings import SecuritySettings
-from infra.twin.state.twin_state import DB_NAME, TwinState
+from securemode.infra.twin.state.settings import SecuritySettings
+from securemode.infra.twin.state.twin_state import DB_NAME, TwinState
 
 
 class TwinReader:

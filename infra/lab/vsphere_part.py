@@ -12,7 +12,7 @@ import contextlib
 from dataclasses import dataclass
 from typing import Any
 
-from infra.vcsim import Vcsim, VcsimOptions, start_vcsim
+from securemode.infra.vcsim import Vcsim, VcsimOptions, start_vcsim
 from securemode.site import VmSizing
 
 MANAGEMENT_NETWORK: dict[str, Any] = {
@@ -49,7 +49,8 @@ def connect(sim: Vcsim) -> Any:
     """A pyVmomi session; the certificate was checked against the announced fingerprint at start."""
     from pyVim.connect import SmartConnect
 
-    return SmartConnect(host=sim.host, port=sim.port, user=sim.username, pwd=sim.password,  # type: ignore[no-untyped-call]
+    return SmartConnect(host=sim.host, port=sim.port, user=sim.username, pwd=sim.password,
+    # type: ignore[no-untyped-call]
                         disableSslCertValidation=True)
 
 

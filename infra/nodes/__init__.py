@@ -5,10 +5,10 @@ settings model mirrors the Pexip fields (management_vm / worker_vm SNMP fields, 
 answers) so the twin's state can drive it directly.
 """
 
-from infra.nodes.closed_ports import ClosedPortPolicy, ClosedPortSettings
-from infra.nodes.sip_listener import SipListener, SipListenerSettings
-from infra.nodes.snmp_agent import SnmpAgent, SnmpAgentSettings, SnmpMode
-from infra.nodes.tls_posture import TlsPosture, TlsPostureError, server_context
+from securemode.infra.nodes.closed_ports import ClosedPortPolicy, ClosedPortSettings
+from securemode.infra.nodes.sip_listener import SipListener, SipListenerSettings
+from securemode.infra.nodes.snmp_agent import SnmpAgent, SnmpAgentSettings, SnmpMode
+from securemode.infra.nodes.tls_posture import TlsPosture, TlsPostureError, server_context
 
 __all__ = [
     "ClosedPortPolicy",

@@ -5,8 +5,8 @@ Security wizard question "Drop incoming packets to closed ports rather than reje
 (a TCP connect times out); without it TCP gets a RST and other protocols an ICMP port-unreachable.
 Loopback, established flows and ICMP (ping, path MTU) are always accepted.
 
-Only ever applied inside a :class:`~infra.netns.NetNamespace`; the root namespace's firewall is not
-touched. Without root, :class:`~infra.netns.NetnsUnavailable` propagates: the behaviour is reported
+Only ever applied inside a :class:`~securemode.infra.netns.NetNamespace`; the root namespace's firewall is not
+touched. Without root, :class:`~securemode.infra.netns.NetnsUnavailable` propagates: the behaviour is reported
 as unavailable rather than imitated.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from infra.netns import NetNamespace
+from securemode.infra.netns import NetNamespace
 
 TABLE = "securemode_node"
 

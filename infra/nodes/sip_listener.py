@@ -1,7 +1,7 @@
 """The SIP signalling listeners of a twin node: UDP and TCP 5060, TLS 5061 (ports from the wizard).
 
-Answers OPTIONS with 200 OK (see :mod:`infra.nodes.sip_message`). The TLS listener serves the node's
-assigned certificate with the posture of :mod:`infra.nodes.tls_posture`; without a certificate the
+Answers OPTIONS with 200 OK (see :mod:`securemode.infra.nodes.sip_message`). The TLS listener serves the node's
+assigned certificate with the posture of :mod:`securemode.infra.nodes.tls_posture`; without a certificate the
 TLS port is not opened (GUESS: a real node always has at least its self-signed certificate).
 """
 
@@ -15,10 +15,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from infra.netns import NetNamespace
-from infra.nodes import sip_message
-from infra.nodes.loop_thread import LoopThread
-from infra.nodes.tls_posture import TlsPosture, server_context
+from securemode.infra.netns import NetNamespace
+from securemode.infra.nodes import sip_message
+from securemode.infra.nodes.loop_thread import LoopThread
+from securemode.infra.nodes.tls_posture import TlsPosture, server_context
 
 _READ_TIMEOUT_S = 30.0
 

@@ -26,8 +26,8 @@ from pysnmp.carrier.asyncio.dgram import udp, udp6
 from pysnmp.entity import config, engine
 from pysnmp.entity.rfc3413 import cmdrsp, context
 
-from infra.netns import NetNamespace
-from infra.nodes.loop_thread import LoopThread
+from securemode.infra.netns import NetNamespace
+from securemode.infra.nodes.loop_thread import LoopThread
 
 SYSTEM_SUBTREE = (1, 3, 6, 1, 2, 1, 1)
 NET_SNMP_LINUX_OID = (1, 3, 6, 1, 4, 1, 8072, 3, 2, 10)

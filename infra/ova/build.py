@@ -1,5 +1,5 @@
 """Build the stand-in OVA: a tar of the OVF descriptor (first, as OVF 1.0 requires), its SHA-256 manifest
-and a stream-optimized VMDK. ``python -m infra.ova.build OUT.ova`` writes one with the defaults.
+and a stream-optimized VMDK. ``python -m securemode.infra.ova.build OUT.ova`` writes one with the defaults.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from infra.ova import ovf, vmdk
+from securemode.infra.ova import ovf, vmdk
 
 GIB = 1 << 30
 

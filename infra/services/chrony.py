@@ -25,7 +25,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from infra.services.process import ServiceHandle, ensure_workdir, free_port, spawn, stopped_on_failure, wait_ready
+from securemode.infra.services.process import (
+    ServiceHandle,
+    ensure_workdir,
+    free_port,
+    spawn,
+    stopped_on_failure,
+    wait_ready,
+)
 from securemode.redact import register_secret
 
 _CHRONYD = "/usr/sbin/chronyd"

@@ -23,7 +23,7 @@ import dns.message
 import dns.query
 import dns.rcode
 
-from infra.services.process import (
+from securemode.infra.services.process import (
     ServiceHandle,
     bound_sockets,
     ensure_workdir,

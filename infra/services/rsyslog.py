@@ -22,8 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from infra.pki.ca import LabCA
-from infra.services.process import (
+from securemode.infra.pki.ca import LabCA
+from securemode.infra.services.process import (
     ServiceHandle,
     bound_sockets,
     ensure_workdir,

@@ -57,8 +57,8 @@ from pathlib import Path
 
 import ldap3
 
-from infra.pki.ca import IssuedCertificate, LabCA
-from infra.services.process import (
+from securemode.infra.pki.ca import IssuedCertificate, LabCA
+from securemode.infra.services.process import (
     ServiceHandle,
     bound_sockets,
     ensure_workdir,

@@ -1,4 +1,5 @@
-"""Measure how long each lab service takes from spawn until it answers: ``python -m infra.services.startup_times``.
+"""Measure how long each lab service takes from spawn until it answers: ``python -m
+securemode.infra.services.startup_times``.
 
 Starts every service ``--runs`` times on free loopback ports in a temporary directory, stops each by
 PID, and prints min / median / max of ``handle.startup_s``.
@@ -12,9 +13,9 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from infra.pki.ca import LabCA
-from infra.services import chrony, dns, rsyslog, slapd
-from infra.services.process import ServiceHandle
+from securemode.infra.pki.ca import LabCA
+from securemode.infra.services import chrony, dns, rsyslog, slapd
+from securemode.infra.services.process import ServiceHandle
 
 
 def starters(root: Path, ca: LabCA) -> dict[str, Callable[[int], ServiceHandle]]:

@@ -4,11 +4,18 @@ Public interface: `TwinManagementNode` (embeddable server), `TwinState` (state r
 node processes and the console twin), `TwinConfig` (every guessed behaviour), fault rules.
 """
 
-from infra.twin.config import TwinConfig
-from infra.twin.faults import FaultInjector, FaultRule, latency, reset_connection, too_many_requests, unavailable
-from infra.twin.node import TwinManagementNode
-from infra.twin.state.settings import InstallWizardAnswers, SecuritySettings
-from infra.twin.state.twin_state import TwinState
+from securemode.infra.twin.config import TwinConfig
+from securemode.infra.twin.faults import (
+    FaultInjector,
+    FaultRule,
+    latency,
+    reset_connection,
+    too_many_requests,
+    unavailable,
+)
+from securemode.infra.twin.node import TwinManagementNode
+from securemode.infra.twin.state.settings import InstallWizardAnswers, SecuritySettings
+from securemode.infra.twin.state.twin_state import TwinState
 
 __all__ = [
     "FaultInjector",

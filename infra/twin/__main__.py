@@ -1,4 +1,4 @@
-"""Run the Management Node twin as a process: `python -m infra.twin --state-dir DIR --port 8443`.
+"""Run the Management Node twin as a process: `python -m securemode.infra.twin --state-dir DIR --port 8443`.
 
 Prints one JSON line when ready ({"pid", "base_url", "fingerprint_sha256"}) and stops on SIGTERM/SIGINT.
 The web admin password comes from a file or an environment variable, never from the command line.
@@ -15,11 +15,11 @@ import sys
 import threading
 from pathlib import Path
 
-from infra.twin.node import TwinManagementNode
+from securemode.infra.twin.node import TwinManagementNode
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m infra.twin", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m securemode.infra.twin", description=__doc__)
     parser.add_argument("--state-dir", required=True, type=Path)
     parser.add_argument("--address", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=443)

@@ -7,20 +7,20 @@ import threading
 from pathlib import Path
 from types import TracebackType
 
-from infra.twin import pki
-from infra.twin.auth.authenticator import Authenticator
-from infra.twin.auth.ldap import LdapOptions
-from infra.twin.config import TwinConfig
-from infra.twin.faults import FaultInjector
-from infra.twin.server.dispatch import Dispatcher
-from infra.twin.server.http import TwinHTTPServer
-from infra.twin.server.tls import TlsContexts, current_posture
-from infra.twin.state.settings import InstallWizardAnswers
-from infra.twin.state.twin_state import TwinState
-from infra.twin.web.app import WebApp
-from infra.twin.web.sessions import SessionStore
+from securemode.infra.twin import pki
+from securemode.infra.twin.auth.authenticator import Authenticator
+from securemode.infra.twin.auth.ldap import LdapOptions
+from securemode.infra.twin.config import TwinConfig
+from securemode.infra.twin.faults import FaultInjector
+from securemode.infra.twin.server.dispatch import Dispatcher
+from securemode.infra.twin.server.http import TwinHTTPServer
+from securemode.infra.twin.server.tls import TlsContexts, current_posture
+from securemode.infra.twin.state.settings import InstallWizardAnswers
+from securemode.infra.twin.state.twin_state import TwinState
+from securemode.infra.twin.web.app import WebApp
+from securemode.infra.twin.web.sessions import SessionStore
 
-log = logging.getLogger("infra.twin")
+log = logging.getLogger("securemode.infra.twin")
 
 
 class TwinManagementNode:

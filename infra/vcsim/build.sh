@@ -2,7 +2,7 @@
 # Offline build of vcsim-ext from Debian's govmomi 0.24.2 (GOPATH mode, no module downloads).
 # Skipped when a hash of our sources, the installed govmomi version and the Go version matches
 # the stamp of the last good build. Usage: infra/vcsim/build.sh [--force]
-# SECUREMODE_VCSIM_BUILD_DIR=DIR builds into DIR (and infra.vcsim runs DIR/bin/vcsim-ext) instead of .build/vcsim.
+# SECUREMODE_VCSIM_BUILD_DIR=DIR builds into DIR (and securemode.infra.vcsim runs DIR/bin/vcsim-ext) instead of .build/vcsim.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from infra.vcsim.paths import BINARY, BUILD_SCRIPT, DEFAULT_OPTIONS_SEED, state_root
+from securemode.infra.vcsim.paths import BINARY, BUILD_SCRIPT, DEFAULT_OPTIONS_SEED, state_root
 
 
 class VcsimError(RuntimeError):

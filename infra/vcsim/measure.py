@@ -1,6 +1,6 @@
 """Print the lab's vcsim figures: start time and 100 ReconfigVM_Task round trips.
 
-Run: ``.venv/bin/python -m infra.vcsim.measure [--runs N]``. Every simulator it starts is stopped.
+Run: ``.venv/bin/python -m securemode.infra.vcsim.measure [--runs N]``. Every simulator it starts is stopped.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import statistics
 import time
 from typing import Any
 
-from infra.vcsim.launcher import VcsimOptions, ensure_built, start_vcsim
-from infra.vcsim.pytest_fixtures import connect, first_object, run_task
+from securemode.infra.vcsim.launcher import VcsimOptions, ensure_built, start_vcsim
+from securemode.infra.vcsim.pytest_fixtures import connect, first_object, run_task
 
 
 def start_seconds(runs: int) -> list[float]:

@@ -2,7 +2,7 @@
 
 Use from any conftest.py::
 
-    from infra.vcsim.pytest_fixtures import (  # noqa: F401
+    from securemode.infra.vcsim.pytest_fixtures import (  # noqa: F401
         vcsim, vcsim_factory, vcsim_host, vcsim_si, vcsim_vm,
     )
 
@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from infra.vcsim.launcher import Vcsim, VcsimOptions, ensure_built, start_vcsim
+from securemode.infra.vcsim.launcher import Vcsim, VcsimOptions, ensure_built, start_vcsim
 
 
 @pytest.fixture(scope="session")

@@ -114,5 +114,6 @@ ROOT_EXCEPTION_PROBLEM = (
 
 
 def lockdown_exceptions(site: Site) -> list[str]:
-    """Lockdown exception users: exactly the engine's own account, so it keeps API access (see tasks.host)."""
+    """Lockdown exception users: exactly the engine's own account, so it keeps API access (see
+    securemode.tasks.host)."""
     return [site.vsphere.username]

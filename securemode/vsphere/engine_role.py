@@ -3,11 +3,11 @@
 After lockdown the engine's account is the host's only lockdown exception user, so it must hold no more
 than the engine uses. ESXi grants rights through permissions (a principal bound to a role, a list of
 privilege ids, on an inventory entity; on the root folder with ``propagate`` it covers the whole host).
-:data:`ENGINE_PRIVILEGES` is derived from the calls in ``tasks.host``, ``tasks.vms`` and
+:data:`ENGINE_PRIVILEGES` is derived from the calls in ``securemode.tasks.host``, ``securemode.tasks.vms`` and
 ``securemode.vsphere`` (required privileges as the vSphere API reference lists them); the role is
-defined once here and both ``tasks.host.ensure_engine_role`` and the verifier use it.
+defined once here and both ``securemode.tasks.host.ensure_engine_role`` and the verifier use it.
 
-Reads only; the changes live in ``tasks.host.engine_role``.
+Reads only; the changes live in ``securemode.tasks.host.engine_role``.
 """
 
 from __future__ import annotations

@@ -5,12 +5,12 @@ storageEnable), services and NTP, the lockdown exception list, the engine accoun
 engine's own right to change permissions, so it comes after every step that sets them), lockdown last.
 """
 
-from tasks.host.engine_role import ensure_engine_role
-from tasks.host.lockdown import ensure_lockdown_exceptions, ensure_lockdown_mode, lockdown_precondition
-from tasks.host.network import ensure_port_groups, ensure_vswitch_security
-from tasks.host.ntp import ensure_ntp
-from tasks.host.options import ensure_advanced_options
-from tasks.host.services import ensure_services
+from securemode.tasks.host.engine_role import ensure_engine_role
+from securemode.tasks.host.lockdown import ensure_lockdown_exceptions, ensure_lockdown_mode, lockdown_precondition
+from securemode.tasks.host.network import ensure_port_groups, ensure_vswitch_security
+from securemode.tasks.host.ntp import ensure_ntp
+from securemode.tasks.host.options import ensure_advanced_options
+from securemode.tasks.host.services import ensure_services
 
 __all__ = [
     "ensure_advanced_options",

@@ -4,10 +4,10 @@ Every step first checks its inputs (datastore, port group, VLAN, OVA, IOPS budge
 InputError before it changes anything.
 """
 
-from tasks.vms.bios import attest_bios_password, ensure_boot_options
-from tasks.vms.deploy import ensure_management_vm
-from tasks.vms.inputs import VmsInputs, check_vms_inputs
-from tasks.vms.reservations import ensure_reservations
+from securemode.tasks.vms.bios import attest_bios_password, ensure_boot_options
+from securemode.tasks.vms.deploy import ensure_management_vm
+from securemode.tasks.vms.inputs import VmsInputs, check_vms_inputs
+from securemode.tasks.vms.reservations import ensure_reservations
 
 __all__ = [
     "VmsInputs",

@@ -16,13 +16,13 @@ from typing import Any
 from securemode import attestations as attestation_store
 from securemode.engine import EngineContext, StepPlan, plan_of
 from securemode.results import JsonValue
+from securemode.tasks.vms.inputs import check_vms_inputs
+from securemode.tasks.vms.reservations import vm_must_exist
 from securemode.vsphere import open_site_session, wait_for_task
 from securemode.vsphere.changes import Planned, change
 from securemode.vsphere.desired_vm import VmView, boot_order_keys, enter_bios_setup, scsi00_disk
 from securemode.vsphere.errors import VSphereNotFound
 from securemode.vsphere.vmodl import vim
-from tasks.vms.inputs import check_vms_inputs
-from tasks.vms.reservations import vm_must_exist
 
 FORCE_SETUP = "vms.bios.force-setup"
 BOOT_ORDER = "vms.bios.boot-order"

@@ -10,6 +10,7 @@ from typing import Any
 
 from securemode.engine import EngineContext, StepPlan, plan_of
 from securemode.site import ManagementNode, Site
+from securemode.tasks.vms.inputs import VmsInputs, check_vms_inputs
 from securemode.vsphere import open_site_session, wait_for_task
 from securemode.vsphere.changes import Planned, change
 from securemode.vsphere.desired_vm import VmView, nic_network, nics, view_vm
@@ -18,7 +19,6 @@ from securemode.vsphere.inventory import datacenter_of
 from securemode.vsphere.ovf_import import import_vapp
 from securemode.vsphere.session import VSphereSession
 from securemode.vsphere.vmodl import vim
-from tasks.vms.inputs import VmsInputs, check_vms_inputs
 
 DEPLOYED = "vms.ova.deployed"
 VLAN = "vms.network.vlan"

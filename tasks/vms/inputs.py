@@ -7,12 +7,12 @@ from typing import Any
 
 from securemode.problems import InputError, Problem
 from securemode.site_loader import LoadedSite
+from securemode.tasks.vms.budget import budget_problems, projected_sum
 from securemode.vsphere import VSphereSession
 from securemode.vsphere.desired_vm import VmView, view_vm
 from securemode.vsphere.inventory import datastore_names, find_datastore, find_network, find_vm
 from securemode.vsphere.ova import OvaError, OvaPackage, read_ova
 from securemode.vsphere.ovf_import import ImportPlan, OvfRejected, import_spec
-from tasks.vms.budget import budget_problems, projected_sum
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import Any
 
 from securemode.engine import Change, EngineContext, StepPlan, plan_of
 from securemode.results import JsonValue
+from securemode.tasks.vms.inputs import check_vms_inputs
 from securemode.vsphere import open_site_session, wait_for_task
 from securemode.vsphere.changes import Planned, change
 from securemode.vsphere.desired_vm import (
@@ -27,7 +28,6 @@ from securemode.vsphere.desired_vm import (
     iops_limit,
 )
 from securemode.vsphere.vmodl import vim
-from tasks.vms.inputs import check_vms_inputs
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from infra.console import ConsoleServer
-from infra.twin import TwinConfig
 from securemode.console.answers import InstallAnswers
 from securemode.console.client import ConsoleClient, ConsoleEndpoint
 from securemode.console.pins import HostKeyPins
+from securemode.infra.console import ConsoleServer
+from securemode.infra.twin import TwinConfig
 
 FAST = TwinConfig(self_signed_key_bits=2048, password_hash_iterations=1000)
 CONSOLE_PASSWORD = "C0nsole-Secret-77"

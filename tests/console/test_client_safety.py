@@ -7,13 +7,13 @@ import asyncio
 import asyncssh
 import pytest
 
-from infra.console import ConsoleServer
 from securemode.console import prompts
 from securemode.console.client import ConsoleClient
 from securemode.console.errors import HostKeyMismatch, HostKeyNotPinned, PromptNotSeen
 from securemode.console.expect import Expect, Pattern
 from securemode.console.login import LoginOutcome, attempt_login
 from securemode.console.pins import HostKeyPins, fetch_host_key
+from securemode.infra.console import ConsoleServer
 from tests.console.conftest import client_for
 
 

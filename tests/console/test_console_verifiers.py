@@ -1,17 +1,17 @@
-"""verifiers.console against the console twin, before and after the security wizard."""
+"""securemode.verifiers.console against the console twin, before and after the security wizard."""
 
 from __future__ import annotations
 
 import socket
 
-from infra.console import ConsoleServer
 from securemode.console.client import ConsoleClient
 from securemode.console.pins import HostKeyPins
 from securemode.endpoint import Endpoint
+from securemode.infra.console import ConsoleServer
 from securemode.pexip.snapshot import SECURITY_JSON_KEYS, json_value
 from securemode.results import Status
+from securemode.verifiers.console import admin_login_refused, admin_password_required
 from tests.console.conftest import CONSOLE_PASSWORD, GUIDE_ANSWERS, installed
-from verifiers.console import admin_login_refused, admin_password_required
 
 HTTPS = Endpoint("127.0.0.1", 443)  # where a node's HTTPS service would show it alive
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from infra.console import ConsoleServer
-from infra.console.node import ConsoleNode
 from securemode.console.client import ConsoleClient, ConsoleStatus
 from securemode.console.errors import AnswerRejected, LoginRefused
 from securemode.console.login import LoginOutcome, attempt_login
 from securemode.console.pins import HostKeyPins
+from securemode.infra.console import ConsoleServer
+from securemode.infra.console.node import ConsoleNode
 from tests.console.conftest import (
     CONSOLE_PASSWORD,
     WEB_PASSWORD,

@@ -6,13 +6,13 @@ import asyncio
 
 import pytest
 
-from infra.console import ConsoleServer
-from infra.twin.state.settings import SecuritySettings
 from securemode.console import prompts
 from securemode.console.answers import ROWS
 from securemode.console.client import ConsoleClient, ConsoleStatus
 from securemode.console.login import LoginOutcome, attempt_login
 from securemode.console.pins import HostKeyPins
+from securemode.infra.console import ConsoleServer
+from securemode.infra.twin.state.settings import SecuritySettings
 from tests.console.conftest import CONSOLE_PASSWORD, GUIDE_ANSWERS, ServerFactory, client_for, installed
 
 FRESH = {"fips": False, "disable-admin": False, "icmpv6-redirects": False, "drop-closed-ports": True,

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from infra.lab.lifecycle import UpOptions, down, up
-from infra.lab.pytest_fixture import RunningLab
-from securemode import prefect_server
+from securemode.deployments import prefect_server
+from securemode.infra.lab.lifecycle import UpOptions, down, up
+from securemode.infra.lab.pytest_fixture import RunningLab
 from securemode.paths import STATE_ENV
 
 

@@ -9,10 +9,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from flows.pipeline import PipelineOutcome, run_pipeline
-from infra.lab.pytest_fixture import RunningLab
-from securemode import stages
 from securemode.catalogue import Stage
+from securemode.flows import stages
+from securemode.flows.pipeline import PipelineOutcome, run_pipeline
+from securemode.infra.lab.pytest_fixture import RunningLab
 from securemode.results import Status
 from securemode.site_loader import LoadedSite
 from tests.polling import wait_until

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from flows.pipeline import run_pipeline
-from infra.lab import processes
-from infra.lab.pytest_fixture import RunningLab
-from securemode import stages
 from securemode.catalogue import Stage
+from securemode.flows import stages
+from securemode.flows.pipeline import run_pipeline
+from securemode.infra.lab import processes
+from securemode.infra.lab.pytest_fixture import RunningLab
 from securemode.results import Status
 from tests.e2e.pipeline_runs import APPROVER, ATTEST, GATES
 

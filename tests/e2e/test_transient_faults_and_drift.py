@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from flows.pipeline import PipelineOutcome, run_pipeline
-from infra.lab.pytest_fixture import RunningLab
-from infra.twin.faults import FaultInjector, unavailable
-from securemode import stages
 from securemode.catalogue import Stage
+from securemode.flows import stages
+from securemode.flows.pipeline import PipelineOutcome, run_pipeline
+from securemode.infra.lab.pytest_fixture import RunningLab
+from securemode.infra.twin.faults import FaultInjector, unavailable
 from securemode.pexip.connect import management_api
 from securemode.results import Status
 from tests.e2e.pipeline_runs import NODE_PULL_S, SharedLab, run

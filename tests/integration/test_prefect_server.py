@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from securemode import prefect_server
+from securemode.deployments import prefect_server
 from securemode.paths import STATE_ENV
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from securemode import stages
 from securemode.catalogue import Stage
+from securemode.flows import stages
 from tests.pipeline import device_stage
 from tests.unit.sites import SECRET_ENV, example_document, write_site
 

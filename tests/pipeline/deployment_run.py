@@ -17,7 +17,7 @@ import yaml
 from prefect.client.orchestration import get_client
 from prefect.flow_engine import run_flow
 
-from flows.pipeline import secure_mode_deployment
+from securemode.flows.pipeline import secure_mode_deployment
 
 
 @dataclass

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from flows.driver import drive
+from securemode.cli.driver import drive
 from tests.unit.test_cli import run as cli
 
 pytestmark = pytest.mark.usefixtures("prefect_api")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from securemode.crashed_runs import mark_crashed_runs
+from securemode.flows.crashed_runs import mark_crashed_runs
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.usefixtures("prefect_api")
 FLOW = """
 import sys, time
 from prefect import flow, task
-from securemode.crashed_runs import run_tags
+from securemode.flows.crashed_runs import run_tags
 
 @task
 def forever():

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from prefect import flow
 
-import flows.stage
-from flows.stage import run_stage
+import securemode.flows.stage
 from securemode.catalogue import Stage
 from securemode.engine import NoApprovals
+from securemode.flows.stage import run_stage
 from securemode.outcome import StageOutcome
 from securemode.reports.model import Approval
 from securemode.site_loader import LoadedSite, load_site
@@ -42,13 +42,13 @@ def test_a_moved_world_is_planned_and_approved_again_and_the_site_loaded_once(
 ) -> None:
     loaded = load_site(site)
     loads: list[Any] = []
-    real_load = flows.stage.load_site
+    real_load = securemode.flows.stage.load_site
 
     def counting_load(path: Path) -> LoadedSite:
         loads.append(path)
         return real_load(path)
 
-    monkeypatch.setattr(flows.stage, "load_site", counting_load)
+    monkeypatch.setattr(securemode.flows.stage, "load_site", counting_load)
     gate = WorldMovesWhileAsked(site.parent / "device.json")
 
     @flow(name="gated-step-once")

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from prefect import flow
 
-from flows.gates import PrefectPauseGate
+from securemode.flows.gates import PrefectPauseGate
 from securemode.reports.model import Approval
 from tests.unit.sites import SECRET_ENV, example_document, write_site
 

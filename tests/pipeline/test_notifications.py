@@ -14,8 +14,8 @@ import httpx
 import pytest
 import yaml
 
-from deployments.notifications import register_notifications
-from flows.reverify import run_reverify
+from securemode.deployments.notifications import register_notifications
+from securemode.flows.reverify import run_reverify
 from securemode.site_loader import load_site
 from tests.pipeline.deployment_run import start_deployment_run
 

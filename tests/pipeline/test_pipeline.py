@@ -14,8 +14,8 @@ import httpx
 import pytest
 import yaml
 
-from flows.pipeline import run_pipeline
-from flows.reverify import DRIFT_EVENT, run_reverify
+from securemode.flows.pipeline import run_pipeline
+from securemode.flows.reverify import DRIFT_EVENT, run_reverify
 from securemode.paths import prefect_home, state_dir
 from securemode.results import Status
 from tests.pipeline import device_stage
@@ -162,8 +162,8 @@ def _stage_states(prefect_api: str, parent: object) -> dict[str, dict[str, Any]]
 
 
 def test_run_states_tell_the_truth(site: Path, prefect_api: str) -> None:
-    from flows.pipeline import secure_mode_deployment
-    from flows.reverify import reverify
+    from securemode.flows.pipeline import secure_mode_deployment
+    from securemode.flows.reverify import reverify
 
     unapproved = secure_mode_deployment(site_path=str(site), stage_names=["host", "vms"], mode="run",
                                         return_state=True)
@@ -208,7 +208,7 @@ def _logs(prefect_api: str, flow_run_ids: list[str]) -> list[dict[str, Any]]:
 
 
 def test_every_change_verdict_and_approval_is_a_log_line_at_its_task(site: Path, prefect_api: str) -> None:
-    from flows.pipeline import secure_mode_deployment
+    from securemode.flows.pipeline import secure_mode_deployment
 
     state = secure_mode_deployment(site_path=str(site), stage_names=["host"], approve=["host.lockdown"],
                                    attest=["vms.bios.supervisor-password"], approver="alice", return_state=True)

@@ -11,8 +11,8 @@ import httpx
 import pytest
 import yaml
 
-from flows.artifacts import artifact_key
-from securemode import report_server
+from securemode.deployments import report_server
+from securemode.flows.artifacts import artifact_key
 from securemode.paths import state_dir
 from tests.pipeline.deployment_run import start_deployment_run
 

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from prefect.client.schemas.objects import StateType
 
-from deployments.run_watch import RunWatcher, Seen, transition
+from securemode.deployments.run_watch import RunWatcher, Seen, transition
 from tests.pipeline.deployment_run import start_deployment_run
 
 pytestmark = pytest.mark.usefixtures("prefect_api")

@@ -19,8 +19,8 @@ import httpx
 import pytest
 import yaml
 
-from flows.pipeline import secure_mode_deployment
-from securemode import prefect_server
+from securemode.deployments import prefect_server
+from securemode.flows.pipeline import secure_mode_deployment
 from tests.conftest import REPO
 from tests.pipeline.deployment_run import DeploymentRun, start_deployment_run
 from tests.polling import wait_until
@@ -79,7 +79,7 @@ def _state(api: str, run_id: UUID) -> dict[str, Any]:
 
 def _drifted_reverify(site: Path) -> UUID:
     """Reverify twice around a drift on the device; the id of the second (failed) reverify run."""
-    from flows.reverify import reverify
+    from securemode.flows.reverify import reverify
 
     reverify(site_path=str(site), stage_names=["host", "vms"], return_state=True)
     device = site.parent / "device.json"

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-from flows.driver import drive
-from securemode import stages
 from securemode.catalogue import Stage
+from securemode.cli.driver import drive
+from securemode.flows import stages
 from tests.pipeline import device_stage
 
 

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infra.lab.lifecycle import UpOptions, down, up
-from securemode import docker_engine, workers
-from securemode.fleet import result_counts
+from securemode.deployments import docker_engine, workers
+from securemode.deployments.fleet import result_counts
+from securemode.infra.lab.lifecycle import UpOptions, down, up
 from securemode.paths import STATE_ENV
 from tests.scale.fleet_helpers import REPO, cli_env, own_state, securemode, wait_final
 
@@ -203,7 +203,7 @@ def _assert_counted_through_the_api(state: Path, name: str, run_id: str) -> None
 
 
 def _api() -> str:
-    from securemode import prefect_server
+    from securemode.deployments import prefect_server
 
     info = prefect_server.current()
     assert info is not None

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infra.lab.lifecycle import UpOptions, down, up
+from securemode.infra.lab.lifecycle import UpOptions, down, up
 from securemode.paths import STATE_ENV
 from tests.scale.fleet_helpers import cli_env, own_state, securemode
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from securemode import postgres, prefect_server
+from securemode.deployments import postgres, prefect_server
 from securemode.paths import STATE_ENV
 from tests.unit.sites import SECRET_ENV, example_document, write_site
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from securemode import postgres, prefect_server
+from securemode.deployments import postgres, prefect_server
 from tests.scale.fleet_helpers import REPO, cli_env, own_state
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from securemode import prefect_server, workers
+from securemode.deployments import prefect_server, workers
 from tests.scale.fleet_helpers import cli_env, device_site, most_at_once, own_state, securemode, wait_final
 
 SITES = ["wp-a", "wp-b", "wp-c"]

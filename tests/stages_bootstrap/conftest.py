@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from infra.console import ConsoleServer
-from infra.console.node import BootReport
-from infra.twin import TwinConfig, TwinManagementNode, pki
+from securemode.infra.console import ConsoleServer
+from securemode.infra.console.node import BootReport
+from securemode.infra.twin import TwinConfig, TwinManagementNode, pki
 from securemode.site_loader import LoadedSite, load_site
 from tests.unit.sites import SECRET_ENV, example_document, set_secrets, write_site
 

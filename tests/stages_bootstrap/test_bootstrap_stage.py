@@ -6,14 +6,14 @@ import json
 
 import yaml
 
-from infra.twin.passwords import make_password
 from securemode.console.access import console_pins, evidence_path
 from securemode.console.client import ConsoleStatus
+from securemode.flows.stages.bootstrap import SPEC
+from securemode.infra.twin.passwords import make_password
 from securemode.pexip.trust import recorded_pin
 from securemode.results import Status
 from securemode.site_loader import LoadedSite, load_site
-from securemode.stages.bootstrap import SPEC
-from tasks.bootstrap import read_console
+from securemode.tasks.bootstrap import read_console
 from tests.stage_steps import approving, run_steps
 from tests.stages_bootstrap.conftest import ADMIN_PASSWORD, ALL_GATES, FAST, LabNode
 from tests.unit.sites import write_site
@@ -32,7 +32,8 @@ def test_plan_on_a_fresh_node_writes_nothing(lab_node: LabNode, site: LoadedSite
     pin_change = next(c for c in planned.changes if c.setting == "engine.console_host_key")
     assert pin_change.desired == lab_node.console.host_key_fingerprint()  # type: ignore[union-attr]
     assert console_pins(site).get(lab_node.address, 22) is None
-    assert not lab_node.console.node.password_set() and not lab_node.console.node.installed()  # type: ignore[union-attr]
+    assert not lab_node.console.node.password_set() and not lab_node.console.node.installed()  # type:
+                                                                                               # ignore[union-attr]
     assert planned.ctx.approvals == []
 
 
@@ -114,7 +115,7 @@ def test_failed_web_login_keeps_the_wizard_from_running(lab_node: LabNode, site:
     state.set_install_wizard(answers.updated(web_admin_password_hash=make_password("changed-elsewhere",
                                                                                   FAST.password_hash_iterations)))
     from securemode.engine import EngineContext, PreApproved
-    from securemode.stages.bootstrap import SPEC as BOOTSTRAP
+    from securemode.flows.stages.bootstrap import SPEC as BOOTSTRAP
 
     ctx = EngineContext(site=site, apply=True, gate=PreApproved(ALL_GATES, who="tester"))
     changes = BOOTSTRAP.step("security-wizard").run(ctx)

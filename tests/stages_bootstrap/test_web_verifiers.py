@@ -1,4 +1,4 @@
-"""verifiers.web against the HTTPS twin: each probe passes only when the behaviour is really there."""
+"""securemode.verifiers.web against the HTTPS twin: each probe passes only when the behaviour is really there."""
 
 from __future__ import annotations
 
@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from infra.twin import TwinManagementNode
-from infra.twin.faults import unavailable
-from infra.twin.state.settings import SecuritySettings
 from securemode.endpoint import Endpoint
 from securemode.https.browser import WebTarget
+from securemode.infra.twin import TwinManagementNode
+from securemode.infra.twin.faults import unavailable
+from securemode.infra.twin.state.settings import SecuritySettings
 from securemode.results import Status
 from securemode.site import Trust
+from securemode.verifiers import web
 from tests.stages_bootstrap.conftest import FAST
-from verifiers import web
 
 PASSWORD = "Web-Verifier-Secret-5"
 

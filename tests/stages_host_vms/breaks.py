@@ -12,8 +12,8 @@ from typing import Any
 
 from pyVmomi import VmomiSupport
 
-from infra.vcsim import VcsimOptions
 from securemode.catalogue.host import ADVANCED_OPTIONS, SERVICES
+from securemode.infra.vcsim import VcsimOptions
 from securemode.vsphere import wait_for_task
 from securemode.vsphere.vmodl import vim
 

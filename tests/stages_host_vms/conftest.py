@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.vcsim import Vcsim, VcsimOptions, start_vcsim
-from infra.vcsim.pytest_fixtures import vcsim_binary  # noqa: F401
+from securemode.infra.vcsim import Vcsim, VcsimOptions, start_vcsim
+from securemode.infra.vcsim.pytest_fixtures import vcsim_binary  # noqa: F401
 from securemode.site_loader import LoadedSite
 from tests.stages_host_vms.lab import lab_document, lab_environment, write_site
 

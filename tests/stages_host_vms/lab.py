@@ -12,8 +12,8 @@ import pytest
 import yaml
 from pyVim.connect import Disconnect, SmartConnect
 
-from infra.ova import OvaSpec, build_ova
-from infra.vcsim import Vcsim
+from securemode.infra.ova import OvaSpec, build_ova
+from securemode.infra.vcsim import Vcsim
 from securemode.results import Result, Status
 from securemode.site_loader import LoadedSite, load_site
 from securemode.vsphere.trust import pinned_context

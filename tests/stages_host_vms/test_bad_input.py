@@ -18,14 +18,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from infra.ova import OvaSpec, build_ova
-from infra.vcsim import Vcsim, VcsimOptions, start_vcsim
 from securemode.engine import EngineContext, NoApprovals, PreApproved
+from securemode.flows.stages import host as host_stage
+from securemode.flows.stages import vms as vms_stage
+from securemode.infra.ova import OvaSpec, build_ova
+from securemode.infra.vcsim import Vcsim, VcsimOptions, start_vcsim
 from securemode.problems import InputError
 from securemode.results import Status
 from securemode.site_loader import LoadedSite
-from securemode.stages import host as host_stage
-from securemode.stages import vms as vms_stage
 from securemode.vsphere import VSphereLoginError, VSphereTrustError, open_site_session, wait_for_task
 from securemode.vsphere.vmodl import vim
 from tests.stage_steps import run_steps

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from infra.vcsim import Vcsim
 from securemode.engine import PreApproved
+from securemode.flows.stages import host as host_stage
+from securemode.flows.stages import vms as vms_stage
+from securemode.infra.vcsim import Vcsim
 from securemode.results import Status
 from securemode.site_loader import LoadedSite
-from securemode.stages import host as host_stage
-from securemode.stages import vms as vms_stage
 from tests.stage_steps import run_steps
 from tests.stages_host_vms.breaks import Drift, host_drifts, vm_drifts
 from tests.stages_host_vms.lab import failing, side_session

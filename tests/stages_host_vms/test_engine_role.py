@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from infra.vcsim import Vcsim, VcsimOptions, start_vcsim
 from securemode.engine import EngineContext, PreApproved
+from securemode.flows.stages import host as host_stage
+from securemode.infra.vcsim import Vcsim, VcsimOptions, start_vcsim
 from securemode.results import Result, Status
 from securemode.site_loader import LoadedSite
-from securemode.stages import host as host_stage
 from securemode.vsphere.engine_role import ENGINE_PRIVILEGES, ENGINE_ROLE, LEAST_ROLE_CONTROL
 from securemode.vsphere.vmodl import vim
 from tests.stage_steps import run_steps

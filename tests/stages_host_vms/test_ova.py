@@ -6,9 +6,9 @@ import hashlib
 import tarfile
 from pathlib import Path
 
-from infra.ova import OvaSpec, build_ova
-from infra.ova.vmdk import GD_AT_END, SECTOR, read_grain0
-from infra.vcsim import Vcsim
+from securemode.infra.ova import OvaSpec, build_ova
+from securemode.infra.ova.vmdk import GD_AT_END, SECTOR, read_grain0
+from securemode.infra.vcsim import Vcsim
 from securemode.site_loader import LoadedSite
 from securemode.vsphere import open_site_session
 from securemode.vsphere.inventory import datacenter_of, find_datastore

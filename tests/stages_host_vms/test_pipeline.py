@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from infra.vcsim import Vcsim
 from securemode.catalogue import Stage, controls_for
 from securemode.engine import PreApproved
+from securemode.flows.stages import host as host_stage
+from securemode.flows.stages import load
+from securemode.flows.stages import vms as vms_stage
+from securemode.infra.vcsim import Vcsim
 from securemode.results import Status
 from securemode.site_loader import LoadedSite
-from securemode.stages import host as host_stage
-from securemode.stages import load
-from securemode.stages import vms as vms_stage
 from securemode.vsphere.changes import render_changes
 from tests.stage_steps import run_steps
 from tests.stages_host_vms.dump import full_dump

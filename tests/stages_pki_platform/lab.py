@@ -14,8 +14,8 @@ from typing import Any
 import yaml
 from pydantic import SecretStr
 
-from infra.pki.ca import LabCA
-from infra.twin import TwinConfig, TwinManagementNode
+from securemode.infra.pki.ca import LabCA
+from securemode.infra.twin import TwinConfig, TwinManagementNode
 from securemode.pexip.client import ManagementApi
 from securemode.pexip.trust import CaBundle, PinnedFingerprint, record_pin, site_ca_bundle
 from securemode.site_loader import LoadedSite, load_site

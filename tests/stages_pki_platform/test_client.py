@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from infra.twin import TwinManagementNode, reset_connection, too_many_requests, unavailable
+from securemode.infra.twin import TwinManagementNode, reset_connection, too_many_requests, unavailable
 from securemode.pexip.client import ManagementApi, RetryPolicy, config_uri
 from securemode.pexip.errors import TransientApiError, TrustError, ValidationFailed
 from securemode.pexip.trust import PinnedFingerprint, choose_trust, normalise_fingerprint

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from securemode.engine import EngineContext
+from securemode.flows.stages.platform import SPEC
 from securemode.results import Status
-from securemode.stages.platform import SPEC
+from securemode.verifiers.api import readback_platform
 from tests.stages_pki_platform.lab import EXAMPLE, Lab, free_loopback_443, start_lab
-from verifiers.api import readback_platform
 
 
 @pytest.fixture(scope="module")

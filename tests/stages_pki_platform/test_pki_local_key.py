@@ -13,9 +13,9 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from securemode.catalogue import Stage
+from securemode.flows.stages import load
 from securemode.pexip.state import site_dir
 from securemode.results import Status
-from securemode.stages import load
 from tests.stage_steps import run_steps
 from tests.stages_pki_platform.lab import Lab, start_lab
 

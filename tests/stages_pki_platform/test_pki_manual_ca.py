@@ -11,8 +11,8 @@ import pytest
 from securemode.ca_adapters import SigningRequest
 from securemode.catalogue import Stage
 from securemode.engine import EngineContext
+from securemode.flows.stages import load
 from securemode.pexip.state import site_dir
-from securemode.stages import load
 from tests.stage_steps import run_steps
 from tests.stages_pki_platform.lab import Lab, start_lab
 

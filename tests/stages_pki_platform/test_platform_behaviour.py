@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from infra.nodes import SnmpAgent, SnmpAgentSettings
-from infra.services import chrony, dns
 from securemode.catalogue import Stage, controls_for
+from securemode.flows.stages import load
+from securemode.infra.nodes import SnmpAgent, SnmpAgentSettings
+from securemode.infra.services import chrony, dns
 from securemode.results import Status
-from securemode.stages import load
 from tests.stage_steps import run_steps
 from tests.stages_pki_platform.lab import Lab, free_loopback_443, start_lab
 

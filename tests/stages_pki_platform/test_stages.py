@@ -11,14 +11,14 @@ import pytest
 
 from securemode.catalogue import Stage, controls_for
 from securemode.engine import Change, StageSpec
+from securemode.flows.stages import load
 from securemode.pexip.client import config_uri
 from securemode.pexip.connect import management_api
 from securemode.pexip.trust import CaBundle
 from securemode.results import Result, Status
-from securemode.stages import load
+from securemode.verifiers.api import readback_pki, readback_platform
 from tests.stage_steps import run_steps
 from tests.stages_pki_platform.lab import SECRETS, Lab
-from verifiers.api import readback_pki, readback_platform
 
 PKI = load(Stage.PKI)
 PLATFORM = load(Stage.PLATFORM)
@@ -157,7 +157,7 @@ def test_no_secret_in_changes_or_results(lab: Lab, converged: dict[str, list[Cha
 
 
 def test_unreadable_api_gives_error_not_fail(lab: Lab, converged: dict[str, list[Change]]) -> None:
-    lab.twin.faults.add(__import__("infra.twin", fromlist=["unavailable"]).unavailable())
+    lab.twin.faults.add(__import__("securemode.infra.twin", fromlist=["unavailable"]).unavailable())
     try:
         results = readback_platform(lab.loaded)
     finally:

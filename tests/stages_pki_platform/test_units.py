@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.pki.ca import LabCA, Validity
 from securemode.ca_adapters.base import SignedCertificateProblem, SigningRequest, from_bundle
+from securemode.infra.pki.ca import LabCA, Validity
 from securemode.pexip.certificates import assess, build_csr, new_private_key, read_ca_files
 from securemode.pexip.client import retry_after_seconds
 from securemode.pexip.errors import api_message

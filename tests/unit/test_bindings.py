@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from securemode import stages as registry
 from securemode.binding import Binding, BindingError, Proof, checked, fix_name, verifier_names
 from securemode.catalogue import BY_ID, Flag, Stage, TargetKind, controls_for
 from securemode.engine import EnsureStep
+from securemode.flows import stages as registry
 from securemode.results import Result
 from securemode.site import Site
 from securemode.site_loader import LoadedSite, load_site
@@ -53,7 +53,7 @@ def _loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **changes: Any) -> 
 
 
 def _plan(stage: Stage, loaded: LoadedSite) -> list[tuple[str, str]]:
-    module = __import__(f"securemode.stages.{stage.value}", fromlist=["plan"])
+    module = __import__(f"securemode.flows.stages.{stage.value}", fromlist=["plan"])
     return [item.pair for item in module.plan(loaded)]
 
 
@@ -69,7 +69,8 @@ def test_every_control_of_a_built_stage_has_a_fix_or_a_flag_and_a_verifier(stage
     for b in bound:
         assert b.fix in steps or (b.fix is None and {Flag.VERIFY_ONLY, Flag.MANUAL} & b.control.flags), b.control.id
         assert b.verify and all(callable(p.verifier) for p in b.verify), b.control.id
-        assert all(name.startswith(("verifiers.", "securemode.stages.")) for name in verifier_names(b)), b.control.id
+        assert all(name.startswith(("verifiers.",
+        "securemode.flows.stages.")) for name in verifier_names(b)), b.control.id
         if b.fix is not None:
             assert (fix_name(b) or "").startswith("tasks."), b.control.id
 
@@ -92,7 +93,7 @@ def test_without_conferencing_nodes_the_sip_ports_are_read_on_the_management_nod
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     loaded = _loaded(tmp_path, monkeypatch, conferencing_nodes=[])
-    bootstrap = __import__("securemode.stages.bootstrap", fromlist=["plan"])
+    bootstrap = __import__("securemode.flows.stages.bootstrap", fromlist=["plan"])
     sip = {
         item.pair: [p.verifier.__qualname__ for p in item.proofs]
         for item in bootstrap.plan(loaded)
@@ -105,7 +106,7 @@ def test_without_conferencing_nodes_the_sip_ports_are_read_on_the_management_nod
 def test_sip_port_rows_are_proved_by_sip_options_on_conferencing_nodes() -> None:
     names = registry.bound_names()
     for row in ("udp", "tcp", "tls"):
-        assert names[f"bootstrap.wizard.sip-{row}-port"].verifiers[0] == "verifiers.sip.check_options"
+        assert names[f"bootstrap.wizard.sip-{row}-port"].verifiers[0] == "securemode.verifiers.sip.check_options"
 
 
 def test_flags_decide_which_steps_are_gated_and_the_gate_names_are_kept() -> None:

@@ -79,7 +79,7 @@ def arguments(draw: st.DrawFn, site: str, out_dir: str) -> list[str]:
 
 @pytest.fixture
 def recorded_runs(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    import flows.driver
+    import securemode.cli.driver
 
     calls: list[dict[str, Any]] = []
 
@@ -87,7 +87,7 @@ def recorded_runs(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
         calls.append({"args": args, **kwargs})
         return 0  # the command's exit code: compliant, no changes pending
 
-    monkeypatch.setattr(flows.driver, "drive", drive)
+    monkeypatch.setattr(securemode.cli.driver, "drive", drive)
     set_secrets(monkeypatch)
     return calls
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from securemode import docker_pool
+from securemode.deployments import docker_pool
 from securemode.paths import STATE_ENV
 from securemode.site_loader import load_site
 from tests.unit.sites import example_document, set_secrets, write_site

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from securemode import stages
 from securemode.catalogue.gates import GATES
-from securemode.cli_checks import gated_steps
+from securemode.cli.checks import gated_steps
+from securemode.flows import stages
 
 
 def test_the_catalogue_names_every_gated_step_of_the_built_stages_and_no_other() -> None:

@@ -51,8 +51,8 @@ def test_misspelt_approve_and_attest_exit_2() -> None:
 
 
 def test_what_bin_main_approves_and_attests_is_valid() -> None:
-    from securemode import cli_checks
-    from securemode import stages as registry
+    from securemode.cli import checks as cli_checks
+    from securemode.flows import stages as registry
 
     script = (Path(__file__).resolve().parents[2] / "bin" / "main").read_text()
     gates = script.split("GATES=(", 1)[1].split(")", 1)[0].split()
@@ -176,7 +176,7 @@ def test_one_message_per_bad_address(tmp_path: Path) -> None:
 
 
 def test_lab_ntp_keys_have_the_length_of_their_algorithm() -> None:
-    from infra.services.chrony import default_keys
+    from securemode.infra.services.chrony import default_keys
     from securemode.ntp_key_format import key_problem
     from securemode.site import NtpAlgorithm
 

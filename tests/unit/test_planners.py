@@ -20,20 +20,20 @@ from securemode.pexip import desired
 from securemode.pexip.models import DnsServer, NodeVm, NtpServer, Permission, Role, SyslogServer, SystemLocation
 from securemode.pexip.nodes import PlacedNode
 from securemode.site_loader import LoadedSite, load_site
+from securemode.tasks.bootstrap import plan_install, plan_opt_outs, plan_web_login
+from securemode.tasks.host.lockdown import plan_lockdown
+from securemode.tasks.host.ntp import plan_ntp
+from securemode.tasks.host.options import plan_options
+from securemode.tasks.host.services import plan_services_off
+from securemode.tasks.pki.node_certificates import Issuer, NodeCertificate, plan_node_certificates
+from securemode.tasks.pki.sip_tls import plan_sip_tls_fqdn
+from securemode.tasks.platform.global_settings import GLOBAL_URI, plan_global
+from securemode.tasks.platform.locations import plan_locations
+from securemode.tasks.platform.roles import plan_roles
+from securemode.tasks.platform.servers import plan_dns, plan_ntp_server, plan_syslog
+from securemode.tasks.platform.snmp import PASSWORD_FIELDS, V3_CONTROL, plan_node_snmp
 from securemode.vsphere.desired_host import APPLY_AFTER, DesiredOption, apply_order, desired_options, ntp_servers
 from securemode.vsphere.options import OptionState, coerce, matches
-from tasks.bootstrap import plan_install, plan_opt_outs, plan_web_login
-from tasks.host.lockdown import plan_lockdown
-from tasks.host.ntp import plan_ntp
-from tasks.host.options import plan_options
-from tasks.host.services import plan_services_off
-from tasks.pki.node_certificates import Issuer, NodeCertificate, plan_node_certificates
-from tasks.pki.sip_tls import plan_sip_tls_fqdn
-from tasks.platform.global_settings import GLOBAL_URI, plan_global
-from tasks.platform.locations import plan_locations
-from tasks.platform.roles import plan_roles
-from tasks.platform.servers import plan_dns, plan_ntp_server, plan_syslog
-from tasks.platform.snmp import PASSWORD_FIELDS, V3_CONTROL, plan_node_snmp
 from tests.unit.sites import EXAMPLE, set_secrets
 
 TARGET = "esxi01"
@@ -128,7 +128,8 @@ def test_matches_compares_once_both_sides_have_the_options_type(state: OptionSta
 # host -------------------------------------------------------------------------------------------------------
 def _option_facts(wanted: list[DesiredOption]) -> dict[str, OptionState]:
     kinds = {bool: "bool", int: "long", str: "string"}
-    return {w.key: OptionState(w.key, w.value, kinds.get(type(w.value))) for w in wanted if w.unset is None}  # type: ignore[misc]
+    return {w.key: OptionState(w.key, w.value,
+    kinds.get(type(w.value))) for w in wanted if w.unset is None}  # type: ignore[misc]
 
 
 def test_host_options_plan_only_what_differs_in_apply_order(loaded: LoadedSite) -> None:

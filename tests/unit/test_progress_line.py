@@ -6,7 +6,7 @@ import io
 
 from rich.console import Console
 
-from flows.driver import ConsoleProgress, step_line
+from securemode.cli.driver import ConsoleProgress, step_line
 
 
 def test_a_run_that_applied_nothing_does_not_claim_changes() -> None:

@@ -7,9 +7,9 @@ import pytest
 
 from securemode.catalogue import BY_ID
 from securemode.site import Site
+from securemode.verifiers import api_expected as expect
+from securemode.verifiers.vsphere.host import as_declared, same_option_value
 from tests.unit.sites import example_document
-from verifiers import api_expected as expect
-from verifiers.vsphere.host import as_declared, same_option_value
 
 
 @pytest.fixture

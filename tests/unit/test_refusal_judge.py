@@ -1,4 +1,4 @@
-"""The refusal judge (verifiers.tls.judge_refusal) on recorded handshakes: a refusal is a PASS only when
+"""The refusal judge (securemode.verifiers.tls.judge_refusal) on recorded handshakes: a refusal is a PASS only when
 the server proved, within the same probe, that it is alive and speaks TLS."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from securemode.results import Status, probe
-from verifiers import tls
-from verifiers.tls import Handshake, wire
+from securemode.verifiers import tls
+from securemode.verifiers.tls import Handshake, wire
 
 # Server bytes as recorded on the wire: one TLS alert record each (fatal, description).
 PROTOCOL_VERSION_ALERT = bytes.fromhex("15030100020246")  # what OpenSSL sends to a TLS 1.0 hello it refuses

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flows.pipeline import build_report
+from securemode.flows.pipeline import build_report
 from securemode.outcome import StageOutcome
 from securemode.reports.hdf import hdf_document
 from securemode.reports.model import Report
@@ -20,8 +20,8 @@ def test_a_run_report_names_the_bound_fix_and_verifiers() -> None:
                                                                                      _result("pki.trusted-ca")])])
     refused, trusted = report.info("pki.tls10-refused"), report.info("pki.trusted-ca")
     assert refused.bound and refused.fix is None  # verify only: the bootstrap wizard sets it
-    assert refused.verified_by == ["verifiers.tls.checks.check_protocol_refused"]
-    assert trusted.fix is not None and trusted.fix.startswith("tasks.pki.")
+    assert refused.verified_by == ["securemode.verifiers.tls.checks.check_protocol_refused"]
+    assert trusted.fix is not None and trusted.fix.startswith("securemode.tasks.pki.")
     controls = {c["id"]: c for c in hdf_document(report)["profiles"][0]["controls"]}
     described = str(controls["pki.tls10-refused"]["descriptions"])
     assert refused.verified_by[0] in described

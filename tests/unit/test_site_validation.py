@@ -110,7 +110,7 @@ def test_community_is_a_secret_reference_never_inline(tmp_path: Path, monkeypatc
 
 
 def test_community_in_a_change_record_is_masked() -> None:
-    from tasks.platform.snmp import shown
+    from securemode.tasks.platform.snmp import shown
 
     assert shown("snmp_community", "k7-not-public", "k7-not-public") == "the site's community"
     assert shown("snmp_community", "k7-other", "k7-not-public") == "another community"

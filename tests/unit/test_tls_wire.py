@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from securemode.results import Status, probe
-from verifiers.tls import Handshake, judge_acceptance, judge_refusal, wire
+from securemode.verifiers.tls import Handshake, judge_acceptance, judge_refusal, wire
 
 # Our TLS 1.0-only ClientHello (version_context(TLS1_0)), as it left the socket.
 CLIENT_HELLO_TLS10 = bytes.fromhex(

@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from infra.nodes import SipListener, SipListenerSettings, SnmpAgent, SnmpAgentSettings, SnmpMode, TlsPosture
-from infra.pki.ca import IssuedCertificate, LabCA, Validity
+from securemode.infra.nodes import SipListener, SipListenerSettings, SnmpAgent, SnmpAgentSettings, SnmpMode, TlsPosture
+from securemode.infra.pki.ca import IssuedCertificate, LabCA, Validity
 
 NODE_NAMES = ["conf01.lab.test", "sip.lab.test"]
 SNMP_USER, SNMP_AUTH, SNMP_PRIV, SITE_COMMUNITY = "monitor", "AuthSecret-1", "PrivSecret-1", "s1te-c0mm"

@@ -16,7 +16,7 @@ import time
 
 from securemode.endpoint import Endpoint
 from securemode.results import Result, Status
-from verifiers import snmp
+from securemode.verifiers import snmp
 
 USER, AUTH, PRIV = "monitor", "AuthSecret-1", "PrivSecret-1"
 _DESCR = {snmp.SYS_DESCR: "Pexip Infinity node (securemode lab twin)"}
@@ -24,7 +24,7 @@ _DESCR = {snmp.SYS_DESCR: "Pexip Infinity node (securemode lab twin)"}
 
 def serve(count: int) -> None:
     """Child: start ``count`` AUTHPRIV agents, print 'address port' per agent, sleep until killed."""
-    from infra.nodes import SnmpAgent, SnmpAgentSettings, SnmpMode
+    from securemode.infra.nodes import SnmpAgent, SnmpAgentSettings, SnmpMode
 
     settings = SnmpAgentSettings(
         snmp_mode=SnmpMode.AUTHPRIV,

@@ -10,13 +10,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from infra.netns import NetNamespace, netns_unavailable_reason
-from infra.nodes import ClosedPortPolicy, ClosedPortSettings
-from infra.pki.ca import IssuedCertificate
 from securemode.endpoint import Endpoint
+from securemode.infra.netns import NetNamespace, netns_unavailable_reason
+from securemode.infra.nodes import ClosedPortPolicy, ClosedPortSettings
+from securemode.infra.pki.ca import IssuedCertificate
 from securemode.results import Status
-from verifiers import ports
-from verifiers.ports import PortState
+from securemode.verifiers import ports
+from securemode.verifiers.ports import PortState
 
 HOST = "127.0.0.1"
 TIMEOUT = 0.3

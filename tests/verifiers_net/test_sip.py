@@ -5,11 +5,11 @@ from __future__ import annotations
 import socket
 import threading
 
-from infra.nodes import SipListener
-from infra.pki.ca import LabCA
 from securemode.endpoint import Endpoint
+from securemode.infra.nodes import SipListener
+from securemode.infra.pki.ca import LabCA
 from securemode.results import Status
-from verifiers.sip import SipTransport, check_options
+from securemode.verifiers.sip import SipTransport, check_options
 
 HOST = "127.0.0.1"
 

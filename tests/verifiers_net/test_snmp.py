@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import socket
 
-from infra.nodes import SnmpAgent, SnmpAgentSettings, SnmpMode
 from securemode.endpoint import Endpoint
+from securemode.infra.nodes import SnmpAgent, SnmpAgentSettings, SnmpMode
 from securemode.results import Result, Status
-from verifiers import snmp
+from securemode.verifiers import snmp
 
 from .conftest import AUTHPRIV, SITE_COMMUNITY, SNMP_AUTH, SNMP_PRIV, SNMP_USER
 
@@ -116,7 +116,7 @@ def test_many_nodes_concurrently() -> None:
 def test_v2c_refused_names_the_community_that_answered_in_one_message(snmp_node: SnmpAgent) -> None:
     """Two probes of one control: the merged message is the failing probe's, naming which community answered
     ("public" or "the site's community"), never the site's community string, never the passing probe's text."""
-    from verifiers.api import merge_same_target
+    from securemode.verifiers.api import merge_same_target
 
     def v2c_result() -> Result:
         agent = Endpoint(HOST, snmp_node.port)

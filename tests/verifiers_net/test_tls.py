@@ -8,11 +8,11 @@ import threading
 
 import pytest
 
-from infra.pki.ca import IssuedCertificate, LabCA
 from securemode.endpoint import Endpoint
+from securemode.infra.pki.ca import IssuedCertificate, LabCA
 from securemode.results import Status
-from verifiers import tls
-from verifiers.tls import TlsVersion
+from securemode.verifiers import tls
+from securemode.verifiers.tls import TlsVersion
 
 from .conftest import NODE_NAMES, StartTls
 

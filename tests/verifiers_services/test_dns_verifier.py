@@ -1,14 +1,14 @@
-"""verifiers.dns against two real dnsmasq servers."""
+"""securemode.verifiers.dns against two real dnsmasq servers."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from infra.services import dns as lab_dns
 from securemode.endpoint import Endpoint
+from securemode.infra.services import dns as lab_dns
 from securemode.results import Result, Status
+from securemode.verifiers.dns import check_dns_answers
 from tests.lab_infra.services.fixtures import RECORDS
-from verifiers.dns import check_dns_answers
 
 CONTROL = "platform.dns.servers"
 

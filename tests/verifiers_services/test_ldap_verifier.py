@@ -1,4 +1,5 @@
-"""verifiers.ldap against the real lab slapd: verified-TLS binds, group checks, the cleartext-bind finding."""
+"""securemode.verifiers.ldap against the real lab slapd: verified-TLS binds, group checks, the cleartext-bind
+finding."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from infra.pki.ca import LabCA
-from infra.services import slapd
 from securemode.endpoint import Endpoint
+from securemode.infra.pki.ca import LabCA
+from securemode.infra.services import slapd
 from securemode.results import Result, Status
-from verifiers.ldap import check_ldap_groups, check_ldap_plain_bind_refused, check_ldap_service_bind
+from securemode.verifiers.ldap import check_ldap_groups, check_ldap_plain_bind_refused, check_ldap_service_bind
 
 CONTROL = "auth.ldap.bind"
 

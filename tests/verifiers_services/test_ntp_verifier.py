@@ -1,4 +1,4 @@
-"""verifiers.ntp against two real chronyd, plus a scripted responder for replies chrony never sends."""
+"""securemode.verifiers.ntp against two real chronyd, plus a scripted responder for replies chrony never sends."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from infra.services import chrony
 from securemode.endpoint import Endpoint
+from securemode.infra.services import chrony
 from securemode.results import Result, Status
-from verifiers.ntp import HEADER_LEN, check_authenticated_ntp, compute_mac, parse_key, to_ntp_time
+from securemode.verifiers.ntp import HEADER_LEN, check_authenticated_ntp, compute_mac, parse_key, to_ntp_time
 
 
 def _check(

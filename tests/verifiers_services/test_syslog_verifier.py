@@ -1,4 +1,4 @@
-"""verifiers.syslog against the real rsyslog receiver: an event must reach every receiver, in RFC 5424."""
+"""securemode.verifiers.syslog against the real rsyslog receiver: an event must reach every receiver, in RFC 5424."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from infra.pki.ca import LabCA
-from infra.services import rsyslog
+from securemode.infra.pki.ca import LabCA
+from securemode.infra.services import rsyslog
 from securemode.results import Status
-from verifiers.syslog import Reader, check_event_reaches_receivers, rfc5424_problems, send_syslog
+from securemode.verifiers.syslog import Reader, check_event_reaches_receivers, rfc5424_problems, send_syslog
 
 CONTROL = "platform.syslog.remote"
 

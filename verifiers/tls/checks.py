@@ -1,11 +1,11 @@
 """TLS checks of a server as a client would see it: versions, anonymous DH, chain, names, validity, key.
 
 Each check takes the control id, the target name and the :class:`~securemode.endpoint.Endpoint` to
-probe, does its own handshake (:mod:`verifiers.tls.handshake`) and returns a
+probe, does its own handshake (:mod:`securemode.verifiers.tls.handshake`) and returns a
 :class:`~securemode.results.Result` whose ``observed`` carries the negotiated protocol and cipher and
 the certificate's subject, SANs and notAfter. No TCP connection (refused, unreachable, timeout) is
-ERROR, never a pass; refusals are judged by :mod:`verifiers.tls.judges`, and a legacy refusal only
-once :mod:`verifiers.tls.legacy` proved this client can offer the version at all.
+ERROR, never a pass; refusals are judged by :mod:`securemode.verifiers.tls.judges`, and a legacy refusal only
+once :mod:`securemode.verifiers.tls.legacy` proved this client can offer the version at all.
 """
 
 from __future__ import annotations
@@ -20,11 +20,17 @@ from cryptography import x509
 from securemode.endpoint import Endpoint
 from securemode.redact import register_secret
 from securemode.results import JsonValue, Probe, Result, probe
-from verifiers.tls.certificates import certificate_evidence, name_matches, spki_fingerprints
-from verifiers.tls.contexts import TlsVersion, anon_dh_context, inspecting_context, verifying_context, version_context
-from verifiers.tls.handshake import Handshake, TlsConnectError, handshake
-from verifiers.tls.judges import control_handshake, judge_acceptance, record_refusal
-from verifiers.tls.legacy import legacy_capability
+from securemode.verifiers.tls.certificates import certificate_evidence, name_matches, spki_fingerprints
+from securemode.verifiers.tls.contexts import (
+    TlsVersion,
+    anon_dh_context,
+    inspecting_context,
+    verifying_context,
+    version_context,
+)
+from securemode.verifiers.tls.handshake import Handshake, TlsConnectError, handshake
+from securemode.verifiers.tls.judges import control_handshake, judge_acceptance, record_refusal
+from securemode.verifiers.tls.legacy import legacy_capability
 
 
 def _attempt(p: Probe, endpoint: Endpoint, ctx: ssl.SSLContext) -> Handshake | None:

@@ -13,8 +13,8 @@ from cryptography import x509
 
 from securemode.endpoint import Endpoint
 from securemode.results import JsonValue
-from verifiers.tls import wire
-from verifiers.tls.certificates import certificate_evidence
+from securemode.verifiers.tls import wire
+from securemode.verifiers.tls.certificates import certificate_evidence
 
 DEFAULT_TIMEOUT_S = 3.0
 

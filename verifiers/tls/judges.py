@@ -12,9 +12,9 @@ from collections.abc import Callable
 
 from securemode.endpoint import Endpoint
 from securemode.results import JsonValue, Probe, Status
-from verifiers.tls.contexts import inspecting_context
-from verifiers.tls.handshake import Handshake, handshake
-from verifiers.tls.wire import alert_name
+from securemode.verifiers.tls.contexts import inspecting_context
+from securemode.verifiers.tls.handshake import Handshake, handshake
+from securemode.verifiers.tls.wire import alert_name
 
 REFUSAL_ALERTS = frozenset({"protocol_version", "handshake_failure", "insufficient_security"})
 Control = Callable[[], Handshake]  # a handshake at an allowed version on the same address (refusal judge)

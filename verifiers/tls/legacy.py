@@ -23,8 +23,8 @@ from cryptography.x509.oid import NameOID
 
 from securemode.endpoint import Endpoint
 from securemode.results import JsonValue, Result, Status, probe
-from verifiers.tls.contexts import TlsVersion, set_versions, version_context
-from verifiers.tls.handshake import DEFAULT_TIMEOUT_S, handshake
+from securemode.verifiers.tls.contexts import TlsVersion, set_versions, version_context
+from securemode.verifiers.tls.handshake import DEFAULT_TIMEOUT_S, handshake
 
 
 def legacy_probe_self_test(timeout: float = DEFAULT_TIMEOUT_S) -> Result:

@@ -2,7 +2,7 @@
 and each node VM's deployment, reservations and BIOS options.
 """
 
-from verifiers.vsphere.host import (
+from securemode.verifiers.vsphere.host import (
     advanced_option,
     engine_least_role,
     lockdown_exceptions,
@@ -10,9 +10,9 @@ from verifiers.vsphere.host import (
     ntp,
     service_off,
 )
-from verifiers.vsphere.network import pnic_count, port_group_vlans, separate_pnics, vswitch_security
-from verifiers.vsphere.reader import HostReader, VSphereConnection, readonly_session
-from verifiers.vsphere.vm import (
+from securemode.verifiers.vsphere.network import pnic_count, port_group_vlans, separate_pnics, vswitch_security
+from securemode.verifiers.vsphere.reader import HostReader, VSphereConnection, readonly_session
+from securemode.verifiers.vsphere.vm import (
     bios_password_attestation,
     iops_budget,
     vm_allocation,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from securemode.catalogue.host import SERVICE_OFF
 from securemode.results import JsonValue, Result, probe
+from securemode.verifiers.vsphere.reader import HostReader
 from securemode.vsphere.desired_host import (
     LOCKED_MODES,
     NTP_SERVICE,
@@ -17,7 +18,6 @@ from securemode.vsphere.desired_host import (
 )
 from securemode.vsphere.engine_role import ENGINE_ROLE, least_role_problems, observed_access
 from securemode.vsphere.options import OptionKind
-from verifiers.vsphere.reader import HostReader
 
 OFF = SERVICE_OFF  # the catalogue's one definition of "stopped and off"
 

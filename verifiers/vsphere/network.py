@@ -5,7 +5,7 @@ and the vSwitch security policy as it applies to every port group.
 from __future__ import annotations
 
 from securemode.results import Result, probe
-from verifiers.vsphere.reader import HostReader
+from securemode.verifiers.vsphere.reader import HostReader
 
 MIN_PNICS = 2
 

@@ -9,6 +9,7 @@ from typing import Any
 from securemode import attestations as attestation_store
 from securemode.results import JsonValue, Probe, Result, probe
 from securemode.site import RESERVED_GUEST_TAGGING_VLAN
+from securemode.verifiers.vsphere.reader import HostReader
 from securemode.vsphere.desired_vm import (
     SHARES_NORMAL,
     boot_order_keys,
@@ -21,7 +22,6 @@ from securemode.vsphere.desired_vm import (
     nics,
     scsi00_disk,
 )
-from verifiers.vsphere.reader import HostReader
 
 ALLOCATION_ASPECTS = ("cpu.reservation", "cpu.limit", "cpu.shares", "memory.reservation", "memory.limit",
                       "memory.shares", "disk.shares", "disk.iops-limit")

@@ -10,11 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from infra.twin import pki
-from infra.twin.api import tastypie
-from infra.twin.api.spec import PREFIX, Ctx
-from infra.twin.errors import FieldErrors
-from infra.twin.response import Response
+from securemode.infra.twin import pki
+from securemode.infra.twin.api import tastypie
+from securemode.infra.twin.api.spec import PREFIX, Ctx
+from securemode.infra.twin.errors import FieldErrors
+from securemode.infra.twin.response import Response
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import tarfile
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from infra.twin.api.spec import Created, Ctx
+from securemode.infra.twin.api.spec import Created, Ctx
 
 _BOOT_KEYS = (
     "name",

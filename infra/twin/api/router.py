@@ -9,12 +9,12 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from infra.twin.api import tastypie
-from infra.twin.api.commands import COMMANDS, Command, command_schema
-from infra.twin.api.spec import Ctx, ResourceSpec
-from infra.twin.errors import ApiError, error
-from infra.twin.response import Response
-from infra.twin.state.twin_state import TwinState
+from securemode.infra.twin.api import tastypie
+from securemode.infra.twin.api.commands import COMMANDS, Command, command_schema
+from securemode.infra.twin.api.spec import Ctx, ResourceSpec
+from securemode.infra.twin.errors import ApiError, error
+from securemode.infra.twin.response import Response
+from securemode.infra.twin.state.twin_state import TwinState
 
 _PATH = re.compile(
     r"^/api/admin/(?P<api>configuration|status|command)/v1/(?:(?P<res>[a-z0-9_]+)/(?:(?P<key>[^/]+)/)?)?$"

@@ -6,11 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from infra.twin.api.fields import Field
+from securemode.infra.twin.api.fields import Field
 
 if TYPE_CHECKING:
-    from infra.twin.config import TwinConfig
-    from infra.twin.state.store import Store
+    from securemode.infra.twin.config import TwinConfig
+    from securemode.infra.twin.state.store import Store
 
 ALL = 1  # Tastypie's ALL: every lookup allowed
 LOOKUPS = (

@@ -11,9 +11,9 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from infra.twin.api.fields import Field, coerce
-from infra.twin.api.spec import ALL, LOOKUPS, Ctx, ResourceSpec
-from infra.twin.errors import ApiError, FieldErrors, error
+from securemode.infra.twin.api.fields import Field, coerce
+from securemode.infra.twin.api.spec import ALL, LOOKUPS, Ctx, ResourceSpec
+from securemode.infra.twin.errors import ApiError, FieldErrors, error
 
 RESERVED_PARAMS = {"limit", "offset", "order_by", "format", "username", "api_key"}
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from infra.twin import pki
-from infra.twin.auth.ldap import LdapDirectory, LdapError, LdapOptions
-from infra.twin.passwords import check_password
-from infra.twin.state.twin_state import TwinState
+from securemode.infra.twin import pki
+from securemode.infra.twin.auth.ldap import LdapDirectory, LdapError, LdapOptions
+from securemode.infra.twin.passwords import check_password
+from securemode.infra.twin.state.twin_state import TwinState
 
-log = logging.getLogger("infra.twin.auth")
+log = logging.getLogger("securemode.infra.twin.auth")
 
 
 @dataclass(frozen=True)

@@ -15,16 +15,16 @@ import logging
 import time
 from dataclasses import dataclass
 
-from infra.twin.api.router import ApiRouter
-from infra.twin.auth.authenticator import Authenticator, Principal
-from infra.twin.errors import ApiError
-from infra.twin.faults import FaultInjector
-from infra.twin.request import Request
-from infra.twin.response import Response
-from infra.twin.state.twin_state import TwinState
-from infra.twin.web.app import WebApp
+from securemode.infra.twin.api.router import ApiRouter
+from securemode.infra.twin.auth.authenticator import Authenticator, Principal
+from securemode.infra.twin.errors import ApiError
+from securemode.infra.twin.faults import FaultInjector
+from securemode.infra.twin.request import Request
+from securemode.infra.twin.response import Response
+from securemode.infra.twin.state.twin_state import TwinState
+from securemode.infra.twin.web.app import WebApp
 
-log = logging.getLogger("infra.twin.http")
+log = logging.getLogger("securemode.infra.twin.http")
 
 
 @dataclass(frozen=True)

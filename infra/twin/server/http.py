@@ -12,12 +12,12 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from infra.twin.request import Request
-from infra.twin.response import Response
-from infra.twin.server.dispatch import Dispatcher, Reset
-from infra.twin.server.tls import TlsContexts
+from securemode.infra.twin.request import Request
+from securemode.infra.twin.response import Response
+from securemode.infra.twin.server.dispatch import Dispatcher, Reset
+from securemode.infra.twin.server.tls import TlsContexts
 
-log = logging.getLogger("infra.twin.http")
+log = logging.getLogger("securemode.infra.twin.http")
 MAX_BODY = 16 * 1024 * 1024
 HANDSHAKE_TIMEOUT_S = 10.0
 IDLE_TIMEOUT_S = 30.0

@@ -16,8 +16,8 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from infra.twin.config import TwinConfig
-from infra.twin.state.twin_state import TwinState
+from securemode.infra.twin.config import TwinConfig
+from securemode.infra.twin.state.twin_state import TwinState
 
 
 @dataclass(frozen=True)

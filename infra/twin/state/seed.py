@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-from infra.twin import pki
-from infra.twin.api import tastypie
-from infra.twin.api.spec import Ctx
-from infra.twin.state.settings import InstallWizardAnswers, SecuritySettings
+from securemode.infra.twin import pki
+from securemode.infra.twin.api import tastypie
+from securemode.infra.twin.api.spec import Ctx
+from securemode.infra.twin.state.settings import InstallWizardAnswers, SecuritySettings
 
 
 def _defaults(ctx: Ctx, resource: str) -> dict[str, object]:

@@ -9,14 +9,14 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from infra.twin.api import tastypie
-from infra.twin.api.resources import build_registry
-from infra.twin.api.spec import Ctx
-from infra.twin.config import TwinConfig
-from infra.twin.passwords import make_password
-from infra.twin.state.seed import seed
-from infra.twin.state.settings import InstallWizardAnswers, SecuritySettings
-from infra.twin.state.store import Store
+from securemode.infra.twin.api import tastypie
+from securemode.infra.twin.api.resources import build_registry
+from securemode.infra.twin.api.spec import Ctx
+from securemode.infra.twin.config import TwinConfig
+from securemode.infra.twin.passwords import make_password
+from securemode.infra.twin.state.seed import seed
+from securemode.infra.twin.state.settings import InstallWizardAnswers, SecuritySettings
+from securemode.infra.twin.state.store import Store
 
 DB_NAME = "twin.sqlite3"
 

@@ -7,13 +7,13 @@ import secrets
 import time
 from urllib.parse import quote
 
-from infra.twin.api.commands import snapshot
-from infra.twin.auth.authenticator import Authenticator, Principal
-from infra.twin.request import Request
-from infra.twin.response import Response
-from infra.twin.state.twin_state import TwinState
-from infra.twin.web import pages
-from infra.twin.web.sessions import Session, SessionLimitReached, SessionStore
+from securemode.infra.twin.api.commands import snapshot
+from securemode.infra.twin.auth.authenticator import Authenticator, Principal
+from securemode.infra.twin.request import Request
+from securemode.infra.twin.response import Response
+from securemode.infra.twin.state.twin_state import TwinState
+from securemode.infra.twin.web import pages
+from securemode.infra.twin.web.sessions import Session, SessionLimitReached, SessionStore
 
 BAD_LOGIN = "Please enter the correct username and password. Note that both fields may be case-sensitive."
 LIMIT_REACHED = "The maximum number of active management web sessions has been reached."

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from infra.twin.auth.authenticator import Principal
+from securemode.infra.twin.auth.authenticator import Principal
 
 
 @dataclass

@@ -14,10 +14,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from flows.pipeline import PipelineOutcome
-from infra.lab.lifecycle import UpOptions, down, up
-from infra.lab.pytest_fixture import RunningLab
-from securemode import prefect_server
+from securemode.deployments import prefect_server
+from securemode.flows.pipeline import PipelineOutcome
+from securemode.infra.lab.lifecycle import UpOptions, down, up
+from securemode.infra.lab.pytest_fixture import RunningLab
 from securemode.paths import STATE_ENV
 from tests.e2e.pipeline_runs import SharedLab, run
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.pipeline import run_pipeline
+from securemode.flows.pipeline import run_pipeline
 from tests.e2e.pipeline_runs import APPROVER, ATTEST, GATES, SharedLab, run
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_api")]

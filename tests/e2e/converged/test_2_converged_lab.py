@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from flows.pipeline import PipelineOutcome, run_pipeline
-from infra.lab import processes
-from infra.lab.pytest_fixture import RunningLab
-from infra.pki.ca import LabCA, Validity
-from infra.services import chrony
-from infra.twin.state.twin_state import TwinState
 from securemode.catalogue import Stage
+from securemode.flows.pipeline import PipelineOutcome, run_pipeline
+from securemode.infra.lab import processes
+from securemode.infra.lab.pytest_fixture import RunningLab
+from securemode.infra.pki.ca import LabCA, Validity
+from securemode.infra.services import chrony
+from securemode.infra.twin.state.twin_state import TwinState
 from securemode.paths import state_dir
 from securemode.pexip.connect import management_api
 from securemode.results import Status

@@ -16,15 +16,15 @@ from collections.abc import Callable
 
 import pytest
 
-from flows.pipeline import PipelineOutcome
-from infra.lab import processes
-from infra.lab.pytest_fixture import RunningLab
-from securemode import stages
 from securemode.catalogue import Stage
 from securemode.endpoint import Endpoint
+from securemode.flows import stages
+from securemode.flows.pipeline import PipelineOutcome
+from securemode.infra.lab import processes
+from securemode.infra.lab.pytest_fixture import RunningLab
 from securemode.results import Result, Status
+from securemode.verifiers import ldap
 from tests.e2e.pipeline_runs import cli, status_lines
-from verifiers import ldap
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_api")]
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import yaml
 
-from infra.lab.manifest import Manifest
-from infra.lab.processes import is_running, stop
+from securemode.infra.lab.manifest import Manifest
+from securemode.infra.lab.processes import is_running, stop
 from tests.conftest import REPO
 
 CLI = REPO / ".venv" / "bin" / "securemode"

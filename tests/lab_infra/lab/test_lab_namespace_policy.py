@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra.lab.node_settings import NamespaceNode, namespace_firewall
-from infra.lab.ns_firewall import render_ruleset
-from infra.lab.plan import loopback_network, make_plan
-from infra.twin.state.settings import SecuritySettings
+from securemode.infra.lab.node_settings import NamespaceNode, namespace_firewall
+from securemode.infra.lab.ns_firewall import render_ruleset
+from securemode.infra.lab.plan import loopback_network, make_plan
+from securemode.infra.twin.state.settings import SecuritySettings
 
 NODES = (NamespaceNode("mgr", "10.213.9.10", manager=True), NamespaceNode("conf01", "10.213.9.11", manager=False))
 SNMPV3 = {"snmp_mode": "AUTHPRIV", "snmp_username": "labsnmp", "snmp_authentication_password": "a" * 12,

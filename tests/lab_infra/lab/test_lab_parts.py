@@ -16,19 +16,19 @@ from typing import Literal
 import pytest
 import requests
 
-from infra.lab.health import check_all
-from infra.lab.pytest_fixture import RunningLab
 from securemode.endpoint import Endpoint
+from securemode.infra.lab.health import check_all
+from securemode.infra.lab.pytest_fixture import RunningLab
 from securemode.pexip.transport import trusted_session
 from securemode.pexip.trust import PinnedFingerprint, normalise_fingerprint
 from securemode.results import Status
 from securemode.site_loader import load_site
-from verifiers import dns as dns_verifier
-from verifiers import ldap as ldap_verifier
-from verifiers import ntp as ntp_verifier
-from verifiers import sip as sip_verifier
-from verifiers import snmp as snmp_verifier
-from verifiers import syslog as syslog_verifier
+from securemode.verifiers import dns as dns_verifier
+from securemode.verifiers import ldap as ldap_verifier
+from securemode.verifiers import ntp as ntp_verifier
+from securemode.verifiers import sip as sip_verifier
+from securemode.verifiers import snmp as snmp_verifier
+from securemode.verifiers import syslog as syslog_verifier
 
 API = "/api/admin/configuration/v1"
 
@@ -61,10 +61,10 @@ def test_site_file_validates_and_every_part_answers(lab: RunningLab) -> None:
 
 
 def test_vsphere_login_with_the_site_trust_sees_the_lab_networks_vms_and_bounded_iops(lab: RunningLab) -> None:
+    from securemode.tasks.vms.budget import actual_sum
     from securemode.vsphere.desired_vm import disks, iops_limit
     from securemode.vsphere.session import open_site_session
     from securemode.vsphere.vmodl import vim
-    from tasks.vms.budget import actual_sum
 
     loaded = lab.site()
     with open_site_session(loaded) as session:

@@ -19,15 +19,15 @@ import asyncssh
 import pytest
 import requests
 
-from infra.lab.pytest_fixture import RunningLab
-from infra.pki.ca import LabCA
-from infra.twin.state.twin_state import TwinState
 from securemode.endpoint import Endpoint
+from securemode.infra.lab.pytest_fixture import RunningLab
+from securemode.infra.pki.ca import LabCA
+from securemode.infra.twin.state.twin_state import TwinState
 from securemode.pexip.transport import trusted_session
 from securemode.pexip.trust import PinnedFingerprint, normalise_fingerprint
 from securemode.results import Result, Status
 from securemode.site import Site
-from verifiers import ports, sip, tls
+from securemode.verifiers import ports, sip, tls
 
 API = "/api/admin/configuration/v1"
 CLOSED_PORT = 8443

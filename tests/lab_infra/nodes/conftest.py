@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.nodes import TlsPosture
-from infra.pki.ca import IssuedCertificate, LabCA
+from securemode.infra.nodes import TlsPosture
+from securemode.infra.pki.ca import IssuedCertificate, LabCA
 
 
 def posture_from(issued: IssuedCertificate, **switches: bool) -> TlsPosture:

@@ -11,12 +11,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from infra.lab.https_listener import HttpsListener
-from infra.pki.ca import IssuedCertificate
 from securemode.endpoint import Endpoint
+from securemode.infra.lab.https_listener import HttpsListener
+from securemode.infra.pki.ca import IssuedCertificate
 from securemode.results import Status
-from verifiers import tls
-from verifiers.tls import TlsVersion
+from securemode.verifiers import tls
+from securemode.verifiers.tls import TlsVersion
 
 from .conftest import posture_from
 

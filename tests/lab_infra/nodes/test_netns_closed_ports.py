@@ -10,10 +10,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from infra.netns import NetNamespace, NetnsUnavailable, netns_unavailable_reason
-from infra.nodes import ClosedPortPolicy, ClosedPortSettings, SipListener, SipListenerSettings
-from infra.nodes.closed_ports import render_ruleset
-from verifiers.ports import PortState, probe_tcp, probe_udp
+from securemode.infra.netns import NetNamespace, NetnsUnavailable, netns_unavailable_reason
+from securemode.infra.nodes import ClosedPortPolicy, ClosedPortSettings, SipListener, SipListenerSettings
+from securemode.infra.nodes.closed_ports import render_ruleset
+from securemode.verifiers.ports import PortState, probe_tcp, probe_udp
 
 REASON = netns_unavailable_reason()
 needs_netns = pytest.mark.skipif(REASON is not None, reason=f"netns unavailable: {REASON}")

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from infra.nodes import SipListener, SipListenerSettings
-from infra.pki.ca import IssuedCertificate
+from securemode.infra.nodes import SipListener, SipListenerSettings
+from securemode.infra.pki.ca import IssuedCertificate
 from tests.lab_infra.nodes.conftest import posture_from
 
 OPTIONS = (

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from infra.nodes import SnmpAgent, SnmpAgentSettings, SnmpMode
+from securemode.infra.nodes import SnmpAgent, SnmpAgentSettings, SnmpMode
 
 SYS_DESCR, SYS_UPTIME, SYS_CONTACT, SYS_NAME, SYS_LOCATION = (f".1.3.6.1.2.1.1.{i}.0" for i in (1, 3, 4, 5, 6))
 AUTHPRIV = SnmpAgentSettings(

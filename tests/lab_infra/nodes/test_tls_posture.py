@@ -11,9 +11,9 @@ from contextlib import contextmanager
 
 import pytest
 
-from infra.nodes import SipListener, SipListenerSettings, TlsPosture, TlsPostureError, server_context
-from infra.nodes.tls_posture import cipher_string
-from infra.pki.ca import IssuedCertificate, LabCA
+from securemode.infra.nodes import SipListener, SipListenerSettings, TlsPosture, TlsPostureError, server_context
+from securemode.infra.nodes.tls_posture import cipher_string
+from securemode.infra.pki.ca import IssuedCertificate, LabCA
 from tests.lab_infra.nodes.conftest import posture_from
 
 pytestmark = [

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.pki.ca import LabCA
-from infra.services import chrony, dns, rsyslog, slapd
+from securemode.infra.pki.ca import LabCA
+from securemode.infra.services import chrony, dns, rsyslog, slapd
 
 ZONE = "lab.securemode.test"
 RECORDS = {

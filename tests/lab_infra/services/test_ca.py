@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from infra.pki.ca import IssuedCertificate, LabCA, Validity, upns_of
+from securemode.infra.pki.ca import IssuedCertificate, LabCA, Validity, upns_of
 
 
 def _mode(path: Path) -> int:

@@ -13,8 +13,8 @@ from pathlib import Path
 import ntplib
 import pytest
 
-from infra.services import chrony
-from infra.services.process import bound_sockets
+from securemode.infra.services import chrony
+from securemode.infra.services.process import bound_sockets
 from tests.lab_infra.services.fixtures import NTP_ADDRESSES, process_gone
 
 

@@ -9,8 +9,8 @@ import dns.query
 import dns.rcode
 import pytest
 
-from infra.services import dns as lab_dns
-from infra.services.process import bound_sockets
+from securemode.infra.services import dns as lab_dns
+from securemode.infra.services.process import bound_sockets
 from tests.lab_infra.services.fixtures import DNS_ADDRESSES, RECORDS, process_gone
 
 

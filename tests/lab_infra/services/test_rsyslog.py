@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from infra.pki.ca import LabCA
-from infra.services import rsyslog
-from infra.services.process import bound_sockets
+from securemode.infra.pki.ca import LabCA
+from securemode.infra.services import rsyslog
+from securemode.infra.services.process import bound_sockets
 from tests.lab_infra.services.fixtures import process_gone
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import ldap3
 import pytest
 
-from infra.pki.ca import LabCA, upns_of
-from infra.services import slapd
-from infra.services.process import bound_sockets
+from securemode.infra.pki.ca import LabCA, upns_of
+from securemode.infra.services import slapd
+from securemode.infra.services.process import bound_sockets
 from tests.lab_infra.services.fixtures import process_gone
 
 

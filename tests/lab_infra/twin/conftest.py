@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from infra.twin import TwinConfig, TwinManagementNode
+from securemode.infra.twin import TwinConfig, TwinManagementNode
 from tests.lab_infra.twin.certs import ScratchCA
 from tests.lab_infra.twin.helpers import Api
 

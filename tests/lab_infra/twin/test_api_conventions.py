@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra.twin import TwinManagementNode
+from securemode.infra.twin import TwinManagementNode
 from tests.lab_infra.twin.helpers import COMMAND, CONFIG, STATUS, Api
 
 

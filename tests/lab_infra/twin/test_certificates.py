@@ -8,8 +8,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from infra.twin import TwinManagementNode
-from infra.twin.pki import KEY_PAIR_MISMATCH
+from securemode.infra.twin import TwinManagementNode
+from securemode.infra.twin.pki import KEY_PAIR_MISMATCH
 from tests.lab_infra.twin.certs import ScratchCA
 from tests.lab_infra.twin.helpers import COMMAND, CONFIG, Api
 from tests.lab_infra.twin.tlsprobe import served_certificate

@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 import requests
 
-from infra.twin import FaultInjector, TwinManagementNode, latency, reset_connection, too_many_requests, unavailable
+from securemode.infra.twin import (
+    FaultInjector,
+    TwinManagementNode,
+    latency,
+    reset_connection,
+    too_many_requests,
+    unavailable,
+)
 from tests.lab_infra.twin.conftest import ADMIN
 from tests.lab_infra.twin.helpers import Api
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from infra.twin import TwinManagementNode
+from securemode.infra.twin import TwinManagementNode
 from tests.lab_infra.twin import slapd
 from tests.lab_infra.twin.certs import ScratchCA
 from tests.lab_infra.twin.conftest import ADMIN, FAST, NodeFactory

@@ -10,7 +10,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from infra.twin import SecuritySettings, TwinManagementNode, TwinState
+from securemode.infra.twin import SecuritySettings, TwinManagementNode, TwinState
 from tests.lab_infra.twin.conftest import ADMIN, FAST, NodeFactory
 from tests.lab_infra.twin.helpers import STATUS, Api
 
@@ -37,7 +37,8 @@ def test_restart_keeps_every_object(tmp_path: Path) -> None:
     assert api2.get("management_vm/1/").json()["ntp_servers"][0]["resource_uri"] == ntp
     assert again.state.security_settings().fips_mode is True
     assert again.fingerprint_sha256() == fingerprint
-    assert again.state.node_config("mgr.example.test")["ntp_servers"][0]["key"] == "persisted-key"  # type: ignore[index]
+    assert again.state.node_config("mgr.example.test")["ntp_servers"][0]["key"] == "persisted-key"  # type:
+                                                                                                    # ignore[index]
     new = api2.create("system_location", {"name": "After"})
     assert int(new.rstrip("/").rsplit("/", 1)[1]) == int(loc.rstrip("/").rsplit("/", 1)[1]) + 1
     again.stop()
@@ -107,7 +108,7 @@ def test_runs_as_a_process_and_stops_by_pid(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "infra.twin",
+            "securemode.infra.twin",
             "--state-dir",
             str(tmp_path / "p"),
             "--port",
@@ -126,7 +127,8 @@ def test_runs_as_a_process_and_stops_by_pid(tmp_path: Path) -> None:
         assert ready["pid"] == proc.pid
         assert int((tmp_path / "twin.pid").read_text()) == proc.pid
         pin = tmp_path / "pin.pem"
-        pin.write_text(TwinState(tmp_path / "p", readonly=True).tls_identity({"tls_certificate": 1})[0])  # type: ignore[index]
+        pin.write_text(TwinState(tmp_path / "p",
+        readonly=True).tls_identity({"tls_certificate": 1})[0])  # type: ignore[index]
         assert Api(ready["base_url"], pin, ADMIN).get("global/1/").status_code == 200
     finally:
         os.kill(proc.pid, signal.SIGTERM)

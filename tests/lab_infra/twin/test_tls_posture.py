@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.twin import TwinManagementNode
+from securemode.infra.twin import TwinManagementNode
 from tests.lab_infra.twin.certs import ScratchCA
 from tests.lab_infra.twin.conftest import NodeFactory
 from tests.lab_infra.twin.tlsprobe import handshake

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from infra.twin import TwinConfig, TwinManagementNode
+from securemode.infra.twin import TwinConfig, TwinManagementNode
 from tests.lab_infra.twin.conftest import ADMIN, FAST, NodeFactory
 from tests.lab_infra.twin.helpers import Api
 from tests.lab_infra.twin.webclient import Browser

@@ -1,6 +1,6 @@
-"""vcsim lab tests: each module gets a fresh simulator from infra.vcsim.pytest_fixtures."""
+"""vcsim lab tests: each module gets a fresh simulator from securemode.infra.vcsim.pytest_fixtures."""
 
-from infra.vcsim.pytest_fixtures import (  # noqa: F401
+from securemode.infra.vcsim.pytest_fixtures import (  # noqa: F401
     vcsim,
     vcsim_binary,
     vcsim_factory,

@@ -10,7 +10,7 @@ from typing import Any
 
 from pyVmomi import vim
 
-from infra.vcsim import Vcsim
+from securemode.infra.vcsim import Vcsim
 
 
 def _mine(content: Any, principal: str) -> list[Any]:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.vcsim import patch_sources
-from infra.vcsim.paths import BUILD_SCRIPT
+from securemode.infra.vcsim import patch_sources
+from securemode.infra.vcsim.paths import BUILD_SCRIPT
 
 
 def test_overlay_maps_patched_copies_and_extension_files(tmp_path: Path) -> None:

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from pyVmomi import vim
 
-from infra.vcsim import Vcsim
-from infra.vcsim.pytest_fixtures import run_task
+from securemode.infra.vcsim import Vcsim
+from securemode.infra.vcsim.pytest_fixtures import run_task
 
 HID = {"a": 0x04, "d": 0x07, "m": 0x10, "i": 0x0C, "n": 0x11, "1": 0x1E, "ENTER": 0x28}
 

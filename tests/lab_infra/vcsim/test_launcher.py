@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from pyVmomi import vim
 
-from infra.vcsim import Vcsim, VcsimError, VcsimOptions, start_vcsim
-from infra.vcsim.pytest_fixtures import connect
+from securemode.infra.vcsim import Vcsim, VcsimError, VcsimOptions, start_vcsim
+from securemode.infra.vcsim.pytest_fixtures import connect
 
 
 def test_handle_describes_a_listening_loopback_simulator(vcsim: Vcsim) -> None:
@@ -68,7 +68,7 @@ def test_bad_options_give_a_clear_error(vcsim_binary: Path, tmp_path: Path) -> N
 
 
 def test_unusable_binary_leaves_no_state(tmp_path: Path) -> None:
-    from infra.vcsim.paths import state_root
+    from securemode.infra.vcsim.paths import state_root
 
     root = state_root()
     before = set(root.iterdir()) if root.exists() else set()

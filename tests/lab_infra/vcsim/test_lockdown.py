@@ -9,8 +9,8 @@ import pytest
 from pyVim.connect import Disconnect
 from pyVmomi import vim, vmodl
 
-from infra.vcsim import Vcsim
-from infra.vcsim.pytest_fixtures import connect, first_object
+from securemode.infra.vcsim import Vcsim
+from securemode.infra.vcsim.pytest_fixtures import connect, first_object
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ def test_host_has_two_pnics_by_default(vcsim_host: Any) -> None:
 
 
 def test_pnic_count_is_configurable(vcsim_factory: Any) -> None:
-    from infra.vcsim.pytest_fixtures import connect, first_object
+    from securemode.infra.vcsim.pytest_fixtures import connect, first_object
 
     sim = vcsim_factory(pnics=4, vms=0)
     si = connect(sim)

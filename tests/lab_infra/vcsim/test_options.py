@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from pyVmomi import VmomiSupport, vim, vmodl
 
-from infra.vcsim.paths import DEFAULT_OPTIONS_SEED
-from infra.vcsim.pytest_fixtures import connect, first_object
+from securemode.infra.vcsim.paths import DEFAULT_OPTIONS_SEED
+from securemode.infra.vcsim.pytest_fixtures import connect, first_object
 
 Long = VmomiSupport.vmodlTypes["long"]
 Int = VmomiSupport.vmodlTypes["int"]

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from pyVmomi import vim, vmodl
 
-from infra.vcsim import Vcsim
+from securemode.infra.vcsim import Vcsim
 
 OVF = """<?xml version="1.0" encoding="UTF-8"?>
 <Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1" xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1"

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pyVmomi import vim, vmodl
 
-from infra.vcsim.pytest_fixtures import run_task
+from securemode.infra.vcsim.pytest_fixtures import run_task
 
 Alloc = vim.ResourceAllocationInfo
 Shares = vim.SharesInfo

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pyVmomi import VmomiSupport, vim, vmodl
 
-from infra.vcsim.pytest_fixtures import run_task
+from securemode.infra.vcsim.pytest_fixtures import run_task
 
 
 def changes_after(si: Any, obj: Any, paths: list[str], act: Callable[[], Any], wait: int = 5) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import pytest
 from pyVim.connect import Disconnect
 from pyVmomi import VmomiSupport, vim
 
-from infra.vcsim.pytest_fixtures import connect
+from securemode.infra.vcsim.pytest_fixtures import connect
 
 
 @pytest.fixture

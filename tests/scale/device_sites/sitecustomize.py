@@ -4,8 +4,8 @@ A worker runs each flow run in a fresh Python process, where the tests cannot su
 in-process; Python imports this module at start-up of each of those processes.
 """
 
-from securemode import stages
 from securemode.catalogue import Stage
+from securemode.flows import stages
 from tests.pipeline import device_stage
 
 stages._OVERRIDES.update({Stage.HOST: device_stage.SPEC, Stage.VMS: device_stage.SECOND})

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from infra.twin.api.resources import access, certificates, licence, network, platform, status
-from infra.twin.api.spec import Registry
-from infra.twin.config import TwinConfig
+from securemode.infra.twin.api.resources import access, certificates, licence, network, platform, status
+from securemode.infra.twin.api.spec import Registry
+from securemode.infra.twin.config import TwinConfig
 
 
 def build_registry(config: TwinConfig) -> Registry:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra.twin.api import fields as f
-from infra.twin.api.spec import ALL, SINGLETON_DETAIL, SINGLETON_LIST, Behaviour, Ctx, ResourceSpec
-from infra.twin.config import TwinConfig
-from infra.twin.errors import FieldErrors
+from securemode.infra.twin.api import fields as f
+from securemode.infra.twin.api.spec import ALL, SINGLETON_DETAIL, SINGLETON_LIST, Behaviour, Ctx, ResourceSpec
+from securemode.infra.twin.config import TwinConfig
+from securemode.infra.twin.errors import FieldErrors
 
 SOURCES = ("LOCAL", "LDAP", "LDAP+LOCAL")
 CLIENT_CERT = ("NO", "CN", "UPN")

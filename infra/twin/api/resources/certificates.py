@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra.twin import pki
-from infra.twin.api import fields as f
-from infra.twin.api import tastypie
-from infra.twin.api.spec import ALL, Behaviour, Ctx, ResourceSpec
-from infra.twin.config import TwinConfig
-from infra.twin.errors import FieldErrors, error
+from securemode.infra.twin import pki
+from securemode.infra.twin.api import fields as f
+from securemode.infra.twin.api import tastypie
+from securemode.infra.twin.api.spec import ALL, Behaviour, Ctx, ResourceSpec
+from securemode.infra.twin.config import TwinConfig
+from securemode.infra.twin.errors import FieldErrors, error
 
 _PARSED = (
     "start_date",

@@ -6,10 +6,10 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from infra.twin.api import fields as f
-from infra.twin.api.spec import ALL, Behaviour, Ctx, ResourceSpec
-from infra.twin.config import TwinConfig
-from infra.twin.errors import FieldErrors
+from securemode.infra.twin.api import fields as f
+from securemode.infra.twin.api.spec import ALL, Behaviour, Ctx, ResourceSpec
+from securemode.infra.twin.config import TwinConfig
+from securemode.infra.twin.errors import FieldErrors
 
 _RO_COUNTS = (
     "concurrent",

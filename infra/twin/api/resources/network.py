@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from infra.twin.api import fields as f
-from infra.twin.api.spec import ALL, ResourceSpec
-from infra.twin.config import TwinConfig
+from securemode.infra.twin.api import fields as f
+from securemode.infra.twin.api.spec import ALL, ResourceSpec
+from securemode.infra.twin.config import TwinConfig
 
 _ADDR = {"address": ALL, "description": ALL, "id": ALL}
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra.twin.api import fields as f
-from infra.twin.api.deployment import deployment_file
-from infra.twin.api.spec import ALL, SINGLETON_DETAIL, SINGLETON_LIST, Behaviour, Created, Ctx, ResourceSpec
-from infra.twin.config import TwinConfig
-from infra.twin.errors import FieldErrors, error
+from securemode.infra.twin.api import fields as f
+from securemode.infra.twin.api.deployment import deployment_file
+from securemode.infra.twin.api.spec import ALL, SINGLETON_DETAIL, SINGLETON_LIST, Behaviour, Created, Ctx, ResourceSpec
+from securemode.infra.twin.config import TwinConfig
+from securemode.infra.twin.errors import FieldErrors, error
 
 ENABLE_SSH = ("GLOBAL", "OFF", "ON")
 SNMP_MODES = ("DISABLED", "STANDARD", "AUTHPRIV")

@@ -10,9 +10,9 @@ import datetime as dt
 import time
 from typing import Any
 
-from infra.twin.api import fields as f
-from infra.twin.api.spec import ALL, Ctx, ResourceSpec
-from infra.twin.config import TwinConfig
+from securemode.infra.twin.api import fields as f
+from securemode.infra.twin.api.spec import ALL, Ctx, ResourceSpec
+from securemode.infra.twin.config import TwinConfig
 
 GET = ("GET",)
 

@@ -87,7 +87,7 @@ def ensure_running(port: int | None = None, database: str = "sqlite",
                    database_env: dict[str, str] | None = None) -> tuple[ServerInfo, bool]:
     """Return the running server, starting one if needed; the flag says whether we started it.
 
-    ``database_env`` (e.g. a PostgreSQL connection URL, see securemode.postgres) goes only into the
+    ``database_env`` (e.g. a PostgreSQL connection URL, see securemode.deployments.postgres) goes only into the
     server's environment; ``database`` names it in the server record."""
     info = current()
     if info is not None and healthy(info):

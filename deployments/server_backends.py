@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from securemode import postgres, prefect_server
+from securemode.deployments import postgres, prefect_server
 
 
 class Database(StrEnum):

@@ -33,7 +33,7 @@ def substituted(specs: dict[Stage, StageSpec]) -> Iterator[None]:
 def available() -> list[Stage]:
     """Stages that are built, in pipeline order."""
     return [stage for stage in PIPELINE_ORDER
-            if stage in _OVERRIDES or importlib.util.find_spec(f"securemode.stages.{stage.value}")]
+            if stage in _OVERRIDES or importlib.util.find_spec(f"securemode.flows.stages.{stage.value}")]
 
 
 def load(stage: Stage) -> StageSpec:
@@ -41,21 +41,21 @@ def load(stage: Stage) -> StageSpec:
     if stage in _OVERRIDES:
         return _OVERRIDES[stage]
     try:
-        module = importlib.import_module(f"securemode.stages.{stage.value}")
+        module = importlib.import_module(f"securemode.flows.stages.{stage.value}")
     except ModuleNotFoundError as exc:
-        if exc.name == f"securemode.stages.{stage.value}":
+        if exc.name == f"securemode.flows.stages.{stage.value}":
             raise LookupError(f"stage '{stage.value}' is not built yet") from None
         raise
     spec = module.SPEC
     if not isinstance(spec, StageSpec):
-        raise TypeError(f"securemode.stages.{stage.value}.SPEC is not a StageSpec")
+        raise TypeError(f"securemode.flows.stages.{stage.value}.SPEC is not a StageSpec")
     return spec
 
 
 def bindings(stage: Stage) -> tuple[Binding[Any], ...]:
     """The bindings of a built stage (each control with its fix and proofs); LookupError when not built."""
     load(stage)
-    module = importlib.import_module(f"securemode.stages.{stage.value}")
+    module = importlib.import_module(f"securemode.flows.stages.{stage.value}")
     found: tuple[Binding[Any], ...] = module.BINDINGS
     return found
 

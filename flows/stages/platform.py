@@ -46,7 +46,7 @@ from securemode.results import Result, probe
 from securemode.site import NtpServer, SyslogServer
 from securemode.site_loader import LoadedSite
 from securemode.targets import resolver
-from tasks.platform import (
+from securemode.tasks.platform import (
     ensure_dns,
     ensure_global_settings,
     ensure_ipv6,
@@ -56,8 +56,8 @@ from tasks.platform import (
     ensure_snmp,
     ensure_syslog,
 )
-from verifiers import dns, ntp, snmp, syslog
-from verifiers.api import combine, readback_platform
+from securemode.verifiers import dns, ntp, snmp, syslog
+from securemode.verifiers.api import combine, readback_platform
 
 _TRANSIENT = (TransientApiError,)
 API, SNMP = "api", "snmp"

@@ -9,15 +9,15 @@ from collections.abc import Callable
 from securemode.binding import Binding, Call, Planned, Proof, Target, call, checked, planned
 from securemode.catalogue import BY_ID, Stage
 from securemode.engine import EnsureStep, StageSpec
+from securemode.flows.stages.host import HostProbe, run_planned
 from securemode.results import Result
 from securemode.site_loader import LoadedSite
-from securemode.stages.host import HostProbe, run_planned
 from securemode.targets import resolver
+from securemode.tasks.vms import attest_bios_password, ensure_boot_options, ensure_management_vm, ensure_reservations
+from securemode.tasks.vms.bios import BOOT_ORDER, FORCE_SETUP, PASSWORD
+from securemode.tasks.vms.deploy import DEPLOYED, VLAN
+from securemode.verifiers import vsphere as vv
 from securemode.vsphere import VSphereConnectError
-from tasks.vms import attest_bios_password, ensure_boot_options, ensure_management_vm, ensure_reservations
-from tasks.vms.bios import BOOT_ORDER, FORCE_SETUP, PASSWORD
-from tasks.vms.deploy import DEPLOYED, VLAN
-from verifiers import vsphere as vv
 
 _TRANSIENT = (VSphereConnectError,)
 

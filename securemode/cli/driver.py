@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.table import Table
 
-from securemode import log_redaction, prefect_server
-from securemode.crashed_runs import mark_crashed_runs, run_tags
+from securemode import log_redaction
+from securemode.deployments import prefect_server
+from securemode.flows.crashed_runs import mark_crashed_runs, run_tags
 from securemode.outcome import StageOutcome
 
 if TYPE_CHECKING:
-    from flows.pipeline import PipelineOutcome
+    from securemode.flows.pipeline import PipelineOutcome
 from securemode.prefect_env import apply_prefect_settings
 from securemode.redact import redact
 from securemode.results import Status
@@ -90,8 +91,8 @@ def drive(site: Path, stages: list[str] | None, mode: str, approve: list[str], a
     ui = connect_prefect()
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-    from flows.pipeline import run_pipeline
-    from flows.progress import LISTENER
+    from securemode.flows.pipeline import run_pipeline
+    from securemode.flows.progress import LISTENER
 
     console.print(f"Prefect UI: {ui}", markup=False)
     site_name = load_site(site).site.name

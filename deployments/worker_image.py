@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from securemode import docker_engine, image_inputs
+from securemode.deployments import docker_engine, image_inputs
 
 STAMP_LABEL = "org.securemode.stamp"
 BASE_REPO = "securemode-base"

@@ -17,16 +17,7 @@ from securemode.results import Result, probe
 from securemode.site import RESERVED_GUEST_TAGGING_VLAN, Site
 from securemode.site_loader import LoadedSite
 from securemode.targets import resolver
-from securemode.vsphere import VSphereConnectError
-from securemode.vsphere.desired_host import (
-    SECURITY_FIELDS,
-    desired_options,
-    lockdown_exceptions,
-    ntp_servers,
-    services_off,
-)
-from securemode.vsphere.engine_role import LEAST_ROLE_CONTROL
-from tasks.host import (
+from securemode.tasks.host import (
     ensure_advanced_options,
     ensure_engine_role,
     ensure_lockdown_exceptions,
@@ -36,10 +27,19 @@ from tasks.host import (
     ensure_services,
     ensure_vswitch_security,
 )
-from tasks.host.lockdown import EXCEPTIONS, GATE, MODE
-from tasks.host.ntp import CONTROL as NTP_CONTROL
-from verifiers import vsphere as vv
-from verifiers.api import combine
+from securemode.tasks.host.lockdown import EXCEPTIONS, GATE, MODE
+from securemode.tasks.host.ntp import CONTROL as NTP_CONTROL
+from securemode.verifiers import vsphere as vv
+from securemode.verifiers.api import combine
+from securemode.vsphere import VSphereConnectError
+from securemode.vsphere.desired_host import (
+    SECURITY_FIELDS,
+    desired_options,
+    lockdown_exceptions,
+    ntp_servers,
+    services_off,
+)
+from securemode.vsphere.engine_role import LEAST_ROLE_CONTROL
 
 _TRANSIENT = (VSphereConnectError,)
 

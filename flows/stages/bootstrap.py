@@ -49,7 +49,7 @@ from securemode.results import Result
 from securemode.site import ConferencingNode, ManagementNode
 from securemode.site_loader import LoadedSite
 from securemode.targets import resolver
-from tasks.bootstrap import (
+from securemode.tasks.bootstrap import (
     GATE_CONSOLE_PIN,
     GATE_SECURITY_WIZARD,
     GATE_WEB_PIN,
@@ -61,9 +61,9 @@ from tasks.bootstrap import (
     run_install_wizard,
     run_security_wizard,
 )
-from verifiers import console, ports, sip, tls, web
-from verifiers.api import combine
-from verifiers.sip import SipTransport
+from securemode.verifiers import console, ports, sip, tls, web
+from securemode.verifiers.api import combine
+from securemode.verifiers.sip import SipTransport
 
 CLOSED_PROBE_PORT = 23  # telnet: never open on a Pexip node
 GLOBAL_PATH = "/api/admin/configuration/v1/global/1/"

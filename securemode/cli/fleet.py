@@ -30,7 +30,7 @@ def _bad(message: str) -> NoReturn:
 
 
 def _check_name(option: str, value: str) -> None:
-    from securemode.workers import valid_name
+    from securemode.deployments.workers import valid_name
 
     if not valid_name(value):
         _bad(f"{option}: '{value}' is not a usable name. Fix: use letters, digits, '-', '_' or '.' (up to 63)")
@@ -46,7 +46,7 @@ def _load(site: Path) -> LoadedSite:
 @contextmanager
 def connected() -> Iterator[str]:
     """Point Prefect at the running managed server (workers and deployments need one); yields its API URL."""
-    from securemode import prefect_server
+    from securemode.deployments import prefect_server
     from securemode.prefect_env import apply_prefect_settings
 
     info = prefect_server.current()
@@ -72,9 +72,9 @@ def deploy(
     """Register the site's pipeline and reverify deployments in a work pool (one run per site at once)."""
     _check_name("--pool", pool)
     loaded = _load(site)
-    from deployments.definitions import deploy_site
-    from securemode.docker_pool import DockerPoolError
-    from securemode.workers import WorkerError
+    from securemode.deployments.definitions import deploy_site
+    from securemode.deployments.docker_pool import DockerPoolError
+    from securemode.deployments.workers import WorkerError
 
     with connected():
         try:
@@ -98,7 +98,7 @@ def worker_start(
 ) -> None:
     """Start Prefect's worker for POOL in the background: a process pool's runs as subprocesses, a Docker pool's
     as containers on the project's Docker engine."""
-    from securemode import workers
+    from securemode.deployments import workers
 
     _check_name("--pool", pool)
     chosen = name or f"{pool}-{socket.gethostname()}"
@@ -121,7 +121,7 @@ def worker_start(
 
 def _docker_worker_env() -> dict[str, str]:
     """A Docker worker talks to the project's own engine only, and its image must be there already."""
-    from securemode import docker_engine, worker_image
+    from securemode.deployments import docker_engine, worker_image
 
     try:
         info = docker_engine.require_running()
@@ -139,7 +139,7 @@ def _docker_worker_env() -> dict[str, str]:
 @worker_app.command("status")
 def worker_status() -> None:
     """List the workers we started that still run."""
-    from securemode import workers
+    from securemode.deployments import workers
 
     found = workers.running()
     for record in found:
@@ -153,7 +153,7 @@ def worker_status() -> None:
 def worker_stop(name: Annotated[str | None, typer.Option("--name", help="Only this worker (default: all).")]
                 = None) -> None:
     """Stop the workers we started (SIGTERM, by PID)."""
-    from securemode import workers
+    from securemode.deployments import workers
 
     stopped = workers.stop(name)
     out.print(f"stopped: {', '.join(stopped)}" if stopped else "no worker was running", markup=False)
@@ -177,7 +177,7 @@ def fleet_reverify(
     """Start one reverify run per site in the fleet's pool, wait for all, and print one table."""
     from rich.table import Table
 
-    from securemode import fleet
+    from securemode.deployments import fleet
 
     try:
         loaded = fleet.load_fleet(fleet_file)

@@ -112,9 +112,9 @@ def start_reverify(fleet: Fleet) -> list[SiteRun]:
     """Deploy (idempotently) and start one reverify run per site; returns at once."""
     from prefect.deployments import run_deployment
 
-    from deployments.definitions import REVERIFY, deploy_site
-    from securemode.docker_pool import POOL_TYPE, DockerPoolError
-    from securemode.workers import WorkerError, type_of_pool
+    from securemode.deployments.definitions import REVERIFY, deploy_site
+    from securemode.deployments.docker_pool import POOL_TYPE, DockerPoolError
+    from securemode.deployments.workers import WorkerError, type_of_pool
 
     pool = fleet.spec.pool
     docker = type_of_pool(pool) == POOL_TYPE  # a Docker pool keeps its type: its sites run in containers
@@ -136,7 +136,7 @@ def wait(runs: list[SiteRun], timeout: float) -> list[SiteRun]:
     """Poll the runs until every one is final (or the time is up), then read worker, duration and results."""
     from prefect import get_client
 
-    from securemode.workers import worker_of
+    from securemode.deployments.workers import worker_of
 
     deadline = time.monotonic() + timeout
     with get_client(sync_client=True) as client:

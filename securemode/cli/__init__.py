@@ -66,7 +66,7 @@ def controls(
 ) -> None:
     """List the control catalogue: every requirement of the guide plus the ESXi STIG subset, each with the
     step that enforces it and the verifier(s) that prove it, named from the objects a run uses."""
-    from securemode.stages import bound_names
+    from securemode.flows.stages import bound_names
 
     selected = controls_for(_parse_stages(stage))
     names = bound_names()
@@ -163,7 +163,7 @@ def report_render(
     if source is None or out_dir is None:
         err.print("report: give a report.json and --out DIR (or --write-schema)", markup=False)
         raise typer.Exit(EXIT_INPUT)
-    from securemode.cli_checks import output_dir
+    from securemode.cli.checks import output_dir
 
     wanted = _parse_formats(formats)
     if problems := output_dir("--out", out_dir):
@@ -248,7 +248,7 @@ def _not_built(name: str, issue: str) -> NoReturn:
 def lab(ctx: typer.Context) -> None:
     """The embedded lab: `lab up | down | status` (`lab --help`, `lab up --help` list the options)."""
     try:
-        from infra.lab_cli import run_lab_command
+        from securemode.infra.lab_cli import run_lab_command
     except ImportError:
         _not_built("lab", "the lab lands with the lab issue")
     raise typer.Exit(run_lab_command(list(ctx.args)))
@@ -269,7 +269,7 @@ def _drive(site: Path, stage: str | None, mode: str, approve: list[str] | None, 
     except InputError as exc:
         _input_error(exc)
     stages = _parse_stages(stage)
-    from securemode import stages as registry
+    from securemode.flows import stages as registry
 
     built = registry.available()
     missing = [s.value for s in (stages or []) if s not in built]
@@ -278,7 +278,7 @@ def _drive(site: Path, stage: str | None, mode: str, approve: list[str] | None, 
     if not built:
         _not_built(mode, "no stage is built yet")
     _check_arguments(stages or built, built, approve or [], attest or [], report_dir, only_controls or [])
-    from flows.driver import StageFailed, drive
+    from securemode.cli.driver import StageFailed, drive
 
     try:
         code = drive(site, [s.value for s in stages] if stages else None, mode, approve or [], attest or [],
@@ -295,7 +295,7 @@ def _drive(site: Path, stage: str | None, mode: str, approve: list[str] | None, 
 def _check_arguments(stages: list[Stage], built: list[Stage], approve: list[str], attest: list[str],
                      report_dir: Path | None, only_controls: list[str]) -> None:
     """Unknown ids and unwritable outputs are bad input: refuse them before anything runs."""
-    from securemode import cli_checks
+    from securemode.cli import checks as cli_checks
 
     problems = cli_checks.control_ids(only_controls, stages)
     if approve:
@@ -338,11 +338,11 @@ def serve(site: SiteOption) -> None:
         loaded = load_site(site)
     except InputError as exc:
         _input_error(exc)
-    from flows.driver import connect_prefect
+    from securemode.cli.driver import connect_prefect
 
     ui = connect_prefect()
     out.print(f"Prefect UI: {ui}", markup=False)
-    from deployments.serve import serve_site
+    from securemode.deployments.serve import serve_site
 
     serve_site(loaded, announce=lambda line: out.print(line, markup=False, highlight=False))
 
@@ -354,7 +354,7 @@ def forget_pins(site: SiteOption) -> None:
         loaded = load_site(site)
     except InputError as exc:
         _input_error(exc)
-    from securemode.pin_reset import forget_site_pins
+    from securemode.cli.pin_reset import forget_site_pins
 
     dropped = forget_site_pins(loaded)
     for line in dropped or ["no pins recorded for this site"]:
@@ -387,7 +387,7 @@ def server_start(
     = "sqlite",
 ) -> None:
     """Start the local Prefect server (or reuse the running one) and print its UI address."""
-    from securemode import postgres, prefect_server, server_backends
+    from securemode.deployments import postgres, prefect_server, server_backends
 
     try:
         chosen = server_backends.Database(database)
@@ -410,7 +410,7 @@ def server_start(
 @server_app.command("status")
 def server_status() -> None:
     """Say whether the local Prefect server runs and answers."""
-    from securemode import prefect_server
+    from securemode.deployments import prefect_server
 
     info = prefect_server.current()
     if info is None:
@@ -423,14 +423,14 @@ def server_status() -> None:
 @server_app.command("stop")
 def server_stop() -> None:
     """Stop the local Prefect server we started (and the managed PostgreSQL under it, if any)."""
-    from securemode import server_backends
+    from securemode.deployments import server_backends
 
     out.print("stopped" if server_backends.stop() else "was not running")
 
 
 def _register_fleet_commands() -> None:
-    from securemode.cli_docker import register as register_docker
-    from securemode.cli_fleet import register
+    from securemode.cli.docker import register as register_docker
+    from securemode.cli.fleet import register
 
     register(app)
     register_docker(app)

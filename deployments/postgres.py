@@ -123,7 +123,8 @@ def _own(path: Path, account: pwd.struct_passwd | None, mode: int) -> None:
 
 def _run(args: list[str], account: pwd.struct_passwd | None, **kw: object) -> subprocess.CompletedProcess[str]:
     user = {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []} if account else {}
-    return subprocess.run(args, capture_output=True, text=True, check=False, **user, **kw)  # type: ignore[call-overload, no-any-return]
+    return subprocess.run(args, capture_output=True, text=True, check=False, **user,
+    **kw)  # type: ignore[call-overload, no-any-return]
 
 
 def _password() -> str:

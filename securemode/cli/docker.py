@@ -6,7 +6,7 @@ import time
 
 import typer
 
-from securemode.cli_fleet import err, out
+from securemode.cli.fleet import err, out
 
 docker_app = typer.Typer(
     no_args_is_help=True, help="The project's own Docker engine for Docker workers (start, status, stop)."
@@ -17,7 +17,7 @@ image_app = typer.Typer(no_args_is_help=True, help="The Docker workers' image, b
 @docker_app.command("start")
 def docker_start() -> None:
     """Start the project's dockerd (its own socket and folders under the state folder), or reuse it."""
-    from securemode import docker_engine
+    from securemode.deployments import docker_engine
 
     try:
         info, started = docker_engine.ensure_running()
@@ -33,7 +33,7 @@ def docker_start() -> None:
 @docker_app.command("status")
 def docker_status() -> None:
     """Say whether the project's dockerd runs and answers."""
-    from securemode import docker_engine
+    from securemode.deployments import docker_engine
 
     info = docker_engine.current()
     if info is None:
@@ -46,7 +46,7 @@ def docker_status() -> None:
 @docker_app.command("stop")
 def docker_stop() -> None:
     """Stop the project's dockerd by PID (its containers and containerd stop with it)."""
-    from securemode import docker_engine
+    from securemode.deployments import docker_engine
 
     out.print("stopped" if docker_engine.stop() else "was not running")
 
@@ -54,7 +54,7 @@ def docker_stop() -> None:
 @image_app.command("build")
 def image_build() -> None:
     """Build the worker image (Debian bookworm minbase, Python 3.11, this project) in the project's engine."""
-    from securemode import docker_engine, worker_image
+    from securemode.deployments import docker_engine, worker_image
 
     started = time.monotonic()
     try:

@@ -21,16 +21,16 @@ __all__ = ["attestable_controls", "control_ids", "gated_steps", "output_dir", "u
 # may attest the controls they prove; with the MANUAL flag, these are the ids --attest accepts. Named as
 # `securemode controls` names the bound objects (module.qualname).
 MAY_NEED_ATTESTATION = frozenset({
-    "verifiers.console.security_settings",
-    "verifiers.web.session_limit",
-    "verifiers.web.session_limit_per_user",
-    "verifiers.vsphere.vm.bios_password_attestation",
+    "securemode.verifiers.console.security_settings",
+    "securemode.verifiers.web.session_limit",
+    "securemode.verifiers.web.session_limit_per_user",
+    "securemode.verifiers.vsphere.vm.bios_password_attestation",
 })
 
 
 def attestable_controls() -> list[str]:
     """Control ids a person may attest: MANUAL ones and those whose verifier may answer MANUAL."""
-    from securemode.stages import bound_names
+    from securemode.flows.stages import bound_names
 
     names = bound_names()
     return [c.id for c in CONTROLS
@@ -39,7 +39,7 @@ def attestable_controls() -> list[str]:
 
 def gated_steps(stages: Iterable[Stage]) -> list[str]:
     """The approval names of the gated steps of ``stages`` (the names --approve accepts)."""
-    from securemode import stages as registry
+    from securemode.flows import stages as registry
 
     return [step.gated for stage in stages for step in registry.load(stage).steps if step.gated]
 

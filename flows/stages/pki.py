@@ -26,11 +26,11 @@ from securemode.results import Result, probe
 from securemode.site import ConferencingNode, NodeCommon, Site
 from securemode.site_loader import LoadedSite
 from securemode.targets import resolver
-from tasks.pki import ensure_node_certificates, ensure_sip_tls_fqdn, ensure_trusted_cas
-from tasks.pki.sip_tls import CONTROL as SIP_TLS_FQDN
-from tasks.pki.trusted_cas import CONTROL as TRUSTED_CA
-from verifiers import api, tls
-from verifiers.api import ApiReader, combine
+from securemode.tasks.pki import ensure_node_certificates, ensure_sip_tls_fqdn, ensure_trusted_cas
+from securemode.tasks.pki.sip_tls import CONTROL as SIP_TLS_FQDN
+from securemode.tasks.pki.trusted_cas import CONTROL as TRUSTED_CA
+from securemode.verifiers import api, tls
+from securemode.verifiers.api import ApiReader, combine
 
 HTTPS_PORT = 443
 _TRANSIENT = (TransientApiError,)
