@@ -69,10 +69,11 @@ def test_every_control_of_a_built_stage_has_a_fix_or_a_flag_and_a_verifier(stage
     for b in bound:
         assert b.fix in steps or (b.fix is None and {Flag.VERIFY_ONLY, Flag.MANUAL} & b.control.flags), b.control.id
         assert b.verify and all(callable(p.verifier) for p in b.verify), b.control.id
-        assert all(name.startswith(("verifiers.",
-        "securemode.flows.stages.")) for name in verifier_names(b)), b.control.id
+        assert all(
+            name.startswith(("securemode.verifiers.", "securemode.flows.stages.")) for name in verifier_names(b)
+        ), b.control.id
         if b.fix is not None:
-            assert (fix_name(b) or "").startswith("tasks."), b.control.id
+            assert (fix_name(b) or "").startswith("securemode.tasks."), b.control.id
 
 
 @pytest.mark.parametrize("stage", BUILT, ids=str)
