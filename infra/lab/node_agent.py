@@ -103,9 +103,11 @@ class NodeAgent:
             node = self.reader.node_config(self.name)
             if node is not None:
                 return node
-            if time.monotonic() > deadline:
+            if timeout > 0 and time.monotonic() > deadline:
                 break
-            time.sleep(0.05)
+            stop.wait(0.05 if timeout > 0 else 0.5)
+        if stop.is_set():
+            raise SystemExit(0)
         raise SystemExit(f"node {self.name}: no configuration on the Management Node within {timeout:.0f}s")
 
     def identity(self, node: dict[str, Any]) -> tuple[str, str]:
@@ -208,7 +210,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--relay", action="append", default=[], help="NSPORT:HOST:PORT relayed inside the namespace")
     parser.add_argument("--https-port", type=int, help="serve HTTPS on this port of the namespace address")
     parser.add_argument("--forward-audit", action="store_true", help="send audit events to the syslog servers")
-    parser.add_argument("--config-timeout", type=float, default=30.0)
+    parser.add_argument("--config-timeout", type=float, default=30.0,
+                        help="seconds to wait for the Management Node to know this node (0: as long as it runs)")
     parser.add_argument("--ready-file", type=Path)
     return parser.parse_args(argv)
 
@@ -247,11 +250,11 @@ def main(argv: list[str] | None = None) -> int:
                           netns, netns.address if netns else None, args.forward_audit,
                           args.https_port if netns else None)
         relays = _relays(args, netns)
-        agent.boot(agent.wait_for_config(args.config_timeout, stop))
-        stoppers.append(agent.stop)
-        for relay in relays:
+        for relay in relays:  # the console answers before the node is installed: relay it from the start
             relay.start()
             stoppers.append(relay.stop)
+        agent.boot(agent.wait_for_config(args.config_timeout, stop))
+        stoppers.append(agent.stop)
         write_ready(args.ready_file, {**agent.facts(), "relays": [r.listen[1] for r in relays], "pid": os.getpid()})
         while not stop.wait(args.sync_interval):
             agent.sync()
