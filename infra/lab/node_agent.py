@@ -17,6 +17,7 @@ import argparse
 import contextlib
 import logging
 import os
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -234,6 +235,59 @@ def _relays(args: argparse.Namespace, netns: NetNamespace | None) -> list[TcpRel
     return relays
 
 
+def _answers(target: tuple[str, int]) -> bool:
+    try:
+        with socket.create_connection(target, timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+class RelaysWhenAnswering:
+    """Open each relay once the service behind it accepts connections, so the node's port at its site
+    address is open exactly when the service is there (the console at boot, HTTPS once installed)."""
+
+    def __init__(self, relays: list[TcpRelay], stop: threading.Event, poll_s: float = 0.1) -> None:
+        self.pending = list(relays)
+        self.opened: list[TcpRelay] = []
+        self._stop = stop
+        self._poll_s = poll_s
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="relays", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        while self.pending and not self._stop.is_set():
+            for relay in [r for r in self.pending if _answers(r.target)]:
+                with self._lock:
+                    if self._stop.is_set():
+                        return
+                    relay.start()
+                    self.opened.append(relay)
+                    self.pending.remove(relay)
+            self._stop.wait(self._poll_s)
+
+    def pending_targets(self) -> list[str]:
+        return [f"{host}:{port}" for host, port in (r.target for r in self.pending)]
+
+    def wait_open(self, timeout: float) -> bool:
+        """Whether every relay opened within ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while self.pending and time.monotonic() < deadline and not self._stop.is_set():
+            self._stop.wait(self._poll_s / 2)
+        return not self.pending
+
+    def stop(self) -> None:
+        with self._lock:
+            for relay in self.opened:
+                with contextlib.suppress(Exception):
+                    relay.stop()
+            self.opened.clear()
+            self.pending.clear()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -250,11 +304,13 @@ def main(argv: list[str] | None = None) -> int:
                           netns, netns.address if netns else None, args.forward_audit,
                           args.https_port if netns else None)
         relays = _relays(args, netns)
-        for relay in relays:  # the console answers before the node is installed: relay it from the start
-            relay.start()
-            stoppers.append(relay.stop)
+        opened = RelaysWhenAnswering(relays, stop)
+        opened.start()  # a fresh node's console answers before it is installed; its web interface after
+        stoppers.append(opened.stop)
         agent.boot(agent.wait_for_config(args.config_timeout, stop))
         stoppers.append(agent.stop)
+        if args.config_timeout > 0 and not opened.wait_open(args.config_timeout):  # an installed node: all of them
+            raise SystemExit(f"node {args.name}: nothing answers behind the relays {opened.pending_targets()}")
         write_ready(args.ready_file, {**agent.facts(), "relays": [r.listen[1] for r in relays], "pid": os.getpid()})
         while not stop.wait(args.sync_interval):
             agent.sync()
