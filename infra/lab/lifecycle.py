@@ -162,7 +162,7 @@ def up(options: UpOptions) -> UpResult:
 
 def _start(directory: Path, options: UpOptions, s: _Startup) -> Manifest:
     profile = PROFILES[options.profile]
-    plan = make_plan(options.nodes, free_block(options.block))
+    plan = make_plan(options.nodes, free_block(options.block), minimum=0 if profile.power_driven else 1)
     run = directory / "run"
     shutil.rmtree(run, ignore_errors=True)
     run.mkdir(mode=0o700)
