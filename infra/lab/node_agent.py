@@ -97,6 +97,9 @@ class NodeAgent:
     applied: AgentSettings | None = None
     forwarder: AuditForwarder | None = None
     problem: str | None = None
+    report_after_s: float | None = None  # bare lab: register with the Management Node this long after boot
+    booted_at: float = 0.0
+    reported: bool = False
 
     def wait_for_config(self, timeout: float, stop: threading.Event) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
@@ -146,17 +149,37 @@ class NodeAgent:
             self.https.start()
         self.applied = wanted
         self._note(wanted)
+        self.booted_at = time.time()
         if self.forward_audit:
             state = self.reader.state
             last = state.audit_events()[-1]["seq"] if state and state.audit_events() else 0
             fqdn = f"{hostname}.{node.get('domain', '')}".strip(".")
             self.forwarder = AuditForwarder(fqdn, last)
 
+    def report_status(self) -> None:
+        """Register with the Management Node once the boot delay has passed (DEPLOYED, SYNCED), then say at
+        every sync that the node is in contact, as a node's status does."""
+        state = self.reader.state
+        if self.report_after_s is None or state is None:
+            return
+        now = time.time()
+        if not self.reported and now - self.booted_at < self.report_after_s:
+            return
+        stamp = _iso(now)
+        if not self.reported:
+            state.report_node_status(self.name, deploy_status="DEPLOYED", sync_status="SYNCED",
+                                     boot_time=_iso(self.booted_at), last_attempted_contact=stamp, last_updated=stamp)
+            self.reported = True
+            log.info("node %s: registered with the Management Node (DEPLOYED, SYNCED)", self.name)
+        else:
+            state.report_node_status(self.name, last_attempted_contact=stamp, last_updated=stamp)
+
     def sync(self) -> None:
-        """One replication round: apply what changed, forward new audit events."""
+        """One replication round: apply what changed, forward new audit events, report in."""
         node = self.reader.node_config(self.name)
         if node is None:
             return
+        self.report_status()
         wanted = self.wanted(node)
         if wanted is not None and wanted != self.applied:
             for listeners in self.listeners:
@@ -198,6 +221,12 @@ class NodeAgent:
         self.reader.close()
 
 
+def _iso(ts: float) -> str:
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m securemode.infra.lab.node_agent", description=__doc__)
     parser.add_argument("--twin-state", type=Path, required=True)
@@ -213,6 +242,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--forward-audit", action="store_true", help="send audit events to the syslog servers")
     parser.add_argument("--config-timeout", type=float, default=30.0,
                         help="seconds to wait for the Management Node to know this node (0: as long as it runs)")
+    parser.add_argument("--report-status-after", type=float,
+                        help="report DEPLOYED/SYNCED to the Management Node this many seconds after boot (bare lab)")
     parser.add_argument("--ready-file", type=Path)
     return parser.parse_args(argv)
 
@@ -302,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
         netns = _attach(args.netns_ready_file, args.name, args.config_timeout, stop)
         agent = NodeAgent(args.name, TwinReader(args.twin_state), args.workdir, args.address, args.snmp_port,
                           netns, netns.address if netns else None, args.forward_audit,
-                          args.https_port if netns else None)
+                          args.https_port if netns else None, report_after_s=args.report_status_after)
         relays = _relays(args, netns)
         opened = RelaysWhenAnswering(relays, stop)
         opened.start()  # a fresh node's console answers before it is installed; its web interface after

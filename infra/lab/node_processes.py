@@ -68,7 +68,7 @@ def twin_spec(plan: LabPlan, workdir: Path, state_dir: Path, admin_password_file
     if netns_ready_file is not None:
         args += ["--netns-ready-file", str(netns_ready_file)]
     if not installed:
-        args += ["--await-install"]
+        args += ["--await-install", "--status-from-nodes"]
     return ProcessSpec("twin", TWIN_MODULE, tuple(args), str(workdir))
 
 
@@ -103,7 +103,15 @@ def agent_spec(node: NodePlan, plan: LabPlan, run: Path, twin_state: Path, sync_
         args += ["--forward-audit"]
     if not installed:
         args += ["--config-timeout", "0"]
+        if node.conferencing:
+            args += ["--report-status-after", str(report_delay_s(sync_interval_s))]
     return ProcessSpec(f"agent-{node.name}", AGENT_MODULE, tuple(args), str(workdir))
+
+
+def report_delay_s(sync_interval_s: float) -> float:
+    """How long a booted conferencing node takes to report DEPLOYED/SYNCED (a real one: about 5 minutes; the
+    lab scales it with its replication delay)."""
+    return max(1.0, 4 * sync_interval_s)
 
 
 def write_boot_file(path: Path, boots: dict[str, list[ProcessSpec]]) -> Path:

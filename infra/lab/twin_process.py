@@ -41,6 +41,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--netns-timeout", type=float, default=30.0)
     parser.add_argument("--await-install", action="store_true",
                         help="a fresh node: serve HTTPS only once the console's installation wizard seeded the state")
+    parser.add_argument("--status-from-nodes", action="store_true",
+                        help="conferencing node status comes from the nodes' own reports (bare lab)")
     parser.add_argument("--ready-file", type=Path)
     return parser.parse_args(argv)
 
@@ -100,9 +102,12 @@ def main(argv: list[str] | None = None) -> int:
         password = args.admin_password_file.read_text().strip()
         address, gateway = site_addressing(args)
         first_boot(args, password, address, gateway)
+    from securemode.infra.twin.config import TwinConfig
+
     node = TwinManagementNode(
         args.state_dir, args.bind_address, args.port, admin_username=args.admin_username,
         ldap_port=args.ldap_port, ldap_ca_file=args.ldap_ca_file, ldap_tls_mode=args.ldap_tls_mode,
+        config=TwinConfig(status_from_node_reports=args.status_from_nodes),
     ).start()
     try:
         write_ready(args.ready_file, {"pid": os.getpid(), "base_url": node.base_url,
