@@ -40,30 +40,54 @@ class ProcessSpec:
         return cls(str(data["name"]), str(data["module"]), tuple(str(a) for a in data["args"]), str(data["workdir"]))
 
 
-def twin_spec(plan: LabPlan, workdir: Path, state_dir: Path, admin_password_file: Path, ldap_ca_file: Path,
-              netns_ready_file: Path | None, *, installed: bool = True) -> ProcessSpec:
+def twin_spec(
+    plan: LabPlan,
+    workdir: Path,
+    state_dir: Path,
+    admin_password_file: Path,
+    ldap_ca_file: Path,
+    netns_ready_file: Path | None,
+    *,
+    installed: bool = True,
+) -> ProcessSpec:
     """The Management Node twin on the manager's loopback address (:mod:`securemode.infra.lab.twin_process`).
 
     Installed: seeded at first start with the site's answers. Not installed: it waits for the
     console's installation wizard to seed the state and only then serves HTTPS."""
     mgr = plan.manager
     args = [
-        "--state-dir", str(state_dir),
-        "--bind-address", mgr.address,
-        "--port", str(plan.ports["https"]),
-        "--gateway", plan.gateway,
-        "--netmask", SITE_NETMASK,
-        "--node-name", mgr.name,
-        "--hostname", mgr.hostname,
-        "--domain", plan.domain,
-        "--admin-password-file", str(admin_password_file),
-        "--dns-server", plan.address("dns1"),
-        "--dns-server", plan.address("dns2"),
-        "--ntp-server", plan.address("ntp1"),
-        "--ntp-server", plan.address("ntp2"),
-        "--ldap-port", str(plan.ports["ldaps"]),
-        "--ldap-ca-file", str(ldap_ca_file),
-        "--ldap-tls-mode", "ldaps",
+        "--state-dir",
+        str(state_dir),
+        "--bind-address",
+        mgr.address,
+        "--port",
+        str(plan.ports["https"]),
+        "--gateway",
+        plan.gateway,
+        "--netmask",
+        SITE_NETMASK,
+        "--node-name",
+        mgr.name,
+        "--hostname",
+        mgr.hostname,
+        "--domain",
+        plan.domain,
+        "--admin-password-file",
+        str(admin_password_file),
+        "--dns-server",
+        plan.address("dns1"),
+        "--dns-server",
+        plan.address("dns2"),
+        "--ntp-server",
+        plan.address("ntp1"),
+        "--ntp-server",
+        plan.address("ntp2"),
+        "--ldap-port",
+        str(plan.ports["ldaps"]),
+        "--ldap-ca-file",
+        str(ldap_ca_file),
+        "--ldap-tls-mode",
+        "ldaps",
     ]
     if netns_ready_file is not None:
         args += ["--netns-ready-file", str(netns_ready_file)]
@@ -83,14 +107,34 @@ def console_spec(plan: LabPlan, run: Path, twin_state: Path, admin_password_file
     return ProcessSpec("console", CONSOLE_MODULE, tuple(args), str(run / "console"))
 
 
-def agent_spec(node: NodePlan, plan: LabPlan, run: Path, twin_state: Path, sync_interval_s: float,
-               netns_ready: Path | None, console: bool, *, installed: bool = True) -> ProcessSpec:
+def agent_spec(
+    node: NodePlan,
+    plan: LabPlan,
+    run: Path,
+    twin_state: Path,
+    sync_interval_s: float,
+    netns_ready: Path | None,
+    console: bool,
+    *,
+    installed: bool = True,
+) -> ProcessSpec:
     """A node's agent (:mod:`securemode.infra.lab.node_agent`); not installed: it waits without a time limit
     for the Management Node to know the node."""
     workdir = run / "nodes" / node.name
-    args = ["--twin-state", str(twin_state), "--name", node.name, "--address", node.address,
-            "--snmp-port", str(plan.ports["snmp"]), "--sync-interval", str(sync_interval_s),
-            "--workdir", str(workdir)]
+    args = [
+        "--twin-state",
+        str(twin_state),
+        "--name",
+        node.name,
+        "--address",
+        node.address,
+        "--snmp-port",
+        str(plan.ports["snmp"]),
+        "--sync-interval",
+        str(sync_interval_s),
+        "--workdir",
+        str(workdir),
+    ]
     if netns_ready is not None:
         args += ["--netns-ready-file", str(netns_ready)]
         if node.conferencing:

@@ -83,8 +83,10 @@ class Nodes:
         self.write(powered_on)
 
     def write(self, powered_on: set[str]) -> None:
-        data = {"powered_on": sorted(powered_on),
-                "running": {n: [i.to_dict() for i in ids] for n, ids in sorted(self.running.items())}}
+        data = {
+            "powered_on": sorted(powered_on),
+            "running": {n: [i.to_dict() for i in ids] for n, ids in sorted(self.running.items())},
+        }
         tmp = self.running_file.with_suffix(".tmp")
         tmp.write_text(json.dumps(data))
         tmp.replace(self.running_file)
@@ -103,8 +105,13 @@ def _connect(args: argparse.Namespace) -> Any:
 
     from securemode.vsphere.trust import pinned_context
 
-    return SmartConnect(host=args.host, port=args.port, user=args.username,  # type: ignore[no-untyped-call]
-                        pwd=args.password_file.read_text().strip(), sslContext=pinned_context(args.tls_sha256))
+    return SmartConnect(  # type: ignore[no-untyped-call]
+        host=args.host,
+        port=args.port,
+        user=args.username,
+        pwd=args.password_file.read_text().strip(),
+        sslContext=pinned_context(args.tls_sha256),
+    )
 
 
 def _filter(si: Any) -> Any:
@@ -118,8 +125,10 @@ def _filter(si: Any) -> Any:
     view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
     pc = vmodl.query.PropertyCollector
     traversal = pc.TraversalSpec(name="view", path="view", skip=False, type=vim.view.ContainerView)
-    spec = pc.FilterSpec(objectSet=[pc.ObjectSpec(obj=view, skip=True, selectSet=[traversal])],
-                         propSet=[pc.PropertySpec(type=vim.VirtualMachine, pathSet=["name", "runtime.powerState"])])
+    spec = pc.FilterSpec(
+        objectSet=[pc.ObjectSpec(obj=view, skip=True, selectSet=[traversal])],
+        propSet=[pc.PropertySpec(type=vim.VirtualMachine, pathSet=["name", "runtime.powerState"])],
+    )
     collector.CreateFilter(spec, partialUpdates=True)
     return collector
 

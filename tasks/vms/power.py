@@ -34,10 +34,17 @@ def ensure_powered_on(ctx: EngineContext, resources: ExitStack) -> StepPlan:
     if vm is None:
         if ctx.apply:
             vm_must_exist(name)
-        return plan_of(Planned(action=partial(vm_must_exist, name),
-                               changes=(change(DEPLOYED, name, "runtime.powerState", None, POWERED_ON),)))
+        return plan_of(
+            Planned(
+                action=partial(vm_must_exist, name),
+                changes=(change(DEPLOYED, name, "runtime.powerState", None, POWERED_ON),),
+            )
+        )
     state = str(vm.runtime.powerState)
     if state == POWERED_ON:
         return plan_of()
-    return plan_of(Planned(action=partial(_power_on, vm),
-                           changes=(change(DEPLOYED, name, "runtime.powerState", state, POWERED_ON),)))
+    return plan_of(
+        Planned(
+            action=partial(_power_on, vm), changes=(change(DEPLOYED, name, "runtime.powerState", state, POWERED_ON),)
+        )
+    )

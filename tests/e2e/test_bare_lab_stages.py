@@ -43,8 +43,15 @@ def bare_lab() -> Iterator[RunningLab]:
 
 def test_host_vms_bootstrap_from_an_empty_host_then_nothing_to_change(bare_lab: RunningLab, tmp_path: Path) -> None:
     site = str(bare_lab.site_file)
-    first = run_pipeline(site_path=site, stage_names=STAGES, mode="run", approve=GATES, attest=[*ATTEST, *SIP_ROWS],
-                         approver=APPROVER, report_dir=str(tmp_path / "first"))
+    first = run_pipeline(
+        site_path=site,
+        stage_names=STAGES,
+        mode="run",
+        approve=GATES,
+        attest=[*ATTEST, *SIP_ROWS],
+        approver=APPROVER,
+        report_dir=str(tmp_path / "first"),
+    )
     assert first.compliant(), first.problems
     assert [s.stage for s in first.stages] == STAGES
     made = {(s.stage, c.control, c.setting) for s in first.stages for c in s.changes if c.applied}
@@ -52,7 +59,14 @@ def test_host_vms_bootstrap_from_an_empty_host_then_nothing_to_change(bare_lab: 
     assert ("vms", "vms.ova.deployed", "runtime.powerState") in made
     assert ("bootstrap", "bootstrap.web-login", "installation_wizard") in made
 
-    second = run_pipeline(site_path=site, stage_names=STAGES, mode="run", approve=GATES, attest=[*ATTEST, *SIP_ROWS],
-                          approver=APPROVER, report_dir=str(tmp_path / "second"))
+    second = run_pipeline(
+        site_path=site,
+        stage_names=STAGES,
+        mode="run",
+        approve=GATES,
+        attest=[*ATTEST, *SIP_ROWS],
+        approver=APPROVER,
+        report_dir=str(tmp_path / "second"),
+    )
     assert second.compliant(), second.problems
     assert [c for s in second.stages for c in s.changes if c.applied] == []

@@ -65,8 +65,7 @@ def test_power_drives_the_management_node(bare_lab: RunningLab, tmp_path: Path) 
         wait_until(lambda: _port_open(address, 22), BOOT_S, what="the console after power-on")
         key = fetch_host_key(address, 22)
         pins.pin(address, 22, key.public_key)
-        client = ConsoleClient(ConsoleEndpoint(address, 22), password, pins, prompt_timeout_s=10,
-                               connect_timeout_s=5)
+        client = ConsoleClient(ConsoleEndpoint(address, 22), password, pins, prompt_timeout_s=10, connect_timeout_s=5)
         assert client.observe().status is ConsoleStatus.PASSWORD_NOT_SET
         assert not answers_tls(address, 443)[0]  # no web interface before the installation wizard
         client.run_install_wizard(install_answers(loaded.site, password))
@@ -104,8 +103,7 @@ def _installed_manager(lab: RunningLab, si: object, pins: HostKeyPins) -> str:
     return served_fingerprint(address, 443)
 
 
-def test_a_conferencing_node_is_created_downloaded_booted_and_reports_in(bare_lab: RunningLab,
-                                                                         tmp_path: Path) -> None:
+def test_a_conferencing_node_is_created_downloaded_booted_and_reports_in(bare_lab: RunningLab, tmp_path: Path) -> None:
     site = bare_lab.site().site
     conf = site.conferencing_nodes[0]
     base = f"https://{site.management_node.address}"
@@ -115,11 +113,18 @@ def test_a_conferencing_node_is_created_downloaded_booted_and_reports_in(bare_la
             api.auth = bare_lab.admin
             created = api.post(f"{base}{API}/system_location/", json={"name": conf.location}, timeout=10)
             assert created.status_code == 201
-            body = {"name": conf.name, "hostname": conf.hostname, "domain": conf.domain, "address": str(conf.address),
-                    "netmask": str(conf.netmask), "gateway": str(conf.gateway),
-                    "system_location": "/" + created.headers["Location"].split("://", 1)[-1].split("/", 1)[1],
-                    "password": bare_lab.secret(f"node-password-{conf.name}"), "node_type": "CONFERENCING",
-                    "deployment_type": "MANUAL-ESXI6"}
+            body = {
+                "name": conf.name,
+                "hostname": conf.hostname,
+                "domain": conf.domain,
+                "address": str(conf.address),
+                "netmask": str(conf.netmask),
+                "gateway": str(conf.gateway),
+                "system_location": "/" + created.headers["Location"].split("://", 1)[-1].split("/", 1)[1],
+                "password": bare_lab.secret(f"node-password-{conf.name}"),
+                "node_type": "CONFERENCING",
+                "deployment_type": "MANUAL-ESXI6",
+            }
             resp = api.post(f"{base}{API}/worker_vm/", json=body, timeout=10)
             assert resp.status_code == 201, resp.text
             ova_path = tmp_path / f"{conf.name}.ova"
@@ -137,7 +142,10 @@ def test_a_conferencing_node_is_created_downloaded_booted_and_reports_in(bare_la
             power(vm, on=True)
             address = str(conf.address)
             wait_until(lambda: answers_tls(address, 443)[0], BOOT_S, what="the conferencing node's HTTPS")
-            wait_until(lambda: status()["deploy_status"] == "DEPLOYED" and status()["sync_status"] == "SYNCED",
-                       BOOT_S, what="the node registering with the Management Node")
+            wait_until(
+                lambda: status()["deploy_status"] == "DEPLOYED" and status()["sync_status"] == "SYNCED",
+                BOOT_S,
+                what="the node registering with the Management Node",
+            )
             power(vm, on=False)
             wait_until(lambda: not answers_tls(address, 443)[0], BOOT_S, what="the node's HTTPS closed")

@@ -18,8 +18,13 @@ from securemode.vsphere.vmodl import vim
 def host_session(lab: RunningLab) -> Iterator[Any]:
     vcsim = lab.part("vcsim")
     sdk = vcsim.endpoints["sdk"]
-    si = SmartConnect(host=sdk.host, port=sdk.port, user=vcsim.facts["username"],  # type: ignore[no-untyped-call]
-                      pwd=lab.secret("vsphere-password"), sslContext=pinned_context(vcsim.facts["tls_sha256"]))
+    si = SmartConnect(  # type: ignore[no-untyped-call]
+        host=sdk.host,
+        port=sdk.port,
+        user=vcsim.facts["username"],
+        pwd=lab.secret("vsphere-password"),
+        sslContext=pinned_context(vcsim.facts["tls_sha256"]),
+    )
     try:
         yield si
     finally:
@@ -42,8 +47,11 @@ def create_vm(si: Any, name: str) -> Any:
     host = view.view[0]
     view.Destroy()
     spec = vim.vm.ConfigSpec(name=name, numCPUs=1, memoryMB=256, files=vim.vm.FileInfo(vmPathName="[LocalDS_0]"))
-    WaitForTask(content.rootFolder.childEntity[0].vmFolder.CreateVM_Task(  # type: ignore[no-untyped-call]
-        config=spec, pool=host.parent.resourcePool, host=host))
+    WaitForTask(
+        content.rootFolder.childEntity[0].vmFolder.CreateVM_Task(  # type: ignore[no-untyped-call]
+            config=spec, pool=host.parent.resourcePool, host=host
+        )
+    )
     return vms(si)[name]
 
 
