@@ -228,6 +228,10 @@ def _install(loaded: LoadedSite) -> None:
     after = client.observe().status
     if after is not ConsoleStatus.INSTALLED:
         raise ConsoleError(f"after the installation wizard and its reboot the console shows '{after.value}'")
+    node = loaded.site.management_node  # the web interface may come up after the console: the next steps need it
+    if not wait_for_port(str(node.address), HTTPS_PORT, want_open=True, timeout_s=REBOOT_UP_TIMEOUT_S):
+        raise NodeUnreachable(f"the web interface at {node.address}:{HTTPS_PORT} did not come up within "
+                              f"{REBOOT_UP_TIMEOUT_S:g} s of the installation wizard's reboot")
 
 
 def plan_install(loaded: LoadedSite, status: ConsoleStatus | None, web_up: bool) -> StepPlan:

@@ -266,19 +266,24 @@ def _relays(args: argparse.Namespace, netns: NetNamespace | None) -> list[TcpRel
     return relays
 
 
-def _answers(target: tuple[str, int]) -> bool:
+def _listening(target: tuple[str, int]) -> bool:
+    """Whether a socket listens on ``target`` in this process's (root) namespace; read from /proc, so the
+    service is not disturbed by probe connections."""
+    host, port = target
+    want = f"{socket.htonl(int.from_bytes(socket.inet_aton(host), 'big')):08X}:{port:04X}"
     try:
-        with socket.create_connection(target, timeout=0.5):
-            return True
+        lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
     except OSError:
         return False
+    return any(fields[1] == want and fields[3] == "0A" for fields in (line.split() for line in lines))
 
 
 class RelaysWhenAnswering:
-    """Open each relay once the service behind it accepts connections, so the node's port at its site
-    address is open exactly when the service is there (the console at boot, HTTPS once installed)."""
+    """Each relay listens while the service behind it does, so the node's port at its site address is open
+    exactly when the service is there: the console at boot (closed while it reboots after a wizard), HTTPS
+    once the node is installed."""
 
-    def __init__(self, relays: list[TcpRelay], stop: threading.Event, poll_s: float = 0.1) -> None:
+    def __init__(self, relays: list[TcpRelay], stop: threading.Event, poll_s: float = 0.05) -> None:
         self.pending = list(relays)
         self.opened: list[TcpRelay] = []
         self._stop = stop
@@ -290,15 +295,17 @@ class RelaysWhenAnswering:
         self._thread.start()
 
     def _run(self) -> None:
-        while self.pending and not self._stop.is_set():
-            for relay in [r for r in self.pending if _answers(r.target)]:
-                with self._lock:
-                    if self._stop.is_set():
-                        return
+        while not self._stop.wait(self._poll_s):
+            with self._lock:
+                for relay in [r for r in self.pending if _listening(r.target)]:
                     relay.start()
                     self.opened.append(relay)
                     self.pending.remove(relay)
-            self._stop.wait(self._poll_s)
+                for relay in [r for r in self.opened if not _listening(r.target)]:
+                    with contextlib.suppress(Exception):
+                        relay.stop()
+                    self.opened.remove(relay)
+                    self.pending.append(TcpRelay(relay.netns, relay.listen, relay.target))
 
     def pending_targets(self) -> list[str]:
         return [f"{host}:{port}" for host, port in (r.target for r in self.pending)]
@@ -307,10 +314,11 @@ class RelaysWhenAnswering:
         """Whether every relay opened within ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
         while self.pending and time.monotonic() < deadline and not self._stop.is_set():
-            self._stop.wait(self._poll_s / 2)
+            self._stop.wait(self._poll_s)
         return not self.pending
 
     def stop(self) -> None:
+        self._stop.set()
         with self._lock:
             for relay in self.opened:
                 with contextlib.suppress(Exception):
