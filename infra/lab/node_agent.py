@@ -279,9 +279,10 @@ def _listening(target: tuple[str, int]) -> bool:
 
 
 class RelaysWhenAnswering:
-    """Each relay listens while the service behind it does, so the node's port at its site address is open
-    exactly when the service is there: the console at boot (closed while it reboots after a wizard), HTTPS
-    once the node is installed."""
+    """Each relay opens once the service behind it listens, so a booting node's port at its site address opens
+    when its service does: the console at power-on, HTTPS once the node is installed. Once open it stays open
+    (a console stopped behind it is then a relay that accepts and closes, which no verifier takes for a closed
+    port); the console's reboots after a wizard therefore do not close the port at the site address."""
 
     def __init__(self, relays: list[TcpRelay], stop: threading.Event, poll_s: float = 0.05) -> None:
         self.pending = list(relays)
@@ -295,17 +296,12 @@ class RelaysWhenAnswering:
         self._thread.start()
 
     def _run(self) -> None:
-        while not self._stop.wait(self._poll_s):
+        while self.pending and not self._stop.wait(self._poll_s):
             with self._lock:
                 for relay in [r for r in self.pending if _listening(r.target)]:
                     relay.start()
                     self.opened.append(relay)
                     self.pending.remove(relay)
-                for relay in [r for r in self.opened if not _listening(r.target)]:
-                    with contextlib.suppress(Exception):
-                        relay.stop()
-                    self.opened.remove(relay)
-                    self.pending.append(TcpRelay(relay.netns, relay.listen, relay.target))
 
     def pending_targets(self) -> list[str]:
         return [f"{host}:{port}" for host, port in (r.target for r in self.pending)]
