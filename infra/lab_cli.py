@@ -26,7 +26,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="securemode lab", description="The embedded lab on loopback.")
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="start the lab (a no-op when it already runs)")
-    up.add_argument("--nodes", type=int, default=2, help="conferencing nodes (1-9, default 2)")
+    up.add_argument("--nodes", type=int, default=2,
+                    help="conferencing nodes (default 2; bare: 0 for the Management Node only)")
     up.add_argument("--profile", choices=sorted(PROFILES), default=DEFAULT_PROFILE)
     up.add_argument("--sync-interval", type=float, default=3.0,
                     help="seconds between a node's configuration pulls (real nodes: about 60)")

@@ -63,6 +63,7 @@ GATE_WEB_PIN = "bootstrap.pin-web-certificate"
 GATE_SECURITY_WIZARD = "bootstrap.securitywizard"
 REBOOT_DOWN_TIMEOUT_S = 30.0
 REBOOT_UP_TIMEOUT_S = 900.0  # a real Management Node takes minutes to come back
+FIRST_BOOT_TIMEOUT_S = REBOOT_UP_TIMEOUT_S  # and as long to boot to its console after the first power-on
 DISABLED_CONSOLE_WAIT_S = 20.0
 # (control, global field) of the install-time opt-outs, from the catalogue rows' settings.
 OPT_OUTS = tuple((c.id, c.setting.removeprefix("global.")) for c in CONTROLS
@@ -152,6 +153,8 @@ def ensure_console_host_key(ctx: EngineContext, resources: ExitStack) -> StepPla
     endpoint = console_endpoint(ctx.site)
     pins = console_pins(ctx.site)
     pinned = pins.get(endpoint.host, endpoint.port)
+    if pinned is None and ctx.apply:  # a node the vms stage just powered on is still booting: give it its time
+        wait_for_port(endpoint.host, endpoint.port, want_open=True, timeout_s=FIRST_BOOT_TIMEOUT_S)
     try:
         presented = fetch_host_key(endpoint.host, endpoint.port)
     except NodeUnreachable:
@@ -225,6 +228,10 @@ def _install(loaded: LoadedSite) -> None:
     after = client.observe().status
     if after is not ConsoleStatus.INSTALLED:
         raise ConsoleError(f"after the installation wizard and its reboot the console shows '{after.value}'")
+    node = loaded.site.management_node  # the web interface may come up after the console: the next steps need it
+    if not wait_for_port(str(node.address), HTTPS_PORT, want_open=True, timeout_s=REBOOT_UP_TIMEOUT_S):
+        raise NodeUnreachable(f"the web interface at {node.address}:{HTTPS_PORT} did not come up within "
+                              f"{REBOOT_UP_TIMEOUT_S:g} s of the installation wizard's reboot")
 
 
 def plan_install(loaded: LoadedSite, status: ConsoleStatus | None, web_up: bool) -> StepPlan:

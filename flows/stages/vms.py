@@ -1,5 +1,5 @@
 """Stage `vms` (guide: Management Node deployment step 1, Reserving virtual machine resources, BIOS
-configuration): deploy the Management Node OVA, reserve its resources, prepare its BIOS.
+configuration): deploy the Management Node OVA, reserve its resources, prepare its BIOS, power it on.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from securemode.targets import resolver
 from securemode.tasks.vms import attest_bios_password, ensure_boot_options, ensure_management_vm, ensure_reservations
 from securemode.tasks.vms.bios import BOOT_ORDER, FORCE_SETUP, PASSWORD
 from securemode.tasks.vms.deploy import DEPLOYED, VLAN
+from securemode.tasks.vms.power import ensure_powered_on
 from securemode.verifiers import vsphere as vv
 from securemode.vsphere import VSphereConnectError
 
@@ -25,6 +26,7 @@ STEPS = {step.name: step for step in (
     EnsureStep("management_vm", ensure_management_vm, transient_errors=_TRANSIENT),
     EnsureStep("reservations", ensure_reservations, transient_errors=_TRANSIENT),
     EnsureStep("boot_options", ensure_boot_options, transient_errors=_TRANSIENT),
+    EnsureStep("power_on", ensure_powered_on, transient_errors=_TRANSIENT),
     EnsureStep("bios_password", attest_bios_password),
 )}
 

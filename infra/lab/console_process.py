@@ -22,6 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reboot-delay", type=float, default=1.0)
     parser.add_argument("--initial-password-file", type=Path,
                         help="bootstrapped profile: the console password the first login already set")
+    parser.add_argument("--uninstalled", action="store_true",
+                        help="a fresh node: the console answers before the installation wizard ran")
     parser.add_argument("--start-timeout", type=float, default=30.0)
     parser.add_argument("--ready-file", type=Path)
     args = parser.parse_args(argv)
@@ -29,10 +31,11 @@ def main(argv: list[str] | None = None) -> int:
     from securemode.infra.console import ConsoleServer
     from securemode.infra.lab.twin_reader import TwinReader
 
-    # The console belongs to an installed node: wait until the twin has seeded its state.
+    # The console of an installed node: wait until the twin has seeded its state (a fresh node's console
+    # asks for the installation wizard instead).
     reader = TwinReader(args.twin_state)
     deadline = time.monotonic() + args.start_timeout
-    while reader.state is None:
+    while not args.uninstalled and reader.state is None:
         if time.monotonic() > deadline:
             raise SystemExit(f"console: the twin state in {args.twin_state} was not seeded in time")
         time.sleep(0.05)

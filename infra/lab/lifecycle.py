@@ -27,6 +27,7 @@ from typing import Any
 
 from securemode.infra.lab import services_part, site_file, twin_part, vsphere_part
 from securemode.infra.lab.manifest import Endpoint, Manifest, Part, read_manifest, write_manifest
+from securemode.infra.lab.node_processes import agent_spec, console_spec, twin_spec, write_boot_file
 from securemode.infra.lab.plan import (
     LabPlan,
     NodePlan,
@@ -36,10 +37,12 @@ from securemode.infra.lab.plan import (
     make_plan,
     namespace_network,
 )
+from securemode.infra.lab.power_watcher import running_identities
 from securemode.infra.lab.processes import Child, ProcessIdentity, is_running, spawn_python, stop
 from securemode.infra.lab.profiles import DEFAULT_PROFILE, PROFILES, Profile
 from securemode.infra.lab.secret_files import SecretFiles, new_password
 from securemode.infra.netns import netns_unavailable_reason
+from securemode.infra.ova import build_ova
 from securemode.infra.pki.ca import LabCA
 from securemode.infra.services import chrony
 from securemode.infra.services.process import ServiceHandle
@@ -51,7 +54,10 @@ READY_TIMEOUT_S = 30.0
 DEFAULT_SYNC_INTERVAL_S = 3.0
 _BLOCK_LOCK = Path(tempfile.gettempdir()) / "securemode-lab-blocks.lock"
 # Stop order: the agents first (they hold sockets in the namespace), the namespace keeper last but one.
-_STOP_ORDER = ("node", "console", "twin", "netns", "vcsim", "slapd", "chronyd", "rsyslogd", "dnsmasq")
+BOOT_FILE = "boot.json"
+RUNNING_FILE = "running.json"
+MANAGEMENT_OVA = "pexip-mgr-standin.ova"  # the site file names it (management_node.ova)
+_STOP_ORDER = ("power", "node", "console", "twin", "netns", "vcsim", "slapd", "chronyd", "rsyslogd", "dnsmasq")
 
 
 class LabError(RuntimeError):
@@ -156,7 +162,7 @@ def up(options: UpOptions) -> UpResult:
 
 def _start(directory: Path, options: UpOptions, s: _Startup) -> Manifest:
     profile = PROFILES[options.profile]
-    plan = make_plan(options.nodes, free_block(options.block))
+    plan = make_plan(options.nodes, free_block(options.block), minimum=0 if profile.power_driven else 1)
     run = directory / "run"
     shutil.rmtree(run, ignore_errors=True)
     run.mkdir(mode=0o700)
@@ -172,10 +178,12 @@ def _start(directory: Path, options: UpOptions, s: _Startup) -> Manifest:
 
     keeper = s.track(_spawn_keeper(plan, run, twin_state, options)) if netns_reason is None else None
     netns_ready = keeper.ready_path if keeper else None
-    # Everything else starts now too and waits for what it needs (namespace, twin state) by itself.
-    twin = s.track(twin_part.spawn(plan, run / "twin", twin_state, secrets.directory / "admin-password",
-                                   ca.root_path, netns_ready))
-    console = s.track(_spawn_console(plan, run, twin_state, secrets)) if options.console and _has_console() else None
+    with_console = options.console and _has_console()
+    # Everything else starts now too and waits for what it needs (namespace, twin state) by itself; on a
+    # power-driven profile the nodes' processes start when their VMs are powered on instead.
+    twin = None if profile.power_driven else s.track(twin_part.spawn(
+        plan, run / "twin", twin_state, secrets.directory / "admin-password", ca.root_path, netns_ready))
+    console = s.track(_spawn_console(plan, run, twin_state, secrets)) if with_console and twin else None
     agents = {n.name: s.track(_spawn_agent(n, plan, run, twin_state, options, netns_ready, console is not None))
               for n in profile.agents_at_boot(plan)}
     s.mark("spawned")
@@ -194,13 +202,15 @@ def _start(directory: Path, options: UpOptions, s: _Startup) -> Manifest:
             name: pool.submit(_timed, s, name, starter)
             for name, starter in services_part.dns_starters(plan, run / "services", network).items()
         })
-        twin_facts = twin.wait_ready(time.monotonic() + READY_TIMEOUT_S)
-        s.mark("twin")
-        admin = ("admin", secrets.read("admin-password"))
-        node_passwords = [secrets.read(f"node-password-{n.name}") for n in plan.conferencing]
-        profile.register_nodes(plan, lambda: twin_part.register_conferencing_nodes(
-            twin_facts["base_url"], twin_facts["fingerprint_sha256"], admin, plan, network, node_passwords))
-        s.mark("registered")
+        twin_facts = twin.wait_ready(time.monotonic() + READY_TIMEOUT_S) if twin else None
+        if twin_facts is not None:
+            s.mark("twin")
+            admin = ("admin", secrets.read("admin-password"))
+            node_passwords = [secrets.read(f"node-password-{n.name}") for n in plan.conferencing]
+            facts = twin_facts
+            profile.register_nodes(plan, lambda: twin_part.register_conferencing_nodes(
+                facts["base_url"], facts["fingerprint_sha256"], admin, plan, network, node_passwords))
+            s.mark("registered")
         console_facts = console.wait_ready(time.monotonic() + READY_TIMEOUT_S) if console else None
         if console:
             s.mark("console")
@@ -210,6 +220,11 @@ def _start(directory: Path, options: UpOptions, s: _Startup) -> Manifest:
             s.mark(f"agent-{name}")
         sim = sim_future.result()
         secrets.write("vsphere-password", sim.password)
+        power = s.track(_spawn_power_watcher(plan, run, twin_state, secrets, ca.root_path, netns_ready, sim, options,
+                                             with_console)) if profile.power_driven else None
+        power_facts = power.wait_ready(time.monotonic() + READY_TIMEOUT_S) if power else None
+        if power:
+            s.mark("power")
         services = {name: future.result(READY_TIMEOUT_S) for name, future in service_futures.items()}
 
     slapd_handle = services["slapd"]
@@ -233,8 +248,15 @@ def _start(directory: Path, options: UpOptions, s: _Startup) -> Manifest:
     )
     _record_parts(manifest, plan, network, twin, twin_facts, keeper, netns_facts, console, console_facts, agents,
                   agent_facts, sim, services)
+    if power is not None and power_facts is not None:
+        manifest.add(Part("power", "power", power.identity(), {}, str(power.log_path.parent),
+                          {**power_facts, "running_file": str(run / "power" / RUNNING_FILE),
+                           "state_dir": str(twin_state), "admin_username": "admin",
+                           "site_url": f"https://{network.address(plan.manager)}:{plan.ports['https']}"}))
     inputs = site_file.SiteInputs(
-        plan=plan, network=network, https_fingerprint_sha256=str(twin_facts["fingerprint_sha256"]),
+        plan=plan, network=network,
+        https_fingerprint_sha256=str(twin_facts["fingerprint_sha256"]) if twin_facts else None,
+        ova=build_ova(directory / "images" / MANAGEMENT_OVA) if profile.power_driven else None,
         vsphere=vsphere_part.facts(sim), ldap=manifest.parts["slapd"].facts,
         syslog_received=manifest.parts["syslog"].facts["received"], ca_dir=ca.directory, ca_root=ca.root_path,
         ca_intermediate=ca.intermediate_path, secrets=secrets, lab_id=secrets_module.token_hex(4))
@@ -305,29 +327,32 @@ def _spawn_keeper(plan: LabPlan, run: Path, twin_state: Path, options: UpOptions
     return spawn_python("netns", "securemode.infra.lab.netns_keeper", args, run / "netns")
 
 
+def _spawn_power_watcher(plan: LabPlan, run: Path, twin_state: Path, secrets: SecretFiles, ldap_ca: Path,
+                         netns_ready: Path | None, sim: Vcsim, options: UpOptions, console: bool) -> Child:
+    """The bare profile's supervisor: each node boots when its VM is powered on (``power_watcher``)."""
+    workdir = run / "power"
+    workdir.mkdir(mode=0o700)
+    mgr = [twin_spec(plan, run / "twin", twin_state, secrets.directory / "admin-password", ldap_ca, netns_ready,
+                     installed=False)]
+    if console:
+        mgr.insert(0, console_spec(plan, run, twin_state, None))
+    boots = {node.name: [agent_spec(node, plan, run, twin_state, options.sync_interval_s, netns_ready, console,
+                                    installed=False)] for node in plan.nodes}
+    boots[plan.manager.name] = [*mgr, *boots[plan.manager.name]]
+    boot_file = write_boot_file(workdir / BOOT_FILE, boots)
+    args = ["--host", sim.host, "--port", str(sim.port), "--username", sim.username,
+            "--password-file", str(secrets.directory / "vsphere-password"), "--tls-sha256", sim.tls_sha256,
+            "--boot-file", str(boot_file), "--running-file", str(workdir / RUNNING_FILE)]
+    return spawn_python("power", "securemode.infra.lab.power_watcher", args, workdir)
+
+
 def _spawn_console(plan: LabPlan, run: Path, twin_state: Path, secrets: SecretFiles) -> Child:
-    args = ["--twin-state", str(twin_state), "--address", plan.manager.address, "--port", str(plan.ports["ssh"]),
-            "--initial-password-file", str(secrets.directory / "admin-password")]
-    return spawn_python("console", "securemode.infra.lab.console_process", args, run / "console")
+    return console_spec(plan, run, twin_state, secrets.directory / "admin-password").spawn()
 
 
 def _spawn_agent(node: NodePlan, plan: LabPlan, run: Path, twin_state: Path, options: UpOptions,
                  netns_ready: Path | None, console: bool) -> Child:
-    workdir = run / "nodes" / node.name
-    args = ["--twin-state", str(twin_state), "--name", node.name, "--address", node.address,
-            "--snmp-port", str(plan.ports["snmp"]), "--sync-interval", str(options.sync_interval_s),
-            "--workdir", str(workdir)]
-    if netns_ready is not None:
-        args += ["--netns-ready-file", str(netns_ready)]
-        if node.conferencing:
-            args += ["--https-port", str(plan.ports["https"])]
-        else:  # the twin's HTTPS and the console's SSH bind loopback: relay them to the site address
-            for service in ("https", "ssh") if console else ("https",):
-                port = plan.ports[service]
-                args += ["--relay", f"{port}:{node.address}:{port}"]
-    if not node.conferencing:
-        args += ["--forward-audit"]
-    return spawn_python(f"agent-{node.name}", "securemode.infra.lab.node_agent", args, workdir)
+    return agent_spec(node, plan, run, twin_state, options.sync_interval_s, netns_ready, console).spawn()
 
 
 def _node_endpoints(facts: dict[str, Any], plan: LabPlan) -> dict[str, Endpoint]:
@@ -345,7 +370,8 @@ def _node_endpoints(facts: dict[str, Any], plan: LabPlan) -> dict[str, Endpoint]
     return endpoints
 
 
-def _record_parts(m: Manifest, plan: LabPlan, network: SiteNetwork, twin: Child, twin_facts: dict[str, Any],
+def _record_parts(m: Manifest, plan: LabPlan, network: SiteNetwork, twin: Child | None,
+                  twin_facts: dict[str, Any] | None,
                   keeper: Child | None, netns_facts: dict[str, Any] | None, console: Child | None,
                   console_facts: dict[str, Any] | None, agents: dict[str, Child],
                   agent_facts: dict[str, dict[str, Any]], sim: Any, services: dict[str, ServiceHandle]) -> None:
@@ -355,11 +381,12 @@ def _record_parts(m: Manifest, plan: LabPlan, network: SiteNetwork, twin: Child,
                {"url": sim.url, "username": sim.username, "tls_sha256": sim.tls_sha256,
                 "tls_fingerprint": sim.tls_fingerprint}))
     site_host = network.address(mgr)
-    m.add(Part("twin", "twin", twin.identity(), {"https": Endpoint(mgr.address, plan.ports["https"], "https")},
-               str(twin.log_path.parent),
-               {"base_url": twin_facts["base_url"], "fingerprint_sha256": twin_facts["fingerprint_sha256"],
-                "site_url": f"https://{site_host}:{plan.ports['https']}",
-                "state_dir": str(twin.log_path.parent.parent / "twin-state"), "admin_username": "admin"}))
+    if twin is not None and twin_facts is not None:
+        m.add(Part("twin", "twin", twin.identity(), {"https": Endpoint(mgr.address, plan.ports["https"], "https")},
+                   str(twin.log_path.parent),
+                   {"base_url": twin_facts["base_url"], "fingerprint_sha256": twin_facts["fingerprint_sha256"],
+                    "site_url": f"https://{site_host}:{plan.ports['https']}",
+                    "state_dir": str(twin.log_path.parent.parent / "twin-state"), "admin_username": "admin"}))
     if keeper is not None and netns_facts is not None:
         m.add(Part("netns", "netns", keeper.identity(), {}, str(keeper.log_path.parent), dict(netns_facts)))
     if console is not None and console_facts is not None:
@@ -393,6 +420,10 @@ def _down(directory: Path) -> list[str]:
         for part in parts:
             if part.process is not None and stop(part.process):
                 stopped.append(part.name)
+            if part.kind == "power":  # what a dead watcher left running
+                for identity in running_identities(Path(str(part.facts["running_file"]))):
+                    if stop(identity):
+                        stopped.append(identity.marker.rsplit(".", 1)[-1])
         _remove_leftovers(manifest)
         manifest.site_file.unlink(missing_ok=True)
     shutil.rmtree(directory / "run", ignore_errors=True)

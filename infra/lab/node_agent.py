@@ -17,6 +17,7 @@ import argparse
 import contextlib
 import logging
 import os
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -96,6 +97,9 @@ class NodeAgent:
     applied: AgentSettings | None = None
     forwarder: AuditForwarder | None = None
     problem: str | None = None
+    report_after_s: float | None = None  # bare lab: register with the Management Node this long after boot
+    booted_at: float = 0.0
+    reported: bool = False
 
     def wait_for_config(self, timeout: float, stop: threading.Event) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
@@ -103,9 +107,11 @@ class NodeAgent:
             node = self.reader.node_config(self.name)
             if node is not None:
                 return node
-            if time.monotonic() > deadline:
+            if timeout > 0 and time.monotonic() > deadline:
                 break
-            time.sleep(0.05)
+            stop.wait(0.05 if timeout > 0 else 0.5)
+        if stop.is_set():
+            raise SystemExit(0)
         raise SystemExit(f"node {self.name}: no configuration on the Management Node within {timeout:.0f}s")
 
     def identity(self, node: dict[str, Any]) -> tuple[str, str]:
@@ -143,17 +149,37 @@ class NodeAgent:
             self.https.start()
         self.applied = wanted
         self._note(wanted)
+        self.booted_at = time.time()
         if self.forward_audit:
             state = self.reader.state
             last = state.audit_events()[-1]["seq"] if state and state.audit_events() else 0
             fqdn = f"{hostname}.{node.get('domain', '')}".strip(".")
             self.forwarder = AuditForwarder(fqdn, last)
 
+    def report_status(self) -> None:
+        """Register with the Management Node once the boot delay has passed (DEPLOYED, SYNCED), then say at
+        every sync that the node is in contact, as a node's status does."""
+        state = self.reader.state
+        if self.report_after_s is None or state is None:
+            return
+        now = time.time()
+        if not self.reported and now - self.booted_at < self.report_after_s:
+            return
+        stamp = _iso(now)
+        if not self.reported:
+            state.report_node_status(self.name, deploy_status="DEPLOYED", sync_status="SYNCED",
+                                     boot_time=_iso(self.booted_at), last_attempted_contact=stamp, last_updated=stamp)
+            self.reported = True
+            log.info("node %s: registered with the Management Node (DEPLOYED, SYNCED)", self.name)
+        else:
+            state.report_node_status(self.name, last_attempted_contact=stamp, last_updated=stamp)
+
     def sync(self) -> None:
-        """One replication round: apply what changed, forward new audit events."""
+        """One replication round: apply what changed, forward new audit events, report in."""
         node = self.reader.node_config(self.name)
         if node is None:
             return
+        self.report_status()
         wanted = self.wanted(node)
         if wanted is not None and wanted != self.applied:
             for listeners in self.listeners:
@@ -195,6 +221,12 @@ class NodeAgent:
         self.reader.close()
 
 
+def _iso(ts: float) -> str:
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m securemode.infra.lab.node_agent", description=__doc__)
     parser.add_argument("--twin-state", type=Path, required=True)
@@ -208,7 +240,10 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--relay", action="append", default=[], help="NSPORT:HOST:PORT relayed inside the namespace")
     parser.add_argument("--https-port", type=int, help="serve HTTPS on this port of the namespace address")
     parser.add_argument("--forward-audit", action="store_true", help="send audit events to the syslog servers")
-    parser.add_argument("--config-timeout", type=float, default=30.0)
+    parser.add_argument("--config-timeout", type=float, default=30.0,
+                        help="seconds to wait for the Management Node to know this node (0: as long as it runs)")
+    parser.add_argument("--report-status-after", type=float,
+                        help="report DEPLOYED/SYNCED to the Management Node this many seconds after boot (bare lab)")
     parser.add_argument("--ready-file", type=Path)
     return parser.parse_args(argv)
 
@@ -231,6 +266,63 @@ def _relays(args: argparse.Namespace, netns: NetNamespace | None) -> list[TcpRel
     return relays
 
 
+def _listening(target: tuple[str, int]) -> bool:
+    """Whether a socket listens on ``target`` in this process's (root) namespace; read from /proc, so the
+    service is not disturbed by probe connections."""
+    host, port = target
+    want = f"{socket.htonl(int.from_bytes(socket.inet_aton(host), 'big')):08X}:{port:04X}"
+    try:
+        lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    except OSError:
+        return False
+    return any(fields[1] == want and fields[3] == "0A" for fields in (line.split() for line in lines))
+
+
+class RelaysWhenAnswering:
+    """Each relay opens once the service behind it listens, so a booting node's port at its site address opens
+    when its service does: the console at power-on, HTTPS once the node is installed. Once open it stays open
+    (a console stopped behind it is then a relay that accepts and closes, which no verifier takes for a closed
+    port); the console's reboots after a wizard therefore do not close the port at the site address."""
+
+    def __init__(self, relays: list[TcpRelay], stop: threading.Event, poll_s: float = 0.05) -> None:
+        self.pending = list(relays)
+        self.opened: list[TcpRelay] = []
+        self._stop = stop
+        self._poll_s = poll_s
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="relays", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        while self.pending and not self._stop.wait(self._poll_s):
+            with self._lock:
+                for relay in [r for r in self.pending if _listening(r.target)]:
+                    relay.start()
+                    self.opened.append(relay)
+                    self.pending.remove(relay)
+
+    def pending_targets(self) -> list[str]:
+        return [f"{host}:{port}" for host, port in (r.target for r in self.pending)]
+
+    def wait_open(self, timeout: float) -> bool:
+        """Whether every relay opened within ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while self.pending and time.monotonic() < deadline and not self._stop.is_set():
+            self._stop.wait(self._poll_s)
+        return not self.pending
+
+    def stop(self) -> None:
+        self._stop.set()
+        with self._lock:
+            for relay in self.opened:
+                with contextlib.suppress(Exception):
+                    relay.stop()
+            self.opened.clear()
+            self.pending.clear()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -245,13 +337,15 @@ def main(argv: list[str] | None = None) -> int:
         netns = _attach(args.netns_ready_file, args.name, args.config_timeout, stop)
         agent = NodeAgent(args.name, TwinReader(args.twin_state), args.workdir, args.address, args.snmp_port,
                           netns, netns.address if netns else None, args.forward_audit,
-                          args.https_port if netns else None)
+                          args.https_port if netns else None, report_after_s=args.report_status_after)
         relays = _relays(args, netns)
+        opened = RelaysWhenAnswering(relays, stop)
+        opened.start()  # a fresh node's console answers before it is installed; its web interface after
+        stoppers.append(opened.stop)
         agent.boot(agent.wait_for_config(args.config_timeout, stop))
         stoppers.append(agent.stop)
-        for relay in relays:
-            relay.start()
-            stoppers.append(relay.stop)
+        if args.config_timeout > 0 and not opened.wait_open(args.config_timeout):  # an installed node: all of them
+            raise SystemExit(f"node {args.name}: nothing answers behind the relays {opened.pending_targets()}")
         write_ready(args.ready_file, {**agent.facts(), "relays": [r.listen[1] for r in relays], "pid": os.getpid()})
         while not stop.wait(args.sync_interval):
             agent.sync()

@@ -119,10 +119,11 @@ def namespace_network(plan: LabPlan, netns_facts: dict[str, Any]) -> SiteNetwork
     return SiteNetwork(addresses, str(netns_facts["host_address"]), in_namespace=True)
 
 
-def make_plan(conferencing_nodes: int, block: int, *, root: bool | None = None) -> LabPlan:
-    """The plan for ``conferencing_nodes`` nodes in block ``block`` (ports: well-known as root, else free)."""
-    if not 1 <= conferencing_nodes <= MAX_CONFERENCING_NODES:
-        raise ValueError(f"--nodes must be 1-{MAX_CONFERENCING_NODES}, not {conferencing_nodes}")
+def make_plan(conferencing_nodes: int, block: int, *, root: bool | None = None, minimum: int = 1) -> LabPlan:
+    """The plan for ``conferencing_nodes`` nodes in block ``block`` (ports: well-known as root, else free);
+    ``minimum`` 0: a site with the Management Node only (a bare lab before any conferencing node is planned)."""
+    if not minimum <= conferencing_nodes <= MAX_CONFERENCING_NODES:
+        raise ValueError(f"--nodes must be {minimum}-{MAX_CONFERENCING_NODES}, not {conferencing_nodes}")
     base = f"{BLOCK_PREFIX}.{block}"
     nodes = [NodePlan(0, "mgr", "mgr", f"{base}.{MANAGER_HOST}", conferencing=False)]
     for i in range(1, conferencing_nodes + 1):

@@ -4,10 +4,11 @@
   one powered-on VM per node; the Management Node was installed with the site's answers (the
   installation wizard ran, the console password is set); the site's conferencing nodes are
   registered as ``worker_vm`` objects and their agents run from the start.
-* ``bare`` (not offered yet): an ESXi host with no VMs and a Management Node state that the engine's
-  deployment creates; node agents come to life only when their VM is powered on in vcsim. The seam is
-  :class:`Profile`: ``bare`` needs ``vcsim_vms() == 0``, no preparation, no registration, an empty
-  ``agents_at_boot`` and a power-state watcher that starts/stops node agents (not written yet).
+* ``bare``: a fresh ESXi host (vSwitch0 with its management and stock VM port groups on vmnic0,
+  vmnic1 free, no VMs) and nothing of Pexip running. The Management Node's OVA waits in the lab's
+  image folder (the site file names it). A node's processes run only while a VM named after it is
+  powered on in vcsim (:mod:`securemode.infra.lab.power_watcher`): the Management Node boots to its
+  console's installation wizard, and serves HTTPS once the wizard's answers are applied.
 """
 
 from __future__ import annotations
@@ -42,6 +43,11 @@ class Profile(Protocol):
         """The nodes whose agents ``lab up`` starts right away."""
         ...
 
+    @property
+    def power_driven(self) -> bool:
+        """Whether the nodes' processes follow their VMs' power state (else they all start with ``up``)."""
+        ...
+
 
 class Bootstrapped:
     @property
@@ -60,6 +66,32 @@ class Bootstrapped:
     def agents_at_boot(self, plan: LabPlan) -> Sequence[NodePlan]:
         return plan.nodes
 
+    @property
+    def power_driven(self) -> bool:
+        return False
 
-PROFILES: dict[str, Profile] = {"bootstrapped": Bootstrapped()}
+
+class Bare:
+    @property
+    def name(self) -> str:
+        return "bare"
+
+    def vcsim_vms(self, plan: LabPlan) -> int:
+        return 0
+
+    def prepare_vsphere(self, sim: Vcsim, plan: LabPlan) -> None:
+        return None  # the host as installed: the engine's host stage makes the VM network
+
+    def register_nodes(self, plan: LabPlan, register: Callable[[], Sequence[str]]) -> Sequence[str]:
+        return ()  # the engine creates the worker_vm objects
+
+    def agents_at_boot(self, plan: LabPlan) -> Sequence[NodePlan]:
+        return ()
+
+    @property
+    def power_driven(self) -> bool:
+        return True
+
+
+PROFILES: dict[str, Profile] = {"bootstrapped": Bootstrapped(), "bare": Bare()}
 DEFAULT_PROFILE = "bootstrapped"

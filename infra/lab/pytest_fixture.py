@@ -56,14 +56,19 @@ class RunningLab:
     def node(self, name: str) -> dict[str, Any]:
         return self.manifest.node(name)
 
+    def _manager(self) -> dict[str, Any]:
+        """The Management Node's facts: the twin's, or (bare lab) the power watcher's, which boots it."""
+        parts = self.manifest.parts
+        return (parts["twin"] if "twin" in parts else parts["power"]).facts
+
     @property
     def admin(self) -> tuple[str, str]:
-        return str(self.part("twin").facts["admin_username"]), self.secret("admin-password")
+        return str(self._manager()["admin_username"]), self.secret("admin-password")
 
     @property
     def api_base(self) -> str:
         """The Management API at the manager's site address (what its host-header check accepts)."""
-        facts = self.part("twin").facts
+        facts = self._manager()
         return str(facts.get("site_url") or facts["base_url"])
 
     @property

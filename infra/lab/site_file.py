@@ -36,7 +36,7 @@ class SiteInputs:
 
     plan: LabPlan
     network: SiteNetwork  # the nodes' addresses as the engine reaches them
-    https_fingerprint_sha256: str  # the twin's self-signed HTTPS certificate, pinned until the PKI stage
+    https_fingerprint_sha256: str | None  # the twin's first-boot certificate, pinned until pki (bare: not yet)
     vsphere: VsphereFacts
     ldap: dict[str, Any]
     syslog_received: dict[str, str]
@@ -45,6 +45,7 @@ class SiteInputs:
     ca_intermediate: Path
     secrets: SecretFiles
     lab_id: str  # random per `lab up`: this lab's identity
+    ova: Path | None = None  # the Management Node's OVA in the lab's image folder (bare profile)
 
 
 def _syslog_address(inputs: SiteInputs) -> str:
@@ -156,6 +157,11 @@ def render(inputs: SiteInputs) -> dict[str, Any]:
         # The lab's nodes pull configuration every few seconds (a real node: about once a minute).
         "replication_wait_s": 20,
     }
+    node = site["management_node"]
+    if inputs.https_fingerprint_sha256 is None:  # not installed yet: the bootstrap stage pins what it serves
+        del node["https_fingerprint_sha256"]
+    if inputs.ova is not None:
+        node["ova"] = str(inputs.ova)
     return site
 
 

@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from securemode.infra.lab.plan import SITE_NETMASK, LabPlan, NodePlan, SiteNetwork
-from securemode.infra.lab.processes import Child, spawn_python
+from securemode.infra.lab.node_processes import twin_spec
+from securemode.infra.lab.plan import LabPlan, NodePlan, SiteNetwork
+from securemode.infra.lab.processes import Child
 
 if TYPE_CHECKING:
     from securemode.pexip.trust import Trust
@@ -23,28 +24,7 @@ def spawn(plan: LabPlan, workdir: Path, state_dir: Path, admin_password_file: Pa
           netns_ready_file: Path | None) -> Child:
     """The twin on the manager's loopback address, installed with the site's answers; with the
     namespace its installed address is the manager's namespace address (:mod:`securemode.infra.lab.twin_process`)."""
-    mgr = plan.manager
-    args = [
-        "--state-dir", str(state_dir),
-        "--bind-address", mgr.address,
-        "--port", str(plan.ports["https"]),
-        "--gateway", plan.gateway,
-        "--netmask", SITE_NETMASK,
-        "--node-name", mgr.name,
-        "--hostname", mgr.hostname,
-        "--domain", plan.domain,
-        "--admin-password-file", str(admin_password_file),
-        "--dns-server", plan.address("dns1"),
-        "--dns-server", plan.address("dns2"),
-        "--ntp-server", plan.address("ntp1"),
-        "--ntp-server", plan.address("ntp2"),
-        "--ldap-port", str(plan.ports["ldaps"]),
-        "--ldap-ca-file", str(ldap_ca_file),
-        "--ldap-tls-mode", "ldaps",
-    ]
-    if netns_ready_file is not None:
-        args += ["--netns-ready-file", str(netns_ready_file)]
-    return spawn_python("twin", "securemode.infra.lab.twin_process", args, workdir)
+    return twin_spec(plan, workdir, state_dir, admin_password_file, ldap_ca_file, netns_ready_file).spawn()
 
 
 def pinned(fingerprint: str) -> Trust:

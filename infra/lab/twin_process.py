@@ -39,6 +39,10 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--ldap-ca-file")
     parser.add_argument("--ldap-tls-mode", choices=("auto", "ldaps", "starttls"), default="auto")
     parser.add_argument("--netns-timeout", type=float, default=30.0)
+    parser.add_argument("--await-install", action="store_true",
+                        help="a fresh node: serve HTTPS only once the console's installation wizard seeded the state")
+    parser.add_argument("--status-from-nodes", action="store_true",
+                        help="conferencing node status comes from the nodes' own reports (bare lab)")
     parser.add_argument("--ready-file", type=Path)
     return parser.parse_args(argv)
 
@@ -66,17 +70,44 @@ def first_boot(args: argparse.Namespace, password: str, address: str, gateway: s
         state.close()
 
 
+def await_install(state_dir: Path, poll_s: float = 0.2) -> str:
+    """Block until the installation wizard's answers are applied (the console seeds the state at its
+    reboot); returns the installed address. A fresh node has no web interface before that."""
+    import signal
+    import threading
+
+    from securemode.infra.lab.twin_reader import TwinReader
+
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    reader = TwinReader(state_dir)
+    try:
+        while (state := reader.state) is None:
+            if stop.wait(poll_s):
+                raise SystemExit(0)
+        return state.install_wizard().address
+    finally:
+        reader.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     from securemode.infra.twin.node import TwinManagementNode  # the heavy import runs while the namespace comes up
 
-    password = args.admin_password_file.read_text().strip()
-    address, gateway = site_addressing(args)
-    first_boot(args, password, address, gateway)
+    if args.await_install:
+        address = await_install(args.state_dir)
+    else:
+        password = args.admin_password_file.read_text().strip()
+        address, gateway = site_addressing(args)
+        first_boot(args, password, address, gateway)
+    from securemode.infra.twin.config import TwinConfig
+
     node = TwinManagementNode(
         args.state_dir, args.bind_address, args.port, admin_username=args.admin_username,
         ldap_port=args.ldap_port, ldap_ca_file=args.ldap_ca_file, ldap_tls_mode=args.ldap_tls_mode,
+        config=TwinConfig(status_from_node_reports=args.status_from_nodes),
     ).start()
     try:
         write_ready(args.ready_file, {"pid": os.getpid(), "base_url": node.base_url,

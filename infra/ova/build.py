@@ -26,6 +26,8 @@ class OvaSpec:
     capacity_gib: int = 1
     network: str = "VM Network"
     payload: bytes = b"securemode lab stand-in for the Pexip Infinity Management Node disk\n"
+    product: str = "Pexip Infinity Management Node"
+    properties: tuple[tuple[str, str], ...] = ()  # OVF properties (a conferencing node's bootstrap values)
 
 
 def _member(tar: tarfile.TarFile, name: str, data: bytes) -> None:
@@ -36,21 +38,28 @@ def _member(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     tar.addfile(info, io.BytesIO(data))
 
 
-def build_ova(path: Path, spec: OvaSpec | None = None) -> Path:
-    """Write the OVA to ``path`` and return it."""
+def ova_bytes(spec: OvaSpec | None = None) -> bytes:
+    """The OVA as bytes (what the Management Node twin answers a manual-ESXi worker_vm create with)."""
     spec = spec or OvaSpec()
     disk_name = f"{spec.name}-disk1.vmdk"
     disk = vmdk.stream_optimized(spec.capacity_gib * GIB, spec.payload, disk_name)
     descriptor = ovf.descriptor(spec.name, spec.cpus, spec.memory_mb, disk_name, len(disk), spec.capacity_gib,
-                                spec.network).encode("utf-8")
+                                spec.network, spec.product, spec.properties).encode("utf-8")
     ovf_name, mf_name = f"{spec.name}.ovf", f"{spec.name}.mf"
     manifest = "".join(f"SHA256({n})= {hashlib.sha256(d).hexdigest()}\n"
                        for n, d in ((ovf_name, descriptor), (disk_name, disk))).encode("ascii")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(path, "w", format=tarfile.USTAR_FORMAT) as tar:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.USTAR_FORMAT) as tar:
         _member(tar, ovf_name, descriptor)
         _member(tar, mf_name, manifest)
         _member(tar, disk_name, disk)
+    return buffer.getvalue()
+
+
+def build_ova(path: Path, spec: OvaSpec | None = None) -> Path:
+    """Write the OVA to ``path`` and return it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(ova_bytes(spec))
     return path
 
 

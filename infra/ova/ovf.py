@@ -1,14 +1,28 @@
-"""The OVF 1.0 descriptor of the stand-in appliance: one VM, a SCSI disk, one vmxnet3 NIC."""
+"""The OVF 1.0 descriptor of the stand-in appliance: one VM, a SCSI disk, one vmxnet3 NIC, and (a
+conferencing node's OVA) a ProductSection with its bootstrap values as OVF properties."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from xml.sax.saxutils import escape, quoteattr
 
 
+def product_section(product: str, properties: Sequence[tuple[str, str]]) -> str:
+    """The appliance's OVF properties (a node's bootstrap values, as the Management Node writes them)."""
+    if not properties:
+        return ""
+    rows = "".join(f'   <Property ovf:key={quoteattr(k)} ovf:type="string" ovf:value={quoteattr(v)}/>\n'
+                   for k, v in properties)
+    return ('\n  <ProductSection ovf:class="com.pexip.infinity.conferencing_node">'
+            f"<Info>Bootstrap configuration</Info>\n   <Product>{escape(product)}</Product>\n{rows}  </ProductSection>")
+
+
 def descriptor(name: str, cpus: int, memory_mb: int, disk_file: str, disk_bytes: int, capacity_gib: int,
-               network: str) -> str:
+               network: str, product: str = "Pexip Infinity Management Node",
+               properties: Sequence[tuple[str, str]] = ()) -> str:
     """An OVF envelope for a single VM called ``name`` (vmx-13, guest other Linux 64-bit)."""
     n, net = escape(name), escape(network)
+    products = product_section(product, properties)
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1" xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1"
  xmlns:rasd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData"
@@ -21,8 +35,8 @@ def descriptor(name: str, cpus: int, memory_mb: int, disk_file: str, disk_bytes:
  </DiskSection>
  <NetworkSection><Info>Logical networks</Info>
   <Network ovf:name={quoteattr(network)}><Description>{net}</Description></Network></NetworkSection>
- <VirtualSystem ovf:id={quoteattr(name)}><Info>Stand-in for the Pexip Infinity Management Node</Info>
-  <Name>{n}</Name>
+ <VirtualSystem ovf:id={quoteattr(name)}><Info>Stand-in for {escape(product)}</Info>
+  <Name>{n}</Name>{products}
   <OperatingSystemSection ovf:id="101" vmw:osType="otherLinux64Guest"><Info>Guest OS</Info></OperatingSystemSection>
   <VirtualHardwareSection><Info>Virtual hardware</Info>
    <System><vssd:ElementName>Virtual Hardware Family</vssd:ElementName><vssd:InstanceID>0</vssd:InstanceID>

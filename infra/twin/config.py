@@ -91,5 +91,8 @@ class TwinConfig:
     extra_allowed_hosts: tuple[str, ...] = ()
     # status: seconds after creation before a conferencing node reports in (docs: ~5 min) [V, compressed]
     status_report_delay_s: float = 0.0
+    # status from the nodes themselves (bare lab): a node nothing reported for is NOT_DEPLOYED, never contacted
+    # (the enum strings are [?]); its own agent reports DEPLOYED/SYNCED once it has booted and registered
+    status_from_node_reports: bool = False
     # licence activation in the lab (no FlexNet server) [?]
     licence_activation_succeeds: bool = True

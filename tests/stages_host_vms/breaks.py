@@ -137,6 +137,16 @@ def _reconfig(**spec: Any) -> Break:
     return apply
 
 
+def _powered_off_reconfig(**spec: Any) -> Break:
+    """A person powers the VM off and resizes it (a running VM cannot be resized): the engine resizes it back
+    and powers it on again."""
+    def apply(_host: Any, vm: Any) -> None:
+        if vm.runtime.powerState == "poweredOn":
+            wait_for_task(vm.PowerOffVM_Task(), "break")
+        wait_for_task(vm.ReconfigVM_Task(spec=vim.vm.ConfigSpec(**spec)), "break")
+    return apply
+
+
 def _disk(**io: Any) -> Break:
     def apply(_host: Any, vm: Any) -> None:
         disk = next(d for d in vm.config.hardware.device if isinstance(d, vim.vm.device.VirtualDisk))
@@ -164,7 +174,7 @@ def _shares(level: str) -> Any:
 def vm_drifts(core_mhz: int) -> list[Drift]:
     return [
         Drift("VM shrunk to 2 vCPU", frozenset({"vms.ova.deployed", "vms.cpu.reservation", "vms.cpu.limit"}),
-              _reconfig(numCPUs=2)),
+              _powered_off_reconfig(numCPUs=2)),
         Drift("NIC moved to VM Network", frozenset({"vms.network.vlan"}), _nic_to("VM Network")),
         Drift("CPU reservation lowered", frozenset({"vms.cpu.reservation"}),
               _reconfig(cpuAllocation=vim.ResourceAllocationInfo(reservation=core_mhz))),

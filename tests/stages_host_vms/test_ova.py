@@ -52,3 +52,28 @@ def test_import_uploads_with_progress_over_the_pinned_connection(sim: Vcsim, lab
             assert seen[-1] == 100 and seen == sorted(seen) and len(seen) >= 2
         finally:
             vm.Destroy_Task()
+
+
+def test_the_twins_conferencing_node_ova_imports_with_its_bootstrap_properties(sim: Vcsim, lab: LoadedSite,
+                                                                              tmp_path: Path) -> None:
+    """What the Management Node twin answers a manual-ESXi worker_vm create with is an OVA the host imports."""
+    from securemode.infra.twin.api.deployment import ova
+
+    values = {"name": "conf-ova", "hostname": "conf-ova", "domain": "lab.test", "address": "10.213.9.11",
+              "netmask": "255.255.255.0", "gateway": "10.213.9.1", "node_type": "CONFERENCING", "vm_cpu_count": "4",
+              "vm_system_memory": "4096", "ipv6_address": "", "ipv6_gateway": "",
+              "management_node_address": "10.213.9.10", "system_location": "Lab", "registration_token": "t0k"}
+    path = tmp_path / "conf-ova.ova"
+    path.write_bytes(ova(values))
+    package = read_ova(path)
+    assert 'ovf:key="management_node_address" ovf:type="string" ovf:value="10.213.9.10"' in package.descriptor
+    with open_site_session(lab) as session:
+        host = session.host()
+        plan = import_spec(session, package, vm_name="conf-ova", pool=host.parent.resourcePool,
+                           datastore=find_datastore(host, "LocalDS_0"), network=None)
+        vm = import_vapp(session, package, plan, pool=host.parent.resourcePool, folder=datacenter_of(host).vmFolder,
+                         host=host, progress=lambda _pct: None)
+        try:
+            assert vm.name == "conf-ova"
+        finally:
+            vm.Destroy_Task()

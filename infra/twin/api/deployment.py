@@ -1,16 +1,14 @@
 """The deployment file a worker_vm create returns: provisioning XML, or a node-specific OVA.
 
-Both carry the node's bootstrap configuration; the OVA is an OVF descriptor with the configuration as
-OVF properties, a manifest and a tiny placeholder disk, enough for a hypervisor twin to import [?].
+Both carry the node's bootstrap configuration; the OVA is the lab's stand-in appliance (infra/ova: OVF
+descriptor, SHA-256 manifest, stream-optimized VMDK) with the configuration as OVF properties [?].
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
-import tarfile
 from typing import Any
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import escape
 
 from securemode.infra.twin.api.spec import Created, Ctx
 
@@ -46,42 +44,15 @@ def provisioning_xml(values: dict[str, str]) -> bytes:
 
 
 def ova(values: dict[str, str]) -> bytes:
-    name = values["name"] or "node"
-    props = "".join(
-        f'      <Property ovf:key={quoteattr(k)} ovf:type="string" ovf:value={quoteattr(v)}/>\n'
-        for k, v in values.items()
-    )
-    rasd = 'xmlns:rasd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData"'
-    hardware = "".join(
-        f"      <Item><rasd:ResourceType {rasd}>{kind}</rasd:ResourceType>"
-        f"<rasd:VirtualQuantity {rasd}>{escape(values[key])}</rasd:VirtualQuantity></Item>\n"
-        for kind, key in (("3", "vm_cpu_count"), ("4", "vm_system_memory"))
-    )
-    ovf = f"""<?xml version="1.0" encoding="UTF-8"?>
-<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1" xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1">
-  <References><File ovf:href="{escape(name)}-disk1.vmdk" ovf:id="file1"/></References>
-  <VirtualSystem ovf:id={quoteattr(name)}>
-    <Name>{escape(name)}</Name>
-    <ProductSection ovf:class="com.pexip.infinity.conferencing_node">
-      <Product>Pexip Infinity Conferencing Node</Product>
-{props}    </ProductSection>
-    <VirtualHardwareSection>
-{hardware}    </VirtualHardwareSection>
-  </VirtualSystem>
-</Envelope>
-""".encode()
-    disk = b"# twin placeholder disk\n"
-    members = [(f"{name}.ovf", ovf), (f"{name}-disk1.vmdk", disk)]
-    manifest = "".join(f"SHA256({n})= {hashlib.sha256(d).hexdigest()}\n" for n, d in members).encode()
-    members.append((f"{name}.mf", manifest))
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tar:
-        for member_name, data in members:
-            info = tarfile.TarInfo(member_name)
-            info.size = len(data)
-            info.mode = 0o644
-            tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
+    """A node-specific OVA a vSphere host imports: the stand-in appliance sized by the node's
+    ``vm_cpu_count``/``vm_system_memory``, its bootstrap values as OVF properties."""
+    from securemode.infra.ova.build import OvaSpec, ova_bytes
+
+    return ova_bytes(OvaSpec(
+        name=values["name"] or "node", cpus=int(values["vm_cpu_count"] or 4),
+        memory_mb=int(values["vm_system_memory"] or 4096), product="Pexip Infinity Conferencing Node",
+        payload=b"securemode lab stand-in for a Pexip Infinity Conferencing Node disk\n",
+        properties=tuple(values.items())))
 
 
 def deployment_file(ctx: Ctx, obj: dict[str, Any]) -> Created:

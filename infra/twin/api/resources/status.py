@@ -54,7 +54,11 @@ def worker_status(ctx: Ctx) -> list[dict[str, Any]]:
             "hypervisor": "VMware",
             "media_load": 0,
         }
-        row.update(reports.get(node["name"], {}))
+        report = reports.get(node["name"])
+        if report is None and ctx.config.status_from_node_reports:  # no agent ever registered: never contacted
+            row.update(deploy_status="NOT_DEPLOYED", sync_status="UNKNOWN", boot_time=None,
+                       last_attempted_contact=None, last_updated=None)
+        row.update(report or {})
         out.append(row)
     return out
 
