@@ -8,6 +8,7 @@ it for that control. Re-running resumes: finished, still-compliant work is a no-
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from securemode.catalogue import Stage
 from securemode.engine import Change
 from securemode.flows import stages
 from securemode.flows.artifacts import artifact_key, publish_run
+from securemode.flows.fanout import in_threads
 from securemode.flows.naming import pipeline_run_name, run_name
 from securemode.flows.stage import STAGE_FLOWS
 from securemode.flows.states import failed_with, outcome_of
@@ -83,9 +85,10 @@ def secure_mode_deployment(site_path: str, stage_names: list[str] | None = None,
         report_dir = str(reports_root() / artifact_key(flow_run.name or run_name(site_path, mode)))
     outcome = PipelineOutcome(site=loaded.site.name, mode=mode, report_dir=report_dir)
     failing: list[str] = []
-    for stage in selected_stages(stage_names):
+
+    def one(stage: Stage) -> StageOutcome:
         try:
-            result = outcome_of(STAGE_FLOWS[stage](
+            return outcome_of(STAGE_FLOWS[stage](
                 site_path=site_path, apply=mode == "run", verify=mode != "plan", approve=approve or [],
                 attest=attest or [], approver=approver, interactive=interactive, report_dir=report_dir,
                 controls=controls, run_steps=mode != "verify", return_state=True), StageOutcome)
@@ -93,6 +96,13 @@ def secure_mode_deployment(site_path: str, stage_names: list[str] | None = None,
             raise
         except Exception as exc:
             raise StageError(f"stage {stage.value} ({mode}): {type(exc).__name__}: {exc}") from exc
+
+    chosen = selected_stages(stage_names)
+    # Only a run builds each stage on the previous one's changes; a plan or a verify run changes nothing
+    # (and asks no one), so its stages run at once. An interactive gate keeps its prompts in order.
+    ahead = in_threads([partial(one, stage) for stage in chosen]) if mode != "run" and not interactive else None
+    for index, stage in enumerate(chosen):
+        result = ahead[index] if ahead is not None else one(stage)
         outcome.stages.append(result)
         stopping = blockers(result.results, allow_error)
         if stopping:
