@@ -9,12 +9,14 @@ from pathlib import Path
 from prefect import flow
 from prefect.client.schemas.objects import State
 from prefect.events import emit_event
+from prefect.runtime import deployment
 from pydantic import BaseModel, Field
 
 from securemode.catalogue import Stage
 from securemode.flows.artifacts import publish_run
 from securemode.flows.events import DRIFT_EVENT, run_ui_url, site_resource
 from securemode.flows.fanout import in_threads
+from securemode.flows.gates import stages_started_from_deployment
 from securemode.flows.naming import reverify_run_name
 from securemode.flows.pipeline import build_report, selected_stages
 from securemode.flows.stage import STAGE_FLOWS
@@ -70,7 +72,8 @@ def reverify(site_path: str, stage_names: list[str] | None = None) -> ReverifyOu
     """
     loaded = load_site(Path(site_path))
     name = loaded.site.name
-    outcomes = in_threads([partial(_verify_stage, site_path, stage) for stage in selected_stages(stage_names)])
+    with stages_started_from_deployment(bool(deployment.id)):
+        outcomes = in_threads([partial(_verify_stage, site_path, stage) for stage in selected_stages(stage_names)])
     current = build_report(name, outcomes)
     last = history_dir(name) / "last"
     previous = read_report(last / "report.json") if (last / "report.json").exists() else None
