@@ -31,18 +31,7 @@ os.environ["SECUREMODE_STATE_DIR"] = str(STATE)
 from securemode.prefect_env import apply_prefect_settings  # noqa: E402 - before Prefect is imported
 
 apply_prefect_settings()
-SECUREMODE = str(Path(sys.executable).with_name("securemode"))
-# What bin/main approves and attests on the lab (see its header).
-OPERATOR = ["--approver", "bench", *(f"--approve={g}" for g in (
-    "host.lockdown", "bootstrap.pin-console-host-key", "bootstrap.pin-web-certificate", "bootstrap.securitywizard")),
-    *(f"--attest={c}" for c in (
-        "vms.bios.supervisor-password", "bootstrap.wizard.web-sessions", "bootstrap.wizard.icmpv6-redirects",
-        "bootstrap.wizard.icmpv6-multicast-echo", "bootstrap.wizard.ipv6-dad", "bootstrap.wizard.anon-dh"))]
-
-
-def lab(*args: str) -> str:
-    proc = subprocess.run([SECUREMODE, "lab", *args], capture_output=True, text=True, check=True, timeout=300)
-    return proc.stdout
+from bench.lab_runs import OPERATOR, SECUREMODE, lab  # noqa: E402
 
 
 def tree_rss_mb(pid: int) -> float:
