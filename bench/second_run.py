@@ -53,14 +53,20 @@ def main() -> int:
                 took, codes[kind] = timed(kind, "--site", site, *extra)
                 times[kind].append(took)
         profile = STATE / "second-run.prof"
-        subprocess.run([sys.executable, "-m", "cProfile", "-o", str(profile), SECUREMODE, "run", "--site", site,
-                        *OPERATOR], capture_output=True, timeout=1800, check=False)
+        subprocess.run(
+            [sys.executable, "-m", "cProfile", "-o", str(profile), SECUREMODE, "run", "--site", site, *OPERATOR],
+            capture_output=True,
+            timeout=1800,
+            check=False,
+        )
     finally:
         lab("down")
         subprocess.run([SECUREMODE, "server", "stop"], capture_output=True, timeout=120, check=False)
     verify, second, plan = (statistics.median(times[k]) for k in ("verify", "run", "plan"))
-    print(f"median of {args.repeat}: verify {verify:.1f} s (exit {codes['verify']}), second run {second:.1f} s "
-          f"(exit {codes['run']}), plan {plan:.1f} s (exit {codes['plan']})")
+    print(
+        f"median of {args.repeat}: verify {verify:.1f} s (exit {codes['verify']}), second run {second:.1f} s "
+        f"(exit {codes['run']}), plan {plan:.1f} s (exit {codes['plan']})"
+    )
     print(f"second run / verify: {second / verify:.2f}x; plan / verify: {plan / verify:.2f}x (target: at most 1.0x)")
     print(f"second run: {second:.1f} s (target: under 15 s on an idle machine; printed, never asserted)")
     print("where a second run's time goes (cumulative seconds, main thread):")
