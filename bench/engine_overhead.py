@@ -2,7 +2,8 @@
 
 Runs the same small real stage (tests/pipeline/device_stage.py: a JSON file as the target) through the
 Prefect pipeline on the managed local server, and directly without Prefect as the baseline, in one run.
-Prints ratios, never asserts absolute times (these machines are noisy).
+Prints ratios, never asserts absolute times (these machines are noisy), and a profile of one more
+pipeline run: where Prefect spends the time (task runs, flow runs, artifacts, API calls).
 
     .venv/bin/python -m bench.engine_overhead [--runs 5]
 """
@@ -10,7 +11,9 @@ Prints ratios, never asserts absolute times (these machines are noisy).
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
+import pstats
 import statistics
 import sys
 import tempfile
@@ -21,6 +24,7 @@ os.environ.setdefault("SECUREMODE_STATE_DIR", tempfile.mkdtemp(prefix="securemod
 from securemode.prefect_env import apply_prefect_settings  # (imported before Prefect on purpose)
 
 apply_prefect_settings()
+WHERE = r"prefect/(task_engine|flow_engine|artifacts|client/orchestration/_\w+/client)|flows/(stage|pipeline)"
 
 
 def main() -> int:
@@ -75,6 +79,10 @@ def main() -> int:
                 walls.append(wall)
                 overheads.append(wall - bodies)
                 per_task.append((wall - bodies) / tasks)
+            (work / "device.json").unlink(missing_ok=True)
+            profile = cProfile.Profile()
+            profile.runcall(run_pipeline, site_path=str(site), stage_names=["host", "vms"], mode="run",
+                            approve=["host.lockdown"], attest=["vms.bios.supervisor-password"])
         with disable_run_logger():
             baseline = statistics.median(direct() for _ in range(args.runs))
     finally:
@@ -85,6 +93,9 @@ def main() -> int:
     print(f"engine overhead: {statistics.median(overheads):.3f} s per pipeline, "
           f"{statistics.median(per_task) * 1000:.1f} ms per task (2 stage flows, {tasks} task runs)")
     print(f"ratio pipeline / direct: {wall / baseline:.1f}x")
+    print("where the time goes (one more pipeline run, cumulative seconds):")
+    stats = pstats.Stats(profile, stream=sys.stdout)
+    stats.sort_stats("cumulative").print_stats(WHERE, 14)
     return 0
 
 

@@ -7,7 +7,9 @@ once so that every control holds (with the lab operator's approvals, as bin/main
 * baseline — the same stages' verify functions with SECUREMODE_PROBE_WORKERS=1 (one after another);
 * floor   — the slowest single probe of the engine run (no schedule can beat it).
 
-It prints the ratios and the engine process's peak memory. Target: 20 nodes in under 3x the time of 1.
+It prints the ratios, the slowest probes of the largest size (where the time goes), and the peak memory
+of the engine process plus the Prefect server's. Targets: the engine within 1.5x the slowest single
+probe at every size; engine plus server under 500 MB at 20 nodes.
 
     .venv/bin/python -m bench.reverify_scaling [--sizes 1,10,20] [--stages pki,platform]
 """
@@ -29,18 +31,22 @@ os.environ["SECUREMODE_STATE_DIR"] = str(STATE)
 from securemode.prefect_env import apply_prefect_settings  # noqa: E402 - before Prefect is imported
 
 apply_prefect_settings()
-SECUREMODE = str(Path(sys.executable).with_name("securemode"))
-# What bin/main approves and attests on the lab (see its header).
-OPERATOR = ["--approver", "bench", *(f"--approve={g}" for g in (
-    "host.lockdown", "bootstrap.pin-console-host-key", "bootstrap.pin-web-certificate", "bootstrap.securitywizard")),
-    *(f"--attest={c}" for c in (
-        "vms.bios.supervisor-password", "bootstrap.wizard.web-sessions", "bootstrap.wizard.icmpv6-redirects",
-        "bootstrap.wizard.icmpv6-multicast-echo", "bootstrap.wizard.ipv6-dad", "bootstrap.wizard.anon-dh"))]
+from bench.lab_runs import OPERATOR, SECUREMODE, lab  # noqa: E402
 
 
-def lab(*args: str) -> str:
-    proc = subprocess.run([SECUREMODE, "lab", *args], capture_output=True, text=True, check=True, timeout=300)
-    return proc.stdout
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of ``pid`` and every process below it (the Prefect server and its workers)."""
+    total_kb, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            total_kb += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return total_kb / 1024
 
 
 def main() -> int:
@@ -80,7 +86,10 @@ def main() -> int:
             report = (Path(outcome.report_dir) / "report.json").read_text()
             from securemode.reports.model import Report
 
-            floor = max(r.duration_s for r in Report.model_validate_json(report).results)
+            results = Report.model_validate_json(report).results
+            floor = max(r.duration_s for r in results)
+            slowest = sorted(results, key=lambda r: r.duration_s, reverse=True)[:8]
+            server_mb = tree_rss_mb(info.pid)
             os.environ[WORKERS_ENV] = "1"
             t = time.perf_counter()
             for stage in stages:
@@ -88,7 +97,7 @@ def main() -> int:
             baseline = time.perf_counter() - t
             os.environ.pop(WORKERS_ENV)
             passing = outcome.counts.get("PASS", 0) + outcome.counts.get("NOT_APPLICABLE", 0)
-            rows.append((size, engine, baseline, floor, sum(outcome.counts.values()), passing))
+            rows.append((size, engine, baseline, floor, sum(outcome.counts.values()), passing, server_mb))
             lab("down")
     finally:
         if started:
@@ -97,10 +106,16 @@ def main() -> int:
     first = rows[0][1]
     print(f"{'nodes':>5} {'results':>7} {'pass+na':>7} {'engine s':>9} {'one-by-one s':>12} {'floor s':>8} "
           f"{'speed-up':>8} {'vs floor':>8} {'vs 1 node':>9}")
-    for size, engine, baseline, floor, count, passing in rows:
+    for size, engine, baseline, floor, count, passing, _server in rows:
         print(f"{size:>5} {count:>7} {passing:>7} {engine:>9.2f} {baseline:>12.2f} {floor:>8.2f} "
               f"{baseline / engine:>7.1f}x {engine / floor:>7.1f}x {engine / first:>8.1f}x")
-    print(f"peak memory of the engine process: {peak_mb:.0f} MiB")
+    print(f"where the time goes at {rows[-1][0]} node(s), the slowest probes of the engine run:")
+    for r in slowest:
+        print(f"  {r.duration_s:6.2f} s  {r.status.value:<14} {r.control} [{r.target}]")
+    size, engine, floor, server_mb = rows[-1][0], rows[-1][1], rows[-1][3], rows[-1][6]
+    print(f"engine / slowest single probe at {size} node(s): {engine / floor:.2f}x (target 1.5x)")
+    print(f"peak memory: engine process {peak_mb:.0f} MiB + Prefect server {server_mb:.0f} MiB = "
+          f"{peak_mb + server_mb:.0f} MiB (target 500)")
     return 0
 
 

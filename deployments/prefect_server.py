@@ -96,10 +96,9 @@ def ensure_running(port: int | None = None, database: str = "sqlite",
         stop()
     chosen = port or free_port(HOST)
     env = server_environment(ServerInfo(pid=0, port=chosen), database_env)
-    prefect = Path(sys.executable).with_name("prefect")
     log = _log_path().open("ab")
-    proc = subprocess.Popen(
-        [str(prefect), "server", "start", "--host", HOST, "--port", str(chosen), "--analytics-off"],
+    proc = subprocess.Popen(  # `python -m prefect`: works in a venv whose scripts were not installed
+        [sys.executable, "-m", "prefect", "server", "start", "--host", HOST, "--port", str(chosen), "--analytics-off"],
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True,
     )
     log.close()

@@ -29,10 +29,19 @@ def process_tag(pid: int | None = None) -> str:
 
 
 def run_tags(site_name: str) -> AbstractContextManager[object]:
-    """Tag every flow and task run started inside the block with the site and this process."""
+    """Tag every flow run started inside the block with the site and this process (task runs inside a
+    stage flow go untagged: see :func:`untagged_tasks`)."""
     from prefect import tags
 
     return tags(site_tag(site_name), process_tag())
+
+
+def untagged_tasks() -> AbstractContextManager[object]:
+    """Start task runs without the run's tags: the bookkeeping reads flow runs only, and Prefect asks the
+    server for tag concurrency slots before every tagged task run (a round trip per task, for no limit)."""
+    from prefect.context import TagsContext
+
+    return TagsContext(current_tags=set())
 
 
 def gone_reason(tags: list[str]) -> str | None:

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import getpass
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from prefect.events import emit_event
@@ -126,6 +129,28 @@ def build_gate(policy: ApprovalPolicy, approve: list[str], attest: list[str], ap
     if policy.mode == "prompt":
         if interactive:
             gates.append(TerminalGate())
-        elif deployment.id or flow_run.parent_deployment_id:  # started from the UI or a schedule
+        elif started_from_deployment():  # started from the UI or a schedule
             gates.append(PrefectPauseGate(site_name))
     return ChainGate(gates)
+
+
+_FROM_DEPLOYMENT: ContextVar[bool | None] = ContextVar("securemode_from_deployment", default=None)
+
+
+def started_from_deployment() -> bool:
+    """Whether this flow run or the one that started it came from a deployment: told by the pipeline
+    (or reverify) to its stage flows, else asked of the API (two reads per stage flow otherwise)."""
+    known = _FROM_DEPLOYMENT.get()
+    if known is not None:
+        return known
+    return bool(deployment.id or flow_run.parent_deployment_id)
+
+
+@contextmanager
+def stages_started_from_deployment(value: bool) -> Iterator[None]:
+    """Tell the stage flows started inside the block whether their parent run came from a deployment."""
+    token = _FROM_DEPLOYMENT.set(value)
+    try:
+        yield
+    finally:
+        _FROM_DEPLOYMENT.reset(token)

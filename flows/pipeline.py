@@ -8,6 +8,7 @@ it for that control. Re-running resumes: finished, still-compliant work is a no-
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,8 @@ from securemode.catalogue import Stage
 from securemode.engine import Change
 from securemode.flows import stages
 from securemode.flows.artifacts import artifact_key, publish_run
+from securemode.flows.fanout import in_threads
+from securemode.flows.gates import stages_started_from_deployment
 from securemode.flows.naming import pipeline_run_name, run_name
 from securemode.flows.stage import STAGE_FLOWS
 from securemode.flows.states import failed_with, outcome_of
@@ -79,13 +82,15 @@ def secure_mode_deployment(site_path: str, stage_names: list[str] | None = None,
     """Run (mode 'run'), plan ('plan') or only verify ('verify') the selected stages in order."""
     loaded = load_site(Path(site_path))
     allow_error = frozenset(loaded.site.allow_error)
-    if report_dir is None and mode != "plan" and deployment.id:  # started from the UI or a schedule
+    deployed = bool(deployment.id)  # started from the UI or a schedule
+    if report_dir is None and mode != "plan" and deployed:
         report_dir = str(reports_root() / artifact_key(flow_run.name or run_name(site_path, mode)))
     outcome = PipelineOutcome(site=loaded.site.name, mode=mode, report_dir=report_dir)
     failing: list[str] = []
-    for stage in selected_stages(stage_names):
+
+    def one(stage: Stage) -> StageOutcome:
         try:
-            result = outcome_of(STAGE_FLOWS[stage](
+            return outcome_of(STAGE_FLOWS[stage](
                 site_path=site_path, apply=mode == "run", verify=mode != "plan", approve=approve or [],
                 attest=attest or [], approver=approver, interactive=interactive, report_dir=report_dir,
                 controls=controls, run_steps=mode != "verify", return_state=True), StageOutcome)
@@ -93,14 +98,23 @@ def secure_mode_deployment(site_path: str, stage_names: list[str] | None = None,
             raise
         except Exception as exc:
             raise StageError(f"stage {stage.value} ({mode}): {type(exc).__name__}: {exc}") from exc
-        outcome.stages.append(result)
-        stopping = blockers(result.results, allow_error)
-        if stopping:
-            outcome.problems.append(describe_blockers(stage.value, stopping))
-            failing.append(f"stage {stage.value}: {verdict(stopping)}")
-            if mode == "run":  # later stages build on this one; a verify run goes on to check them all
-                outcome.stopped_at = stage.value
-                break
+
+    chosen = selected_stages(stage_names)
+    # Only a run builds each stage on the previous one's changes; a plan or a verify run changes nothing
+    # (and asks no one), so its stages run at once. An interactive gate keeps its prompts in order.
+    with stages_started_from_deployment(deployed):
+        ahead = in_threads([partial(one, stage) for stage in chosen]) if mode != "run" and not interactive \
+            else None
+        for index, stage in enumerate(chosen):
+            result = ahead[index] if ahead is not None else one(stage)
+            outcome.stages.append(result)
+            stopping = blockers(result.results, allow_error)
+            if stopping:
+                outcome.problems.append(describe_blockers(stage.value, stopping))
+                failing.append(f"stage {stage.value}: {verdict(stopping)}")
+                if mode == "run":  # later stages build on this one; a verify run goes on to check them all
+                    outcome.stopped_at = stage.value
+                    break
     if mode != "plan" and not any(o.results for o in outcome.stages):
         nothing = ("no control was checked, so nothing is proven: name controls of the stages run "
                    "(securemode controls --stage STAGE lists them)")

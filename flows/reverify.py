@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from prefect import flow
 from prefect.client.schemas.objects import State
 from prefect.events import emit_event
+from prefect.runtime import deployment
 from pydantic import BaseModel, Field
 
+from securemode.catalogue import Stage
 from securemode.flows.artifacts import publish_run
 from securemode.flows.events import DRIFT_EVENT, run_ui_url, site_resource
+from securemode.flows.fanout import in_threads
+from securemode.flows.gates import stages_started_from_deployment
 from securemode.flows.naming import reverify_run_name
 from securemode.flows.pipeline import build_report, selected_stages
 from securemode.flows.stage import STAGE_FLOWS
@@ -61,15 +66,14 @@ def history_dir(site_name: str) -> Path:
 
 @flow(name="reverify", flow_run_name=reverify_run_name, log_prints=False)
 def reverify(site_path: str, stage_names: list[str] | None = None) -> ReverifyOutcome | State[ReverifyOutcome]:
-    """Verify every stage without changing anything; report drift since the last run.
+    """Verify every stage without changing anything (the stages at once); report drift since the last run.
 
     Ends Failed when a control no longer holds, naming the drift first, then every FAIL and ERROR.
     """
     loaded = load_site(Path(site_path))
     name = loaded.site.name
-    outcomes = [outcome_of(STAGE_FLOWS[stage](site_path=site_path, apply=False, verify=True, run_steps=False,
-                                              return_state=True), StageOutcome)
-                for stage in selected_stages(stage_names)]
+    with stages_started_from_deployment(bool(deployment.id)):
+        outcomes = in_threads([partial(_verify_stage, site_path, stage) for stage in selected_stages(stage_names)])
     current = build_report(name, outcomes)
     last = history_dir(name) / "last"
     previous = read_report(last / "report.json") if (last / "report.json").exists() else None
@@ -96,6 +100,11 @@ def reverify(site_path: str, stage_names: list[str] | None = None) -> ReverifyOu
     if drift or stopping:
         return failed_with(outcome, message)
     return outcome
+
+
+def _verify_stage(site_path: str, stage: Stage) -> StageOutcome:
+    return outcome_of(STAGE_FLOWS[stage](site_path=site_path, apply=False, verify=True, run_steps=False,
+                                         return_state=True), StageOutcome)
 
 
 def run_reverify(site_path: str, stage_names: list[str] | None = None) -> ReverifyOutcome:

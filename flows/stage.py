@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,6 +35,7 @@ from securemode.engine import (
 )
 from securemode.flows import stages
 from securemode.flows.artifacts import publish_stage
+from securemode.flows.crashed_runs import untagged_tasks
 from securemode.flows.progress import listener
 from securemode.flows.runlog import log_approval, log_attestation, log_changes, log_not_approved, log_verdicts
 from securemode.flows.states import failed_with
@@ -45,27 +47,23 @@ from securemode.waivers import apply_waivers, load_waivers
 
 RETRY_DELAYS_S = [1.0, 2.0, 4.0]
 MAX_GATE_ASKS = 3  # a world that keeps moving between plan and apply is reported, not chased forever
-_SHARED: dict[str, LoadedSite] = {}
+_SHARED: ContextVar[dict[str, LoadedSite] | None] = ContextVar("securemode_stage_site", default=None)
 
 
 @contextmanager
 def _shared_site(loaded: LoadedSite) -> Iterator[None]:
-    """Let this stage run's tasks use the site loaded once by the flow (tasks run in its process)."""
-    key = str(loaded.path)
-    saved = _SHARED.get(key)
-    _SHARED[key] = loaded
+    """Let this stage run's tasks use the site loaded once by the flow (tasks run in its thread, in its
+    context; stage flows running at once in other threads each see their own)."""
+    token = _SHARED.set({**(_SHARED.get() or {}), str(loaded.path): loaded})
     try:
         yield
     finally:
-        if saved is None:
-            _SHARED.pop(key, None)
-        else:
-            _SHARED[key] = saved
+        _SHARED.reset(token)
 
 
 def _site(site_path: str) -> LoadedSite:
     """The stage run's loaded site; loaded here only when a task runs outside a stage flow."""
-    return _SHARED.get(site_path) or load_site(Path(site_path))
+    return (_SHARED.get() or {}).get(site_path) or load_site(Path(site_path))
 
 
 class TransientStepError(Exception):
@@ -268,8 +266,9 @@ def _make_stage_flow(stage: Stage) -> Flow[..., StageOutcome | State[StageOutcom
         loaded = load_site(Path(site_path))
         gate = build_gate(loaded.site.approvals, approve or [], attest or [], approver, interactive,
                           loaded.site.name)
-        outcome = run_stage(loaded, stage, apply, verify, gate, approve or [], attest or [], approver or "",
-                            Path(report_dir) if report_dir else None, controls, run_steps)
+        with untagged_tasks():
+            outcome = run_stage(loaded, stage, apply, verify, gate, approve or [], attest or [], approver or "",
+                                Path(report_dir) if report_dir else None, controls, run_steps)
         stopping = blockers(outcome.results, frozenset(loaded.site.allow_error))
         if stopping:
             not_approved = [s.splitlines()[0] for s in outcome.skipped]

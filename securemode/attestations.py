@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import tempfile
+import threading
 from pathlib import Path
 
 from pydantic import TypeAdapter
@@ -11,6 +14,7 @@ from securemode.paths import state_dir
 from securemode.results import Attestation
 
 _ADAPTER = TypeAdapter(list[Attestation])
+_WRITING = threading.Lock()  # stages verified at once record attestations of the same site
 
 
 def _path(site_name: str) -> Path:
@@ -28,9 +32,22 @@ def load(site_name: str) -> list[Attestation]:
 
 def record(site_name: str, attestation: Attestation) -> None:
     """Add (or replace) the attestation for its control and target."""
-    kept = [a for a in load(site_name) if (a.control, a.target) != (attestation.control, attestation.target)]
-    kept.append(attestation)
-    _path(site_name).write_text(json.dumps(_ADAPTER.dump_python(kept, mode="json"), indent=2), encoding="utf-8")
+    with _WRITING:
+        kept = [a for a in load(site_name) if (a.control, a.target) != (attestation.control, attestation.target)]
+        kept.append(attestation)
+        _replace(_path(site_name), json.dumps(_ADAPTER.dump_python(kept, mode="json"), indent=2))
+
+
+def _replace(path: Path, text: str) -> None:
+    """Write through a temporary file, so a reader never sees half a file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def find(attestations: list[Attestation], control: str, target: str) -> Attestation | None:

@@ -125,9 +125,11 @@ def run_sessions(
     combine: Callable[[Sequence[Result]], Result],
     *,
     concurrent: bool = True,
+    alongside: frozenset[str] = frozenset(),
 ) -> list[Result]:
     """Run every proof in its session (each runner returns one result per job, in order; the sessions
-    run concurrently, or one after the other in the runners' order), then give one result per planned
+    run concurrently, or one after the other in the runners' order, except those named in ``alongside``,
+    which share no limit with the others and run next to them), then give one result per planned
     control and target, its proofs combined."""
     from securemode.parallel import run_probes
 
@@ -138,9 +140,18 @@ def run_sessions(
     unknown = set(by_session) - set(runners)
     if unknown:
         raise BindingError(f"no runner for the session(s) {', '.join(sorted(unknown))}")
-    sessions = [(name, by_session[name]) for name in runners if name in by_session]
+    names = [name for name in runners if name in by_session]
+    if not concurrent:  # the ordered sessions first, then those that run alongside them
+        names = [n for n in names if n not in alongside] + [n for n in names if n in alongside]
+    sessions = [(name, by_session[name]) for name in names]
     calls = [partial(_in_order, runners[name], [job for _key, job in jobs]) for name, jobs in sessions]
-    outputs = run_probes(calls) if concurrent else [r for one in calls for r in one()]
+    if concurrent:
+        outputs = run_probes(calls)
+    else:
+        ordered = calls[:len([n for n in names if n not in alongside])]
+        apart = calls[len(ordered):]
+        outputs = run_probes([lambda: [r for one in ordered for r in one()], *apart]) if apart \
+            else [r for one in calls for r in one()]
     keys = [key for _name, jobs in sessions for key, _job in jobs]
     found = dict(zip(keys, outputs, strict=True))
     out = []

@@ -38,7 +38,7 @@ from securemode.console.answers import ROWS, Value, desired_security_answers, in
 from securemode.console.client import ConsoleObservation, ConsoleStatus
 from securemode.console.errors import ConsoleError, HostKeyMismatch, NodeUnreachable, WizardMismatch
 from securemode.console.pins import fetch_host_key
-from securemode.console.reboot import wait_for_port, wait_for_reboot
+from securemode.console.reboot import port_open, wait_for_port, wait_for_reboot
 from securemode.engine import Change, EngineContext, Planned, StepPlan, plan_of
 from securemode.https.liveness import answers_tls
 from securemode.https.login import form_login, logout, reachable
@@ -65,6 +65,7 @@ REBOOT_DOWN_TIMEOUT_S = 30.0
 REBOOT_UP_TIMEOUT_S = 900.0  # a real Management Node takes minutes to come back
 FIRST_BOOT_TIMEOUT_S = REBOOT_UP_TIMEOUT_S  # and as long to boot to its console after the first power-on
 DISABLED_CONSOLE_WAIT_S = 20.0
+DROPPED_PORT_PROBE_S = 0.5  # a TCP handshake on the management network takes milliseconds
 # (control, global field) of the install-time opt-outs, from the catalogue rows' settings.
 OPT_OUTS = tuple((c.id, c.setting.removeprefix("global.")) for c in CONTROLS
                  if c.id.startswith("bootstrap.install.") and c.setting and c.setting.startswith("global."))
@@ -84,16 +85,21 @@ def read_console(loaded: LoadedSite) -> ConsoleObservation | None:
     endpoint = console_endpoint(loaded)
     if console_pins(loaded).get(endpoint.host, endpoint.port) is None:
         return None
+    recorded = read_recorded_answers(loaded)
+    disabled = recorded is not None and recorded.get("disable-admin") is True
+    gone = ConsoleObservation(status=ConsoleStatus.LOGIN_REFUSED,
+                              transcript=[f"no console at {endpoint.host}:{endpoint.port}; the recorded "
+                                          "security-wizard run disabled the admin account"])
+    # After the security wizard disabled the admin account the node may drop SSH altogether (closed ports
+    # drop): what we recorded when we ran it is then all there is to know. A TCP handshake tells a dropped
+    # port at once, so a compliant node is not given the whole login timeout on every read.
+    if disabled and not port_open(endpoint.host, endpoint.port, DROPPED_PORT_PROBE_S):
+        return gone
     try:
         return console_client(loaded).observe()
     except NodeUnreachable:
-        # After the security wizard disabled the admin account the node may drop SSH altogether (closed
-        # ports drop): what we recorded when we ran it is then all there is to know.
-        recorded = read_recorded_answers(loaded)
-        if recorded is not None and recorded.get("disable-admin") is True:
-            return ConsoleObservation(status=ConsoleStatus.LOGIN_REFUSED,
-                                      transcript=[f"no console at {endpoint.host}:{endpoint.port}; the recorded "
-                                                  "security-wizard run disabled the admin account"])
+        if disabled:
+            return gone
         raise
 
 
@@ -155,6 +161,8 @@ def ensure_console_host_key(ctx: EngineContext, resources: ExitStack) -> StepPla
     pinned = pins.get(endpoint.host, endpoint.port)
     if pinned is None and ctx.apply:  # a node the vms stage just powered on is still booting: give it its time
         wait_for_port(endpoint.host, endpoint.port, want_open=True, timeout_s=FIRST_BOOT_TIMEOUT_S)
+    if pinned is not None and not port_open(endpoint.host, endpoint.port, DROPPED_PORT_PROBE_S):
+        return plan_of()  # pinned, and no SSH service answers (as after the security wizard): nothing to do
     try:
         presented = fetch_host_key(endpoint.host, endpoint.port)
     except NodeUnreachable:

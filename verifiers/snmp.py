@@ -117,12 +117,13 @@ async def snmp_get(
 LIVENESS_USER = "securemode-liveness"  # a user no agent knows: a live agent answers with a Report
 
 
-async def agent_alive(agent: Endpoint, retries: int = 1) -> tuple[bool, str]:
+async def agent_alive(agent: Endpoint, retries: int = 1, engine: SnmpEngine | None = None) -> tuple[bool, str]:
     """(alive, why): whether an SNMP agent answers at all, in SNMP — a GET as an unknown v3 user must
     draw a Report (unknown user / engine discovery). Silence proves nothing: a dead agent is silent too.
-    Own engine: the probe's user must not enter a shared engine's tables. noAuthNoPriv on purpose (S509):
-    an unknown user carries no secret, and the Report it draws is the whole point."""
-    answer = await snmp_get(agent, UsmUserData(LIVENESS_USER), [SYS_NAME], retries)  # noqa: S509
+    Own engine, or ``engine`` shared only by liveness probes: the probe's user must not enter the tables
+    of an engine that probes with real credentials. noAuthNoPriv on purpose (S509): an unknown user
+    carries no secret, and the Report it draws is the whole point."""
+    answer = await snmp_get(agent, UsmUserData(LIVENESS_USER), [SYS_NAME], retries, engine)  # noqa: S509
     if answer.rejected or answer.values or answer.error_status:
         return True, f"the agent answered an unknown v3 user ({answer.error_kind or answer.error_status or 'values'})"
     return False, f"no SNMP answer to an unknown v3 user ({answer.error_indication})"
@@ -196,8 +197,12 @@ async def check_community_refused(
     *,
     retries: int = DEFAULT_RETRIES,
     engine: SnmpEngine | None = None,
+    liveness_engine: SnmpEngine | None = None,
 ) -> Result:
-    """PASS when a v2c (``mp_model=1``) or v1 (``0``) GET with ``community`` gets no answer at all."""
+    """PASS when a v2c (``mp_model=1``) or v1 (``0``) GET with ``community`` gets no answer at all.
+
+    ``liveness_engine``: an engine shared only by :func:`agent_alive` probes (building one per probe
+    costs CPU that, with many nodes, holds up every other probe on the event loop)."""
     well_known = community in WELL_KNOWN_COMMUNITIES
     if not well_known:
         register_secret(community)  # a site community is a credential; "public" is not (and is a common word)
@@ -211,7 +216,7 @@ async def check_community_refused(
         answer = await snmp_get(agent, credentials, [SYS_NAME], retries, engine)
         p.log(f"answer: {answer.error_indication or answer.error_status or answer.values}")
         if answer.timed_out:
-            alive, why = await agent_alive(agent)
+            alive, why = await agent_alive(agent, engine=liveness_engine)
             p.log(why)
             if alive:
                 timeout = agent.timeout(DEFAULT_TIMEOUT_S)

@@ -204,17 +204,18 @@ def plan(loaded: LoadedSite) -> list[Planned[BootstrapProbe]]:
 
 
 def verify(loaded: LoadedSite) -> list[Result]:
-    """Web checks on one trusted connection, the console logins, SIP OPTIONS on every conferencing node
-    (concurrently), then security.json; one session after the other (web logins count against limits)."""
+    """Web checks on one trusted connection, SIP OPTIONS on every conferencing node (concurrently), then
+    security.json, one session after the other (web logins count against limits); the console logins
+    (SSH, no web session) run alongside them, each at once."""
     ctx = BootstrapProbe(loaded, admin_password(loaded).get_secret_value(), desired_security_answers(loaded.site),
                          console_pins(loaded))
     runners: dict[str, SessionRunner[BootstrapProbe]] = {
         WEB: partial(_web_session, ctx),
-        CONSOLE: lambda jobs: [job.run(ctx) for job in jobs],
+        CONSOLE: lambda jobs: run_probes([partial(job.run, ctx) for job in jobs]),  # logins, not web sessions
         SIP: lambda jobs: run_probes([partial(job.run, ctx) for job in jobs]),
         SECURITY_JSON: partial(_security_json_session, ctx),
     }
-    return run_sessions(plan(loaded), runners, combine, concurrent=False)
+    return run_sessions(plan(loaded), runners, combine, concurrent=False, alongside=frozenset({CONSOLE}))
 
 
 SPEC = StageSpec(stage=Stage.BOOTSTRAP, steps=tuple(STEPS.values()), verify=verify)

@@ -71,6 +71,7 @@ class PlatformProbe:
 
     loaded: LoadedSite
     engine: Any = None
+    liveness_engine: Any = None  # shared by the liveness checks only (no real credentials in its tables)
 
     def secret(self, ref: str) -> str:
         return self.loaded.secret(ref).get_secret_value()
@@ -85,7 +86,7 @@ def _snmp_v3(ctx: PlatformProbe, t: Target) -> Call:
 
 def _community(which: Callable[[PlatformProbe], str]) -> Callable[[PlatformProbe, Target], Call]:
     return lambda ctx, t: call(Endpoint(str(t.subject.address), ctx.loaded.site.snmp.port), which(ctx),
-                               engine=ctx.engine)
+                               engine=ctx.engine, liveness_engine=ctx.liveness_engine)
 
 
 def _wrong_auth(ctx: PlatformProbe, t: Target) -> Call:
@@ -97,8 +98,8 @@ async def _snmp_session(ctx: PlatformProbe, jobs: list[Job[PlatformProbe]]) -> l
     """The GETs on one shared engine, concurrently; then the wrong-credential probes, each on its own."""
     shared = [job for job in jobs if job.proof.verifier is not snmp.check_wrong_auth_rejected]
     alone = [job for job in jobs if job.proof.verifier is snmp.check_wrong_auth_rejected]
-    async with snmp.shared_engine() as engine:
-        with_engine = PlatformProbe(ctx.loaded, engine)
+    async with snmp.shared_engine() as engine, snmp.shared_engine() as liveness:
+        with_engine = PlatformProbe(ctx.loaded, engine, liveness)
         first = await snmp.gather_results(*(job.start(with_engine) for job in shared))
     then = await snmp.gather_results(*(job.start(ctx) for job in alone))
     found = {id(job): r for job, r in zip([*shared, *alone], [*first, *then], strict=True)}

@@ -63,7 +63,8 @@ def _site(folder: Path, name: str) -> Path:
 
 
 def _task_runs(api: str, site: str) -> int:
-    body = {"task_runs": {"tags": {"all_": [f"securemode-site:{site}"]}}}
+    # The site's tag is on its flow runs (task runs go untagged: a tagged task run costs a round trip).
+    body = {"flow_runs": {"tags": {"all_": [f"securemode-site:{site}"]}}}
     return int(httpx.post(f"{api}/task_runs/count", json=body, timeout=30).json())
 
 
