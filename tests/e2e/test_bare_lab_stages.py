@@ -4,19 +4,16 @@ console; every control of the three stages holds, and a second run changes nothi
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from securemode.deployments import prefect_server
-from securemode.flows.pipeline import run_pipeline
-from securemode.infra.lab.lifecycle import UpOptions, down, up
+from securemode.flows.pipeline import PipelineOutcome, run_pipeline
+from securemode.infra.lab.lifecycle import UpOptions
 from securemode.infra.lab.pytest_fixture import RunningLab
-from securemode.paths import STATE_ENV
 from tests.e2e.pipeline_runs import APPROVER, ATTEST, GATES
+from tests.own_lab import lab_of_its_own
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_api")]
 STAGES = ["host", "vms", "bootstrap"]
@@ -28,30 +25,24 @@ SIP_ROWS = ["bootstrap.wizard.sip-udp-port", "bootstrap.wizard.sip-tcp-port", "b
 
 @pytest.fixture(scope="module")
 def bare_lab() -> Iterator[RunningLab]:
-    if os.geteuid() != 0:
-        pytest.skip("the end-to-end lab needs root (network namespace, ports 22/161/443)")
-    saved = os.environ[STATE_ENV]
-    os.environ[STATE_ENV] = tempfile.mkdtemp(prefix="securemode-e2e-bare-")
-    try:
-        result = up(UpOptions(nodes=0, profile="bare", sync_interval_s=0.5))
-        yield RunningLab(result.manifest, started_here=True)
-    finally:
-        down()
-        prefect_server.stop()
-        os.environ[STATE_ENV] = saved
+    with lab_of_its_own(UpOptions(nodes=0, profile="bare", sync_interval_s=0.5), "securemode-e2e-bare-") as lab:
+        yield lab
 
 
-def test_host_vms_bootstrap_from_an_empty_host_then_nothing_to_change(bare_lab: RunningLab, tmp_path: Path) -> None:
-    site = str(bare_lab.site_file)
-    first = run_pipeline(
-        site_path=site,
+def _run(lab: RunningLab, report_dir: Path) -> PipelineOutcome:
+    return run_pipeline(
+        site_path=str(lab.site_file),
         stage_names=STAGES,
         mode="run",
         approve=GATES,
         attest=[*ATTEST, *SIP_ROWS],
         approver=APPROVER,
-        report_dir=str(tmp_path / "first"),
+        report_dir=str(report_dir),
     )
+
+
+def test_host_vms_bootstrap_from_an_empty_host_then_nothing_to_change(bare_lab: RunningLab, tmp_path: Path) -> None:
+    first = _run(bare_lab, tmp_path / "first")
     assert first.compliant(), first.problems
     assert [s.stage for s in first.stages] == STAGES
     made = {(s.stage, c.control, c.setting) for s in first.stages for c in s.changes if c.applied}
@@ -59,14 +50,6 @@ def test_host_vms_bootstrap_from_an_empty_host_then_nothing_to_change(bare_lab: 
     assert ("vms", "vms.ova.deployed", "runtime.powerState") in made
     assert ("bootstrap", "bootstrap.web-login", "installation_wizard") in made
 
-    second = run_pipeline(
-        site_path=site,
-        stage_names=STAGES,
-        mode="run",
-        approve=GATES,
-        attest=[*ATTEST, *SIP_ROWS],
-        approver=APPROVER,
-        report_dir=str(tmp_path / "second"),
-    )
+    second = _run(bare_lab, tmp_path / "second")
     assert second.compliant(), second.problems
     assert [c for s in second.stages for c in s.changes if c.applied] == []
