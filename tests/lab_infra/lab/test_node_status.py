@@ -85,8 +85,14 @@ def test_an_unreachable_api_is_error(lab: RunningLab) -> None:
     trust = PinnedFingerprint(normalise_fingerprint(lab.api_fingerprint))
 
     def opener() -> ManagementApi:
-        return ManagementApi(f"https://127.0.0.1:{closed}", "admin", SecretStr("not-used-x"), trust,
-                             retry=RetryPolicy(attempts=1), timeout_s=2)
+        return ManagementApi(
+            f"https://127.0.0.1:{closed}",
+            "admin",
+            SecretStr("not-used-x"),
+            trust,
+            retry=RetryPolicy(attempts=1),
+            timeout_s=2,
+        )
 
     result = check_node_status_with(CONTROL, node(lab), opener, max_age_s=max_age(lab))
     assert result.status is Status.ERROR and "cannot read the node status" in result.message
