@@ -259,6 +259,8 @@ def _start(directory: Path, options: UpOptions, s: _Startup) -> Manifest:
     if power is not None and power_facts is not None:
         manifest.add(Part("power", "power", power.identity(), {}, str(power.log_path.parent),
                           {**power_facts, "running_file": str(run / "power" / RUNNING_FILE),
+                           "boot_file": str(run / "power" / BOOT_FILE),
+                           "ports": {"https": plan.ports["https"], "ssh": plan.ports["ssh"]},
                            "state_dir": str(twin_state), "admin_username": "admin",
                            "site_url": f"https://{network.address(plan.manager)}:{plan.ports['https']}"}))
     inputs = site_file.SiteInputs(
