@@ -31,6 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--profile", choices=sorted(PROFILES), default=DEFAULT_PROFILE)
     up.add_argument("--sync-interval", type=float, default=3.0,
                     help="seconds between a node's configuration pulls (real nodes: about 60)")
+    up.add_argument("--reboot-delay", type=float, default=1.0,
+                    help="seconds the Management Node's console stays down when a wizard reboots it (real: minutes)")
     up.add_argument("--block", type=int, help="use 127.77.BLOCK.0/24 (default: the first unused block)")
     up.add_argument("--no-console", action="store_true", help="do not start the SSH admin console")
     up.add_argument("--no-netns", action="store_true", help="no namespace (no closed-port behaviour)")
@@ -57,8 +59,12 @@ def _up(args: argparse.Namespace) -> int:
     if args.sync_interval <= 0:
         print("lab up: --sync-interval must be positive", file=sys.stderr)
         return EXIT_USAGE
+    if args.reboot_delay < 0:
+        print("lab up: --reboot-delay must not be negative", file=sys.stderr)
+        return EXIT_USAGE
     options = UpOptions(nodes=args.nodes, profile=args.profile, sync_interval_s=args.sync_interval,
-                        block=args.block, console=not args.no_console, netns=not args.no_netns)
+                        block=args.block, console=not args.no_console, netns=not args.no_netns,
+                        reboot_delay_s=args.reboot_delay)
     try:
         result = up(options)
     except ValueError as exc:

@@ -43,11 +43,17 @@ def _ca_issued(chain_pem: str) -> bool:
     return leaf.issuer != leaf.subject
 
 
-def read_expected(m: Manifest) -> Expected:
+def twin_state_dir(m: Manifest) -> Path:
+    """The Management Node's state folder: the twin's, or on a power-driven lab the one the watcher boots it with."""
+    part = m.parts["twin"] if "twin" in m.parts else m.parts["power"]
+    return Path(str(part.facts["state_dir"]))
+
+
+def read_expected(m: Manifest, state_dir: Path | None = None) -> Expected:
     """The expected state from the twin's state folder (the Management Node's configuration)."""
     from securemode.infra.twin.state.twin_state import DB_NAME, TwinState
 
-    state_dir = Path(str(m.parts["twin"].facts["state_dir"]))
+    state_dir = state_dir or twin_state_dir(m)
     if not (state_dir / DB_NAME).exists():
         raise FileNotFoundError(f"the twin's state ({state_dir / DB_NAME}) is missing")
     state = TwinState(state_dir, readonly=True)

@@ -63,7 +63,7 @@ def _tls_der(host: str, port: int, ca_file: str | None = None, server_name: str 
         return tls.getpeercert(binary_form=True) or b""
 
 
-def _tcp(host: str, port: int) -> None:
+def tcp_connect(host: str, port: int) -> None:
     with socket.create_connection((host, port), TIMEOUT_S):
         pass
 
@@ -72,7 +72,7 @@ def _node_fqdn(m: Manifest, name: str) -> str:
     return str(m.node(name)["fqdn"])
 
 
-def _https(m: Manifest, node: str, ep: Endpoint, certificate: str) -> str:
+def https_as_expected(m: Manifest, node: str, ep: Endpoint, certificate: str) -> str:
     """The node's HTTPS presents the certificate the deployment expects: chained to the site's CA for its
     FQDN, or (before pki) a self-signed first-boot one."""
     if certificate == SITE_CA:
@@ -84,7 +84,7 @@ def _https(m: Manifest, node: str, ep: Endpoint, certificate: str) -> str:
     return f"HTTPS {ep.port} (self-signed)"
 
 
-def _closed(host: str, port: int, drop: bool) -> str:
+def closed_port(host: str, port: int, drop: bool) -> str:
     """The port is closed the way the security wizard said: dropped (silence) or rejected (RST)."""
     from securemode.verifiers.ports import PortState, probe_tcp
 
@@ -120,7 +120,7 @@ def _twin(p: Probing) -> str:
     return f"API {url}: {data['meta']['total_count']} management node(s)"
 
 
-def _ssh_banner(ep: Endpoint) -> str:
+def ssh_banner(ep: Endpoint) -> str:
     with socket.create_connection((ep.host, ep.port), TIMEOUT_S) as sock:
         sock.settimeout(TIMEOUT_S)
         banner = sock.recv(256).decode(errors="replace").strip()
@@ -136,13 +136,13 @@ def _console(p: Probing) -> str:
     expected = p.state.get()
     if not expected.console_closed:
         p.expect("SSH, taking logins")
-        return f"SSH {ep.host}:{ep.port} {_ssh_banner(ep)}"
+        return f"SSH {ep.host}:{ep.port} {ssh_banner(ep)}"
     if not m.netns:
         p.expect("logins refused after security wizard (no namespace: the port stays open)")
-        return f"SSH {ep.host}:{ep.port} {_ssh_banner(ep)}"
+        return f"SSH {ep.host}:{ep.port} {ssh_banner(ep)}"
     p.expect("closed after security wizard")
     site_address = str(m.nodes[0]["address"])
-    return f"closed as expected after security wizard: {_closed(site_address, ep.port, expected.drop_closed_ports)}"
+    return f"closed as expected after security wizard: {closed_port(site_address, ep.port, expected.drop_closed_ports)}"
 
 
 def _node(p: Probing) -> str:
@@ -158,16 +158,16 @@ def _node(p: Probing) -> str:
         wants.append("SSH closed after security wizard" if expected.console_closed else "SSH open")
     p.expect(", ".join(wants))
     ep = part.endpoints["sip_tcp"]
-    _tcp(ep.host, ep.port)
+    tcp_connect(ep.host, ep.port)
     answered = [f"SIP/TCP {ep.host}:{ep.port}"]
     if expected is not None and "https" in part.endpoints:
-        answered.append(_https(m, name, part.endpoints["https"], expected.certificate(name)))
+        answered.append(https_as_expected(m, name, part.endpoints["https"], expected.certificate(name)))
     if expected is not None and "ssh" in part.endpoints:
         ssh = part.endpoints["ssh"]
         if expected.console_closed:
-            answered.append(f"SSH {_closed(ssh.host, ssh.port, expected.drop_closed_ports)}")
+            answered.append(f"SSH {closed_port(ssh.host, ssh.port, expected.drop_closed_ports)}")
         else:
-            _ssh_banner(ssh)
+            ssh_banner(ssh)
             answered.append(f"SSH {ssh.port}")
     return ", ".join(answered)
 
@@ -206,7 +206,7 @@ def _chrony(p: Probing) -> str:
 def _rsyslog(p: Probing) -> str:
     p.expect("syslog TCP and TLS, lab CA")
     tcp, tls = p.part.endpoints["tcp"], p.part.endpoints["tls"]
-    _tcp(tcp.host, tcp.port)
+    tcp_connect(tcp.host, tcp.port)
     _tls_der(tls.host, tls.port, p.manifest.ca["root"])
     return f"syslog TCP {tcp.port}, TLS {tls.port} (chain verified)"
 
@@ -268,5 +268,13 @@ def check_part(m: Manifest, part: Part, state: DeploymentState | None = None) ->
 
 
 def check_all(m: Manifest) -> list[Health]:
+    """Every part; on a power-driven lab also every node: probed when its VM is powered on, listed when off."""
+    from securemode.infra.lab.power_health import check_powered_nodes, probe_booted
+
     state = DeploymentState(m)
-    return [check_part(m, part, state) for part in m.parts.values()]
+    out = []
+    for part in m.parts.values():
+        out.append(check_part(m, part, state))
+        if part.kind == "power":
+            out += [Health(n.part, n.ok, n.expected, n.detail) for n in check_powered_nodes(m, part, probe_booted)]
+    return out

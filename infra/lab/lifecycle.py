@@ -27,7 +27,13 @@ from typing import Any
 
 from securemode.infra.lab import services_part, site_file, twin_part, vsphere_part
 from securemode.infra.lab.manifest import Endpoint, Manifest, Part, read_manifest, write_manifest
-from securemode.infra.lab.node_processes import agent_spec, console_spec, twin_spec, write_boot_file
+from securemode.infra.lab.node_processes import (
+    DEFAULT_REBOOT_DELAY_S,
+    agent_spec,
+    console_spec,
+    twin_spec,
+    write_boot_file,
+)
 from securemode.infra.lab.plan import (
     LabPlan,
     NodePlan,
@@ -90,6 +96,7 @@ class UpOptions:
     block: int | None = None
     console: bool = True
     netns: bool = True
+    reboot_delay_s: float = DEFAULT_REBOOT_DELAY_S
 
 
 @dataclass
@@ -183,7 +190,8 @@ def _start(directory: Path, options: UpOptions, s: _Startup) -> Manifest:
     # power-driven profile the nodes' processes start when their VMs are powered on instead.
     twin = None if profile.power_driven else s.track(twin_part.spawn(
         plan, run / "twin", twin_state, secrets.directory / "admin-password", ca.root_path, netns_ready))
-    console = s.track(_spawn_console(plan, run, twin_state, secrets)) if with_console and twin else None
+    console = (s.track(_spawn_console(plan, run, twin_state, secrets, options.reboot_delay_s))
+               if with_console and twin else None)
     agents = {n.name: s.track(_spawn_agent(n, plan, run, twin_state, options, netns_ready, console is not None))
               for n in profile.agents_at_boot(plan)}
     s.mark("spawned")
@@ -251,6 +259,8 @@ def _start(directory: Path, options: UpOptions, s: _Startup) -> Manifest:
     if power is not None and power_facts is not None:
         manifest.add(Part("power", "power", power.identity(), {}, str(power.log_path.parent),
                           {**power_facts, "running_file": str(run / "power" / RUNNING_FILE),
+                           "boot_file": str(run / "power" / BOOT_FILE),
+                           "ports": {"https": plan.ports["https"], "ssh": plan.ports["ssh"]},
                            "state_dir": str(twin_state), "admin_username": "admin",
                            "site_url": f"https://{network.address(plan.manager)}:{plan.ports['https']}"}))
     inputs = site_file.SiteInputs(
@@ -335,7 +345,7 @@ def _spawn_power_watcher(plan: LabPlan, run: Path, twin_state: Path, secrets: Se
     mgr = [twin_spec(plan, run / "twin", twin_state, secrets.directory / "admin-password", ldap_ca, netns_ready,
                      installed=False)]
     if console:
-        mgr.insert(0, console_spec(plan, run, twin_state, None))
+        mgr.insert(0, console_spec(plan, run, twin_state, None, options.reboot_delay_s))
     boots = {node.name: [agent_spec(node, plan, run, twin_state, options.sync_interval_s, netns_ready, console,
                                     installed=False)] for node in plan.nodes}
     boots[plan.manager.name] = [*mgr, *boots[plan.manager.name]]
@@ -346,8 +356,8 @@ def _spawn_power_watcher(plan: LabPlan, run: Path, twin_state: Path, secrets: Se
     return spawn_python("power", "securemode.infra.lab.power_watcher", args, workdir)
 
 
-def _spawn_console(plan: LabPlan, run: Path, twin_state: Path, secrets: SecretFiles) -> Child:
-    return console_spec(plan, run, twin_state, secrets.directory / "admin-password").spawn()
+def _spawn_console(plan: LabPlan, run: Path, twin_state: Path, secrets: SecretFiles, reboot_delay_s: float) -> Child:
+    return console_spec(plan, run, twin_state, secrets.directory / "admin-password", reboot_delay_s).spawn()
 
 
 def _spawn_agent(node: NodePlan, plan: LabPlan, run: Path, twin_state: Path, options: UpOptions,

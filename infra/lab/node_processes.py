@@ -21,6 +21,9 @@ from securemode.infra.lab.processes import Child, spawn_python
 TWIN_MODULE = "securemode.infra.lab.twin_process"
 CONSOLE_MODULE = "securemode.infra.lab.console_process"
 AGENT_MODULE = "securemode.infra.lab.node_agent"
+# A real Management Node takes minutes to reboot after a wizard; the lab's console is back after this long:
+# long enough that a client sees the port close (the reboot happened), short enough for tests.
+DEFAULT_REBOOT_DELAY_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -96,10 +99,18 @@ def twin_spec(
     return ProcessSpec("twin", TWIN_MODULE, tuple(args), str(workdir))
 
 
-def console_spec(plan: LabPlan, run: Path, twin_state: Path, admin_password_file: Path | None) -> ProcessSpec:
+def console_spec(
+    plan: LabPlan,
+    run: Path,
+    twin_state: Path,
+    admin_password_file: Path | None,
+    reboot_delay_s: float = DEFAULT_REBOOT_DELAY_S,
+) -> ProcessSpec:
     """The manager's SSH console; with ``admin_password_file`` the console password is already set
-    (bootstrapped), without it the node is fresh: the first login sets it, then the installation wizard."""
-    args = ["--twin-state", str(twin_state), "--address", plan.manager.address, "--port", str(plan.ports["ssh"])]
+    (bootstrapped), without it the node is fresh: the first login sets it, then the installation wizard.
+    ``reboot_delay_s``: how long its port stays closed when a wizard reboots the node."""
+    args = ["--twin-state", str(twin_state), "--address", plan.manager.address, "--port", str(plan.ports["ssh"]),
+            "--reboot-delay", str(reboot_delay_s)]
     if admin_password_file is not None:
         args += ["--initial-password-file", str(admin_password_file)]
     else:

@@ -13,6 +13,8 @@ from securemode.console.answers import install_answers
 from securemode.console.client import ConsoleClient, ConsoleEndpoint, ConsoleStatus
 from securemode.console.pins import HostKeyPins, fetch_host_key
 from securemode.https.liveness import answers_tls
+from securemode.infra.lab import processes
+from securemode.infra.lab.health import Health, check_all
 from securemode.infra.lab.pytest_fixture import RunningLab
 from securemode.infra.lab.twin_part import API, pinned
 from securemode.pexip.transport import trusted_session
@@ -38,6 +40,11 @@ def _running(lab: RunningLab) -> dict[str, object]:
     return data
 
 
+def _node_health(lab: RunningLab, name: str) -> Health:
+    """``lab status``'s line for the node ``name``."""
+    return {h.part: h for h in check_all(lab.manifest)}[f"vm {name}"]
+
+
 def test_bare_host_has_nothing_deployed_and_the_ova_named_by_the_site(bare_lab: RunningLab) -> None:
     site = bare_lab.site().site
     assert bare_lab.manifest.profile == "bare"
@@ -50,6 +57,11 @@ def test_bare_host_has_nothing_deployed_and_the_ova_named_by_the_site(bare_lab: 
         assert vms(si) == {}
     address = str(site.management_node.address)
     assert not _port_open(address, 22) and not answers_tls(address, 443)[0]
+    report = check_all(bare_lab.manifest)  # lab status: every node off, and that is healthy
+    assert all(h.ok for h in report), report
+    assert {h.part: h.expected for h in report if h.part.startswith("vm ")} == {
+        f"vm {n.name}": "powered off (nothing runs)" for n in site.nodes()
+    }
 
 
 def test_power_drives_the_management_node(bare_lab: RunningLab, tmp_path: Path) -> None:
@@ -68,9 +80,14 @@ def test_power_drives_the_management_node(bare_lab: RunningLab, tmp_path: Path) 
         client = ConsoleClient(ConsoleEndpoint(address, 22), password, pins, prompt_timeout_s=10, connect_timeout_s=5)
         assert client.observe().status is ConsoleStatus.PASSWORD_NOT_SET
         assert not answers_tls(address, 443)[0]  # no web interface before the installation wizard
+        booting = _node_health(bare_lab, node.name)
+        assert booting.ok and booting.expected == "SSH console" and "SSH-2.0" in booting.detail, booting
         client.run_install_wizard(install_answers(loaded.site, password))
         wait_until(lambda: answers_tls(address, 443)[0], BOOT_S, what="HTTPS after the installation wizard")
         assert client.observe().status is ConsoleStatus.INSTALLED
+        wait_until(lambda: _node_health(bare_lab, node.name).ok, BOOT_S, what="the console back after the wizard")
+        installed = _node_health(bare_lab, node.name)
+        assert "HTTPS" in installed.expected and "self-signed" in installed.detail, installed
         fingerprint = served_fingerprint(address, 443)
 
         power(vm, on=False)
@@ -147,5 +164,12 @@ def test_a_conferencing_node_is_created_downloaded_booted_and_reports_in(bare_la
                 BOOT_S,
                 what="the node registering with the Management Node",
             )
+            wait_until(lambda: _node_health(bare_lab, conf.name).ok, BOOT_S, what="lab status: the node healthy")
+            assert "SIP/TCP" in _node_health(bare_lab, conf.name).detail
+            agent = _running(bare_lab)["running"][conf.name][0]  # type: ignore[index]
+            assert processes.stop(processes.ProcessIdentity.from_dict(agent))
+            dead = _node_health(bare_lab, conf.name)
+            assert not dead.ok and "ended while the VM is powered on" in dead.detail, dead
             power(vm, on=False)
             wait_until(lambda: not answers_tls(address, 443)[0], BOOT_S, what="the node's HTTPS closed")
+            wait_until(lambda: _node_health(bare_lab, conf.name).ok, BOOT_S, what="lab status: the node off")

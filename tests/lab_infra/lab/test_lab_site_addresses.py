@@ -7,13 +7,11 @@ probes are the engine's own verifiers, aimed at the addresses the site file name
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import asyncssh
 import pytest
@@ -22,12 +20,12 @@ import requests
 from securemode.endpoint import Endpoint
 from securemode.infra.lab.pytest_fixture import RunningLab
 from securemode.infra.pki.ca import LabCA
-from securemode.infra.twin.state.twin_state import TwinState
 from securemode.pexip.transport import trusted_session
 from securemode.pexip.trust import PinnedFingerprint, normalise_fingerprint
 from securemode.results import Result, Status
 from securemode.site import Site
 from securemode.verifiers import ports, sip, tls
+from tests.lab_infra.lab.twin_settings import security_settings, settle
 
 API = "/api/admin/configuration/v1"
 CLOSED_PORT = 8443
@@ -56,11 +54,6 @@ def base(site: Site) -> str:
     return f"https://{site.management_node.address}"
 
 
-def settle(lab: RunningLab) -> float:
-    """How long a change on the Management Node may take to reach the nodes and the namespace firewall."""
-    return 5 + 4 * lab.manifest.sync_interval_s
-
-
 def wait_for(probe: Callable[[], Result], timeout: float) -> Result:
     """Run ``probe`` until it passes or ``timeout`` ends; returns the last result."""
     deadline = time.monotonic() + timeout
@@ -69,19 +62,6 @@ def wait_for(probe: Callable[[], Result], timeout: float) -> Result:
         time.sleep(0.2)
         result = probe()
     return result
-
-
-@contextlib.contextmanager
-def security_settings(lab: RunningLab, **changes: Any) -> Iterator[None]:
-    """Security-wizard answers in effect for the block (what the console's boot applies), then the old ones."""
-    state = TwinState(lab.part("twin").facts["state_dir"])
-    original = state.security_settings()
-    state.set_security_settings(original.updated(**changes))
-    try:
-        yield
-    finally:
-        state.set_security_settings(original)
-        state.close()
 
 
 def closed_port(site: Site, expect_drop: bool) -> Callable[[], Result]:
