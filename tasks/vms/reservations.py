@@ -91,7 +91,8 @@ def disk_changes(vm_name: str, vm_disks: list[Any], iops: int,
                                 SHARES_NORMAL))
         limit = iops_limit(disk)
         if limit != iops:
-            found.append(change(control or "vms.disk.iops-limit", vm_name, f"{label}.storageIOAllocation.limit", limit, iops))
+            found.append(change(control or "vms.disk.iops-limit", vm_name, f"{label}.storageIOAllocation.limit",
+                                limit, iops))
         if found:
             out.append((disk, found))
     return out
