@@ -55,7 +55,7 @@ CONTROLS: tuple[Control, ...] = (
             desired="TLS 1.2 handshake on the node address completes; TLS 1.0 refused",
             flags=frozenset({Flag.VERIFY_ONLY})),
     Control(id="nodes.sip-ports", title="Conferencing Node answers SIP on the security wizard's ports",
-            stage=Stage.NODES, section=SECTION, guide_text="SIP UDP/TCP/TLS listen ports (security wizard)",
+            stage=Stage.NODES, section=SECTION, guide_text="SIP TLS listen port",
             target=TargetKind.CONFERENCING_NODE,
             desired="SIP OPTIONS answered on site:security_wizard.sip_udp_port, sip_tcp_port, sip_tls_port",
             flags=frozenset({Flag.VERIFY_ONLY})),

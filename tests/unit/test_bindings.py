@@ -58,7 +58,7 @@ def _plan(stage: Stage, loaded: LoadedSite) -> list[tuple[str, str]]:
 
 
 def test_the_pipeline_stages_are_built() -> None:
-    assert {Stage.HOST, Stage.VMS, Stage.BOOTSTRAP, Stage.PKI, Stage.PLATFORM} <= set(BUILT)
+    assert {Stage.HOST, Stage.VMS, Stage.BOOTSTRAP, Stage.NODES, Stage.PKI, Stage.PLATFORM} <= set(BUILT)
 
 
 @pytest.mark.parametrize("stage", BUILT, ids=str)
@@ -90,10 +90,13 @@ def test_a_stage_plans_exactly_the_catalogue_controls_on_their_targets(
     assert {c.id for c in controls_for([stage])} <= {cid for cid, _ in planned}, "a control checks no target"
 
 
-def test_without_conferencing_nodes_the_sip_ports_are_read_on_the_management_node(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("nodes", [False, True], ids=["no conferencing node", "conferencing nodes"])
+def test_the_wizard_sip_ports_are_read_on_the_management_node(
+    nodes: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    loaded = _loaded(tmp_path, monkeypatch, conferencing_nodes=[])
+    """The bootstrap stage runs before any conferencing node is deployed: it reads the SIP ports on the
+    Management Node; the nodes stage proves them with SIP OPTIONS on each conferencing node."""
+    loaded = _loaded(tmp_path, monkeypatch) if nodes else _loaded(tmp_path, monkeypatch, conferencing_nodes=[])
     bootstrap = __import__("securemode.flows.stages.bootstrap", fromlist=["plan"])
     sip = {
         item.pair: [p.verifier.__qualname__ for p in item.proofs]
@@ -104,10 +107,18 @@ def test_without_conferencing_nodes_the_sip_ports_are_read_on_the_management_nod
     assert sip == {(f"bootstrap.wizard.sip-{t}-port", mgmt): ["security_settings"] for t in ("udp", "tcp", "tls")}
 
 
-def test_sip_port_rows_are_proved_by_sip_options_on_conferencing_nodes() -> None:
+def test_the_nodes_stage_proves_the_sip_ports_by_sip_options_on_each_conferencing_node(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loaded = _loaded(tmp_path, monkeypatch)
+    nodes = __import__("securemode.flows.stages.nodes", fromlist=["plan"])
+    ctx = nodes.NodesProbe(loaded, {"sip-udp-port": 5060, "sip-tcp-port": 5060, "sip-tls-port": 5061})
+    sip = {item.pair[1]: sorted((str(how.args[1]), how.args[0].port) for p in item.proofs
+                                if (how := p.arguments(ctx, item.target)))
+           for item in nodes.plan(loaded) if item.pair[0] == "nodes.sip-ports"}
+    assert sip == {n.name: [("tcp", 5060), ("tls", 5061), ("udp", 5060)] for n in loaded.site.conferencing_nodes}
     names = registry.bound_names()
-    for row in ("udp", "tcp", "tls"):
-        assert names[f"bootstrap.wizard.sip-{row}-port"].verifiers[0] == "securemode.verifiers.sip.check_options"
+    assert names["nodes.sip-ports"].verifiers == ("securemode.verifiers.sip.check_options",)
 
 
 def test_flags_decide_which_steps_are_gated_and_the_gate_names_are_kept() -> None:
@@ -121,7 +132,7 @@ def test_flags_decide_which_steps_are_gated_and_the_gate_names_are_kept() -> Non
 
 def test_unbuilt_stages_are_listed_as_not_built() -> None:
     names = registry.bound_names()
-    for stage in (Stage.NODES, Stage.AUTH, Stage.CONTINGENCY):
+    for stage in (Stage.AUTH, Stage.CONTINGENCY):
         assert stage not in BUILT
         assert all(not names[c.id].built for c in controls_for([stage]))
     assert all(names[c.id].built for c in controls_for(BUILT))
