@@ -1,6 +1,8 @@
 """From an empty host: on the bare lab the host stage builds the VM network, the vms stage deploys the
-Management Node from its OVA and powers it on, and bootstrap answers the installation wizard on its fresh
-console; every control of the three stages holds, and a second run changes nothing."""
+Management Node from its OVA and powers it on, bootstrap answers the installation wizard on its fresh
+console, and the nodes stage registers both conferencing nodes, deploys the OVAs the Management Node
+generates for them and waits until they are DEPLOYED and SYNCED; every control of the four stages holds,
+and a second run changes nothing."""
 
 from __future__ import annotations
 
@@ -12,20 +14,19 @@ import pytest
 from securemode.flows.pipeline import PipelineOutcome, run_pipeline
 from securemode.infra.lab.lifecycle import UpOptions
 from securemode.infra.lab.pytest_fixture import RunningLab
+from securemode.infra.lab.twin_part import api_get, pinned
+from securemode.results import Status
 from tests.e2e.pipeline_runs import APPROVER, ATTEST, GATES
 from tests.own_lab import lab_of_its_own
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_api")]
-STAGES = ["host", "vms", "bootstrap"]
-# With no conferencing node yet, the security wizard's SIP ports show nowhere outside the Management Node (the
-# lab's snapshot has no security.json): a person attests them from the engine's record, like the other
-# MANUAL rows; the nodes stage then proves them by SIP OPTIONS on each conferencing node.
-SIP_ROWS = ["bootstrap.wizard.sip-udp-port", "bootstrap.wizard.sip-tcp-port", "bootstrap.wizard.sip-tls-port"]
+STAGES = ["host", "vms", "bootstrap", "nodes"]
+NODES = 2
 
 
 @pytest.fixture(scope="module")
 def bare_lab() -> Iterator[RunningLab]:
-    with lab_of_its_own(UpOptions(nodes=0, profile="bare", sync_interval_s=0.5), "securemode-e2e-bare-") as lab:
+    with lab_of_its_own(UpOptions(nodes=NODES, profile="bare", sync_interval_s=0.5), "securemode-e2e-bare-") as lab:
         yield lab
 
 
@@ -35,20 +36,38 @@ def _run(lab: RunningLab, report_dir: Path) -> PipelineOutcome:
         stage_names=STAGES,
         mode="run",
         approve=GATES,
-        attest=[*ATTEST, *SIP_ROWS],
+        attest=ATTEST,
         approver=APPROVER,
         report_dir=str(report_dir),
     )
 
 
-def test_host_vms_bootstrap_from_an_empty_host_then_nothing_to_change(bare_lab: RunningLab, tmp_path: Path) -> None:
+def _node_status(lab: RunningLab) -> dict[str, tuple[str, str]]:
+    """Each conferencing node's deploy and sync status, read apart from the engine (its own API session)."""
+    rows = api_get(lab.api_base, pinned(lab.api_fingerprint), lab.admin, "/api/admin/status/v1/worker_vm/")["objects"]
+    return {str(r["name"]): (str(r["deploy_status"]), str(r["sync_status"])) for r in rows}
+
+
+def test_host_vms_bootstrap_nodes_from_an_empty_host_then_nothing_to_change(bare_lab: RunningLab,
+                                                                             tmp_path: Path) -> None:
     first = _run(bare_lab, tmp_path / "first")
     assert first.compliant(), first.problems
     assert [s.stage for s in first.stages] == STAGES
-    made = {(s.stage, c.control, c.setting) for s in first.stages for c in s.changes if c.applied}
-    assert ("vms", "vms.ova.deployed", "vm") in made
-    assert ("vms", "vms.ova.deployed", "runtime.powerState") in made
-    assert ("bootstrap", "bootstrap.web-login", "installation_wizard") in made
+    made = {(s.stage, c.control, c.target, c.setting) for s in first.stages for c in s.changes if c.applied}
+    assert any(m[:2] == ("vms", "vms.ova.deployed") and m[3] == "vm" for m in made)
+    assert any(m[:2] == ("bootstrap", "bootstrap.web-login") and m[3] == "installation_wizard" for m in made)
+    nodes = first.stages[-1]
+    conferencing = sorted({r.target for r in nodes.results if r.control == "nodes.registered"})
+    assert len(conferencing) == NODES
+    for node in conferencing:  # each registered, deployed from its own OVA, powered on
+        for control, setting in (("nodes.registered", "worker_vm"), ("nodes.vm-deployed", "vm"),
+                                 ("nodes.vm-deployed", "runtime.powerState")):
+            assert ("nodes", control, node, setting) in made, (control, node, setting)
+    proven = {(r.control, r.target): r.status for r in nodes.results}
+    assert all(status is Status.PASS for (control, _t), status in proven.items()
+               if control != "nodes.bios.supervisor-password"), proven
+    assert {node: _node_status(bare_lab).get(node) for node in conferencing} == dict.fromkeys(
+        conferencing, ("DEPLOYED", "SYNCED"))
 
     second = _run(bare_lab, tmp_path / "second")
     assert second.compliant(), second.problems
