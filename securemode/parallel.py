@@ -7,6 +7,7 @@ comes from ``SECUREMODE_PROBE_WORKERS`` (1 = one after another, the benchmark's 
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -50,11 +51,12 @@ def run_probes(probes: Iterable[Probe], workers: int | None = None) -> list[Resu
 
 def run_bounded(calls: Sequence[Callable[[], T]], limit: int, name: str = "worker") -> list[T]:
     """Call every function with at most ``limit`` running at once; results in call order. Every call runs
-    to its end even when another fails; then the first failure is raised (the others are logged)."""
+    to its end even when another fails; then the first failure is raised (the others are logged). Each call
+    runs in a copy of the caller's context, so what it logs is attributed to the caller's run."""
     if not calls:
         return []
     with ThreadPoolExecutor(max_workers=max(1, min(limit, len(calls))), thread_name_prefix=name) as pool:
-        futures = [pool.submit(call) for call in calls]
+        futures = [pool.submit(contextvars.copy_context().run, call) for call in calls]
     failures = [exc for f in futures if (exc := f.exception()) is not None]
     for extra in failures[1:]:
         log.error("%s: another call failed too: %s: %s", name, type(extra).__name__, extra)

@@ -14,7 +14,7 @@ import pytest
 from securemode.flows.pipeline import PipelineOutcome, run_pipeline
 from securemode.infra.lab.lifecycle import UpOptions
 from securemode.infra.lab.pytest_fixture import RunningLab
-from securemode.infra.lab.twin_part import api_get, pinned
+from securemode.pexip.connect import management_api
 from securemode.results import Status
 from tests.e2e.pipeline_runs import APPROVER, ATTEST, GATES
 from tests.own_lab import lab_of_its_own
@@ -44,7 +44,8 @@ def _run(lab: RunningLab, report_dir: Path) -> PipelineOutcome:
 
 def _node_status(lab: RunningLab) -> dict[str, tuple[str, str]]:
     """Each conferencing node's deploy and sync status, read apart from the engine (its own API session)."""
-    rows = api_get(lab.api_base, pinned(lab.api_fingerprint), lab.admin, "/api/admin/status/v1/worker_vm/")["objects"]
+    with management_api(lab.site()) as api:
+        rows = list(api.iter_objects("/api/admin/status/v1/worker_vm/"))
     return {str(r["name"]): (str(r["deploy_status"]), str(r["sync_status"])) for r in rows}
 
 
