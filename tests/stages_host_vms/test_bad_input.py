@@ -20,6 +20,7 @@ from cryptography.x509.oid import NameOID
 
 from securemode.engine import EngineContext, NoApprovals, PreApproved
 from securemode.flows.stages import host as host_stage
+from securemode.flows.stages import nodes as nodes_stage
 from securemode.flows.stages import vms as vms_stage
 from securemode.infra.ova import OvaSpec, build_ova
 from securemode.infra.vcsim import Vcsim, VcsimOptions, start_vcsim
@@ -175,6 +176,20 @@ def test_node_vlan_must_match_its_port_group(sim: Vcsim, base: dict[str, Any], t
     build_ova(tmp_path / "mgr.ova")
     error = _refused(sim, _site(tmp_path, doc, monkeypatch, sim), vms_stage)
     assert [p.field for p in error.problems] == ["management_node.vlan"]
+
+
+def test_a_conferencing_node_at_the_hosts_own_address_is_refused_before_any_change(
+        sim: Vcsim, base: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through the nodes stage's plan (no Management Node answers here: the plan says so and goes on from the
+    host alone), the host's own address on a conferencing node is refused, naming the field."""
+    doc = copy.deepcopy(base)
+    doc["management_node"]["address"] = "127.0.0.3"  # nothing listens there: refused at once
+    doc["conferencing_nodes"][0]["address"] = sim.host
+    for node in doc["conferencing_nodes"]:
+        node["gateway"] = "192.0.2.1"
+    error = _refused(sim, _site(tmp_path, doc, monkeypatch, sim), nodes_stage, apply=False)
+    assert [(p.field, p.message) for p in error.problems] == [
+        ("conferencing_nodes[0].address", f"{sim.host} is an address of the ESXi host itself")]
 
 
 @pytest.mark.parametrize(("path", "value", "field"), [
