@@ -21,6 +21,7 @@ from securemode.secrets import SecretError
 from securemode.site_loader import LoadedSite
 from securemode.tasks.nodes.survey import NodeFacts, NodeState
 from securemode.tasks.vms.budget import budget_problems, projected_sum
+from securemode.tasks.vms.deploy import POWERED_OFF
 from securemode.vsphere.desired_vm import view_vm
 from securemode.vsphere.inventory import datastore_names, find_datastore, find_network
 from securemode.vsphere.ova import OvaPackage
@@ -49,6 +50,12 @@ def half_deployed_problems(facts: Sequence[NodeFacts]) -> list[Problem]:
                 "Management Node: the VM came from an OVA whose single-use registration is gone, so it can never "
                 "register", fix=f"power VM {f.name} off and remove it from the host, then run again: the stage "
                 "registers the node and deploys it afresh"))
+        elif f.state is NodeState.HALF_IMPORTED and f.vm is not None and \
+                str(f.vm.runtime.powerState) != POWERED_OFF:
+            problems.append(Problem(
+                field=f.field, message=f"VM {f.name} came from an import that did not finish (its OVA is still "
+                f"stored), yet it is {f.vm.runtime.powerState}", fix=f"power VM {f.name} off and run again: the stage "
+                "removes it and imports the node again"))
         elif f.state is NodeState.REGISTERED_ONLY and f.running:
             problems.append(Problem(
                 field=f.field, message=f"worker_vm {f.name} reports {f.deploy_status} to the Management Node, but no "

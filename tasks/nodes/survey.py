@@ -2,7 +2,9 @@
 stored OVA and its status on the Management Node. Reads only.
 
 A node is *complete* with both a registration and a VM; *absent* with neither; *half-deployed* with one
-of them (the plan names it, and the steps finish it or refuse with the fix).
+of them (the plan names it, and the steps finish it or refuse with the fix). A VM whose node's OVA is still
+stored came from an import that did not finish (the engine deletes the OVA once the import completes,
+and is killed, if at all, before): *half-imported*, removed and imported again.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ SYNCED_STATUS = "SYNCED"
 
 class NodeState(StrEnum):
     COMPLETE = "complete"
+    HALF_IMPORTED = "VM from an import that did not finish"
     ABSENT = "absent"
     VM_ONLY = "VM without registration"
     REGISTERED_ONLY = "registration without VM"
@@ -60,8 +63,10 @@ class NodeFacts:
 
     @property
     def state(self) -> NodeState:
+        if self.registration is not None and self.vm is not None:
+            return NodeState.HALF_IMPORTED if self.ova is not None else NodeState.COMPLETE
         if self.registration is not None:
-            return NodeState.COMPLETE if self.vm is not None else NodeState.REGISTERED_ONLY
+            return NodeState.REGISTERED_ONLY
         return NodeState.VM_ONLY if self.vm is not None else NodeState.ABSENT
 
     @property

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import io
 import tarfile
+from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -62,6 +64,18 @@ def test_a_node_is_complete_absent_or_half_deployed(loaded: LoadedSite) -> None:
     assert _facts(loaded).state is NodeState.ABSENT
     assert _facts(loaded, vm=True).state is NodeState.VM_ONLY
     assert _facts(loaded, registered=True).state is NodeState.REGISTERED_ONLY
+    # the OVA is deleted once its import completes: a VM next to a stored OVA is an unfinished import
+    assert _facts(loaded, registered=True, vm=True, ova=True).state is NodeState.HALF_IMPORTED
+
+
+def test_an_unfinished_import_that_runs_is_refused(loaded: LoadedSite) -> None:
+    def half(power: str) -> NodeFacts:
+        f = _facts(loaded, registered=True, vm=True, ova=True)
+        return replace(f, vm=SimpleNamespace(runtime=SimpleNamespace(powerState=power)))  # type: ignore[arg-type]
+
+    assert half_deployed_problems([half("poweredOff")]) == []
+    [problem] = half_deployed_problems([half("poweredOn")])
+    assert problem.field == "conferencing_nodes[0]" and "power VM conf01 off" in problem.fix
 
 
 def test_only_absent_nodes_and_registrations_without_vm_or_ova_are_registered(loaded: LoadedSite) -> None:
