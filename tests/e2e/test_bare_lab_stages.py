@@ -2,12 +2,18 @@
 Management Node from its OVA and powers it on, bootstrap answers the installation wizard on its fresh
 console, and the nodes stage registers both conferencing nodes, deploys the OVAs the Management Node
 generates for them and waits until they are DEPLOYED and SYNCED; every control of the four stages holds,
-and a second run changes nothing."""
+and a second run changes nothing. On the way, the engine is killed during the nodes' OVA upload: the run
+after it finishes them without a duplicate VM."""
 
 from __future__ import annotations
 
+import select
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -16,12 +22,17 @@ from securemode.infra.lab.lifecycle import UpOptions
 from securemode.infra.lab.pytest_fixture import RunningLab
 from securemode.pexip.connect import management_api
 from securemode.results import Status
+from securemode.vsphere import open_site_session
+from securemode.vsphere.vmodl import vim
+from tests.e2e.nodes_upload_child import PROGRESS
 from tests.e2e.pipeline_runs import APPROVER, ATTEST, GATES
 from tests.own_lab import lab_of_its_own
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_api")]
 STAGES = ["host", "vms", "bootstrap", "nodes"]
 NODES = 2
+ROOT = Path(__file__).resolve().parents[2]
+UPLOAD_WAIT_S = 120.0
 
 
 @pytest.fixture(scope="module")
@@ -30,10 +41,10 @@ def bare_lab() -> Iterator[RunningLab]:
         yield lab
 
 
-def _run(lab: RunningLab, report_dir: Path) -> PipelineOutcome:
+def _run(lab: RunningLab, report_dir: Path, stages: list[str] = STAGES) -> PipelineOutcome:
     return run_pipeline(
         site_path=str(lab.site_file),
-        stage_names=STAGES,
+        stage_names=stages,
         mode="run",
         approve=GATES,
         attest=ATTEST,
@@ -49,21 +60,70 @@ def _node_status(lab: RunningLab) -> dict[str, tuple[str, str]]:
     return {str(r["name"]): (str(r["deploy_status"]), str(r["sync_status"])) for r in rows}
 
 
-def test_host_vms_bootstrap_nodes_from_an_empty_host_then_nothing_to_change(bare_lab: RunningLab,
+def _vm_names(lab: RunningLab) -> list[str]:
+    """Every VM's name on the host, duplicates kept (a fresh session of the test's own)."""
+    with open_site_session(lab.site()) as session:
+        content = session.content
+        view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
+        try:
+            return sorted(vm.name for vm in view.view)
+        finally:
+            view.Destroy()
+
+
+def _kill_during_upload(lab: RunningLab) -> str:
+    """Run the nodes stage in a process of its own and kill it by PID once it reports upload progress."""
+    child = subprocess.Popen([sys.executable, "-m", "tests.e2e.nodes_upload_child", str(lab.site_file)],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
+    try:
+        assert child.stdout is not None
+        seen = [line for line in _lines_until(child.stdout, PROGRESS, UPLOAD_WAIT_S)]
+        assert any(PROGRESS in line for line in seen), "".join(seen[-20:])
+    finally:
+        child.kill()
+        child.wait(timeout=10)
+    return seen[-1]
+
+
+def _lines_until(stream: IO[str], marker: str, timeout_s: float) -> Iterator[str]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([stream], [], [], 0.2)
+        if not ready:
+            continue
+        line = stream.readline()
+        if not line:
+            return
+        yield line
+        if marker in line:
+            return
+
+
+def test_from_an_empty_host_through_a_killed_upload_to_every_control_holding(bare_lab: RunningLab,
                                                                              tmp_path: Path) -> None:
+    before = _run(bare_lab, tmp_path / "before", STAGES[:-1])
+    assert before.compliant(), before.problems
+    made = {(s.stage, c.control, c.target, c.setting) for s in before.stages for c in s.changes if c.applied}
+    assert any(m[:2] == ("vms", "vms.ova.deployed") and m[3] == "vm" for m in made)
+    assert any(m[:2] == ("bootstrap", "bootstrap.web-login") and m[3] == "installation_wizard" for m in made)
+
+    assert PROGRESS in _kill_during_upload(bare_lab)
+    conferencing = [n.name for n in bare_lab.site().site.conferencing_nodes]
+    left = [name for name in _vm_names(bare_lab) if name in conferencing]  # VMs of the aborted imports
+
     first = _run(bare_lab, tmp_path / "first")
     assert first.compliant(), first.problems
     assert [s.stage for s in first.stages] == STAGES
+    assert [c for s in first.stages[:-1] for c in s.changes if c.applied] == []
+    assert all(_vm_names(bare_lab).count(name) == 1 for name in conferencing), _vm_names(bare_lab)
     made = {(s.stage, c.control, c.target, c.setting) for s in first.stages for c in s.changes if c.applied}
-    assert any(m[:2] == ("vms", "vms.ova.deployed") and m[3] == "vm" for m in made)
-    assert any(m[:2] == ("bootstrap", "bootstrap.web-login") and m[3] == "installation_wizard" for m in made)
     nodes = first.stages[-1]
-    conferencing = sorted({r.target for r in nodes.results if r.control == "nodes.registered"})
     assert len(conferencing) == NODES
-    for node in conferencing:  # each registered, deployed from its own OVA, powered on
-        for control, setting in (("nodes.registered", "worker_vm"), ("nodes.vm-deployed", "vm"),
-                                 ("nodes.vm-deployed", "runtime.powerState")):
+    for node in conferencing:  # each (registered by the killed run,) deployed from its own OVA, powered on
+        for control, setting in (("nodes.vm-deployed", "vm"), ("nodes.vm-deployed", "runtime.powerState")):
             assert ("nodes", control, node, setting) in made, (control, node, setting)
+    redeployed = {c.target: c.current for c in nodes.changes if c.applied and c.setting == "vm"}
+    assert {name: redeployed[name] for name in left} == dict.fromkeys(left, "from an import that did not finish")
     proven = {(r.control, r.target): r.status for r in nodes.results}
     assert all(status is Status.PASS for (control, _t), status in proven.items()
                if control != "nodes.bios.supervisor-password"), proven
