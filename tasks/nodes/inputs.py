@@ -22,8 +22,8 @@ from securemode.site_loader import LoadedSite
 from securemode.tasks.nodes.survey import NodeFacts, NodeState
 from securemode.tasks.vms.budget import budget_problems, projected_sum
 from securemode.tasks.vms.deploy import POWERED_OFF
+from securemode.tasks.vms.inputs import placement_problems
 from securemode.vsphere.desired_vm import view_vm
-from securemode.vsphere.inventory import datastore_names, find_datastore, find_network
 from securemode.vsphere.ova import OvaPackage
 from securemode.vsphere.properties import read_path
 
@@ -138,20 +138,11 @@ def check_nodes_inputs(loaded: LoadedSite, session: Any, facts: Sequence[NodeFac
     about to be imported (their disks count in the space and IOPS budgets).
     """
     site = loaded.site
-    vm_net = site.vsphere.networks.vm
     host = session.host()
     problems = half_deployed_problems(facts) + registration_problems(loaded, facts, others or {})
     problems += address_problems(loaded, host_addresses(host)) + vlan_problems(loaded)
-    datastore = find_datastore(host, site.vsphere.datastore)
-    if datastore is None:
-        problems.append(Problem(field="vsphere.datastore",
-                                message=f"datastore '{site.vsphere.datastore}' is not mounted on the host",
-                                fix=f"use one of: {', '.join(datastore_names(host)) or 'none found'}"))
-    network = find_network(host, vm_net.port_group)
-    if network is None and apply:
-        problems.append(Problem(field="vsphere.networks.vm.port_group",
-                                message=f"port group '{vm_net.port_group}' does not exist on the host",
-                                fix="run the host stage first (it creates the VM network)"))
+    placement, datastore, network = placement_problems(host, site, apply)
+    problems += placement
     known = packages or {}
     if datastore is not None and known:
         free = int(read_path(datastore, "summary.freeSpace") or 0)

@@ -15,6 +15,7 @@ from typing import Any
 
 from securemode.engine import EngineContext, Planned, StepPlan, plan_of
 from securemode.pexip.connect import management_api
+from securemode.pexip.errors import TransientApiError
 from securemode.site_loader import LoadedSite
 from securemode.tasks.nodes.survey import DEPLOYED_STATUS, SYNCED_STATUS, statuses
 
@@ -64,6 +65,14 @@ def _read(loaded: LoadedSite) -> Mapping[str, Mapping[str, Any]]:
         return statuses(api)
 
 
+def _poll(loaded: LoadedSite) -> Mapping[str, Mapping[str, Any]]:
+    """One status read while waiting: a Management Node that is briefly unavailable reports nothing yet."""
+    try:
+        return _read(loaded)
+    except TransientApiError:
+        return {}
+
+
 def ensure_nodes_deployed(ctx: EngineContext, resources: ExitStack) -> StepPlan:
     """Nothing to do when every node reports DEPLOYED/SYNCED; else a run waits for them (no setting changes)."""
     loaded = ctx.site
@@ -82,4 +91,4 @@ def ensure_nodes_deployed(ctx: EngineContext, resources: ExitStack) -> StepPlan:
         return plan_of()
     notes = [] if ctx.apply else [f"a run waits until {name} reports DEPLOYED/SYNCED (now {state})"
                                   for name, state in sorted(late.items())]
-    return plan_of(Planned(action=partial(wait_until_ready, partial(_read, loaded), sorted(late))), notes=notes)
+    return plan_of(Planned(action=partial(wait_until_ready, partial(_poll, loaded), sorted(late))), notes=notes)
