@@ -31,7 +31,7 @@ from securemode.vsphere.changes import change
 from securemode.vsphere.desired_vm import view_vm
 from securemode.vsphere.inventory import find_vm
 from securemode.vsphere.ova import OvaPackage
-from securemode.vsphere.ovf_import import ImportPlan, OvfRejected, import_spec
+from securemode.vsphere.ovf_import import ImportPlan, OvfRejected, import_spec, limit_disks
 from securemode.vsphere.session import VSphereSession
 
 log = logging.getLogger("securemode.tasks.nodes")
@@ -96,6 +96,7 @@ def _imports(loaded: LoadedSite, session: VSphereSession, inputs: NodesInputs, p
                                     fix="run again for a fresh OVA; if the host rejects it again, check the ESXi "
                                         "version against the deployment type"))
             continue
+        limit_disks(plan, f.node.vm.disk_iops_limit)  # the IOPS budget holds even for an import cut short
         out.append(NodeImport(f, packages[f.name], plan))
     if problems:
         raise InputError(str(loaded.path), problems)

@@ -29,6 +29,8 @@ from securemode.tasks.nodes.registration import MANUAL_ESXI, plan_registrations,
 from securemode.tasks.nodes.status import NodeNotDeployed, wait_until_ready, waiting_for
 from securemode.tasks.nodes.survey import NodeFacts, NodeState
 from securemode.tasks.vms.budget import budget_problems, projected_sum
+from securemode.vsphere.ovf_import import ImportPlan, limit_disks
+from securemode.vsphere.vmodl import vim
 from tests.unit.sites import example_document, set_secrets, write_site
 
 GIB = 1 << 30
@@ -235,3 +237,14 @@ def test_the_wait_is_bounded_and_names_the_late_node() -> None:
     assert "conf02 (NOT_DEPLOYED/UNKNOWN)" in str(late.value) and "conf01" not in str(late.value)
     assert waiting_for(rows, ["conf01", "conf02", "conf03"]) == {"conf02": "NOT_DEPLOYED/UNKNOWN",
                                                                   "conf03": "not reported yet"}
+
+
+def test_the_imported_vm_carries_its_iops_limit_from_the_start() -> None:
+    """Set in the import spec, so even a VM whose upload was cut short keeps the host's IOPS budget."""
+    spec = vim.VirtualMachineImportSpec(configSpec=vim.vm.ConfigSpec(deviceChange=[
+        vim.vm.device.VirtualDeviceSpec(operation="add", device=vim.vm.device.VirtualDisk(key=1)),
+        vim.vm.device.VirtualDeviceSpec(operation="add", device=vim.vm.device.VirtualVmxnet3(key=2))]))
+    assert limit_disks(ImportPlan(spec=spec, file_items=(), warnings=()), 1000) == 1
+    disk, nic = (change.device for change in spec.configSpec.deviceChange)
+    assert (disk.storageIOAllocation.limit, disk.storageIOAllocation.shares.level) == (1000, "normal")
+    assert getattr(nic, "storageIOAllocation", None) is None
