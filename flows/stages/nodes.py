@@ -67,6 +67,7 @@ from securemode.vsphere import VSphereConnectError
 
 VSPHERE, API, NET = "vsphere", "api", "net"
 _TRANSIENT = (VSphereConnectError,)
+_BOTH = (TransientApiError, VSphereConnectError)  # steps that read the Management Node and the host
 
 
 @dataclass(frozen=True)
@@ -93,8 +94,8 @@ class NodesProbe:
 
 
 STEPS = {step.name: step for step in (
-    EnsureStep("registrations", ensure_registrations, transient_errors=(TransientApiError, *_TRANSIENT)),
-    EnsureStep("node_vms", ensure_node_vms, transient_errors=_TRANSIENT),
+    EnsureStep("registrations", ensure_registrations, transient_errors=_BOTH),
+    EnsureStep("node_vms", ensure_node_vms, transient_errors=_BOTH),
     EnsureStep("reservations", ensure_node_reservations, transient_errors=_TRANSIENT),
     EnsureStep("boot_options", ensure_node_boot_options, transient_errors=_TRANSIENT),
     EnsureStep("power_on", ensure_nodes_powered_on, transient_errors=_TRANSIENT),
