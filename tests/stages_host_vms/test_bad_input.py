@@ -185,8 +185,6 @@ def test_a_conferencing_node_at_the_hosts_own_address_is_refused_before_any_chan
     doc = copy.deepcopy(base)
     doc["management_node"]["address"] = "127.0.0.3"  # nothing listens there: refused at once
     doc["conferencing_nodes"][0]["address"] = sim.host
-    for node in doc["conferencing_nodes"]:
-        node["gateway"] = "192.0.2.1"
     error = _refused(sim, _site(tmp_path, doc, monkeypatch, sim), nodes_stage, apply=False)
     assert [(p.field, p.message) for p in error.problems] == [
         ("conferencing_nodes[0].address", f"{sim.host} is an address of the ESXi host itself")]

@@ -40,10 +40,7 @@ GIB = 1 << 30
 def loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> LoadedSite:
     set_secrets(monkeypatch)
     monkeypatch.setenv(STATE_ENV, str(tmp_path / "state"))
-    doc = example_document()
-    for node in doc["conferencing_nodes"]:
-        node["gateway"] = "192.0.2.1"
-    return load_site(write_site(tmp_path, doc))
+    return load_site(write_site(tmp_path, example_document()))
 
 
 def _facts(loaded: LoadedSite, i: int = 0, *, registered: bool = False, vm: bool = False, ova: bool = False,
@@ -110,7 +107,9 @@ def test_half_deployed_nodes_the_stage_cannot_finish_are_refused_with_the_fix(lo
 
 
 def test_what_a_registration_needs_is_checked_first(loaded: LoadedSite, tmp_path: Path) -> None:
-    doc = example_document()  # the example's nodes have no gateway
+    doc = example_document()
+    for node in doc["conferencing_nodes"]:
+        node.pop("gateway")
     doc["conferencing_nodes"][1].pop("node_password")
     (tmp_path / "other").mkdir()
     bare = load_site(write_site(tmp_path / "other", doc))
