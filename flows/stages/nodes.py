@@ -93,15 +93,18 @@ class NodesProbe:
         return self.api
 
 
-STEPS = {step.name: step for step in (
-    EnsureStep("registrations", ensure_registrations, transient_errors=_BOTH),
-    EnsureStep("node_vms", ensure_node_vms, transient_errors=_BOTH),
-    EnsureStep("reservations", ensure_node_reservations, transient_errors=_TRANSIENT),
-    EnsureStep("boot_options", ensure_node_boot_options, transient_errors=_TRANSIENT),
-    EnsureStep("power_on", ensure_nodes_powered_on, transient_errors=_TRANSIENT),
-    EnsureStep("bios_password", attest_node_bios_passwords),
-    EnsureStep("deployed_and_synced", ensure_nodes_deployed, transient_errors=(TransientApiError,)),
-)}
+STEPS = {
+    step.name: step
+    for step in (
+        EnsureStep("registrations", ensure_registrations, transient_errors=_BOTH),
+        EnsureStep("node_vms", ensure_node_vms, transient_errors=_BOTH),
+        EnsureStep("reservations", ensure_node_reservations, transient_errors=_TRANSIENT),
+        EnsureStep("boot_options", ensure_node_boot_options, transient_errors=_TRANSIENT),
+        EnsureStep("power_on", ensure_nodes_powered_on, transient_errors=_TRANSIENT),
+        EnsureStep("bios_password", attest_node_bios_passwords),
+        EnsureStep("deployed_and_synced", ensure_nodes_deployed, transient_errors=(TransientApiError,)),
+    )
+}
 
 
 def _vsphere(verifier: Callable[..., Result], arguments: Callable[[NodesProbe, Target], Call]) -> Proof[NodesProbe]:
@@ -137,8 +140,10 @@ def _management_bootstrapped(ctx: NodesProbe, _t: Target) -> Call:
     """The Management Node's object carries the installation wizard's answers (read with the admin login)."""
     site = ctx.loaded.site
     node = site.management_node
-    return call(lambda: node_object(ctx.platform, node, site),
-                {"address": str(node.address), "hostname": node.hostname, "domain": node.domain})
+    return call(
+        lambda: node_object(ctx.platform, node, site),
+        {"address": str(node.address), "hostname": node.hostname, "domain": node.domain},
+    )
 
 
 def _https(ctx: NodesProbe, t: Target) -> Endpoint:
@@ -149,27 +154,44 @@ def _sip(row: str) -> Callable[[NodesProbe, Target], Call]:
     return lambda ctx, t: call(Endpoint(str(t.subject.address), int(ctx.want[row])), SIP_ROWS[row])
 
 
-BINDINGS: tuple[Binding[NodesProbe], ...] = checked(Stage.NODES, tuple(STEPS.values()), (
-    _bind("nodes.after-management", None, Proof(api.check_fields, _management_bootstrapped, session=API)),
-    _bind(REGISTERED, "registrations", Proof(api.check_registered, lambda ctx, t: call(ctx.platform, t.subject),
-                                             session=API)),
-    _bind(DEPLOYED, "node_vms", _vsphere(vv.vm_present, _present)),
-    _bind(VLAN, "node_vms", _vsphere(vv.vm_vlan, _vlan)),
-    _bind(RESERVED, "reservations", *(_vsphere(vv.vm_allocation, _allocation(aspect))
-                                      for aspect in vv.vm.ALLOCATION_ASPECTS)),
-    _bind(IOPS_BUDGET, "reservations", _vsphere(vv.iops_budget,
-                                                lambda ctx, _t: call(ctx.reader, ctx.loaded.site.vsphere.iops_budget))),
-    _bind(FORCE_SETUP, "boot_options", _vsphere(vv.vm_boot_options, _boot("force-setup"))),
-    _bind(BOOT_ORDER, "boot_options", _vsphere(vv.vm_boot_options, _boot("boot-order"))),
-    _bind(PASSWORD, "bios_password", _net(vv.bios_password_attestation,
-                                          lambda ctx, _t: call(ctx.loaded.site.name))),
-    _bind("nodes.answers", None,
-          _net(tls.check_protocol_accepted, lambda ctx, t: call(_https(ctx, t), tls.TlsVersion.TLS1_2)),
-          _net(tls.check_protocol_refused, lambda ctx, t: call(_https(ctx, t), tls.TlsVersion.TLS1_0))),
-    _bind("nodes.sip-ports", None, *(_net(sip.check_options, _sip(row)) for row in SIP_ROWS)),
-    # Bound here once their verifiers exist: nodes.deployed-status (DEPLOYED and SYNCED through the API on a
-    # fresh session, session API) and nodes.ports-allowed-only (a scan of each node's address, session NET).
-))
+BINDINGS: tuple[Binding[NodesProbe], ...] = checked(
+    Stage.NODES,
+    tuple(STEPS.values()),
+    (
+        _bind("nodes.after-management", None, Proof(api.check_fields, _management_bootstrapped, session=API)),
+        _bind(
+            REGISTERED,
+            "registrations",
+            Proof(api.check_registered, lambda ctx, t: call(ctx.platform, t.subject), session=API),
+        ),
+        _bind(DEPLOYED, "node_vms", _vsphere(vv.vm_present, _present)),
+        _bind(VLAN, "node_vms", _vsphere(vv.vm_vlan, _vlan)),
+        _bind(
+            RESERVED,
+            "reservations",
+            *(_vsphere(vv.vm_allocation, _allocation(aspect)) for aspect in vv.vm.ALLOCATION_ASPECTS),
+        ),
+        _bind(
+            IOPS_BUDGET,
+            "reservations",
+            _vsphere(vv.iops_budget, lambda ctx, _t: call(ctx.reader, ctx.loaded.site.vsphere.iops_budget)),
+        ),
+        _bind(FORCE_SETUP, "boot_options", _vsphere(vv.vm_boot_options, _boot("force-setup"))),
+        _bind(BOOT_ORDER, "boot_options", _vsphere(vv.vm_boot_options, _boot("boot-order"))),
+        _bind(
+            PASSWORD, "bios_password", _net(vv.bios_password_attestation, lambda ctx, _t: call(ctx.loaded.site.name))
+        ),
+        _bind(
+            "nodes.answers",
+            None,
+            _net(tls.check_protocol_accepted, lambda ctx, t: call(_https(ctx, t), tls.TlsVersion.TLS1_2)),
+            _net(tls.check_protocol_refused, lambda ctx, t: call(_https(ctx, t), tls.TlsVersion.TLS1_0)),
+        ),
+        _bind("nodes.sip-ports", None, *(_net(sip.check_options, _sip(row)) for row in SIP_ROWS)),
+        # Bound here once their verifiers exist: nodes.deployed-status (DEPLOYED and SYNCED through the API on a
+        # fresh session, session API) and nodes.ports-allowed-only (a scan of each node's address, session NET).
+    ),
+)
 
 
 def _vsphere_session(ctx: NodesProbe, jobs: list[Job[NodesProbe]]) -> list[Result]:

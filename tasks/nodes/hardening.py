@@ -31,8 +31,9 @@ from securemode.vsphere.vmodl import vim
 def node_vms(session: VSphereSession, loaded: LoadedSite) -> list[tuple[ConferencingNode, VmView | None]]:
     """Each Conferencing Node with its VM on the host (None before it is deployed)."""
     found = names_of(session.content, vim.VirtualMachine)
-    return [(node, view_vm(found[node.name]) if node.name in found else None)
-            for node in loaded.site.conferencing_nodes]
+    return [
+        (node, view_vm(found[node.name]) if node.name in found else None) for node in loaded.site.conferencing_nodes
+    ]
 
 
 def _missing(ctx: EngineContext, name: str, predicted: list[Change]) -> Planned:
@@ -47,8 +48,9 @@ def ensure_node_reservations(ctx: EngineContext, resources: ExitStack) -> StepPl
     loaded = ctx.site
     session = resources.enter_context(open_site_session(loaded))
     host = session.host()
-    problems = budget_problems(projected_sum(loaded.site, [view_vm(v) for v in host.vm], 1),
-                               loaded.site.vsphere.iops_budget)
+    problems = budget_problems(
+        projected_sum(loaded.site, [view_vm(v) for v in host.vm], 1), loaded.site.vsphere.iops_budget
+    )
     if problems:
         raise InputError(str(loaded.path), problems)
     mhz = core_mhz(host)
@@ -72,8 +74,9 @@ def ensure_node_boot_options(ctx: EngineContext, resources: ExitStack) -> StepPl
         force = not password_attested(loaded.site.name, node.name, PASSWORD)
         if vm is None:
             predicted = [change(BOOT_ORDER, node.name, "config.bootOptions.bootOrder[0]", None, "disk SCSI (0:0)")]
-            predicted += [change(FORCE_SETUP, node.name, "config.bootOptions.enterBIOSSetup", None, True)] if force \
-                else []
+            predicted += (
+                [change(FORCE_SETUP, node.name, "config.bootOptions.enterBIOSSetup", None, True)] if force else []
+            )
             planned.append(_missing(ctx, node.name, predicted))
             continue
         planned += plan_boot_options(vm, force, BOOT_ORDER, FORCE_SETUP)
@@ -87,8 +90,9 @@ def ensure_nodes_powered_on(ctx: EngineContext, resources: ExitStack) -> StepPla
     planned: list[Planned] = []
     for node, vm in node_vms(session, loaded):
         if vm is None:
-            planned.append(_missing(ctx, node.name, [change(DEPLOYED, node.name, "runtime.powerState", None,
-                                                            POWERED_ON)]))
+            planned.append(
+                _missing(ctx, node.name, [change(DEPLOYED, node.name, "runtime.powerState", None, POWERED_ON)])
+            )
             continue
         planned += plan_power_on(vm, DEPLOYED)
     return plan_of(*planned)
@@ -97,6 +101,10 @@ def ensure_nodes_powered_on(ctx: EngineContext, resources: ExitStack) -> StepPla
 def attest_node_bios_passwords(ctx: EngineContext, resources: ExitStack) -> StepPlan:
     """Ask once per node for the Supervisor-password attestation and record it (not a Change)."""
     loaded = ctx.site
-    return plan_of(*(Planned(action=partial(ask_attestation, ctx, node.name, PASSWORD))
-                     for node in loaded.site.conferencing_nodes
-                     if not password_attested(loaded.site.name, node.name, PASSWORD)))
+    return plan_of(
+        *(
+            Planned(action=partial(ask_attestation, ctx, node.name, PASSWORD))
+            for node in loaded.site.conferencing_nodes
+            if not password_attested(loaded.site.name, node.name, PASSWORD)
+        )
+    )

@@ -45,28 +45,41 @@ def half_deployed_problems(facts: Sequence[NodeFacts]) -> list[Problem]:
     problems = []
     for f in facts:
         if f.state is NodeState.VM_ONLY:
-            problems.append(Problem(
-                field=f.field, message=f"VM {f.name} is on the host but no worker_vm {f.name} is registered on the "
-                "Management Node: the VM came from an OVA whose single-use registration is gone, so it can never "
-                "register", fix=f"power VM {f.name} off and remove it from the host, then run again: the stage "
-                "registers the node and deploys it afresh"))
-        elif f.state is NodeState.HALF_IMPORTED and f.vm is not None and \
-                str(f.vm.runtime.powerState) != POWERED_OFF:
-            problems.append(Problem(
-                field=f.field, message=f"VM {f.name} came from an import that did not finish (its OVA is still "
-                f"stored), yet it is {f.vm.runtime.powerState}", fix=f"power VM {f.name} off and run again: the stage "
-                "removes it and imports the node again"))
+            problems.append(
+                Problem(
+                    field=f.field,
+                    message=f"VM {f.name} is on the host but no worker_vm {f.name} is registered on the "
+                    "Management Node: the VM came from an OVA whose single-use registration is gone, so it can never "
+                    "register",
+                    fix=f"power VM {f.name} off and remove it from the host, then run again: the stage "
+                    "registers the node and deploys it afresh",
+                )
+            )
+        elif f.state is NodeState.HALF_IMPORTED and f.vm is not None and str(f.vm.runtime.powerState) != POWERED_OFF:
+            problems.append(
+                Problem(
+                    field=f.field,
+                    message=f"VM {f.name} came from an import that did not finish (its OVA is still "
+                    f"stored), yet it is {f.vm.runtime.powerState}",
+                    fix=f"power VM {f.name} off and run again: the stage removes it and imports the node again",
+                )
+            )
         elif f.state is NodeState.REGISTERED_ONLY and f.running:
-            problems.append(Problem(
-                field=f.field, message=f"worker_vm {f.name} reports {f.deploy_status} to the Management Node, but no "
-                f"VM {f.name} is on this site's host: the node runs somewhere else",
-                fix=f"move VM {f.name} to this host, or delete its worker_vm on the Management Node if that node is "
-                "gone, or give this site's node another name"))
+            problems.append(
+                Problem(
+                    field=f.field,
+                    message=f"worker_vm {f.name} reports {f.deploy_status} to the Management Node, but no "
+                    f"VM {f.name} is on this site's host: the node runs somewhere else",
+                    fix=f"move VM {f.name} to this host, or delete its worker_vm on the Management Node if that "
+                    "node is gone, or give this site's node another name",
+                )
+            )
     return problems
 
 
-def registration_problems(loaded: LoadedSite, facts: Sequence[NodeFacts],
-                          others: Mapping[str, str | None]) -> list[Problem]:
+def registration_problems(
+    loaded: LoadedSite, facts: Sequence[NodeFacts], others: Mapping[str, str | None]
+) -> list[Problem]:
     """What a worker_vm create needs: a free address, a gateway, and a console password that resolves."""
     problems = []
     for f in facts:
@@ -74,22 +87,37 @@ def registration_problems(loaded: LoadedSite, facts: Sequence[NodeFacts],
             continue
         taken = others.get(f.name)
         if taken:
-            problems.append(Problem(field=f"{f.field}.address", message=f"address {f.node.address} is already "
-                                    f"registered on the Management Node as worker_vm {taken}",
-                                    fix=f"give {f.name} its own address, or delete worker_vm {taken}"))
+            problems.append(
+                Problem(
+                    field=f"{f.field}.address",
+                    message=f"address {f.node.address} is already "
+                    f"registered on the Management Node as worker_vm {taken}",
+                    fix=f"give {f.name} its own address, or delete worker_vm {taken}",
+                )
+            )
         if f.node.gateway is None:
-            problems.append(Problem(field=f"{f.field}.gateway", message=f"{f.name} has no gateway; the Management "
-                                    "Node needs one to generate the node's OVA", fix="set the node's gateway"))
+            problems.append(
+                Problem(
+                    field=f"{f.field}.gateway",
+                    message=f"{f.name} has no gateway; the Management Node needs one to generate the node's OVA",
+                    fix="set the node's gateway",
+                )
+            )
         if f.node.node_password is None:
-            problems.append(Problem(field=f"{f.field}.node_password", message=f"{f.name} has no console password; "
-                                    "the Management Node needs one to register the node",
-                                    fix="set node_password to a secret reference"))
+            problems.append(
+                Problem(
+                    field=f"{f.field}.node_password",
+                    message=f"{f.name} has no console password; the Management Node needs one to register the node",
+                    fix="set node_password to a secret reference",
+                )
+            )
         else:
             try:
                 loaded.secret(f.node.node_password)
             except SecretError as exc:
-                problems.append(Problem(field=f"{f.field}.node_password", message=str(exc),
-                                        fix="make the secret reference resolve"))
+                problems.append(
+                    Problem(field=f"{f.field}.node_password", message=str(exc), fix="make the secret reference resolve")
+                )
     return problems
 
 
@@ -105,17 +133,29 @@ def address_problems(loaded: LoadedSite, host_ips: set[str]) -> list[Problem]:
     taken = set(host_ips)
     with contextlib.suppress(ValueError):  # a host name: its addresses are the VMkernel NICs'
         taken.add(str(ipaddress.ip_address(site.vsphere.host)))
-    return [Problem(field=f"conferencing_nodes[{i}].address", message=f"{node.address} is an address of the ESXi "
-                    "host itself", fix="give the node an address of its own on the VM network")
-            for i, node in enumerate(site.conferencing_nodes) if str(node.address) in taken]
+    return [
+        Problem(
+            field=f"conferencing_nodes[{i}].address",
+            message=f"{node.address} is an address of the ESXi host itself",
+            fix="give the node an address of its own on the VM network",
+        )
+        for i, node in enumerate(site.conferencing_nodes)
+        if str(node.address) in taken
+    ]
 
 
 def vlan_problems(loaded: LoadedSite) -> list[Problem]:
     vm_net = loaded.site.vsphere.networks.vm
-    return [Problem(field=f"conferencing_nodes[{i}].vlan", message=f"VLAN {node.vlan} differs from VLAN {vm_net.vlan} "
-                    f"of the port group the VM is attached to ({vm_net.port_group})",
-                    fix="make the node's vlan and vsphere.networks.vm.vlan the same")
-            for i, node in enumerate(loaded.site.conferencing_nodes) if node.vlan != vm_net.vlan]
+    return [
+        Problem(
+            field=f"conferencing_nodes[{i}].vlan",
+            message=f"VLAN {node.vlan} differs from VLAN {vm_net.vlan} "
+            f"of the port group the VM is attached to ({vm_net.port_group})",
+            fix="make the node's vlan and vsphere.networks.vm.vlan the same",
+        )
+        for i, node in enumerate(loaded.site.conferencing_nodes)
+        if node.vlan != vm_net.vlan
+    ]
 
 
 def space_problems(datastore_name: str, free_bytes: int, needs: Mapping[str, int]) -> list[Problem]:
@@ -124,14 +164,24 @@ def space_problems(datastore_name: str, free_bytes: int, needs: Mapping[str, int
     if total <= free_bytes:
         return []
     parts = ", ".join(f"{name} {size / GIB:.1f} GiB" for name, size in sorted(needs.items()))
-    return [Problem(field="vsphere.datastore", message=f"datastore '{datastore_name}' has {free_bytes / GIB:.1f} GiB "
-                    f"free; the nodes to deploy need {total / GIB:.1f} GiB ({parts})",
-                    fix="free space on the datastore, or name a larger one in vsphere.datastore")]
+    return [
+        Problem(
+            field="vsphere.datastore",
+            message=f"datastore '{datastore_name}' has {free_bytes / GIB:.1f} GiB "
+            f"free; the nodes to deploy need {total / GIB:.1f} GiB ({parts})",
+            fix="free space on the datastore, or name a larger one in vsphere.datastore",
+        )
+    ]
 
 
-def check_nodes_inputs(loaded: LoadedSite, session: Any, facts: Sequence[NodeFacts], apply: bool,
-                       others: Mapping[str, str | None] | None = None,
-                       packages: Mapping[str, OvaPackage] | None = None) -> NodesInputs:
+def check_nodes_inputs(
+    loaded: LoadedSite,
+    session: Any,
+    facts: Sequence[NodeFacts],
+    apply: bool,
+    others: Mapping[str, str | None] | None = None,
+    packages: Mapping[str, OvaPackage] | None = None,
+) -> NodesInputs:
     """Read what the steps need and raise InputError naming every problem; reads only, never writes.
 
     ``others``: per node, another registration at its address; ``packages``: the checked OVAs of the nodes

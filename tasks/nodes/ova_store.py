@@ -62,7 +62,14 @@ def checked_ova(loaded: LoadedSite, node_name: str, field: str) -> OvaPackage:
         return read_ova(path)
     except OvaError as exc:
         discard_ova(loaded, node_name)
-        raise InputError(str(loaded.path), [Problem(
-            field=field, message=f"the OVA the Management Node generated for {node_name} is not usable: {exc}",
-            fix="run again: the damaged file was deleted, and the next run re-creates the node's registration "
-                "to get a fresh OVA (check the path to the Management Node if it happens again)")]) from None
+        raise InputError(
+            str(loaded.path),
+            [
+                Problem(
+                    field=field,
+                    message=f"the OVA the Management Node generated for {node_name} is not usable: {exc}",
+                    fix="run again: the damaged file was deleted, and the next run re-creates the node's registration "
+                    "to get a fresh OVA (check the path to the Management Node if it happens again)",
+                )
+            ],
+        ) from None

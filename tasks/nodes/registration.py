@@ -38,10 +38,18 @@ def worker_body(loaded: LoadedSite, node: ConferencingNode, location_uri: str) -
     if node.node_password is None or node.gateway is None:
         raise ValueError(f"{node.name}: the inputs check lets no node without gateway or password through")
     return {
-        "name": node.name, "hostname": node.hostname, "domain": node.domain, "address": str(node.address),
-        "netmask": str(node.netmask), "gateway": str(node.gateway), "system_location": location_uri,
-        "password": loaded.secret(node.node_password).get_secret_value(), "node_type": "CONFERENCING",
-        "deployment_type": MANUAL_ESXI, "vm_cpu_count": node.vm.cpus, "vm_system_memory": node.vm.memory_mb,
+        "name": node.name,
+        "hostname": node.hostname,
+        "domain": node.domain,
+        "address": str(node.address),
+        "netmask": str(node.netmask),
+        "gateway": str(node.gateway),
+        "system_location": location_uri,
+        "password": loaded.secret(node.node_password).get_secret_value(),
+        "node_type": "CONFERENCING",
+        "deployment_type": MANUAL_ESXI,
+        "vm_cpu_count": node.vm.cpus,
+        "vm_system_memory": node.vm.memory_mb,
         **({"alternative_fqdn": node.sip_tls_fqdn} if node.sip_tls_fqdn else {}),
         **({"ipv6_address": str(node.ipv6_address.ip)} if node.ipv6_address else {}),
         **({"ipv6_gateway": str(node.ipv6_gateway)} if node.ipv6_gateway else {}),
@@ -82,11 +90,17 @@ def plan_registrations(loaded: LoadedSite, facts: list[NodeFacts]) -> tuple[list
             current = None
         else:
             current = {"deployment_type": f.registration.get("deployment_type"), "vm": None, "ova": None}
-            notes.append(f"{REGISTERED} [{f.name}]: half-deployed ({f.state.value}, its OVA not kept, never "
-                         "reported in): the registration is re-created to get a new OVA, which the Management Node "
-                         "hands out only on create")
-        planned.append(Planned(action=partial(register, loaded, f),
-                               changes=(change(REGISTERED, f.name, "worker_vm", current, desired),)))
+            notes.append(
+                f"{REGISTERED} [{f.name}]: half-deployed ({f.state.value}, its OVA not kept, never "
+                "reported in): the registration is re-created to get a new OVA, which the Management Node "
+                "hands out only on create"
+            )
+        planned.append(
+            Planned(
+                action=partial(register, loaded, f),
+                changes=(change(REGISTERED, f.name, "worker_vm", current, desired),),
+            )
+        )
     return planned, notes
 
 
@@ -98,4 +112,3 @@ def ensure_registrations(ctx: EngineContext, resources: ExitStack) -> StepPlan:
     check_nodes_inputs(loaded, seen.session, seen.facts, ctx.apply, others)
     planned, notes = plan_registrations(loaded, seen.facts)
     return plan_of(*planned, notes=[*seen.notes, *notes])
-

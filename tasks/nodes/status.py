@@ -44,9 +44,14 @@ def waiting_for(rows: Mapping[str, Mapping[str, Any]], names: Sequence[str]) -> 
     return {name: _state(rows.get(name)) for name in names if not is_ready(rows.get(name))}
 
 
-def wait_until_ready(read: StatusRead, names: Sequence[str], timeout_s: float = DEPLOY_TIMEOUT_S,
-                     poll_s: float = POLL_S, clock: Callable[[], float] = time.monotonic,
-                     sleep: Callable[[float], None] = time.sleep) -> None:
+def wait_until_ready(
+    read: StatusRead,
+    names: Sequence[str],
+    timeout_s: float = DEPLOY_TIMEOUT_S,
+    poll_s: float = POLL_S,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
     """Poll until every named node is DEPLOYED and SYNCED; raise NodeNotDeployed naming the late ones."""
     deadline = clock() + timeout_s
     while True:
@@ -55,8 +60,10 @@ def wait_until_ready(read: StatusRead, names: Sequence[str], timeout_s: float = 
             return
         if clock() >= deadline:
             shown = ", ".join(f"{name} ({state})" for name, state in sorted(late.items()))
-            raise NodeNotDeployed(f"not DEPLOYED and SYNCED on the Management Node within {timeout_s:.0f}s: {shown}; "
-                                  "check that each VM booted (its console) and reaches the Management Node")
+            raise NodeNotDeployed(
+                f"not DEPLOYED and SYNCED on the Management Node within {timeout_s:.0f}s: {shown}; "
+                "check that each VM booted (its console) and reaches the Management Node"
+            )
         sleep(poll_s)
 
 
@@ -84,11 +91,18 @@ def ensure_nodes_deployed(ctx: EngineContext, resources: ExitStack) -> StepPlan:
     except Exception as exc:
         if ctx.apply:
             raise
-        return plan_of(notes=[f"the Management Node does not answer yet ({type(exc).__name__}): a run waits until "
-                              f"{', '.join(names)} report DEPLOYED/SYNCED"])
+        return plan_of(
+            notes=[
+                f"the Management Node does not answer yet ({type(exc).__name__}): a run waits until "
+                f"{', '.join(names)} report DEPLOYED/SYNCED"
+            ]
+        )
     late = waiting_for(rows, names)
     if not late:
         return plan_of()
-    notes = [] if ctx.apply else [f"a run waits until {name} reports DEPLOYED/SYNCED (now {state})"
-                                  for name, state in sorted(late.items())]
+    notes = (
+        []
+        if ctx.apply
+        else [f"a run waits until {name} reports DEPLOYED/SYNCED (now {state})" for name, state in sorted(late.items())]
+    )
     return plan_of(Planned(action=partial(wait_until_ready, partial(_poll, loaded), sorted(late))), notes=notes)

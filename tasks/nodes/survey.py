@@ -99,19 +99,29 @@ def registration_of(node: ConferencingNode, found: list[dict[str, Any]]) -> dict
 
 def address_taken_by(node: ConferencingNode, found: list[dict[str, Any]]) -> str | None:
     """The name of another registration at this node's address, if any (a clash the create would hit)."""
-    return next((str(r.get("name")) for r in found
-                 if r.get("address") == str(node.address) and r.get("name") != node.name), None)
+    return next(
+        (str(r.get("name")) for r in found if r.get("address") == str(node.address) and r.get("name") != node.name),
+        None,
+    )
 
 
-def survey(loaded: LoadedSite, found: list[dict[str, Any]], status: Mapping[str, dict[str, Any]],
-           session: VSphereSession) -> list[NodeFacts]:
+def survey(
+    loaded: LoadedSite, found: list[dict[str, Any]], status: Mapping[str, dict[str, Any]], session: VSphereSession
+) -> list[NodeFacts]:
     vms = names_of(session.content, vim.VirtualMachine)
     out = []
     for i, node in enumerate(loaded.site.conferencing_nodes):
         vm = vms.get(node.name)
-        out.append(NodeFacts(index=i, node=node, registration=registration_of(node, found),
-                             vm=view_vm(vm) if vm is not None else None, ova=stored_ova(loaded, node.name),
-                             status=status.get(node.name)))
+        out.append(
+            NodeFacts(
+                index=i,
+                node=node,
+                registration=registration_of(node, found),
+                vm=view_vm(vm) if vm is not None else None,
+                ova=stored_ova(loaded, node.name),
+                status=status.get(node.name),
+            )
+        )
     return out
 
 
@@ -139,7 +149,9 @@ def read_facts(ctx: EngineContext, resources: ExitStack) -> Seen:
     except (PexipError, OSError, ValueError) as exc:
         if ctx.apply:
             raise
-        note = (f"the Management Node does not answer yet ({type(exc).__name__}); the plan assumes no Conferencing "
-                "Node is registered")
+        note = (
+            f"the Management Node does not answer yet ({type(exc).__name__}); the plan assumes no Conferencing "
+            "Node is registered"
+        )
         return Seen(survey(loaded, [], {}, session), [], session, (note,))
     return Seen(survey(loaded, found, status, session), found, session)

@@ -23,6 +23,7 @@ def _stall(name: str) -> Callable[[int], None]:
     def report(pct: int) -> None:
         print(f"{PROGRESS} {name} {pct}%", flush=True)
         time.sleep(3600)  # mid-upload: the lease is open and the VM exists; the parent kills us here
+
     return report
 
 

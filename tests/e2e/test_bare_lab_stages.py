@@ -73,8 +73,13 @@ def _vm_names(lab: RunningLab) -> list[str]:
 
 def _kill_during_upload(lab: RunningLab) -> str:
     """Run the nodes stage in a process of its own and kill it by PID once it reports upload progress."""
-    child = subprocess.Popen([sys.executable, "-m", "tests.e2e.nodes_upload_child", str(lab.site_file)],
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tests.e2e.nodes_upload_child", str(lab.site_file)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=ROOT,
+    )
     try:
         assert child.stdout is not None
         seen = [line for line in _lines_until(child.stdout, PROGRESS, UPLOAD_WAIT_S)]
@@ -99,8 +104,9 @@ def _lines_until(stream: IO[str], marker: str, timeout_s: float) -> Iterator[str
             return
 
 
-def test_from_an_empty_host_through_a_killed_upload_to_every_control_holding(bare_lab: RunningLab,
-                                                                             tmp_path: Path) -> None:
+def test_from_an_empty_host_through_a_killed_upload_to_every_control_holding(
+    bare_lab: RunningLab, tmp_path: Path
+) -> None:
     before = _run(bare_lab, tmp_path / "before", STAGES[:-1])
     assert before.compliant(), before.problems
     made = {(s.stage, c.control, c.target, c.setting) for s in before.stages for c in s.changes if c.applied}
@@ -125,10 +131,12 @@ def test_from_an_empty_host_through_a_killed_upload_to_every_control_holding(bar
     redeployed = {c.target: c.current for c in nodes.changes if c.applied and c.setting == "vm"}
     assert {name: redeployed[name] for name in left} == dict.fromkeys(left, "from an import that did not finish")
     proven = {(r.control, r.target): r.status for r in nodes.results}
-    assert all(status is Status.PASS for (control, _t), status in proven.items()
-               if control != "nodes.bios.supervisor-password"), proven
+    assert all(
+        status is Status.PASS for (control, _t), status in proven.items() if control != "nodes.bios.supervisor-password"
+    ), proven
     assert {node: _node_status(bare_lab).get(node) for node in conferencing} == dict.fromkeys(
-        conferencing, ("DEPLOYED", "SYNCED"))
+        conferencing, ("DEPLOYED", "SYNCED")
+    )
 
     second = _run(bare_lab, tmp_path / "second")
     assert second.compliant(), second.problems
