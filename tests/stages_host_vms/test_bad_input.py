@@ -190,6 +190,25 @@ def test_a_conferencing_node_at_the_hosts_own_address_is_refused_before_any_chan
         ("conferencing_nodes[0].address", f"{sim.host} is an address of the ESXi host itself")]
 
 
+def test_a_vm_named_as_a_node_without_its_registration_is_refused_with_the_fix(
+        sim: Vcsim, base: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A VM carrying a conferencing node's name with no worker_vm behind it (none here: no Management Node
+    answers) is half-deployed in a way the stage cannot finish: named, with the fix, before any change."""
+    doc = copy.deepcopy(base)
+    doc["management_node"]["address"] = "127.0.0.3"
+    loaded = _site(tmp_path, doc, monkeypatch, sim)
+    with side_session(sim) as si:
+        vm = _vm0(si)
+        wait_for_task(vm.Rename_Task("conf02"), "rename")
+        try:
+            error = _refused(sim, loaded, nodes_stage, apply=False)
+        finally:
+            wait_for_task(vm.Rename_Task("ha-host_VM0"), "rename back")
+    [problem] = error.problems
+    assert problem.field == "conferencing_nodes[1]" and "no worker_vm conf02" in problem.message
+    assert "remove it from the host" in problem.fix
+
+
 @pytest.mark.parametrize(("path", "value", "field"), [
     (("vm", "pnics"), ["vmnic7"], "vsphere.networks.vm.pnics"),
     (("management", "vlan"), 10, "vsphere.networks.management.vlan"),
