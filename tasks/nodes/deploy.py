@@ -35,6 +35,7 @@ from securemode.vsphere.ovf_import import ImportPlan, OvfRejected, import_spec, 
 from securemode.vsphere.session import VSphereSession
 
 log = logging.getLogger("securemode.tasks.nodes")
+log.setLevel(logging.INFO)  # progress is INFO: shown in the run log (a Prefect extra logger), not filtered out
 PROGRESS_STEP = 10  # percent between two progress lines
 
 
