@@ -46,7 +46,7 @@ from securemode.https.browser import WebTarget
 from securemode.parallel import run_probes
 from securemode.pexip.errors import TransientApiError
 from securemode.results import Result
-from securemode.site import ManagementNode
+from securemode.site import ConferencingNode, ManagementNode
 from securemode.site_loader import LoadedSite
 from securemode.targets import resolver
 from securemode.tasks.bootstrap import (
@@ -61,13 +61,13 @@ from securemode.tasks.bootstrap import (
     run_install_wizard,
     run_security_wizard,
 )
-from securemode.verifiers import console, ports, tls, web
+from securemode.verifiers import console, ports, sip, tls, web
 from securemode.verifiers.api import combine
 from securemode.verifiers.sip import SipTransport
 
 CLOSED_PROBE_PORT = 23  # telnet: never open on a Pexip node
 GLOBAL_PATH = "/api/admin/configuration/v1/global/1/"
-WEB, CONSOLE, SECURITY_JSON = "web", "console", "security-json"
+WEB, CONSOLE, SIP, SECURITY_JSON = "web", "console", "sip", "security-json"
 
 
 @dataclass(frozen=True)
@@ -133,6 +133,18 @@ def _opt_out(field: str) -> Callable[[BootstrapProbe, Target], Call]:
     return lambda ctx, _t: call(ctx.https, ctx.node.admin_username, ctx.password, GLOBAL_PATH, field, False)
 
 
+def _sip(transport: SipTransport, row: str) -> Callable[[BootstrapProbe, Target], Call]:
+    return lambda ctx, t: call(Endpoint(str(t.subject.address), int(ctx.want[row])), transport)
+
+
+def _is_conferencing(target: Target) -> bool:
+    return isinstance(target.subject, ConferencingNode)
+
+
+def _not_conferencing(target: Target) -> bool:
+    return not _is_conferencing(target)
+
+
 STEPS = {step.name: step for step in (
     EnsureStep("console-host-key", ensure_console_host_key, gated=GATE_CONSOLE_PIN),
     EnsureStep("installation-wizard", run_install_wizard, transient_errors=(NodeUnreachable,)),
@@ -176,10 +188,13 @@ BINDINGS: tuple[Binding[BootstrapProbe], ...] = checked(Stage.BOOTSTRAP, tuple(S
         session=CONSOLE),)),
     _wizard("disable-admin", Proof(console.admin_login_refused, lambda ctx, _t: call(
         ctx.at(CONSOLE_PORT), ctx.password, ctx.pins, alive=ctx.at(HTTPS_PORT)), session=CONSOLE)),
-    # The SIP listen ports show outside only on a conferencing node, which the nodes stage deploys after this
-    # one (nodes.sip-ports sends OPTIONS to each); here the management node's own security.json shows them.
-    *(_wizard(row, FROM_SECURITY_JSON) for row in (*SIP_ROWS, "icmpv6-redirects", "icmpv6-multicast-echo",
-                                                   "ipv6-dad", "anon-dh")),
+    # The SIP listen ports have an outside effect on every conferencing node: it answers OPTIONS there;
+    # with no conferencing node yet, the management node's own security.json shows them.
+    *(_wizard(row, Proof(sip.check_options, _sip(transport, row), session=SIP, applies=_is_conferencing),
+              replace(FROM_SECURITY_JSON, applies=_not_conferencing))
+      for row, transport in SIP_ROWS.items()),
+    *(_wizard(row, FROM_SECURITY_JSON) for row in ("icmpv6-redirects", "icmpv6-multicast-echo", "ipv6-dad",
+                                                   "anon-dh")),
 ))
 
 
@@ -189,13 +204,15 @@ def plan(loaded: LoadedSite) -> list[Planned[BootstrapProbe]]:
 
 
 def verify(loaded: LoadedSite) -> list[Result]:
-    """Web checks on one trusted connection, then security.json, one session after the other (web logins
-    count against limits); the console logins (SSH, no web session) run alongside them, each at once."""
+    """Web checks on one trusted connection, SIP OPTIONS on every conferencing node (concurrently), then
+    security.json, one session after the other (web logins count against limits); the console logins
+    (SSH, no web session) run alongside them, each at once."""
     ctx = BootstrapProbe(loaded, admin_password(loaded).get_secret_value(), desired_security_answers(loaded.site),
                          console_pins(loaded))
     runners: dict[str, SessionRunner[BootstrapProbe]] = {
         WEB: partial(_web_session, ctx),
         CONSOLE: lambda jobs: run_probes([partial(job.run, ctx) for job in jobs]),  # logins, not web sessions
+        SIP: lambda jobs: run_probes([partial(job.run, ctx) for job in jobs]),
         SECURITY_JSON: partial(_security_json_session, ctx),
     }
     return run_sessions(plan(loaded), runners, combine, concurrent=False, alongside=frozenset({CONSOLE}))

@@ -44,7 +44,7 @@ CONTROLS: tuple[Control, ...] = (
     *(
         Control(id=f"bootstrap.wizard.{cid}", title=f"Security wizard: {text}", stage=Stage.BOOTSTRAP,
                 section=SECTION, guide_text=text, desired=answer,
-                target=TargetKind.MANAGEMENT_NODE,
+                target=TargetKind.SIP_LISTENER if cid.startswith("sip-") else TargetKind.MANAGEMENT_NODE,
                 setting=f"security_settings.{cid}",
                 severity=ControlSeverity.HIGH if cid in {"tls10", "disable-admin", "fips"} else ControlSeverity.MEDIUM,
                 flags=frozenset({Flag.IRREVERSIBLE, Flag.NEEDS_REBOOT}))

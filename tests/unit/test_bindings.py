@@ -90,13 +90,10 @@ def test_a_stage_plans_exactly_the_catalogue_controls_on_their_targets(
     assert {c.id for c in controls_for([stage])} <= {cid for cid, _ in planned}, "a control checks no target"
 
 
-@pytest.mark.parametrize("nodes", [False, True], ids=["no conferencing node", "conferencing nodes"])
-def test_the_wizard_sip_ports_are_read_on_the_management_node(
-    nodes: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_without_conferencing_nodes_the_sip_ports_are_read_on_the_management_node(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The bootstrap stage runs before any conferencing node is deployed: it reads the SIP ports on the
-    Management Node; the nodes stage proves them with SIP OPTIONS on each conferencing node."""
-    loaded = _loaded(tmp_path, monkeypatch) if nodes else _loaded(tmp_path, monkeypatch, conferencing_nodes=[])
+    loaded = _loaded(tmp_path, monkeypatch, conferencing_nodes=[])
     bootstrap = __import__("securemode.flows.stages.bootstrap", fromlist=["plan"])
     sip = {
         item.pair: [p.verifier.__qualname__ for p in item.proofs]
@@ -107,9 +104,16 @@ def test_the_wizard_sip_ports_are_read_on_the_management_node(
     assert sip == {(f"bootstrap.wizard.sip-{t}-port", mgmt): ["security_settings"] for t in ("udp", "tcp", "tls")}
 
 
+def test_sip_port_rows_are_proved_by_sip_options_on_conferencing_nodes() -> None:
+    names = registry.bound_names()
+    for row in ("udp", "tcp", "tls"):
+        assert names[f"bootstrap.wizard.sip-{row}-port"].verifiers[0] == "securemode.verifiers.sip.check_options"
+
+
 def test_the_nodes_stage_proves_the_sip_ports_by_sip_options_on_each_conferencing_node(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Bootstrap runs before the conferencing nodes exist; the nodes stage probes the same ports on each."""
     loaded = _loaded(tmp_path, monkeypatch)
     nodes = __import__("securemode.flows.stages.nodes", fromlist=["plan"])
     ctx = nodes.NodesProbe(loaded, {"sip-udp-port": 5060, "sip-tcp-port": 5060, "sip-tls-port": 5061})
