@@ -180,6 +180,26 @@ def api_field(control: str, target: str, web: WebTarget, username: str, password
     return p.result
 
 
+WORKER_VM_PATH = "/api/admin/configuration/v1/worker_vm/?limit=0"
+
+
+class ApiReadError(RuntimeError):
+    """The Management API did not give the list asked for; the message says what it answered."""
+
+
+def registered_conferencing_nodes(web: WebTarget, username: str, password: str) -> set[str]:
+    """The names of the conferencing nodes defined on the Management Node (one fresh API read)."""
+    _secrets(password)
+    reply = basic_get(web, username, password, WORKER_VM_PATH)
+    if reply.status != 200:
+        raise ApiReadError(f"GET {WORKER_VM_PATH} answered {reply.status}")
+    try:
+        objects = json.loads(reply.body)["objects"]
+        return {str(o["name"]) for o in objects}
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ApiReadError(f"GET {WORKER_VM_PATH} gave no list of nodes ({type(exc).__name__})") from None
+
+
 NON_FIPS_CIPHERS = "ECDHE-RSA-CHACHA20-POLY1305:ECDHE-ECDSA-CHACHA20-POLY1305:DHE-RSA-CHACHA20-POLY1305"
 
 

@@ -45,7 +45,7 @@ from securemode.engine import EnsureStep, StageSpec
 from securemode.https.browser import WebTarget
 from securemode.parallel import run_probes
 from securemode.pexip.errors import TransientApiError
-from securemode.results import Result
+from securemode.results import Result, probe
 from securemode.site import ConferencingNode, ManagementNode
 from securemode.site_loader import LoadedSite
 from securemode.targets import resolver
@@ -123,6 +123,25 @@ def _security_json_session(ctx: BootstrapProbe, jobs: list[Job[BootstrapProbe]])
     read = console.security_settings({key: ctx.want[key] for key in keys}, ctx.node.name, web,
                                      ctx.node.admin_username, ctx.password, evidence_path(ctx.loaded))
     return from_batch(jobs, read, "the node's security settings")
+
+
+def _sip_session(ctx: BootstrapProbe, jobs: list[Job[BootstrapProbe]]) -> list[Result]:
+    """SIP OPTIONS on each conferencing node the Management Node knows; a node of the site not defined there
+    yet (an empty host, before the nodes stage) is NOT_APPLICABLE here: the nodes stage proves the same ports
+    on it once it is deployed."""
+    try:
+        known = web.registered_conferencing_nodes(web_target(ctx.loaded), ctx.node.admin_username, ctx.password)
+    except Exception as exc:
+        return could_not_check(jobs, f"cannot read which conferencing nodes are defined: {exc}")
+    return run_probes([partial(job.run, ctx) if job.item.target.name in known
+                       else partial(_not_deployed_yet, *job.item.pair) for job in jobs])
+
+
+def _not_deployed_yet(control: str, target: str) -> Result:
+    with probe(control, target) as p:
+        p.not_applicable(f"conferencing node {target} is not defined on the Management Node yet; the nodes stage "
+                         "proves the security wizard's SIP ports on it once it is deployed")
+    return p.result
 
 
 def _login(ctx: BootstrapProbe, _t: Target) -> Call:
@@ -212,7 +231,7 @@ def verify(loaded: LoadedSite) -> list[Result]:
     runners: dict[str, SessionRunner[BootstrapProbe]] = {
         WEB: partial(_web_session, ctx),
         CONSOLE: lambda jobs: run_probes([partial(job.run, ctx) for job in jobs]),  # logins, not web sessions
-        SIP: lambda jobs: run_probes([partial(job.run, ctx) for job in jobs]),
+        SIP: partial(_sip_session, ctx),
         SECURITY_JSON: partial(_security_json_session, ctx),
     }
     return run_sessions(plan(loaded), runners, combine, concurrent=False, alongside=frozenset({CONSOLE}))

@@ -16,7 +16,7 @@ from securemode.site_loader import LoadedSite, load_site
 from securemode.tasks.bootstrap import read_console
 from tests.stage_steps import approving, run_steps
 from tests.stages_bootstrap.conftest import ADMIN_PASSWORD, ALL_GATES, FAST, LabNode
-from tests.unit.sites import write_site
+from tests.unit.sites import example_document, write_site
 
 # the rows whose guide answer differs from a fresh node's default (the others need no change)
 WIZARD_CONTROLS = {f"bootstrap.wizard.{k}" for k in (
@@ -85,6 +85,18 @@ def test_run_verify_and_run_again(lab_node: LabNode, site: LoadedSite) -> None:
     assert [(c.control, c.current, c.desired, c.applied) for c in late.changes] == [
         ("bootstrap.wizard.sip-tls-port", 5061, 5071, False)]
     assert any("only a rebuild" in s for s in late.ctx.skipped)
+
+    # conferencing nodes in the site that the Management Node does not know yet (an empty host, before the nodes
+    # stage): their SIP rows are not applicable here, said so, and nothing is sent to their addresses
+    doc["security_wizard"] = {}
+    doc["conferencing_nodes"] = example_document()["conferencing_nodes"]
+    for i, node in enumerate(doc["conferencing_nodes"]):  # loopback, should a regression send anything
+        node["address"] = f"127.0.9.{i + 10}"
+    with_nodes = load_site(write_site(site.path.parent, doc))
+    sip_rows = [r for r in SPEC.verify(with_nodes) if r.control.startswith("bootstrap.wizard.sip-")]
+    assert {r.target for r in sip_rows} == {n["name"] for n in doc["conferencing_nodes"]}
+    assert {r.status for r in sip_rows} == {Status.NOT_APPLICABLE}
+    assert all("not defined on the Management Node yet" in (r.message or "") for r in sip_rows)
 
 
 def test_without_pin_approvals_nothing_is_trusted_or_changed(lab_node: LabNode, site: LoadedSite) -> None:
