@@ -188,8 +188,10 @@ BINDINGS: tuple[Binding[NodesProbe], ...] = checked(
             _net(tls.check_protocol_refused, lambda ctx, t: call(_https(ctx, t), tls.TlsVersion.TLS1_0)),
         ),
         _bind("nodes.sip-ports", None, *(_net(sip.check_options, _sip(row)) for row in SIP_ROWS)),
-        # Bound here once their verifiers exist: nodes.deployed-status (DEPLOYED and SYNCED through the API on a
-        # fresh session, session API) and nodes.ports-allowed-only (a scan of each node's address, session NET).
+        # NODE CHECKS, bound here once their verifiers are merged (their catalogue rows come with them):
+        # nodes.deployed-status: fix STEPS["deployed_and_synced"], session NET, check_node_status per conferencing
+        #   node (a Management API session of its own); nodes.ports-allowed-only: verify-only, session NET,
+        #   check_only_allowed_ports on each node's address with the security wizard's allowed ports.
     ),
 )
 
