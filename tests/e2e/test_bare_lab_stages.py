@@ -7,13 +7,14 @@ after it finishes them without a duplicate VM."""
 
 from __future__ import annotations
 
+import os
 import select
+import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
 
 import pytest
 
@@ -72,36 +73,34 @@ def _vm_names(lab: RunningLab) -> list[str]:
 
 
 def _kill_during_upload(lab: RunningLab) -> str:
-    """Run the nodes stage in a process of its own and kill it by PID once it reports upload progress."""
+    """Run the nodes stage in a process of its own and kill it by PID once it reports upload progress; returns
+    what it printed."""
     child = subprocess.Popen(
         [sys.executable, "-m", "tests.e2e.nodes_upload_child", str(lab.site_file)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        text=True,
         cwd=ROOT,
     )
     try:
         assert child.stdout is not None
-        seen = [line for line in _lines_until(child.stdout, PROGRESS, UPLOAD_WAIT_S)]
-        assert any(PROGRESS in line for line in seen), "".join(seen[-20:])
+        return _output_until(child.stdout.fileno(), PROGRESS, UPLOAD_WAIT_S)
     finally:
-        child.kill()
+        os.kill(child.pid, signal.SIGKILL)
         child.wait(timeout=10)
-    return seen[-1]
 
 
-def _lines_until(stream: IO[str], marker: str, timeout_s: float) -> Iterator[str]:
+def _output_until(fd: int, marker: str, timeout_s: float) -> str:
+    """Unbuffered reads of ``fd`` until ``marker`` shows, the stream ends or the time is up."""
+    seen = b""
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([stream], [], [], 0.2)
-        if not ready:
-            continue
-        line = stream.readline()
-        if not line:
-            return
-        yield line
-        if marker in line:
-            return
+    while marker.encode() not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            seen += chunk
+    return seen.decode(errors="replace")
 
 
 def test_from_an_empty_host_through_a_killed_upload_to_every_control_holding(
@@ -113,7 +112,8 @@ def test_from_an_empty_host_through_a_killed_upload_to_every_control_holding(
     assert any(m[:2] == ("vms", "vms.ova.deployed") and m[3] == "vm" for m in made)
     assert any(m[:2] == ("bootstrap", "bootstrap.web-login") and m[3] == "installation_wizard" for m in made)
 
-    assert PROGRESS in _kill_during_upload(bare_lab)
+    printed = _kill_during_upload(bare_lab)
+    assert PROGRESS in printed, printed[-3000:]
     conferencing = [n.name for n in bare_lab.site().site.conferencing_nodes]
     left = [name for name in _vm_names(bare_lab) if name in conferencing]  # VMs of the aborted imports
 
