@@ -29,6 +29,7 @@ OPERATOR = [
             "bootstrap.wizard.icmpv6-multicast-echo",
             "bootstrap.wizard.ipv6-dad",
             "bootstrap.wizard.anon-dh",
+            "nodes.bios.supervisor-password",
         )
     ),
 ]

@@ -1,4 +1,4 @@
-"""Run independent probes concurrently, keeping their order in the output.
+"""Run independent probes (or other calls, under a limit) concurrently, keeping their order in the output.
 
 Verifiers spend their time waiting on the network (handshakes, SNMP and NTP round trips, timeouts of
 negative probes), so a thread pool turns N nodes' worth of waiting into roughly one. The worker count
@@ -7,12 +7,17 @@ comes from ``SECUREMODE_PROBE_WORKERS`` (1 = one after another, the benchmark's 
 
 from __future__ import annotations
 
+import contextvars
+import logging
 import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from securemode.results import Result
 
+log = logging.getLogger("securemode.parallel")
+T = TypeVar("T")
 DEFAULT_WORKERS = 32
 WORKERS_ENV = "SECUREMODE_PROBE_WORKERS"
 
@@ -42,3 +47,19 @@ def run_probes(probes: Iterable[Probe], workers: int | None = None) -> list[Resu
         else:
             results.extend(output)
     return results
+
+
+def run_bounded(calls: Sequence[Callable[[], T]], limit: int, name: str = "worker") -> list[T]:
+    """Call every function with at most ``limit`` running at once; results in call order. Every call runs
+    to its end even when another fails; then the first failure is raised (the others are logged). Each call
+    runs in a copy of the caller's context, so what it logs is attributed to the caller's run."""
+    if not calls:
+        return []
+    with ThreadPoolExecutor(max_workers=max(1, min(limit, len(calls))), thread_name_prefix=name) as pool:
+        futures = [pool.submit(contextvars.copy_context().run, call) for call in calls]
+    failures = [exc for f in futures if (exc := f.exception()) is not None]
+    for extra in failures[1:]:
+        log.error("%s: another call failed too: %s: %s", name, type(extra).__name__, extra)
+    if failures:
+        raise failures[0]
+    return [f.result() for f in futures]

@@ -29,6 +29,8 @@ def prefect_settings() -> dict[str, str]:
         "PREFECT_SERVER_EPHEMERAL_ENABLED": "false",
         "PREFECT_LOGGING_TO_API_BATCH_INTERVAL": "0.5",
         "PREFECT_RUNNER_POLL_FREQUENCY": "2",
+        # progress of long steps (a Conferencing Node's OVA upload) shows in the step's run log
+        "PREFECT_LOGGING_EXTRA_LOGGERS": "securemode.tasks.nodes",
     }
 
 

@@ -103,6 +103,9 @@ class VSphere(Strict):
         default_factory=list, description="VLAN ids reserved at this site; no port group may use them."
     )
     iops_budget: int = Field(gt=0, description="Datastore IOPS capacity; the sum of all VM disk IOPS limits must fit.")
+    max_concurrent_deploys: int = Field(
+        default=4, ge=1, le=32, description="How many Conferencing Nodes the nodes stage deploys at once (OVA "
+        "uploads, then first boots until DEPLOYED/SYNCED); 1 deploys them one after the other.")
     syslog_host: str | None = Field(default=None, description="Remote syslog for the ESXi host, e.g. udp://10.0.0.5:514.")
     login_banner: str = Field(default="", description="ESXi DCUI/SSH banner text (STIG).")
 

@@ -166,6 +166,31 @@ def check_attached(
     return p.result
 
 
+MANUAL_DEPLOYMENT = "MANUAL-"  # every manual deployment type (ESXi, Hyper-V, KVM, provision-only)
+
+
+def check_registered(control: str, target: str, reader: ApiReader, node: NodeCommon) -> Result:
+    """PASS when a worker_vm carries the node's name with its address, host name and domain, deployed
+    manually (when the Management Node shows the type); FAIL when there is none."""
+    expected: dict[str, JsonValue] = {"name": node.name, "address": str(node.address), "hostname": node.hostname,
+                                      "domain": node.domain}
+    with probe(control, target, expected={**expected, "deployment_type": f"{MANUAL_DEPLOYMENT}*"}) as p:
+        found = [v for v in reader.objects("worker_vm") if v.get("name") == node.name]
+        p.log(f"GET worker_vm/: {len(found)} named {node.name}")
+        if not found:
+            p.failed(None, f"no worker_vm {node.name} on the Management Node")
+        else:
+            obj = found[0]
+            observed: dict[str, JsonValue] = {k: obj.get(k) for k in expected}
+            kind = obj.get("deployment_type")
+            observed["deployment_type"] = kind
+            wrong = {k: observed[k] for k in expected if observed[k] != expected[k]}
+            if kind is not None and not str(kind).startswith(MANUAL_DEPLOYMENT):
+                wrong["deployment_type"] = kind
+            p.check(not wrong, observed, f"differs from the site: {wrong}")
+    return p.result
+
+
 def check_trusted_cas(control: str, target: str, reader: ApiReader, expected_pems: Sequence[str]) -> Result:
     """PASS when every expected CA certificate is among the platform's trusted CA certificates."""
     wanted = {_fingerprint(p): _subject(p) for p in expected_pems}

@@ -215,6 +215,15 @@ class ManagementApi:
             return str(data["resource_uri"])
         raise ApiError(response.status_code, "POST", config_uri(resource), "created, but no Location was returned")
 
+    def create_for_file(self, resource: str, body: Mapping[str, Any]) -> tuple[str, bytes]:
+        """POST a new object whose answer is a file (a ``worker_vm``'s deployment file, returned only on
+        create); return its URI path and the file's bytes."""
+        response = self.request("POST", config_uri(resource), body=body)
+        location = response.headers.get("Location")
+        if not location:
+            raise ApiError(response.status_code, "POST", config_uri(resource), "created, but no Location was returned")
+        return urlsplit(location).path, response.content
+
     def patch(self, path: str, body: Mapping[str, Any]) -> None:
         self.request("PATCH", path, body=body)
 

@@ -8,6 +8,8 @@ Layout (``<state>/pexip/<site name>/``, mode 0700)::
     keys/<node>.key   private keys made locally when the CSR cannot be made on the node (0600)
     csr/<node>.csr    CSRs waiting for the manual CA adapter
     signed/<node>.pem signed certificates handed back for the manual CA adapter
+    node-ova/<node>.ova a Conferencing Node's generated OVA, kept (0600) from its registration until its VM is
+                      imported (the Management Node hands it out only once)
 """
 
 from __future__ import annotations

@@ -48,6 +48,7 @@ class OvaPackage:
     networks: tuple[str, ...]
     disks: int
     vm_name: str
+    capacity_bytes: int = 0  # the disks' provisioned size: what a thick import takes on the datastore
 
 
 def _q(ns: str, tag: str) -> str:
@@ -121,6 +122,23 @@ def _open_member(tar: tarfile.TarFile, name: str) -> Iterator[IO[bytes]]:
         yield stream
 
 
+_UNITS = re.compile(r"^byte\s*(?:\*\s*(\d+)\s*\^\s*(\d+))?$")
+
+
+def _capacity(root: ET.Element) -> int:
+    """Sum of the descriptor's Disk capacities in bytes (units ``byte * 2^N``; plain bytes by default)."""
+    total = 0
+    for disk in root.iter(_q(OVF_NS, "Disk")):
+        raw = disk.get(_q(OVF_NS, "capacity"), "0")
+        units = _UNITS.match((disk.get(_q(OVF_NS, "capacityAllocationUnits")) or "byte").strip())
+        if not raw.isdigit() or units is None:
+            raise OvaError(f"disk capacity '{raw}' in units "
+                           f"'{disk.get(_q(OVF_NS, 'capacityAllocationUnits'))}' is not understood")
+        scale = int(units.group(1)) ** int(units.group(2)) if units.group(1) else 1
+        total += int(raw) * scale
+    return total
+
+
 def read_ova(path: Path) -> OvaPackage:
     """Open and check an OVA; raise :class:`OvaError` when it is not usable."""
     try:
@@ -155,7 +173,8 @@ def read_ova(path: Path) -> OvaPackage:
     disks = sum(1 for item in root.iter(_q(RASD_NS, "ResourceType")) if (item.text or "").strip() == RESOURCE_DISK)
     networks = tuple(n.get(_q(OVF_NS, "name"), "") for n in root.iter(_q(OVF_NS, "Network")))
     name = systems[0].get(_q(OVF_NS, "id"), "")
-    return OvaPackage(path=path, descriptor=text, files=tuple(files), networks=networks, disks=disks, vm_name=name)
+    return OvaPackage(path=path, descriptor=text, files=tuple(files), networks=networks, disks=disks, vm_name=name,
+                      capacity_bytes=_capacity(root))
 
 
 @contextmanager

@@ -54,6 +54,19 @@ def import_spec(session: VSphereSession, package: OvaPackage, *, vm_name: str, p
     return ImportPlan(spec=result.importSpec, file_items=tuple(result.fileItem or []), warnings=warnings)
 
 
+def limit_disks(plan: ImportPlan, iops: int) -> int:
+    """Give every disk of the VM to be imported its IOPS limit and Normal shares from the start, so the VM is
+    never on the host without them (not even when the import is cut short); returns the disks limited."""
+    config = getattr(plan.spec, "configSpec", None)
+    limited = 0
+    for change in (config.deviceChange if config is not None else None) or []:
+        if isinstance(change.device, vim.vm.device.VirtualDisk):
+            change.device.storageIOAllocation = vim.StorageResourceManager.IOAllocationInfo(
+                limit=iops, shares=vim.SharesInfo(level="normal", shares=0))
+            limited += 1
+    return limited
+
+
 def _wait_ready(lease: Any) -> None:
     deadline = time.monotonic() + LEASE_READY_TIMEOUT_S
     while lease.state == vim.HttpNfcLease.State.initializing:

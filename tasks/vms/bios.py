@@ -31,15 +31,18 @@ PASSWORD_QUESTION = ("Has a Supervisor password been set in the BIOS of VM {vm} 
                      "hard drive SCSI (0:0) first in the boot order, and the changes saved?")
 
 
-def password_attested(site_name: str, vm_name: str) -> bool:
-    return attestation_store.find(attestation_store.load(site_name), PASSWORD, vm_name) is not None
+def password_attested(site_name: str, vm_name: str, control: str = PASSWORD) -> bool:
+    return attestation_store.find(attestation_store.load(site_name), control, vm_name) is not None
 
 
 def _apply(vm: VmView, options: Any) -> None:
     wait_for_task(vm.ref.ReconfigVM_Task(spec=vim.vm.ConfigSpec(bootOptions=options)), f"boot options of VM {vm.name}")
 
 
-def plan_boot_options(vm: VmView, force_setup: bool) -> list[Planned]:
+def plan_boot_options(vm: VmView, force_setup: bool, boot_order: str = BOOT_ORDER,
+                      force_setup_control: str = FORCE_SETUP) -> list[Planned]:
+    """The SCSI (0:0) disk first in the boot order and, when asked, BIOS setup forced on the next boot;
+    the controls are the Management Node's rows unless a Conferencing Node's are given."""
     disk = scsi00_disk(vm)
     if disk is None:
         raise VSphereNotFound(f"VM {vm.name} has no disk at SCSI (0:0) to boot from")
@@ -47,10 +50,10 @@ def plan_boot_options(vm: VmView, force_setup: bool) -> list[Planned]:
     first: JsonValue = {"disk": int(disk.key)}
     changes = []
     if not order or order[0] != first:
-        changes.append(change(BOOT_ORDER, vm.name, "config.bootOptions.bootOrder[0]",
+        changes.append(change(boot_order, vm.name, "config.bootOptions.bootOrder[0]",
                               order[0] if order else None, first))
     if force_setup and not enter_bios_setup(vm):
-        changes.append(change(FORCE_SETUP, vm.name, "config.bootOptions.enterBIOSSetup", False, True))
+        changes.append(change(force_setup_control, vm.name, "config.bootOptions.enterBIOSSetup", False, True))
     if not changes:
         return []
     rest = [b for b in (vm.config.bootOptions.bootOrder or []) if getattr(b, "deviceKey", None) != disk.key]
@@ -75,12 +78,12 @@ def ensure_boot_options(ctx: EngineContext, resources: ExitStack) -> StepPlan:
     return plan_of(*plan_boot_options(vm, force))
 
 
-def _ask_attestation(ctx: EngineContext, name: str) -> None:
+def ask_attestation(ctx: EngineContext, name: str, control: str = PASSWORD) -> None:
     """Ask the gate for the attestation; record it, or say that a person's word is awaited."""
     question = PASSWORD_QUESTION.format(vm=name)
-    found = ctx.gate.attest(PASSWORD, name, question)
+    found = ctx.gate.attest(control, name, question)
     if found is None:
-        ctx.skipped.append(f"{PASSWORD} [{name}]: awaiting a person's attestation: {question}")
+        ctx.skipped.append(f"{control} [{name}]: awaiting a person's attestation: {question}")
         return
     ctx.attestations.append(found)
     attestation_store.record(ctx.site.site.name, found)
@@ -92,4 +95,4 @@ def attest_bios_password(ctx: EngineContext, resources: ExitStack) -> StepPlan:
     name = site.management_node.name
     if password_attested(site.name, name):
         return plan_of()
-    return plan_of(Planned(action=partial(_ask_attestation, ctx, name)))
+    return plan_of(Planned(action=partial(ask_attestation, ctx, name)))

@@ -4,11 +4,13 @@ exceed the capacity of the datastore).
 Projection used before any change: VMs of this site count with the limit the site gives them (per
 disk); other VMs with the limits they have, and a disk without a limit makes the sum unbounded.
 Site nodes not deployed yet count with one disk each (the site-file rule assumes the same), except
-the Management Node about to be deployed, which counts the disks of its OVA.
+a node about to be deployed, which counts the disks of its OVA (the Management Node's, or a Conferencing
+Node's once the Management Node generated it).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,8 +44,11 @@ def actual_sum(host_vms: list[Any]) -> IopsSum:
     return out
 
 
-def projected_sum(site: Site, host_vms: list[Any], management_disks: int) -> IopsSum:
-    """What the host will have once every node of the site carries its limit."""
+def projected_sum(site: Site, host_vms: list[Any], management_disks: int,
+                  node_disks: Mapping[str, int] | None = None) -> IopsSum:
+    """What the host will have once every node of the site carries its limit (``node_disks``: the disk count of
+    Conferencing Nodes whose OVA is known; the others count one disk)."""
+    known = node_disks or {}
     nodes = {node.name: node for node in site.nodes()}
     out = IopsSum()
     present = set()
@@ -58,7 +63,7 @@ def projected_sum(site: Site, host_vms: list[Any], management_disks: int) -> Iop
         out.by_vm[vm.name] = len(disks(vm)) * node.vm.disk_iops_limit
     for name, node in nodes.items():
         if name not in present:
-            count = management_disks if node is site.management_node else 1
+            count = management_disks if node is site.management_node else known.get(name, 1)
             out.by_vm[name] = count * node.vm.disk_iops_limit
     return out
 

@@ -9,14 +9,15 @@ from functools import partial
 from typing import Any
 
 from securemode.engine import EngineContext, StepPlan, plan_of
-from securemode.site import ManagementNode, Site
+from securemode.site import ManagementNode, NodeCommon, Site
 from securemode.tasks.vms.inputs import VmsInputs, check_vms_inputs
 from securemode.vsphere import open_site_session, wait_for_task
 from securemode.vsphere.changes import Planned, change
 from securemode.vsphere.desired_vm import VmView, nic_network, nics, view_vm
 from securemode.vsphere.errors import VSphereTaskError
 from securemode.vsphere.inventory import datacenter_of
-from securemode.vsphere.ovf_import import import_vapp
+from securemode.vsphere.ova import OvaPackage
+from securemode.vsphere.ovf_import import ImportPlan, Progress, import_vapp
 from securemode.vsphere.session import VSphereSession
 from securemode.vsphere.vmodl import vim
 
@@ -25,31 +26,39 @@ VLAN = "vms.network.vlan"
 POWERED_OFF = "poweredOff"
 
 
-def _deploy(session: VSphereSession, inputs: VmsInputs, log: list[str]) -> Any:
-    if inputs.package is None or inputs.import_plan is None:
+def import_node_vm(session: VSphereSession, host: Any, package: OvaPackage | None, plan: ImportPlan | None,
+                   progress: Progress) -> Any:
+    """Import a node's checked OVA into the host's datacenter VM folder (any node); return the VM."""
+    if package is None or plan is None:
         raise VSphereTaskError("nothing to import: the OVA was not checked")
-    folder = datacenter_of(inputs.host).vmFolder
-    return import_vapp(session, inputs.package, inputs.import_plan, pool=inputs.pool, folder=folder,
-                       host=inputs.host, progress=lambda pct: log.append(f"upload {pct}%"))
+    folder = datacenter_of(host).vmFolder
+    return import_vapp(session, package, plan, pool=host.parent.resourcePool, folder=folder, host=host,
+                       progress=progress)
+
+
+def _deploy(session: VSphereSession, inputs: VmsInputs, log: list[str]) -> Any:
+    return import_node_vm(session, inputs.host, inputs.package, inputs.import_plan,
+                          lambda pct: log.append(f"upload {pct}%"))
 
 
 def _reconfigure(vm: VmView, spec: Any, what: str) -> None:
     wait_for_task(vm.ref.ReconfigVM_Task(spec=spec), f"{what} of VM {vm.name}")
 
 
-def plan_vm_shape(vm: VmView, node: ManagementNode, site: Site, network: Any | None,
-                  notes: list[str]) -> list[Planned]:
-    """Size (CPUs, memory; only while powered off) and NIC attachment of an existing VM."""
+def plan_vm_shape(vm: VmView, node: NodeCommon, site: Site, network: Any | None, notes: list[str],
+                  deployed: str = DEPLOYED, vlan: str = VLAN) -> list[Planned]:
+    """Size (CPUs, memory; only while powered off) and NIC attachment of an existing VM of any node; the
+    controls are the Management Node's rows unless a Conferencing Node's are given."""
     planned: list[Planned] = []
     hw = vm.config.hardware
     sizing = [c for c in (
-        change(DEPLOYED, vm.name, "config.hardware.numCPU", hw.numCPU, node.vm.cpus) if hw.numCPU != node.vm.cpus
+        change(deployed, vm.name, "config.hardware.numCPU", hw.numCPU, node.vm.cpus) if hw.numCPU != node.vm.cpus
         else None,
-        change(DEPLOYED, vm.name, "config.hardware.memoryMB", hw.memoryMB, node.vm.memory_mb)
+        change(deployed, vm.name, "config.hardware.memoryMB", hw.memoryMB, node.vm.memory_mb)
         if hw.memoryMB != node.vm.memory_mb else None,
     ) if c is not None]
     if sizing and vm.runtime.powerState != POWERED_OFF:
-        notes.append(f"{DEPLOYED} [{vm.name}]: resize to {node.vm.cpus} vCPU / {node.vm.memory_mb} MB needs the VM "
+        notes.append(f"{deployed} [{vm.name}]: resize to {node.vm.cpus} vCPU / {node.vm.memory_mb} MB needs the VM "
                      "powered off; it is running, so it was not resized")
     elif sizing:
         spec = vim.vm.ConfigSpec(numCPUs=node.vm.cpus, memoryMB=node.vm.memory_mb)
@@ -63,7 +72,7 @@ def plan_vm_shape(vm: VmView, node: ManagementNode, site: Site, network: Any | N
         nic.backing = vim.vm.device.VirtualEthernetCard.NetworkBackingInfo(deviceName=want, network=network)
         spec = vim.vm.ConfigSpec(deviceChange=[vim.vm.device.VirtualDeviceSpec(operation="edit", device=nic)])
         planned.append(Planned(action=partial(_reconfigure, vm, spec, "network change"),
-                               changes=(change(VLAN, vm.name, f"{label}.network", current, want),)))
+                               changes=(change(vlan, vm.name, f"{label}.network", current, want),)))
     return planned
 
 

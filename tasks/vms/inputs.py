@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from securemode.problems import InputError, Problem
+from securemode.site import Site
 from securemode.site_loader import LoadedSite
 from securemode.tasks.vms.budget import budget_problems, projected_sum
 from securemode.vsphere import VSphereSession
@@ -54,12 +55,10 @@ def _ova_problems(session: VSphereSession, loaded: LoadedSite, host: Any, datast
     return [], package, plan
 
 
-def check_vms_inputs(session: VSphereSession, loaded: LoadedSite, apply: bool) -> VmsInputs:
-    """Read what the steps need and raise InputError naming every problem; reads only, never writes."""
-    site = loaded.site
-    node = site.management_node
+def placement_problems(host: Any, site: Site, apply: bool) -> tuple[list[Problem], Any | None, Any | None]:
+    """Where any node's VM goes: the site's datastore and VM port group on the host (the port group may
+    be missing in a plan, before the host stage made it); returns the problems, the datastore, the network."""
     vm_net = site.vsphere.networks.vm
-    host = session.host()
     problems: list[Problem] = []
     datastore = find_datastore(host, site.vsphere.datastore)
     if datastore is None:
@@ -71,6 +70,16 @@ def check_vms_inputs(session: VSphereSession, loaded: LoadedSite, apply: bool) -
         problems.append(Problem(field="vsphere.networks.vm.port_group",
                                 message=f"port group '{vm_net.port_group}' does not exist on the host",
                                 fix="run the host stage first (it creates the VM network)"))
+    return problems, datastore, network
+
+
+def check_vms_inputs(session: VSphereSession, loaded: LoadedSite, apply: bool) -> VmsInputs:
+    """Read what the steps need and raise InputError naming every problem; reads only, never writes."""
+    site = loaded.site
+    node = site.management_node
+    vm_net = site.vsphere.networks.vm
+    host = session.host()
+    problems, datastore, network = placement_problems(host, site, apply)
     if node.vlan != vm_net.vlan:
         problems.append(Problem(field="management_node.vlan",
                                 message=f"VLAN {node.vlan} differs from VLAN {vm_net.vlan} of the port group the VM "

@@ -26,6 +26,15 @@ def _power_on(vm: VmView) -> None:
     wait_for_task(vm.ref.PowerOnVM_Task(), f"power-on of VM {vm.name}")
 
 
+def plan_power_on(vm: VmView, control: str = DEPLOYED) -> list[Planned]:
+    """Power on a VM of any node that is not running (nothing for one that runs)."""
+    state = str(vm.runtime.powerState)
+    if state == POWERED_ON:
+        return []
+    return [Planned(action=partial(_power_on, vm),
+                    changes=(change(control, vm.name, "runtime.powerState", state, POWERED_ON),))]
+
+
 def ensure_powered_on(ctx: EngineContext, resources: ExitStack) -> StepPlan:
     """Power the VM on when it is not running."""
     name = ctx.site.site.management_node.name
@@ -40,11 +49,4 @@ def ensure_powered_on(ctx: EngineContext, resources: ExitStack) -> StepPlan:
                 changes=(change(DEPLOYED, name, "runtime.powerState", None, POWERED_ON),),
             )
         )
-    state = str(vm.runtime.powerState)
-    if state == POWERED_ON:
-        return plan_of()
-    return plan_of(
-        Planned(
-            action=partial(_power_on, vm), changes=(change(DEPLOYED, name, "runtime.powerState", state, POWERED_ON),)
-        )
-    )
+    return plan_of(*plan_power_on(vm))

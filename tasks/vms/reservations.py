@@ -54,10 +54,12 @@ def _allocation(mhz_or_mb: int) -> Any:
     return vim.ResourceAllocationInfo(reservation=mhz_or_mb, limit=mhz_or_mb, shares=_shares())
 
 
-def allocation_changes(vm_name: str, cpu: Any, memory: Any, locked: bool | None, wanted: Wanted) -> list[Change]:
-    """The CPU and memory settings that differ from the guide's values (pure)."""
+def allocation_changes(vm_name: str, cpu: Any, memory: Any, locked: bool | None, wanted: Wanted,
+                       control: str | None = None) -> list[Change]:
+    """The CPU and memory settings that differ from the guide's values (pure); ``control``: one id for them
+    all (a Conferencing Node's VM has one reservation row), else the Management Node's row per setting."""
     out = []
-    for control, have, want in (
+    for aspect, have, want in (
         ("vms.cpu.reservation", _value(cpu, "reservation"), wanted.cpu_mhz),
         ("vms.cpu.limit", _value(cpu, "limit"), wanted.cpu_mhz),
         ("vms.cpu.shares", _level(cpu), SHARES_NORMAL),
@@ -66,16 +68,18 @@ def allocation_changes(vm_name: str, cpu: Any, memory: Any, locked: bool | None,
         ("vms.memory.shares", _level(memory), SHARES_NORMAL),
     ):
         if have != want:
-            kind = control.split(".")[1]
-            setting = f"config.{kind}Allocation.{control.rsplit('.', 1)[1]}"
-            out.append(change(control, vm_name, setting, have, want))
+            kind = aspect.split(".")[1]
+            setting = f"config.{kind}Allocation.{aspect.rsplit('.', 1)[1]}"
+            row = control or aspect
+            out.append(change(row, vm_name, setting, have, want))
     if not locked:
-        out.append(change("vms.memory.reservation", vm_name, "config.memoryReservationLockedToMax", bool(locked),
-                          True))
+        out.append(change(control or "vms.memory.reservation", vm_name, "config.memoryReservationLockedToMax",
+                          bool(locked), True))
     return out
 
 
-def disk_changes(vm_name: str, vm_disks: list[Any], iops: int) -> list[tuple[Any, list[Change]]]:
+def disk_changes(vm_name: str, vm_disks: list[Any], iops: int,
+                 control: str | None = None) -> list[tuple[Any, list[Change]]]:
     """Per disk, the shares and IOPS-limit settings that differ (pure)."""
     out = []
     for disk in vm_disks:
@@ -83,11 +87,12 @@ def disk_changes(vm_name: str, vm_disks: list[Any], iops: int) -> list[tuple[Any
         found = []
         level = disk_shares_level(disk)
         if level != SHARES_NORMAL:
-            found.append(change("vms.disk.shares", vm_name, f"{label}.storageIOAllocation.shares", level,
+            found.append(change(control or "vms.disk.shares", vm_name, f"{label}.storageIOAllocation.shares", level,
                                 SHARES_NORMAL))
         limit = iops_limit(disk)
         if limit != iops:
-            found.append(change("vms.disk.iops-limit", vm_name, f"{label}.storageIOAllocation.limit", limit, iops))
+            found.append(change(control or "vms.disk.iops-limit", vm_name, f"{label}.storageIOAllocation.limit",
+                                limit, iops))
         if found:
             out.append((disk, found))
     return out
@@ -105,12 +110,12 @@ def _apply(vm: VmView, spec: Any) -> None:
     wait_for_task(vm.ref.ReconfigVM_Task(spec=spec), f"reservations of VM {vm.name}")
 
 
-def plan_reservations(vm: VmView, wanted: Wanted) -> list[Planned]:
+def plan_reservations(vm: VmView, wanted: Wanted, control: str | None = None) -> list[Planned]:
     """One reconfigure carrying every allocation and disk change, or nothing."""
     cfg = vm.config
     changes = allocation_changes(vm.name, cfg.cpuAllocation, cfg.memoryAllocation,
-                                 cfg.memoryReservationLockedToMax, wanted)
-    per_disk = disk_changes(vm.name, disks(vm), wanted.iops)
+                                 cfg.memoryReservationLockedToMax, wanted, control)
+    per_disk = disk_changes(vm.name, disks(vm), wanted.iops, control)
     if not changes and not per_disk:
         return []
     spec = vim.vm.ConfigSpec(
@@ -123,12 +128,12 @@ def plan_reservations(vm: VmView, wanted: Wanted) -> list[Planned]:
                     changes=tuple(changes + [c for _, found in per_disk for c in found]))]
 
 
-def predicted_changes(vm_name: str, wanted: Wanted) -> list[Change]:
+def predicted_changes(vm_name: str, wanted: Wanted, control: str | None = None) -> list[Change]:
     """Plan before the VM exists: every setting goes from the OVA's default (unknown) to the guide's value."""
     return [change(c.control, vm_name, c.setting, None, c.desired)
-            for c in allocation_changes(vm_name, None, None, None, wanted)] + [
-        change("vms.disk.shares", vm_name, "every disk.storageIOAllocation.shares", None, SHARES_NORMAL),
-        change("vms.disk.iops-limit", vm_name, "every disk.storageIOAllocation.limit", None, wanted.iops)]
+            for c in allocation_changes(vm_name, None, None, None, wanted, control)] + [
+        change(control or "vms.disk.shares", vm_name, "every disk.storageIOAllocation.shares", None, SHARES_NORMAL),
+        change(control or "vms.disk.iops-limit", vm_name, "every disk.storageIOAllocation.limit", None, wanted.iops)]
 
 
 def vm_must_exist(name: str) -> None:

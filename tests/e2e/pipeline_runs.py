@@ -28,6 +28,7 @@ ATTEST = [
     "bootstrap.wizard.icmpv6-multicast-echo",
     "bootstrap.wizard.ipv6-dad",
     "bootstrap.wizard.anon-dh",
+    "nodes.bios.supervisor-password",
 ]
 BAD = {Status.FAIL, Status.ERROR}
 SECUREMODE = str(Path(sys.executable).with_name("securemode"))

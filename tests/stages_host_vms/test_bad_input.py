@@ -20,6 +20,7 @@ from cryptography.x509.oid import NameOID
 
 from securemode.engine import EngineContext, NoApprovals, PreApproved
 from securemode.flows.stages import host as host_stage
+from securemode.flows.stages import nodes as nodes_stage
 from securemode.flows.stages import vms as vms_stage
 from securemode.infra.ova import OvaSpec, build_ova
 from securemode.infra.vcsim import Vcsim, VcsimOptions, start_vcsim
@@ -175,6 +176,37 @@ def test_node_vlan_must_match_its_port_group(sim: Vcsim, base: dict[str, Any], t
     build_ova(tmp_path / "mgr.ova")
     error = _refused(sim, _site(tmp_path, doc, monkeypatch, sim), vms_stage)
     assert [p.field for p in error.problems] == ["management_node.vlan"]
+
+
+def test_a_conferencing_node_at_the_hosts_own_address_is_refused_before_any_change(
+        sim: Vcsim, base: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through the nodes stage's plan (no Management Node answers here: the plan says so and goes on from the
+    host alone), the host's own address on a conferencing node is refused, naming the field."""
+    doc = copy.deepcopy(base)
+    doc["management_node"]["address"] = "127.0.0.3"  # nothing listens there: refused at once
+    doc["conferencing_nodes"][0]["address"] = sim.host
+    error = _refused(sim, _site(tmp_path, doc, monkeypatch, sim), nodes_stage, apply=False)
+    assert [(p.field, p.message) for p in error.problems] == [
+        ("conferencing_nodes[0].address", f"{sim.host} is an address of the ESXi host itself")]
+
+
+def test_a_vm_named_as_a_node_without_its_registration_is_refused_with_the_fix(
+        sim: Vcsim, base: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A VM carrying a conferencing node's name with no worker_vm behind it (none here: no Management Node
+    answers) is half-deployed in a way the stage cannot finish: named, with the fix, before any change."""
+    doc = copy.deepcopy(base)
+    doc["management_node"]["address"] = "127.0.0.3"
+    loaded = _site(tmp_path, doc, monkeypatch, sim)
+    with side_session(sim) as si:
+        vm = _vm0(si)
+        wait_for_task(vm.Rename_Task("conf02"), "rename")
+        try:
+            error = _refused(sim, loaded, nodes_stage, apply=False)
+        finally:
+            wait_for_task(vm.Rename_Task("ha-host_VM0"), "rename back")
+    [problem] = error.problems
+    assert problem.field == "conferencing_nodes[1]" and "no worker_vm conf02" in problem.message
+    assert "remove it from the host" in problem.fix
 
 
 @pytest.mark.parametrize(("path", "value", "field"), [

@@ -58,7 +58,7 @@ def _plan(stage: Stage, loaded: LoadedSite) -> list[tuple[str, str]]:
 
 
 def test_the_pipeline_stages_are_built() -> None:
-    assert {Stage.HOST, Stage.VMS, Stage.BOOTSTRAP, Stage.PKI, Stage.PLATFORM} <= set(BUILT)
+    assert {Stage.HOST, Stage.VMS, Stage.BOOTSTRAP, Stage.NODES, Stage.PKI, Stage.PLATFORM} <= set(BUILT)
 
 
 @pytest.mark.parametrize("stage", BUILT, ids=str)
@@ -110,6 +110,21 @@ def test_sip_port_rows_are_proved_by_sip_options_on_conferencing_nodes() -> None
         assert names[f"bootstrap.wizard.sip-{row}-port"].verifiers[0] == "securemode.verifiers.sip.check_options"
 
 
+def test_the_nodes_stage_proves_the_sip_ports_by_sip_options_on_each_conferencing_node(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bootstrap runs before the conferencing nodes exist; the nodes stage probes the same ports on each."""
+    loaded = _loaded(tmp_path, monkeypatch)
+    nodes = __import__("securemode.flows.stages.nodes", fromlist=["plan"])
+    ctx = nodes.NodesProbe(loaded, {"sip-udp-port": 5060, "sip-tcp-port": 5060, "sip-tls-port": 5061})
+    sip = {item.pair[1]: sorted((str(how.args[1]), how.args[0].port) for p in item.proofs
+                                if (how := p.arguments(ctx, item.target)))
+           for item in nodes.plan(loaded) if item.pair[0] == "nodes.sip-ports"}
+    assert sip == {n.name: [("tcp", 5060), ("tls", 5061), ("udp", 5060)] for n in loaded.site.conferencing_nodes}
+    names = registry.bound_names()
+    assert names["nodes.sip-ports"].verifiers == ("securemode.verifiers.sip.check_options",)
+
+
 def test_flags_decide_which_steps_are_gated_and_the_gate_names_are_kept() -> None:
     gates = {step.gated for stage in BUILT for step in registry.load(stage).steps if step.gated}
     assert gates == GATES
@@ -121,7 +136,7 @@ def test_flags_decide_which_steps_are_gated_and_the_gate_names_are_kept() -> Non
 
 def test_unbuilt_stages_are_listed_as_not_built() -> None:
     names = registry.bound_names()
-    for stage in (Stage.NODES, Stage.AUTH, Stage.CONTINGENCY):
+    for stage in (Stage.AUTH, Stage.CONTINGENCY):
         assert stage not in BUILT
         assert all(not names[c.id].built for c in controls_for([stage]))
     assert all(names[c.id].built for c in controls_for(BUILT))
