@@ -60,7 +60,7 @@ from securemode.tasks.nodes.rows import (
     RESERVED,
     VLAN,
 )
-from securemode.verifiers import api, sip, tls
+from securemode.verifiers import api, node_status, port_scan, sip, tls
 from securemode.verifiers import vsphere as vv
 from securemode.verifiers.api import ApiReader, combine, node_object
 from securemode.vsphere import VSphereConnectError
@@ -154,6 +154,15 @@ def _sip(row: str) -> Callable[[NodesProbe, Target], Call]:
     return lambda ctx, t: call(Endpoint(str(t.subject.address), int(ctx.want[row])), SIP_ROWS[row])
 
 
+def _scan(ctx: NodesProbe, t: Target) -> Call:
+    """HTTPS and the wizard's SIP ports must answer, the common service ports stay silent. SNMP's port is left
+    out either way: the platform stage turns SNMPv3 on after this one, and its own rows prove it."""
+    site = ctx.loaded.site
+    allowed = port_scan.allowed_node_ports(site.security_wizard, HTTPS_PORT)
+    others = tuple(p for p in port_scan.COMMON_UDP_PORTS if p != site.snmp.port)
+    return call(Endpoint(str(t.subject.address), HTTPS_PORT), allowed, extra_udp=others)
+
+
 BINDINGS: tuple[Binding[NodesProbe], ...] = checked(
     Stage.NODES,
     tuple(STEPS.values()),
@@ -188,10 +197,9 @@ BINDINGS: tuple[Binding[NodesProbe], ...] = checked(
             _net(tls.check_protocol_refused, lambda ctx, t: call(_https(ctx, t), tls.TlsVersion.TLS1_0)),
         ),
         _bind("nodes.sip-ports", None, *(_net(sip.check_options, _sip(row)) for row in SIP_ROWS)),
-        # NODE CHECKS, bound here once their verifiers are merged (their catalogue rows come with them):
-        # nodes.deployed-status: fix STEPS["deployed_and_synced"], session NET, check_node_status per conferencing
-        #   node (a Management API session of its own); nodes.ports-allowed-only: verify-only, session NET,
-        #   check_only_allowed_ports on each node's address with the security wizard's allowed ports.
+        _bind("nodes.deployed-status", "deployed_and_synced",
+              _net(node_status.check_node_status, lambda ctx, _t: call(ctx.loaded))),
+        _bind("nodes.ports-allowed-only", None, _net(port_scan.check_only_allowed_ports, _scan)),
     ),
 )
 

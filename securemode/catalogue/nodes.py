@@ -10,6 +10,7 @@ from __future__ import annotations
 from securemode.catalogue.model import Control, ControlSeverity, Flag, Stage, TargetKind
 
 SECTION = "Pexip Infinity Conferencing Node deployment"
+WIZARD_SECTION = "Pexip Infinity Management Node deployment and bootstrap configuration"  # the security wizard
 RES = "Reserving virtual machine resources"
 BIOS = "BIOS configuration"
 
@@ -59,4 +60,12 @@ CONTROLS: tuple[Control, ...] = (
             target=TargetKind.CONFERENCING_NODE,
             desired="SIP OPTIONS answered on site:security_wizard.sip_udp_port, sip_tcp_port, sip_tls_port",
             flags=frozenset({Flag.VERIFY_ONLY})),
+    Control(id="nodes.deployed-status", title="Conferencing Node DEPLOYED and SYNCED on the Management Node",
+            stage=Stage.NODES, section=SECTION, target=TargetKind.CONFERENCING_NODE,
+            desired="status/v1/worker_vm: deploy_status DEPLOYED, sync_status SYNCED, last_updated recent"),
+    Control(id="nodes.ports-allowed-only", title="Only the allowed ports answer on the Conferencing Node; the others "
+            "are dropped", stage=Stage.NODES, section=WIZARD_SECTION,
+            guide_text="Drop incoming packets to closed ports rather than reject", target=TargetKind.CONFERENCING_NODE,
+            desired="HTTPS and the wizard's SIP ports answer; common service ports silent (dropped, not rejected)",
+            severity=ControlSeverity.HIGH, flags=frozenset({Flag.VERIFY_ONLY})),
 )
