@@ -16,6 +16,7 @@ cache_restore() {
     cp -a --remove-destination "$entry/." "$3/" || return 1
   fi
   rm -f "$3/.complete"
+  cache_use "$1" "$2"
 }
 
 # cache_store KIND KEY SRC: keep a copy of SRC's files as entry KIND/KEY (the first complete one stays).
@@ -26,7 +27,25 @@ cache_store() {
   [ -f "$kinds/$2/.complete" ] && return 0
   mkdir -p "$kinds" 2>/dev/null && tmp="$(mktemp -d "$kinds/.partial-XXXXXX")" || return 0
   if cp -a "$3/." "$tmp/" && touch "$tmp/.complete" && mv -T "$tmp" "$kinds/$2" 2>/dev/null; then
+    cache_prune "$1" "${CACHE_KEEP:-3}"
     return 0
   fi
   rm -rf "$tmp"
+}
+
+# cache_prune KIND KEEP: remove all but the KEEP entries of KIND used last (cache_use marks a use), so the
+# cache does not grow with every change of its inputs.
+cache_prune() {
+  [ "$BUILD_CACHE" != off ] && [ -d "$BUILD_CACHE/$1" ] || return 0
+  local old
+  # shellcheck disable=SC2012 # entry names are hex hashes
+  for old in $(ls -1t "$BUILD_CACHE/$1" | tail -n +"$(($2 + 1))"); do
+    rm -rf "${BUILD_CACHE:?}/$1/$old"
+  done
+}
+
+# cache_use KIND KEY: mark entry KIND/KEY as used now (cache_prune keeps the entries used last).
+cache_use() {
+  [ "$BUILD_CACHE" != off ] || return 0
+  touch "$BUILD_CACHE/$1/$2" 2>/dev/null || true
 }
