@@ -135,7 +135,8 @@ def dependency_wheels(python: str) -> Path:
     pip resolves for the host's Python; requirements whose markers only the image's Python meets (such as
     ``python_full_version < "3.11.3"``) are added until nothing is missing."""
     lock = lock_file().read_bytes()
-    project = (REPO / "pyproject.toml").read_bytes()
+    # Only what the wheels are made of: the rest of pyproject.toml (a new module's layer) changes nothing here.
+    project = "\n".join(_runtime_requirements())
     folder = cache_dir() / f"wheels-{_digest(lock, project, python)}"
     if (folder / ".complete").exists():
         return folder
