@@ -1,14 +1,15 @@
-"""What the worker image is made of, cached under ``.build/docker``: a Debian rootfs and the project's wheels.
+"""What the worker image is made of, kept in the machine's build cache: a Debian rootfs and the project's wheels.
 
 Nothing is pulled from a registry. The rootfs comes from ``debootstrap --variant=minbase`` (Debian's
 mirror, the one apt uses) as a tarball; the wheels are the project's own wheel plus its locked runtime
 dependencies, fetched by pip on the host so that the image build itself needs no network at all.
-Each input is named by a hash of what it depends on, so a second build only finds them.
+Each input is named by a hash of what it depends on, so a second build (from any checkout) only finds them.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -17,6 +18,8 @@ import tarfile
 import tempfile
 import zipfile
 from pathlib import Path
+
+from securemode.paths import build_cache
 
 REPO = Path(__file__).resolve().parent.parent
 SUITE = "bookworm"
@@ -29,9 +32,8 @@ class ImageInputError(Exception):
 
 
 def cache_dir() -> Path:
-    path = REPO / ".build" / "docker"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """``docker`` in the machine's build cache (``.build/docker`` with SECUREMODE_CACHE_DIR=off)."""
+    return build_cache("docker", REPO / ".build" / "docker")
 
 
 def _digest(*parts: str | bytes) -> str:
@@ -87,7 +89,7 @@ def rootfs_tarball() -> Path:
             for item in (rootfs / cache).glob("*"):
                 if item.is_file():
                     item.unlink()
-        partial = tarball.with_suffix(".part")
+        partial = tarball.with_suffix(f".{os.getpid()}.part")  # another checkout may be making it too
         packed = subprocess.run(
             ["tar", "-C", str(rootfs), "--numeric-owner", "-cf", str(partial), "."],
             capture_output=True,
@@ -133,7 +135,8 @@ def dependency_wheels(python: str) -> Path:
     pip resolves for the host's Python; requirements whose markers only the image's Python meets (such as
     ``python_full_version < "3.11.3"``) are added until nothing is missing."""
     lock = lock_file().read_bytes()
-    project = (REPO / "pyproject.toml").read_bytes()
+    # Only what the wheels are made of: the rest of pyproject.toml (a new module's layer) changes nothing here.
+    project = "\n".join(_runtime_requirements())
     folder = cache_dir() / f"wheels-{_digest(lock, project, python)}"
     if (folder / ".complete").exists():
         return folder

@@ -1,7 +1,7 @@
 """`securemode image build`: the Docker workers' image, built locally with the Docker SDK, pulled from nowhere.
 
 Three layers, each reused while what it is made of is unchanged (a label holds that stamp); the
-dependencies layer is also kept as an image archive under ``.build/docker``, so a fresh engine (a new
+dependencies layer is also kept as an image archive in the machine's build cache, so a fresh engine (a new
 state folder) loads it in seconds instead of installing every wheel again:
 
 1. ``securemode-base:<stamp>``: the cached Debian bookworm minbase rootfs (Python 3.11), imported;
@@ -15,6 +15,7 @@ a second ``image build`` with nothing changed only checks the stamps (seconds).
 
 from __future__ import annotations
 
+import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,7 +151,7 @@ def build() -> BuiltImage:
 def _save(client: Any, tag: str, path: Path) -> None:
     """Keep the dependencies layer as an image archive: a fresh engine loads it in seconds instead of
     installing every wheel again."""
-    partial = path.with_suffix(".part")
+    partial = path.with_suffix(f".{os.getpid()}.part")  # another checkout may be saving it too
     with partial.open("wb") as archive:
         for chunk in client.images.get(tag).save(named=True):
             archive.write(chunk)

@@ -22,6 +22,7 @@ from securemode.flows.artifacts import artifact_key
 InputT = TypeVar("InputT", bound=RunInput)
 
 STATE_MESSAGE_MAX = 900
+FIRST_POLL_S = 0.25  # the first look for an answer; the interval then doubles up to ``poll_s``
 
 
 def pause_for_input(input_type: type[InputT], description: str, message: str, key: str, timeout_s: int,
@@ -44,8 +45,10 @@ def pause_for_input(input_type: type[InputT], description: str, message: str, ke
         # resume is refused ("Run input schema not found") and the run stays paused — never lost.
         form.save(keyset, flow_run_id=run_id)
         deadline = time.monotonic() + timeout_s
+        wait = min(FIRST_POLL_S, poll_s)
         while time.monotonic() < deadline:
-            time.sleep(poll_s)
+            time.sleep(wait)
+            wait = min(poll_s, wait * 2)  # an answer often comes at once (a script, someone at the form)
             current = client.read_flow_run(run_id).state
             if current is not None and current.is_running():
                 return cast(InputT, form.load(keyset, flow_run_id=run_id))

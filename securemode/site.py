@@ -142,6 +142,11 @@ class ManagementNode(NodeCommon):
         "pinned until the PKI stage installs a certificate from the site CA.")
     admin_username: str = "admin"
     admin_password: SecretRef = Field(description="Web/console admin password set by the installation wizard.")
+    console_reopen_wait_s: float = Field(
+        default=20.0, ge=0, le=900,
+        description="After a security wizard that disabled the admin account, how long to wait for the console "
+        "(SSH) to reopen before the node's HTTPS answering is taken as the sign its reboot is over (such a node "
+        "may drop SSH for good).")
 
 
 class ConferencingNode(NodeCommon):
@@ -193,6 +198,10 @@ class SyslogServer(Strict):
     evidence_file: str | None = Field(
         default=None, description="Where the verifier can read what this receiver got (lab or log shipper)."
     )
+    delivery_wait_s: float = Field(
+        default=5.0, gt=0, le=300,
+        description="How long the delivery check waits for its event, and then for a control message sent "
+        "straight to this receiver, to show up in the evidence.")
 
 
 class Snmp(Strict):

@@ -64,7 +64,6 @@ GATE_SECURITY_WIZARD = "bootstrap.securitywizard"
 REBOOT_DOWN_TIMEOUT_S = 30.0
 REBOOT_UP_TIMEOUT_S = 900.0  # a real Management Node takes minutes to come back
 FIRST_BOOT_TIMEOUT_S = REBOOT_UP_TIMEOUT_S  # and as long to boot to its console after the first power-on
-DISABLED_CONSOLE_WAIT_S = 20.0
 DROPPED_PORT_PROBE_S = 0.5  # a TCP handshake on the management network takes milliseconds
 # (control, global field) of the install-time opt-outs, from the catalogue rows' settings.
 OPT_OUTS = tuple((c.id, c.setting.removeprefix("global.")) for c in CONTROLS
@@ -420,7 +419,7 @@ def _run_wizard(ctx: EngineContext, desired: dict[str, Value]) -> None:
     host = str(node.address)
     # With the admin account disabled a node may drop SSH for good once it is back, so the console
     # reopening is waited for only briefly; then HTTPS answering is the sign the reboot is over.
-    up_timeout = DISABLED_CONSOLE_WAIT_S if desired.get("disable-admin") is True else REBOOT_UP_TIMEOUT_S
+    up_timeout = node.console_reopen_wait_s if desired.get("disable-admin") is True else REBOOT_UP_TIMEOUT_S
     back = wait_for_reboot(host, CONSOLE_PORT, REBOOT_DOWN_TIMEOUT_S, up_timeout)
     if not back:
         back = wait_for_port(host, HTTPS_PORT, want_open=True, timeout_s=REBOOT_UP_TIMEOUT_S)

@@ -146,7 +146,8 @@ def check_syslog_delivery(control: str, target: str, loaded: LoadedSite, server:
     sent = syslog.send_syslog(server.address, server.port, server.transport.value, str(site_ca_bundle(loaded)))
     return syslog.check_event_reaches_receivers(
         control, target, cause_event=failed_login(loaded),
-        receivers={target: loaded.resolve_path(server.evidence_file)}, send_control={target: sent})
+        receivers={target: loaded.resolve_path(server.evidence_file)}, send_control={target: sent},
+        within_s=server.delivery_wait_s)
 
 
 # bindings -----------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Offline build of vcsim-ext from Debian's govmomi 0.24.2 (GOPATH mode, no module downloads).
 # Skipped when a hash of our sources, the installed govmomi version and the Go version matches
-# the stamp of the last good build. Usage: infra/vcsim/build.sh [--force]
+# the stamp of the last good build; a binary built from the same hash by another checkout is taken from
+# the machine's build cache (infra/build_cache.sh). Usage: infra/vcsim/build.sh [--force]
 # SECUREMODE_VCSIM_BUILD_DIR=DIR builds into DIR (and securemode.infra.vcsim runs DIR/bin/vcsim-ext) instead of .build/vcsim.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -9,6 +10,8 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 OUT="${SECUREMODE_VCSIM_BUILD_DIR:-$ROOT/.build/vcsim}"  # another folder: a private build, e.g. to test a change
 BIN="$OUT/bin/vcsim-ext"
 STAMP="$OUT/build.stamp"
+# shellcheck source=../build_cache.sh
+. "$HERE/../build_cache.sh"
 fail() { printf 'vcsim build: FAILED: %s\n' "$*" >&2; exit 1; }
 say() { printf 'vcsim build: %s\n' "$*" >&2; }
 
@@ -28,8 +31,13 @@ if [ "${1:-}" != "--force" ] && [ -x "$BIN" ] && [ -f "$STAMP" ] && [ "$(cat "$S
   exit 0
 fi
 
-mkdir -p "$OUT/bin" "$OUT/overlay" "$ROOT/.build/gocache"
 rm -f "$STAMP"
+if [ "${1:-}" != "--force" ] && cache_restore vcsim "$want" "$OUT/bin" && [ -x "$BIN" ]; then
+  echo "$want" > "$STAMP"
+  say "up to date ($BIN, from the build cache)"
+  exit 0
+fi
+mkdir -p "$OUT/bin" "$OUT/overlay" "$ROOT/.build/gocache"
 overlay="$(python3 "$HERE/patch_sources.py" "$OUT/overlay")" || fail "patching govmomi sources"
 
 export GO111MODULE=off GOPATH=/usr/share/gocode GOPROXY=off GOFLAGS= GOENV=off CGO_ENABLED=0 \
@@ -38,4 +46,5 @@ start=$(date +%s%N)
 ( cd "$HERE/go" && go build -trimpath -overlay "$overlay" -o "$BIN.tmp" . ) || fail "go build"
 mv -f "$BIN.tmp" "$BIN"
 echo "$want" > "$STAMP"
+cache_store vcsim "$want" "$OUT/bin"
 say "built $BIN in $(( ($(date +%s%N) - start) / 1000000 )) ms"

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from securemode.endpoint import Endpoint
+from securemode.https import browser
 from securemode.https.browser import WebTarget
 from securemode.infra.twin import TwinManagementNode
 from securemode.infra.twin.faults import unavailable
@@ -90,12 +91,17 @@ def test_a_transient_503_is_retried_and_no_session_is_left_open(twin: TwinManage
     assert twin.sessions.count() == 0
 
 
-def test_a_lasting_503_is_error_never_fail_and_the_session_is_closed(twin: TwinManagementNode) -> None:
+def test_a_lasting_503_is_error_never_fail_and_the_session_is_closed(twin: TwinManagementNode,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """A session was created, then the admin page keeps answering 503: ERROR (nothing was judged), and the
     session is logged out so the per-user limit is not used up for the next run."""
-    rule = twin.faults.add(unavailable(path_regex=r"^/admin/$", methods=("GET",)))
+    # Every retry still happens, only without the real back-off's 3.7 s per request.
+    monkeypatch.setattr(browser, "RETRY_BACKOFF_S", (0.01,) * len(browser.RETRY_BACKOFF_S))
+    lasting = unavailable(path_regex=r"^/admin/$", methods=("GET",))
+    rule = twin.faults.add(lasting)
     result = web.login("bootstrap.web-login", "mgr01", target(twin), "admin", PASSWORD)
     assert result.status is Status.ERROR, result
+    assert lasting.hits == len(browser.RETRY_BACKOFF_S) + 1  # the first try and every retry met the 503
     assert "503" in result.message
     assert twin.sessions.count() == 0
     twin.faults.remove(rule)
