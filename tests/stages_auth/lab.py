@@ -17,6 +17,11 @@ from tests.stage_steps import run_steps
 from tests.stages_pki_platform.lab import FAST, SECRETS, Lab, create_nodes, free_loopback_443, site_document, write_site
 
 LDAP_BIND_ENV = "SMT_LDAP_BIND"
+ADMIN_ROLES = {"admin": "Read-write", "auditor": "Auditor", "readonly": "Read-only"}
+
+
+def password_env(role: str) -> str:
+    return f"SMT_LDAP_{role.upper()}"
 
 
 @dataclass
@@ -45,6 +50,12 @@ def ldap_section(directory: slapd.SlapdHandle, ca: LabCA) -> dict[str, object]:
     }
 
 
+def administrators(directory: slapd.SlapdHandle) -> list[dict[str, object]]:
+    """The slapd users of three roles, named as the site's administrators."""
+    return [{"username": directory.users[role].uid, "upn": directory.users[role].upn, "role": name,
+             "password": f"env:{password_env(role)}"} for role, name in ADMIN_ROLES.items()]
+
+
 def start_auth_lab(directory_path: Path) -> AuthLab:
     """slapd, then the twin and site; then the pki and platform stages, as the pipeline runs them first."""
     ca = LabCA.create(directory_path / "ca")
@@ -52,7 +63,9 @@ def start_auth_lab(directory_path: Path) -> AuthLab:
     server = slapd.start(directory_path / "slapd", ca, addresses[0])
     try:
         os.environ.update(SECRETS, **{LDAP_BIND_ENV: server.bind_password})
-        doc = site_document(addresses, ca) | {"ldap": ldap_section(server, ca)}
+        os.environ.update({password_env(role): server.users[role].password for role in ADMIN_ROLES})
+        doc = site_document(addresses, ca) | {"ldap": ldap_section(server, ca),
+                                              "administrators": administrators(server)}
         loaded = write_site(directory_path, doc)
         node = loaded.site.management_node
         twin = TwinManagementNode(directory_path / "twin", addresses[0], 443, config=FAST,
