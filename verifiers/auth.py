@@ -18,6 +18,7 @@ import json
 import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 from securemode.https.browser import Browser, Reply, UntrustedPeer, WebTarget
 from securemode.https.login import basic_auth, form_login, logout, server_error
@@ -85,7 +86,7 @@ def check_logins(control: str, target: str, web: WebTarget, logins: Sequence[Log
             return p.result
         try:
             seen = {lg.username: _ask(p, f"GET {API_ROOT} as {lg.username} by {lg.how}",
-                                      lambda lg=lg: lg.api(web, "GET", API_ROOT)).status for lg in logins}
+                                      partial(lg.api, web, "GET", API_ROOT)).status for lg in logins}
         except _Unjudged as exc:
             p.error(str(exc))
         else:
