@@ -8,6 +8,7 @@ accounts and authentication settings).
 * :func:`check_local_admin_refused` — the local admin's credentials are refused.
 * :func:`check_certificate_required` — without a client certificate there is no login page and no API.
 * :func:`check_unknown_user_refused` — a CA-signed certificate naming nobody in LDAP is refused.
+* :func:`check_issuer_trusted` — a client certificate's issuer is a CA the node trusts.
 
 A 5xx answer or a connection failure is ERROR (nothing was judged); only a clear answer is PASS or FAIL.
 """
@@ -19,6 +20,10 @@ import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 
 from securemode.https.browser import Browser, Reply, UntrustedPeer, WebTarget
 from securemode.https.login import basic_auth, form_login, logout, server_error
@@ -200,4 +205,28 @@ def check_unknown_user_refused(control: str, target: str, web: WebTarget, certif
         else:
             p.check(api != 200 and home != 200, {"api": api, "home": home},
                     f"a certificate for {identity}, who is not in LDAP, was let in")
+    return p.result
+
+
+def check_issuer_trusted(control: str, target: str, certificate_file: str, trusted_pems: Sequence[str]) -> Result:
+    """The client certificate was signed by a CA the node trusts (the proof a certificate login can work,
+    made before the node asks for certificates): its issuer is one of ``trusted_pems`` and its signature
+    verifies with that CA's key."""
+    with probe(control, target, expected="signed by a CA the node trusts") as p:
+        try:
+            leaf = x509.load_pem_x509_certificate(Path(certificate_file).read_bytes())
+        except (OSError, ValueError) as exc:
+            p.error(f"cannot read the client certificate: {exc}")
+            return p.result
+        issuers = [ca for pem in trusted_pems if (ca := x509.load_pem_x509_certificate(pem.encode())).subject
+                   == leaf.issuer]
+        signed = False
+        for ca in issuers:
+            try:
+                leaf.verify_directly_issued_by(ca)
+                signed = True
+            except (ValueError, TypeError, InvalidSignature):
+                continue
+        p.check(signed, {"issuer": leaf.issuer.rfc4514_string(), "trusted": len(trusted_pems)},
+                f"{leaf.issuer.rfc4514_string()} is not among the node's {len(trusted_pems)} trusted CA(s)")
     return p.result

@@ -3,9 +3,9 @@
 API authentication: with client_certificate ≠ NO the identity comes only from the verified
 certificate (Basic is ignored unless the config allows a fallback); otherwise HTTP Basic against the
 configured sources. A keep-alive connection authenticated before the authentication settings changed
-keeps the principal it had, for the same credentials, until it closes (idle timeout): the node applies
-such a change by restarting its web workers gracefully, and an open connection is finished by the old
-one (a lab model [?]; it is what lets an administrator undo a switch from the session made before it).
+keeps the principal it had, for the same credentials, until it closes (idle timeout), even when the
+settings or the directory change under it: it is a session, as the web interface's is (a lab model [?];
+it is what lets an administrator undo a switch from the session made before it).
 Every call needs "Is an administrator" and "May use API" plus the operation's own
 permission; the local admin has them all.
 """
@@ -104,11 +104,13 @@ class Dispatcher:
         settings = repr(sorted(self.state.authentication().items()))
         key = (req.headers.get("authorization", ""), req.peer_cert_der)
         held = (req.connection or {}).get("principal")
-        if held is not None and held[0] == key and held[1] != settings:
+        if held is not None and held[0] == key and (held[1] != settings or held[3]):
+            if held[1] != settings and req.connection is not None:
+                req.connection["principal"] = (*held[:3], True)  # outlived a change: a session from now on
             return held[2]  # type: ignore[no-any-return]
         principal = self._authenticate(req)
         if req.connection is not None:
-            req.connection["principal"] = (key, settings, principal)
+            req.connection["principal"] = (key, settings, principal, False)
         return principal
 
     def _authenticate(self, req: Request) -> Principal:
