@@ -20,7 +20,7 @@ from securemode.pexip import admin_credential
 from securemode.pexip.connect import management_api
 from securemode.results import Result, Status
 from securemode.site_loader import LoadedSite
-from securemode.tasks.auth import ensure_client_certificates, ensure_ldap_connection, ensure_ldap_roles
+from securemode.tasks.auth import cutover, ensure_client_certificates, ensure_ldap_connection, ensure_ldap_roles
 from securemode.tasks.auth.cutover import SwitchRolledBack, ensure_client_certificate_required, ensure_ldap_only
 from tests.stage_steps import approving
 from tests.stages_auth.lab import AuthLab
@@ -94,6 +94,16 @@ def test_a_certificate_the_twin_rejects_is_rolled_back(prepared: AuthLab) -> Non
     assert "a fresh login works again" in message
     assert settings(prepared)["client_certificate"] == "NO"
     assert admin_credential.engine_client_certificate(loaded) is None
+    assert all_pass(auth_proofs.local_admin_logs_in(loaded))
+
+
+def test_proofs_past_the_deadline_are_undone(prepared: AuthLab, monkeypatch: pytest.MonkeyPatch) -> None:
+    loaded = prepared.lab.loaded
+    monkeypatch.setattr(cutover, "DEADLINE_S", 0.0)  # any proof takes longer than no time at all
+    with pytest.raises(SwitchRolledBack) as failed:
+        auth_proofs.REQUIRE_CERTIFICATES.run(ctx_for(loaded))
+    assert "the proofs took longer than 0 s" in str(failed.value)
+    assert settings(prepared)["client_certificate"] == "NO"
     assert all_pass(auth_proofs.local_admin_logs_in(loaded))
 
 
