@@ -42,4 +42,6 @@ def engine_client_certificate(loaded: LoadedSite) -> tuple[str, str] | None:
     cert, key = data.get("engine_certificate"), data.get("engine_key")
     if data.get("client_certificate") in (None, "NO") or not cert or not key:
         return None
+    if not Path(str(cert)).is_file() or not Path(str(key)).is_file():
+        return None  # the kept certificate is gone: the password is tried (and refused, saying so)
     return str(cert), str(key)

@@ -131,7 +131,7 @@ def ensure_client_certificate_required(before: Proofs, after: Proofs, undone: Pr
     with management_api(loaded) as api:
         current = api.get(AUTHENTICATION).get("client_certificate")
     if current == mode:
-        if admin_credential.recorded(loaded).get("client_certificate") != mode:
+        if ctx.apply and admin_credential.recorded(loaded).get("client_certificate") != mode:
             succeeded()  # switched by an earlier run whose record was lost: the certificate still logs in
         return plan_of()
     switch = Switch(CERTIFICATE_CONTROL, "authentication.client_certificate", {"client_certificate": mode},
