@@ -104,7 +104,7 @@ def _bind(control: str, fix: str | None, *proofs: Proof[LoadedSite]) -> Binding[
 BINDINGS: tuple[Binding[LoadedSite], ...] = checked(Stage.AUTH, tuple(STEPS.values()), (
     _bind("auth.ldap.connection", "ldap-connection", Proof(ldap.check_ldap_service_bind, _service_bind),
           Proof(auth_readback.check_authentication, lambda loaded, _t: call(
-              loaded, connection_fields(loaded.site.ldap)))),
+              loaded, connection_fields(loaded.site.ldap, loaded.site.client_certificate)))),
     _bind("auth.source.ldap-and-local", "ldap-connection", Proof(auth_readback.check_authentication, lambda loaded, _t:
           call(loaded, {"source": LDAP_AND_LOCAL}, {"source": LDAP_ONLY}))),
     _bind("auth.ldap-roles", "ldap-roles", Proof(auth_readback.check_ldap_roles, _site)),

@@ -19,7 +19,7 @@ from securemode.engine import Change, EngineContext, Planned, StepPlan, plan_of
 from securemode.pexip.client import ManagementApi, config_uri
 from securemode.pexip.connect import management_api, write_only_ledger
 from securemode.pexip.ledger import WriteOnlyLedger
-from securemode.site import Ldap, Site
+from securemode.site import ClientCertificateMode, Ldap, Site
 from securemode.targets import PLATFORM_TARGET, ldap_label
 from securemode.tasks.auth.directory import DirectoryUnavailable, service_connection
 
@@ -30,14 +30,20 @@ PASSWORD_FIELD = "ldap_bind_password"
 LDAP_AND_LOCAL, LDAP_ONLY = "LDAP+LOCAL", "LDAP"
 
 
-def connection_fields(ldap: Ldap) -> dict[str, Any]:
+DEFAULT_USER_SEARCH = "(|(uid={username})(sAMAccountName={username}))"
+UPN_USER_SEARCH = "(|(uid={username})(sAMAccountName={username})(userPrincipalName={username}))"
+
+
+def connection_fields(ldap: Ldap, mode: ClientCertificateMode = ClientCertificateMode.CN) -> dict[str, Any]:
     """The authentication fields the site decides (the password aside). Pexip picks LDAPS or StartTLS by
-    itself and has no port field: the site's port and TLS mode are what the engine's own checks use."""
+    itself and has no port field: the site's port and TLS mode are what the engine's own checks use. In
+    UPN mode the user search also matches userPrincipalName: the identity a UPN certificate carries."""
     return {
         "ldap_server": ldap.server,
         "ldap_base_dn": ldap.base_dn,
         "ldap_bind_username": ldap.bind_dn,
         "ldap_user_search_dn": ldap.user_search_dn,
+        "ldap_user_search_filter": UPN_USER_SEARCH if mode is ClientCertificateMode.UPN else DEFAULT_USER_SEARCH,
         "ldap_permit_no_tls": False,
     }
 
@@ -57,7 +63,7 @@ def plan_connection(site: Site, current: dict[str, Any], password_known: bool,
                     write: Callable[[dict[str, Any]], object]) -> Planned | None:
     """The differing fields, the password when not known to match (or the server changes), and the
     source when it is LOCAL; one write for all of it (``write`` gets the body, the password as a marker)."""
-    wanted = connection_fields(site.ldap)
+    wanted = connection_fields(site.ldap, site.client_certificate)
     differing = {k: v for k, v in wanted.items() if current.get(k) != v}
     changes: list[Change] = []
     target = ldap_label(site)

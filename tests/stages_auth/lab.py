@@ -56,7 +56,7 @@ def administrators(directory: slapd.SlapdHandle) -> list[dict[str, object]]:
              "password": f"env:{password_env(role)}"} for role, name in ADMIN_ROLES.items()]
 
 
-def start_auth_lab(directory_path: Path) -> AuthLab:
+def start_auth_lab(directory_path: Path, **overrides: object) -> AuthLab:
     """slapd, then the twin and site; then the pki and platform stages, as the pipeline runs them first."""
     ca = LabCA.create(directory_path / "ca")
     addresses = free_loopback_443(3)
@@ -65,7 +65,7 @@ def start_auth_lab(directory_path: Path) -> AuthLab:
         os.environ.update(SECRETS, **{LDAP_BIND_ENV: server.bind_password})
         os.environ.update({password_env(role): server.users[role].password for role in ADMIN_ROLES})
         doc = site_document(addresses, ca) | {"ldap": ldap_section(server, ca),
-                                              "administrators": administrators(server)}
+                                              "administrators": administrators(server)} | overrides
         loaded = write_site(directory_path, doc)
         node = loaded.site.management_node
         twin = TwinManagementNode(directory_path / "twin", addresses[0], 443, config=FAST,
