@@ -136,7 +136,9 @@ def test_slapd_stopped_at_the_ldap_only_switch_is_rolled_back(prepared: AuthLab)
     host, port = directory.endpoints["ldap"]
     prepared.directory = slapd.start(directory.workdir, prepared.lab.ca, host, port, directory.endpoints["ldaps"][1],
                                      passwords={"admin": directory.admin_password, "bind": directory.bind_password,
-                                                **{u.role: u.password for u in directory.users.values()}})
+                                                **{u.role: u.password for u in directory.users.values()},
+                                                **({slapd.UNGROUPED: directory.ungrouped.password}
+                                                   if directory.ungrouped else {})})
     assert all_pass(auth_proofs.engine_logs_in(loaded))
 
 

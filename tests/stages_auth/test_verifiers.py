@@ -89,3 +89,11 @@ def test_with_certificates_required(certificates_required: AuthLab) -> None:
     let_in = auth.check_unknown_user_refused("auth.unknown-user-certificate-refused", "platform", web,
                                              (str(member.fullchain_path), str(member.key_path)), "lab-admin")
     assert let_in.status is Status.FAIL
+
+
+def test_a_user_in_no_mapped_group_gets_no_access(configured: AuthLab) -> None:
+    web = web_target(configured.lab.loaded)
+    user = configured.directory.ungrouped
+    assert user is not None and user.group_dn == ""
+    result = auth.check_logins("auth.ldap-login", "platform", web, [auth.Login(user.uid, "none", user.password)])
+    assert result.status is Status.FAIL and f"{user.uid} (403)" in result.message
