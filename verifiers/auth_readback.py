@@ -17,6 +17,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
+from securemode.pexip import admin_credential
 from securemode.pexip.client import config_uri
 from securemode.pexip.connect import management_api
 from securemode.results import JsonValue, Result, probe
@@ -47,7 +48,9 @@ def check_authentication(control: str, target: str, loaded: LoadedSite, expected
             p.not_applicable(f"superseded by the cut-over: {dict(superseded)}")
         else:
             wrong = {k: v for k, v in seen.items() if v != expected[k]}
-            p.check(not wrong, seen, f"differs from the site: {wrong}")
+            why = admin_credential.last_rollback(loaded, control)
+            note = f"; the last switch was {why}" if why else ""
+            p.check(not wrong, seen, f"differs from the site: {wrong}{note}")
     return p.result
 
 

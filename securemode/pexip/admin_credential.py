@@ -45,3 +45,22 @@ def engine_client_certificate(loaded: LoadedSite) -> tuple[str, str] | None:
     if not Path(str(cert)).is_file() or not Path(str(key)).is_file():
         return None  # the kept certificate is gone: the password is tried (and refused, saying so)
     return str(cert), str(key)
+
+
+def record_rollback(loaded: LoadedSite, control: str, message: str) -> None:
+    """Remember why a switch of ``control`` was undone, for the row's verifier to name."""
+    data = recorded(loaded)
+    data.setdefault("rolled_back", {})[control] = message
+    state.write_json(_path(loaded), data)
+
+
+def forget_rollback(loaded: LoadedSite, control: str) -> None:
+    data = recorded(loaded)
+    if control in data.get("rolled_back", {}):
+        del data["rolled_back"][control]
+        state.write_json(_path(loaded), data)
+
+
+def last_rollback(loaded: LoadedSite, control: str) -> str | None:
+    message = recorded(loaded).get("rolled_back", {}).get(control)
+    return str(message) if message else None

@@ -5,8 +5,9 @@ For each switch, in this order: the proofs that must hold *before* it (else it i
 written); a session opened and authenticated first; the switch, written through that session; the proofs
 on fresh sessions; and, if they fail or run past :data:`DEADLINE_S`, the switch undone through the session
 opened before it (which the node still serves: it was authenticated under the old settings), then a fresh
-login showing the undo worked. A failed switch raises :class:`SwitchRolledBack`, whose message names the
-cause and says what was undone, so the step ends in ERROR and the report carries both. A switch that
+login showing the undo worked. The report carries both the switch and its rollback as changes, the cause
+as a note, and the row's verifier names the cause (recorded with the rollback); only an undo that cannot
+be made raises :class:`SwitchRolledBack`. A switch that
 holds is recorded (:mod:`securemode.pexip.admin_credential`): from then on the engine's own client logs in
 with its client certificate.
 
@@ -70,8 +71,11 @@ def failures(results: Sequence[Result]) -> list[str]:
 
 
 def switch_and_prove(loaded: LoadedSite, before: ManagementApi, switch: Switch,
-                     on_success: Callable[[], None]) -> None:
-    """Write the switch through ``before``; prove it on fresh sessions; undo it through ``before`` if not."""
+                     on_success: Callable[[], None]) -> StepPlan | None:
+    """Write the switch through ``before``; prove it on fresh sessions; undo it through ``before`` if not.
+
+    An undone switch comes back as a plan of what was done (the rollback, as a change already made) with
+    the cause as its note, and is recorded so the row's verifier names it; an undo that fails raises."""
     before.patch(AUTHENTICATION, switch.write)
     started = time.monotonic()
     try:
@@ -80,8 +84,9 @@ def switch_and_prove(loaded: LoadedSite, before: ManagementApi, switch: Switch,
         failed = [f"the proof could not run: {type(exc).__name__}: {exc}"]
     late = time.monotonic() - started > DEADLINE_S
     if not failed and not late:
+        admin_credential.forget_rollback(loaded, switch.control)
         on_success()
-        return
+        return None
     cause = "; ".join(failed) or f"the proofs took longer than {DEADLINE_S:g} s"
     try:
         before.patch(AUTHENTICATION, switch.undo)
@@ -96,8 +101,16 @@ def switch_and_prove(loaded: LoadedSite, before: ManagementApi, switch: Switch,
         session = f"yet that session can no longer read the settings: {exc}"
     check = failures(switch.undone(loaded))
     fresh = "a fresh login works again" if not check else f"a fresh login still fails: {'; '.join(check)}"
-    raise SwitchRolledBack(f"{switch.setting} → {switch.write} did not hold ({cause}); rolled back to "
-                           f"{switch.undo} through the session opened before the switch: {session}; {fresh}")
+    message = (f"rolled back: {switch.setting} → {switch.write} did not hold ({cause}); undone to {switch.undo} "
+               f"through the session opened before the switch: {session}; {fresh}")
+    admin_credential.record_rollback(loaded, switch.control, message)
+    rollback = Change(control=switch.control, target=PLATFORM_TARGET, setting=f"{switch.setting} (rollback)",
+                      current=next(iter(switch.write.values())), desired=next(iter(switch.undo.values())))
+    return plan_of(Planned(action=_already_done, changes=(rollback,)), notes=[message])
+
+
+def _already_done() -> None:
+    """The rollback's action: it was made through the session opened before the switch."""
 
 
 def plan_switch(ctx: EngineContext, resources: ExitStack, switch: Switch, current: Any, wanted: Any,

@@ -21,7 +21,8 @@ from securemode.pexip.connect import management_api
 from securemode.results import Result, Status
 from securemode.site_loader import LoadedSite
 from securemode.tasks.auth import cutover, ensure_client_certificates, ensure_ldap_connection, ensure_ldap_roles
-from securemode.tasks.auth.cutover import SwitchRolledBack, ensure_client_certificate_required, ensure_ldap_only
+from securemode.tasks.auth.cutover import ensure_client_certificate_required, ensure_ldap_only
+from securemode.verifiers import auth_readback
 from tests.stage_steps import approving
 from tests.stages_auth.lab import AuthLab
 
@@ -36,6 +37,16 @@ def ctx_for(loaded: LoadedSite, approved: bool = True) -> EngineContext:
 def settings(lab: AuthLab) -> dict[str, object]:
     auth = lab.lab.twin.state.authentication()
     return {"source": auth["source"], "client_certificate": auth["client_certificate"]}
+
+
+def rolled_back(step: EnsureStep, loaded: LoadedSite) -> str:
+    """Run ``step`` approved; it must record its switch and the rollback as changes and return the note."""
+    ctx = ctx_for(loaded)
+    changes = step.run(ctx)
+    assert [(c.setting.endswith("(rollback)"), c.applied) for c in changes] == [(False, True), (True, True)]
+    notes = [n for n in ctx.skipped if n.startswith("rolled back:")]
+    assert len(notes) == 1, ctx.skipped
+    return notes[0]
 
 
 def all_pass(results: Sequence[Result]) -> bool:
@@ -84,25 +95,24 @@ def test_a_certificate_the_twin_rejects_is_rolled_back(prepared: AuthLab) -> Non
         ensure_client_certificate_required, then_distrust, auth_proofs.certificate_sessions,
         auth_proofs.local_admin_logs_in), gated=auth_proofs.REQUIRE_CERTIFICATES_GATE)
     try:
-        with pytest.raises(SwitchRolledBack) as failed:
-            step.run(ctx_for(loaded))
+        message = rolled_back(step, loaded)
     finally:
         for ca in saved:
             store.put("ca_certificate", ca["id"], ca)
-    message = str(failed.value)
     assert ("auth.ldap-login: ERROR" in message or "auth.ldap-login: FAIL" in message) and "rolled back" in message
     assert "a fresh login works again" in message
     assert settings(prepared)["client_certificate"] == "NO"
     assert admin_credential.engine_client_certificate(loaded) is None
     assert all_pass(auth_proofs.local_admin_logs_in(loaded))
+    row = auth_readback.check_authentication("auth.client-certificate", "platform", loaded,
+                                             {"client_certificate": "CN"})
+    assert row.status is Status.FAIL and "the last switch was rolled back" in row.message, row.message
 
 
 def test_proofs_past_the_deadline_are_undone(prepared: AuthLab, monkeypatch: pytest.MonkeyPatch) -> None:
     loaded = prepared.lab.loaded
     monkeypatch.setattr(cutover, "DEADLINE_S", 0.0)  # any proof takes longer than no time at all
-    with pytest.raises(SwitchRolledBack) as failed:
-        auth_proofs.REQUIRE_CERTIFICATES.run(ctx_for(loaded))
-    assert "the proofs took longer than 0 s" in str(failed.value)
+    assert "the proofs took longer than 0 s" in rolled_back(auth_proofs.REQUIRE_CERTIFICATES, loaded)
     assert settings(prepared)["client_certificate"] == "NO"
     assert all_pass(auth_proofs.local_admin_logs_in(loaded))
 
@@ -113,6 +123,7 @@ def test_client_certificates_required_then_the_engine_uses_its_certificate(prepa
     assert [c.applied for c in changes] == [True]
     assert settings(prepared)["client_certificate"] == "CN"
     assert admin_credential.engine_client_certificate(loaded) is not None
+    assert admin_credential.last_rollback(loaded, "auth.client-certificate") is None
     with management_api(loaded) as api:
         assert api.get(AUTHENTICATION)["client_certificate"] == "CN"  # by certificate: the password is refused now
     assert not all_pass(auth_proofs.local_admin_logs_in(loaded))
@@ -128,9 +139,7 @@ def test_slapd_stopped_at_the_ldap_only_switch_is_rolled_back(prepared: AuthLab)
 
     step = EnsureStep("ldap-only", partial(ensure_ldap_only, auth_proofs.certificate_sessions, stopped_then_proven,
                                            auth_proofs.engine_logs_in), gated=auth_proofs.LDAP_ONLY_GATE)
-    with pytest.raises(SwitchRolledBack) as failed:
-        step.run(ctx_for(loaded))
-    message = str(failed.value)
+    message = rolled_back(step, loaded)
     assert "rolled back" in message and "that session reads {'source': 'LDAP+LOCAL'}" in message
     assert settings(prepared)["source"] == "LDAP+LOCAL"
     host, port = directory.endpoints["ldap"]
