@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from securemode.ca_adapters import CaAdapter, SigningRequest, adapter_for
-from securemode.engine import Change, EngineContext, Planned, StepPlan, plan_of
+from securemode.engine import Change, Deferred, EngineContext, Planned, StepPlan, plan_of
 from securemode.pexip.state import subdir, write_private
 from securemode.site import Administrator, ClientCertificateMode
 from securemode.site_loader import LoadedSite
@@ -114,16 +114,34 @@ def signing_request(admin: Administrator, mode: ClientCertificateMode, key: ec.E
     return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode()
 
 
-def issue(adapter: CaAdapter, admin: Administrator, mode: ClientCertificateMode, cred: ClientCredential) -> None:
-    """A new key, its CSR signed by the adapter, both kept owner-only; a manual CA not done yet raises."""
-    key = ec.generate_private_key(ec.SECP256R1())
+def pending_key(cred: ClientCredential) -> Path:
+    """Where a key waits while a manual CA signs its CSR (kept, so the signed certificate still matches)."""
+    return cred.key.with_suffix(".pending.key")
+
+
+def issue(adapter: CaAdapter, admin: Administrator, mode: ClientCertificateMode,
+          cred: ClientCredential) -> Deferred | None:
+    """The CSR of a kept (or new) key signed by the adapter; key and certificate kept owner-only. A manual
+    CA that has not signed yet defers, keeping the key for its next run."""
+    waiting = pending_key(cred)
+    if waiting.is_file():
+        loaded_key = serialization.load_pem_private_key(waiting.read_bytes(), password=None)
+        if not isinstance(loaded_key, ec.EllipticCurvePrivateKey):
+            raise ValueError(f"{waiting} is not an EC key")
+        key = loaded_key
+    else:
+        key = ec.generate_private_key(ec.SECP256R1())
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
     csr = signing_request(admin, mode, key)
-    signed = adapter.sign(SigningRequest(f"administrator {admin.username}", admin.username, (), csr, client_auth=True))
+    signed = adapter.sign(SigningRequest(f"admin-{admin.username}", admin.username, (), csr, client_auth=True))
     if signed is None:
-        raise RuntimeError(f"the CA has not signed {admin.username}'s client certificate yet")
-    write_private(cred.key, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                              serialization.NoEncryption()))
+        write_private(waiting, pem)
+        return Deferred(f"auth: waiting for the {adapter.name} CA to sign {admin.username}'s client certificate")
+    write_private(cred.key, pem)
     write_private(cred.certificate, signed.bundle().encode())
+    waiting.unlink(missing_ok=True)
+    return None
 
 
 def ensure_client_certificates(ctx: EngineContext, resources: ExitStack) -> StepPlan:
