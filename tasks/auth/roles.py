@@ -62,7 +62,8 @@ def plan_mappings(site: Site, current: list[dict[str, Any]], role_uris: dict[str
         names = sorted({r.value for r in roles})
         uris = [role_uris[n] for n in names]
         have = by_group.get(norm_dn(group_dn))
-        have_names = sorted(n for n, u in role_uris.items() if u in set(have.get("roles", []))) if have else None
+        held = {r.get("resource_uri") if isinstance(r, dict) else r for r in have.get("roles", [])} if have else set()
+        have_names = sorted(n for n, u in role_uris.items() if u in held) if have else None
         action: Callable[[], object]
         if have is None:
             body = {"name": mapping_name(group_dn), "ldap_group_dn": group_dn, "roles": uris}
