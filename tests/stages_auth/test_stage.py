@@ -42,3 +42,19 @@ def test_the_stage_converges_in_order_and_every_auth_control_holds(auth_lab: Aut
 
     again = run_steps(SPEC, loaded, apply=True, gate=GATES)
     assert again.changes == []
+
+
+def test_a_mapping_changed_behind_the_engines_back_fails_that_row_and_a_run_puts_it_back(auth_lab: AuthLab) -> None:
+    loaded = auth_lab.lab.loaded
+    store = auth_lab.lab.twin.state.store
+    readonly_group = auth_lab.directory.groups["readonly"].lower()
+    mapping = next(m for m in store.all("ldap_role") if m["ldap_group_dn"].lower() == readonly_group)
+    read_write = next(r for r in store.all("role") if r["name"] == "Read-write")
+    store.put("ldap_role", mapping["id"], {**mapping, "roles": [read_write["id"]]})  # read-only users may write now
+    drifted = {r.control: r for r in SPEC.verify(loaded) if r.status is not Status.PASS
+               and not (r.control == "auth.source.ldap-and-local" and r.status is Status.NOT_APPLICABLE)}
+    assert set(drifted) == {"auth.ldap-roles", "auth.role-enforcement"}, drifted
+    assert "changed the configuration" in drifted["auth.role-enforcement"].message
+    fixed = run_steps(SPEC, loaded, apply=True, gate=GATES)
+    assert [c.control for c in fixed.applied] == ["auth.ldap-roles"]
+    assert all(r.status in (Status.PASS, Status.NOT_APPLICABLE) for r in SPEC.verify(loaded))
