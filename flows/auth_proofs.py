@@ -25,8 +25,11 @@ REQUIRE_CERTIFICATES_GATE, LDAP_ONLY_GATE = "auth.require-client-certificate", "
 
 
 def password_logins(loaded: LoadedSite) -> list[auth.Login]:
-    return [auth.Login(a.username, a.role.value, loaded.secret(a.password).get_secret_value())
-            for a in loaded.site.administrators if a.password]
+    return [
+        auth.Login(a.username, a.role.value, loaded.secret(a.password).get_secret_value())
+        for a in loaded.site.administrators
+        if a.password
+    ]
 
 
 def certificate_logins(loaded: LoadedSite) -> list[auth.Login]:
@@ -48,8 +51,11 @@ def every_role_has_a_password_login(loaded: LoadedSite) -> Result:
     with probe(LOGIN, PLATFORM_TARGET, expected="an administrator with a password per role") as p:
         have = {a.role for a in loaded.site.administrators if a.password}
         missing = [r.value for r in Role if r not in have]
-        p.check(not missing, sorted(r.value for r in have),
-                f"no administrator with a password for role(s) {', '.join(missing)}: their LDAP login is unproven")
+        p.check(
+            not missing,
+            sorted(r.value for r in have),
+            f"no administrator with a password for role(s) {', '.join(missing)}: their LDAP login is unproven",
+        )
     return p.result
 
 
@@ -62,12 +68,19 @@ def before_certificates(loaded: LoadedSite) -> Sequence[Result]:
     """An LDAP login per role by password, and the engine's certificate signed by a CA the node trusts."""
     web = web_target(loaded)
     engine = engine_administrator(loaded)
-    results = [every_role_has_a_password_login(loaded), auth.check_logins(LOGIN, PLATFORM_TARGET, web,
-                                                                          password_logins(loaded))]
+    results = [
+        every_role_has_a_password_login(loaded),
+        auth.check_logins(LOGIN, PLATFORM_TARGET, web, password_logins(loaded)),
+    ]
     if engine is not None:
-        results.append(auth.check_issuer_trusted(CERTIFICATE, PLATFORM_TARGET,
-                                                 str(credential(loaded, engine.username).certificate),
-                                                 node_trusted_cas(loaded)))
+        results.append(
+            auth.check_issuer_trusted(
+                CERTIFICATE,
+                PLATFORM_TARGET,
+                str(credential(loaded, engine.username).certificate),
+                node_trusted_cas(loaded),
+            )
+        )
     return results
 
 
@@ -84,16 +97,21 @@ def local_admin_logs_in(loaded: LoadedSite) -> Sequence[Result]:
 def after_ldap_only(loaded: LoadedSite) -> Sequence[Result]:
     """The local admin refused, and the certificate administrators still get in."""
     web = web_target(loaded)
-    return [auth.check_local_admin_refused(LOCAL, PLATFORM_TARGET, web, *local_admin(loaded)),
-            *certificate_sessions(loaded)]
+    return [
+        auth.check_local_admin_refused(LOCAL, PLATFORM_TARGET, web, *local_admin(loaded)),
+        *certificate_sessions(loaded),
+    ]
 
 
 def engine_logs_in(loaded: LoadedSite) -> Sequence[Result]:
     return [auth.check_logins(LOGIN, PLATFORM_TARGET, web_target(loaded), engine_login(loaded))]
 
 
-REQUIRE_CERTIFICATES = EnsureStep("require-client-certificates", partial(
-    ensure_client_certificate_required, before_certificates, certificate_sessions, local_admin_logs_in),
-    gated=REQUIRE_CERTIFICATES_GATE)
-LDAP_ONLY = EnsureStep("ldap-only", partial(ensure_ldap_only, certificate_sessions, after_ldap_only, engine_logs_in),
-                       gated=LDAP_ONLY_GATE)
+REQUIRE_CERTIFICATES = EnsureStep(
+    "require-client-certificates",
+    partial(ensure_client_certificate_required, before_certificates, certificate_sessions, local_admin_logs_in),
+    gated=REQUIRE_CERTIFICATES_GATE,
+)
+LDAP_ONLY = EnsureStep(
+    "ldap-only", partial(ensure_ldap_only, certificate_sessions, after_ldap_only, engine_logs_in), gated=LDAP_ONLY_GATE
+)

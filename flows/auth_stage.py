@@ -42,13 +42,16 @@ from securemode.verifiers import auth, auth_readback, ldap
 from securemode.verifiers.api import combine
 
 _TRANSIENT = (TransientApiError,)
-STEPS = {step.name: step for step in (
-    EnsureStep("ldap-connection", ensure_ldap_connection, transient_errors=_TRANSIENT),
-    EnsureStep("ldap-roles", ensure_ldap_roles, transient_errors=_TRANSIENT),
-    EnsureStep("client-certificates", ensure_client_certificates),
-    auth_proofs.REQUIRE_CERTIFICATES,
-    auth_proofs.LDAP_ONLY,
-)}
+STEPS = {
+    step.name: step
+    for step in (
+        EnsureStep("ldap-connection", ensure_ldap_connection, transient_errors=_TRANSIENT),
+        EnsureStep("ldap-roles", ensure_ldap_roles, transient_errors=_TRANSIENT),
+        EnsureStep("client-certificates", ensure_client_certificates),
+        auth_proofs.REQUIRE_CERTIFICATES,
+        auth_proofs.LDAP_ONLY,
+    )
+}
 
 
 def logins(loaded: LoadedSite) -> list[auth.Login]:
@@ -67,22 +70,28 @@ def stranger_refused(control: str, target: str, loaded: LoadedSite) -> Result:
         cred = ClientCredential(name, Path(folder) / "probe.pem", Path(folder) / "probe.key")
         try:
             adapter = adapter_for(loaded)
-            waiting = Deferred("a person signs for the manual CA: no probe certificate is asked of them") \
-                if adapter.name == "manual" else issue(adapter, stranger, mode, cred)
+            waiting = (
+                Deferred("a person signs for the manual CA: no probe certificate is asked of them")
+                if adapter.name == "manual"
+                else issue(adapter, stranger, mode, cred)
+            )
         except Exception as exc:
             waiting = Deferred(f"the site's CA could not issue a probe certificate: {exc}")
         if waiting is not None:
             with probe(control, target) as p:
                 p.error(f"no probe certificate for a user missing from LDAP: {waiting.reason}")
             return p.result
-        return auth.check_unknown_user_refused(control, target, web_target(loaded),
-                                               (str(cred.certificate), str(cred.key)), identity(stranger, mode))
+        return auth.check_unknown_user_refused(
+            control, target, web_target(loaded), (str(cred.certificate), str(cred.key)), identity(stranger, mode)
+        )
 
 
 def kept_certificates(loaded: LoadedSite) -> list[tuple[str, str, Path, Path]]:
     mode = loaded.site.client_certificate
-    return [(a.username, identity(a, mode), (c := credential(loaded, a.username)).certificate, c.key)
-            for a in loaded.site.administrators]
+    return [
+        (a.username, identity(a, mode), (c := credential(loaded, a.username)).certificate, c.key)
+        for a in loaded.site.administrators
+    ]
 
 
 def _web(verifier: Callable[..., Result]) -> Proof[LoadedSite]:
@@ -92,8 +101,12 @@ def _web(verifier: Callable[..., Result]) -> Proof[LoadedSite]:
 def _service_bind(loaded: LoadedSite, _t: Target) -> Call:
     conf = loaded.site.ldap
     endpoint = Endpoint(conf.server, conf.port, ca_file=str(loaded.resolve_path(conf.ca_file)))
-    return call(endpoint, mode=conf.tls, bind_dn=conf.bind_dn,
-                bind_password=loaded.secret(conf.bind_password).get_secret_value())
+    return call(
+        endpoint,
+        mode=conf.tls,
+        bind_dn=conf.bind_dn,
+        bind_password=loaded.secret(conf.bind_password).get_secret_value(),
+    )
 
 
 def _site(loaded: LoadedSite, _t: Target) -> Call:
@@ -104,29 +117,67 @@ def _bind(control: str, fix: str | None, *proofs: Proof[LoadedSite]) -> Binding[
     return Binding(BY_ID[control], STEPS[fix] if fix else None, proofs)
 
 
-BINDINGS: tuple[Binding[LoadedSite], ...] = checked(Stage.AUTH, tuple(STEPS.values()), (
-    _bind("auth.ldap.connection", "ldap-connection", Proof(ldap.check_ldap_service_bind, _service_bind),
-          Proof(auth_readback.check_authentication, lambda loaded, _t: call(
-              loaded, connection_fields(loaded.site.ldap, loaded.site.client_certificate)))),
-    _bind("auth.source.ldap-and-local", "ldap-connection", Proof(auth_readback.check_authentication, lambda loaded, _t:
-          call(loaded, {"source": LDAP_AND_LOCAL}, {"source": LDAP_ONLY}))),
-    _bind("auth.ldap-roles", "ldap-roles", Proof(auth_readback.check_ldap_roles, _site)),
-    _bind("auth.ldap-login", None, _web(auth.check_logins)),
-    _bind("auth.role-enforcement", None, _web(auth.check_role_enforcement)),
-    _bind("auth.client-certificate.issued", "client-certificates", Proof(
-        auth_readback.check_client_certificates, lambda loaded, _t: call(
-            kept_certificates(loaded), loaded.site.client_certificate.value))),
-    _bind("auth.client-certificate", "require-client-certificates", Proof(
-        auth_readback.check_authentication, lambda loaded, _t: call(
-            loaded, {"client_certificate": loaded.site.client_certificate.value}))),
-    _bind("auth.certificate-required", None, Proof(auth.check_certificate_required,
-                                                   lambda loaded, _t: call(web_target(loaded)))),
-    _bind("auth.unknown-user-certificate-refused", None, Proof(stranger_refused, _site)),
-    _bind("auth.source.ldap-only", "ldap-only", Proof(auth_readback.check_authentication, lambda loaded, _t: call(
-        loaded, {"source": LDAP_ONLY}))),
-    _bind("auth.local-admin-refused", None, Proof(auth.check_local_admin_refused, lambda loaded, _t: call(
-        web_target(loaded), *auth_proofs.local_admin(loaded)))),
-))
+BINDINGS: tuple[Binding[LoadedSite], ...] = checked(
+    Stage.AUTH,
+    tuple(STEPS.values()),
+    (
+        _bind(
+            "auth.ldap.connection",
+            "ldap-connection",
+            Proof(ldap.check_ldap_service_bind, _service_bind),
+            Proof(
+                auth_readback.check_authentication,
+                lambda loaded, _t: call(loaded, connection_fields(loaded.site.ldap, loaded.site.client_certificate)),
+            ),
+        ),
+        _bind(
+            "auth.source.ldap-and-local",
+            "ldap-connection",
+            Proof(
+                auth_readback.check_authentication,
+                lambda loaded, _t: call(loaded, {"source": LDAP_AND_LOCAL}, {"source": LDAP_ONLY}),
+            ),
+        ),
+        _bind("auth.ldap-roles", "ldap-roles", Proof(auth_readback.check_ldap_roles, _site)),
+        _bind("auth.ldap-login", None, _web(auth.check_logins)),
+        _bind("auth.role-enforcement", None, _web(auth.check_role_enforcement)),
+        _bind(
+            "auth.client-certificate.issued",
+            "client-certificates",
+            Proof(
+                auth_readback.check_client_certificates,
+                lambda loaded, _t: call(kept_certificates(loaded), loaded.site.client_certificate.value),
+            ),
+        ),
+        _bind(
+            "auth.client-certificate",
+            "require-client-certificates",
+            Proof(
+                auth_readback.check_authentication,
+                lambda loaded, _t: call(loaded, {"client_certificate": loaded.site.client_certificate.value}),
+            ),
+        ),
+        _bind(
+            "auth.certificate-required",
+            None,
+            Proof(auth.check_certificate_required, lambda loaded, _t: call(web_target(loaded))),
+        ),
+        _bind("auth.unknown-user-certificate-refused", None, Proof(stranger_refused, _site)),
+        _bind(
+            "auth.source.ldap-only",
+            "ldap-only",
+            Proof(auth_readback.check_authentication, lambda loaded, _t: call(loaded, {"source": LDAP_ONLY})),
+        ),
+        _bind(
+            "auth.local-admin-refused",
+            None,
+            Proof(
+                auth.check_local_admin_refused,
+                lambda loaded, _t: call(web_target(loaded), *auth_proofs.local_admin(loaded)),
+            ),
+        ),
+    ),
+)
 
 
 def plan(loaded: LoadedSite) -> list[Planned[LoadedSite]]:

@@ -90,8 +90,12 @@ def check_logins(control: str, target: str, web: WebTarget, logins: Sequence[Log
             p.error("the site names no administrator to log in with")
             return p.result
         try:
-            seen = {lg.username: _ask(p, f"GET {API_ROOT} as {lg.username} by {lg.how}",
-                                      partial(lg.api, web, "GET", API_ROOT)).status for lg in logins}
+            seen = {
+                lg.username: _ask(
+                    p, f"GET {API_ROOT} as {lg.username} by {lg.how}", partial(lg.api, web, "GET", API_ROOT)
+                ).status
+                for lg in logins
+            }
         except _Unjudged as exc:
             p.error(str(exc))
         else:
@@ -103,8 +107,9 @@ def check_logins(control: str, target: str, web: WebTarget, logins: Sequence[Log
 def _web_page(lg: Login, web: WebTarget, path: str, p: Probe) -> int:
     """The status of ``path`` in a web session of ``lg`` (form login, or the certificate's own session)."""
     if lg.certificate is not None:
-        return _ask(p, f"GET {path} as {lg.username} by certificate",
-                    lambda: Browser(lg.target(web)).request("GET", path)).status
+        return _ask(
+            p, f"GET {path} as {lg.username} by certificate", lambda: Browser(lg.target(web)).request("GET", path)
+        ).status
     outcome = form_login(web, lg.username, lg.password or "", p)
     try:
         if outcome.unavailable:
@@ -120,8 +125,11 @@ def _role_findings(lg: Login, web: WebTarget, p: Probe) -> list[str]:
     """What this login may do that its role should not, or may not do that it should."""
     read = _ask(p, f"GET {GLOBAL} as {lg.username}", lambda: lg.api(web, "GET", GLOBAL))
     current = json.loads(read.body).get(NO_OP_FIELD) if read.status == 200 else None
-    write = _ask(p, f"PATCH {GLOBAL} (no-op) as {lg.username}",
-                 lambda: lg.api(web, "PATCH", GLOBAL, {NO_OP_FIELD: current if current is not None else False}))
+    write = _ask(
+        p,
+        f"PATCH {GLOBAL} (no-op) as {lg.username}",
+        lambda: lg.api(web, "PATCH", GLOBAL, {NO_OP_FIELD: current if current is not None else False}),
+    )
     logs = _web_page(lg, web, LOGS_PAGE, p)
     findings: list[str] = []
     wrote = write.status < 300
@@ -186,25 +194,33 @@ def check_certificate_required(control: str, target: str, web: WebTarget) -> Res
             login_form = login.status == 200 and 'name="password"' in login.text()
             redirected = (home.header("Location") or "").startswith(LOGIN_PAGE)
             open_ = [k for k, s in shown.items() if s == 200]
-            p.check(not (login_form or redirected or open_), shown,
-                    "a login page is presented" if login_form or redirected else f"served without one: {open_}")
+            p.check(
+                not (login_form or redirected or open_),
+                shown,
+                "a login page is presented" if login_form or redirected else f"served without one: {open_}",
+            )
     return p.result
 
 
-def check_unknown_user_refused(control: str, target: str, web: WebTarget, certificate: tuple[str, str],
-                               identity: str) -> Result:
+def check_unknown_user_refused(
+    control: str, target: str, web: WebTarget, certificate: tuple[str, str], identity: str
+) -> Result:
     """A certificate the node's CA trusts, naming ``identity`` that LDAP does not have, gets nothing."""
     stranger = Login(identity, "none", certificate=certificate)
     with probe(control, target, expected=f"no access for {identity}") as p:
         try:
             api = _ask(p, f"GET {API_ROOT} as {identity}", lambda: stranger.api(web, "GET", API_ROOT)).status
-            home = _ask(p, f"GET {HOME_PAGE} as {identity}",
-                        lambda: Browser(stranger.target(web)).request("GET", HOME_PAGE)).status
+            home = _ask(
+                p, f"GET {HOME_PAGE} as {identity}", lambda: Browser(stranger.target(web)).request("GET", HOME_PAGE)
+            ).status
         except _Unjudged as exc:
             p.error(str(exc))
         else:
-            p.check(api != 200 and home != 200, {"api": api, "home": home},
-                    f"a certificate for {identity}, who is not in LDAP, was let in")
+            p.check(
+                api != 200 and home != 200,
+                {"api": api, "home": home},
+                f"a certificate for {identity}, who is not in LDAP, was let in",
+            )
     return p.result
 
 
@@ -218,8 +234,9 @@ def check_issuer_trusted(control: str, target: str, certificate_file: str, trust
         except (OSError, ValueError) as exc:
             p.error(f"cannot read the client certificate: {exc}")
             return p.result
-        issuers = [ca for pem in trusted_pems if (ca := x509.load_pem_x509_certificate(pem.encode())).subject
-                   == leaf.issuer]
+        issuers = [
+            ca for pem in trusted_pems if (ca := x509.load_pem_x509_certificate(pem.encode())).subject == leaf.issuer
+        ]
         signed = False
         for ca in issuers:
             try:
@@ -227,6 +244,9 @@ def check_issuer_trusted(control: str, target: str, certificate_file: str, trust
                 signed = True
             except (ValueError, TypeError, InvalidSignature):
                 continue
-        p.check(signed, {"issuer": leaf.issuer.rfc4514_string(), "trusted": len(trusted_pems)},
-                f"{leaf.issuer.rfc4514_string()} is not among the node's {len(trusted_pems)} trusted CA(s)")
+        p.check(
+            signed,
+            {"issuer": leaf.issuer.rfc4514_string(), "trusted": len(trusted_pems)},
+            f"{leaf.issuer.rfc4514_string()} is not among the node's {len(trusted_pems)} trusted CA(s)",
+        )
     return p.result

@@ -32,8 +32,13 @@ def _norm(dn: str) -> str:
     return ",".join("=".join(p.strip() for p in rdn.split("=", 1)) for rdn in dn.lower().split(","))
 
 
-def check_authentication(control: str, target: str, loaded: LoadedSite, expected: Mapping[str, Any],
-                         superseded: Mapping[str, Any] | None = None) -> Result:
+def check_authentication(
+    control: str,
+    target: str,
+    loaded: LoadedSite,
+    expected: Mapping[str, Any],
+    superseded: Mapping[str, Any] | None = None,
+) -> Result:
     """The authentication fields equal ``expected``; NOT_APPLICABLE when they equal ``superseded`` (a later
     step of the cut-over replaced this state on purpose)."""
     with probe(control, target, expected=dict(expected)) as p:
@@ -102,8 +107,9 @@ def _certificate_problem(cert_file: Path, key_file: Path, identity: str, mode: s
     return None
 
 
-def check_client_certificates(control: str, target: str, kept: Sequence[tuple[str, str, Path, Path]],
-                              mode: str) -> Result:
+def check_client_certificates(
+    control: str, target: str, kept: Sequence[tuple[str, str, Path, Path]], mode: str
+) -> Result:
     """Each administrator (username, identity, certificate file, key file) has a usable certificate kept:
     their identity in the site's form, its own key (owner-only), more than 30 days left."""
     with probe(control, target, expected={user: f"{mode}={ident}" for user, ident, _c, _k in kept}) as p:

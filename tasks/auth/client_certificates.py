@@ -106,11 +106,13 @@ def _utf8_string(text: str) -> bytes:
 def signing_request(admin: Administrator, mode: ClientCertificateMode, key: ec.EllipticCurvePrivateKey) -> str:
     """A CSR with CN = username and, in UPN mode, the UPN as a subjectAltName otherName."""
     builder = x509.CertificateSigningRequestBuilder().subject_name(
-        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, admin.username)]))
+        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, admin.username)])
+    )
     if mode is ClientCertificateMode.UPN:
         upn = identity(admin, mode)
         builder = builder.add_extension(
-            x509.SubjectAlternativeName([x509.OtherName(UPN_OID, _utf8_string(upn))]), critical=False)
+            x509.SubjectAlternativeName([x509.OtherName(UPN_OID, _utf8_string(upn))]), critical=False
+        )
     return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode()
 
 
@@ -119,8 +121,9 @@ def pending_key(cred: ClientCredential) -> Path:
     return cred.key.with_suffix(".pending.key")
 
 
-def issue(adapter: CaAdapter, admin: Administrator, mode: ClientCertificateMode,
-          cred: ClientCredential) -> Deferred | None:
+def issue(
+    adapter: CaAdapter, admin: Administrator, mode: ClientCertificateMode, cred: ClientCredential
+) -> Deferred | None:
     """The CSR of a kept (or new) key signed by the adapter; key and certificate kept owner-only. A manual
     CA that has not signed yet defers, keeping the key for its next run."""
     waiting = pending_key(cred)
@@ -131,8 +134,7 @@ def issue(adapter: CaAdapter, admin: Administrator, mode: ClientCertificateMode,
         key = loaded_key
     else:
         key = ec.generate_private_key(ec.SECP256R1())
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     csr = signing_request(admin, mode, key)
     signed = adapter.sign(SigningRequest(f"admin-{admin.username}", admin.username, (), csr, client_auth=True))
     if signed is None:
@@ -149,8 +151,11 @@ def ensure_client_certificates(ctx: EngineContext, resources: ExitStack) -> Step
     site = loaded.site
     mode = site.client_certificate
     now = dt.datetime.now(dt.UTC)
-    todo = [(admin, cred, why) for admin in site.administrators
-            if (why := stale(cred := credential(loaded, admin.username), identity(admin, mode), mode, now))]
+    todo = [
+        (admin, cred, why)
+        for admin in site.administrators
+        if (why := stale(cred := credential(loaded, admin.username), identity(admin, mode), mode, now))
+    ]
     if not todo:
         return plan_of()
     attribute = "userPrincipalName" if mode is ClientCertificateMode.UPN else "uid"
@@ -159,9 +164,25 @@ def ensure_client_certificates(ctx: EngineContext, resources: ExitStack) -> Step
     except DirectoryUnavailable as exc:
         return plan_of(blocked=f"cannot check the administrators exist in LDAP: {exc}")
     if missing:
-        return plan_of(blocked=f"administrator(s) {', '.join(missing)} not found in LDAP by {attribute}: "
-                               "a certificate for them would log nobody in")
+        return plan_of(
+            blocked=f"administrator(s) {', '.join(missing)} not found in LDAP by {attribute}: "
+            "a certificate for them would log nobody in"
+        )
     adapter = adapter_for(loaded)
-    return plan_of(*(Planned(action=partial(issue, adapter, admin, mode, cred), changes=(Change(
-        control=CONTROL, target=PLATFORM_TARGET, setting=f"client certificate[{admin.username}]", current=why,
-        desired=f"issued by the {adapter.name} CA for {identity(admin, mode)}"),)) for admin, cred, why in todo))
+    return plan_of(
+        *(
+            Planned(
+                action=partial(issue, adapter, admin, mode, cred),
+                changes=(
+                    Change(
+                        control=CONTROL,
+                        target=PLATFORM_TARGET,
+                        setting=f"client certificate[{admin.username}]",
+                        current=why,
+                        desired=f"issued by the {adapter.name} CA for {identity(admin, mode)}",
+                    ),
+                ),
+            )
+            for admin, cred, why in todo
+        )
+    )

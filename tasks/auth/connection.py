@@ -59,8 +59,9 @@ def _write(api: ManagementApi, ledger: WriteOnlyLedger, password: str, patch: di
         ledger.record(ledger_key(api), password, vouched_by=("auth.ldap-login", PLATFORM_TARGET))
 
 
-def plan_connection(site: Site, current: dict[str, Any], password_known: bool,
-                    write: Callable[[dict[str, Any]], object]) -> Planned | None:
+def plan_connection(
+    site: Site, current: dict[str, Any], password_known: bool, write: Callable[[dict[str, Any]], object]
+) -> Planned | None:
     """The differing fields, the password when not known to match (or the server changes), and the
     source when it is LOCAL; one write for all of it (``write`` gets the body, the password as a marker)."""
     wanted = connection_fields(site.ldap, site.client_certificate)
@@ -68,19 +69,39 @@ def plan_connection(site: Site, current: dict[str, Any], password_known: bool,
     changes: list[Change] = []
     target = ldap_label(site)
     if differing:
-        changes.append(Change(control=CONNECTION_CONTROL, target=target, setting=", ".join(differing),
-                              current={k: current.get(k) for k in differing}, desired=differing))
+        changes.append(
+            Change(
+                control=CONNECTION_CONTROL,
+                target=target,
+                setting=", ".join(differing),
+                current={k: current.get(k) for k in differing},
+                desired=differing,
+            )
+        )
     patch: dict[str, Any] = dict(differing)
     if not password_known or differing:
         patch[PASSWORD_FIELD] = None  # the secret itself is filled in by the write only
-        changes.append(Change(control=CONNECTION_CONTROL, target=target, setting=PASSWORD_FIELD,
-                              current="not known to match the site" if not password_known else "as recorded",
-                              desired="the site's bind password (write-only)"))
+        changes.append(
+            Change(
+                control=CONNECTION_CONTROL,
+                target=target,
+                setting=PASSWORD_FIELD,
+                current="not known to match the site" if not password_known else "as recorded",
+                desired="the site's bind password (write-only)",
+            )
+        )
     source = current.get("source")
     if source not in (LDAP_AND_LOCAL, LDAP_ONLY):
         patch["source"] = LDAP_AND_LOCAL
-        changes.append(Change(control=SOURCE_CONTROL, target=PLATFORM_TARGET, setting="authentication.source",
-                              current=source, desired=LDAP_AND_LOCAL))
+        changes.append(
+            Change(
+                control=SOURCE_CONTROL,
+                target=PLATFORM_TARGET,
+                setting="authentication.source",
+                current=source,
+                desired=LDAP_AND_LOCAL,
+            )
+        )
     if not changes:
         return None
     return Planned(action=partial(write, patch), changes=tuple(changes))
@@ -99,6 +120,9 @@ def ensure_ldap_connection(ctx: EngineContext, resources: ExitStack) -> StepPlan
     password = loaded.secret(loaded.site.ldap.bind_password).get_secret_value()
     known = ledger.matches(ledger_key(api), password)
     planned = plan_connection(loaded.site, current, known, partial(_write, api, ledger, password))
-    notes = ["the authentication source is LDAP only (the cut-over is done); left as it is"] \
-        if current.get("source") == LDAP_ONLY else []
+    notes = (
+        ["the authentication source is LDAP only (the cut-over is done); left as it is"]
+        if current.get("source") == LDAP_ONLY
+        else []
+    )
     return plan_of(*([planned] if planned else []), notes=notes)

@@ -70,8 +70,9 @@ def failures(results: Sequence[Result]) -> list[str]:
     return [f"{r.control}: {r.status.value} {r.message}" for r in results if r.status is not Status.PASS]
 
 
-def switch_and_prove(loaded: LoadedSite, before: ManagementApi, switch: Switch,
-                     on_success: Callable[[], None]) -> StepPlan | None:
+def switch_and_prove(
+    loaded: LoadedSite, before: ManagementApi, switch: Switch, on_success: Callable[[], None]
+) -> StepPlan | None:
     """Write the switch through ``before``; prove it on fresh sessions; undo it through ``before`` if not.
 
     An undone switch comes back as a plan of what was done (the rollback, as a change already made) with
@@ -91,8 +92,10 @@ def switch_and_prove(loaded: LoadedSite, before: ManagementApi, switch: Switch,
     try:
         before.patch(AUTHENTICATION, switch.undo)
     except Exception as exc:
-        raise SwitchRolledBack(f"{switch.setting} → {switch.write} did not hold ({cause}) and could NOT be undone "
-                               f"through the session opened before it: {exc}") from None
+        raise SwitchRolledBack(
+            f"{switch.setting} → {switch.write} did not hold ({cause}) and could NOT be undone "
+            f"through the session opened before it: {exc}"
+        ) from None
     try:
         now = before.get(AUTHENTICATION)
         kept = {k: now.get(k) for k in switch.undo}
@@ -101,11 +104,18 @@ def switch_and_prove(loaded: LoadedSite, before: ManagementApi, switch: Switch,
         session = f"yet that session can no longer read the settings: {exc}"
     check = failures(switch.undone(loaded))
     fresh = "a fresh login works again" if not check else f"a fresh login still fails: {'; '.join(check)}"
-    message = (f"rolled back: {switch.setting} → {switch.write} did not hold ({cause}); undone to {switch.undo} "
-               f"through the session opened before the switch: {session}; {fresh}")
+    message = (
+        f"rolled back: {switch.setting} → {switch.write} did not hold ({cause}); undone to {switch.undo} "
+        f"through the session opened before the switch: {session}; {fresh}"
+    )
     admin_credential.record_rollback(loaded, switch.control, message)
-    rollback = Change(control=switch.control, target=PLATFORM_TARGET, setting=f"{switch.setting} (rollback)",
-                      current=next(iter(switch.write.values())), desired=next(iter(switch.undo.values())))
+    rollback = Change(
+        control=switch.control,
+        target=PLATFORM_TARGET,
+        setting=f"{switch.setting} (rollback)",
+        current=next(iter(switch.write.values())),
+        desired=next(iter(switch.undo.values())),
+    )
     return plan_of(Planned(action=_already_done, changes=(rollback,)), notes=[message])
 
 
@@ -113,23 +123,38 @@ def _already_done() -> None:
     """The rollback's action: it was made through the session opened before the switch."""
 
 
-def plan_switch(ctx: EngineContext, resources: ExitStack, switch: Switch, current: Any, wanted: Any,
-                on_success: Callable[[], None]) -> StepPlan:
+def plan_switch(
+    ctx: EngineContext, resources: ExitStack, switch: Switch, current: Any, wanted: Any, on_success: Callable[[], None]
+) -> StepPlan:
     """Refused unless the before-proofs hold; else one gated action that switches, proves, or undoes."""
     before = resources.enter_context(management_api(ctx.site))
     before.get(AUTHENTICATION)  # open and authenticate this session first, under the settings before the switch
     failed = failures(switch.before(ctx.site))
     if failed:
-        return plan_of(blocked=f"not switching {switch.setting} to {wanted}: the proofs before it failed: "
-                               f"{'; '.join(failed)}")
-    return plan_of(Planned(action=partial(switch_and_prove, ctx.site, before, switch, on_success), changes=(
-        Change(control=switch.control, target=PLATFORM_TARGET, setting=switch.setting, current=current,
-               desired=wanted),)), summary=f"switch {switch.setting} from {current} to {wanted}, proven on fresh "
-                                           f"sessions and undone within {DEADLINE_S:g} s if the proof fails")
+        return plan_of(
+            blocked=f"not switching {switch.setting} to {wanted}: the proofs before it failed: {'; '.join(failed)}"
+        )
+    return plan_of(
+        Planned(
+            action=partial(switch_and_prove, ctx.site, before, switch, on_success),
+            changes=(
+                Change(
+                    control=switch.control,
+                    target=PLATFORM_TARGET,
+                    setting=switch.setting,
+                    current=current,
+                    desired=wanted,
+                ),
+            ),
+        ),
+        summary=f"switch {switch.setting} from {current} to {wanted}, proven on fresh "
+        f"sessions and undone within {DEADLINE_S:g} s if the proof fails",
+    )
 
 
-def ensure_client_certificate_required(before: Proofs, after: Proofs, undone: Proofs,
-                                       ctx: EngineContext, resources: ExitStack) -> StepPlan:
+def ensure_client_certificate_required(
+    before: Proofs, after: Proofs, undone: Proofs, ctx: EngineContext, resources: ExitStack
+) -> StepPlan:
     loaded = ctx.site
     mode = loaded.site.client_certificate.value
     engine = engine_administrator(loaded)
@@ -138,8 +163,13 @@ def ensure_client_certificate_required(before: Proofs, after: Proofs, undone: Pr
     cred = credential(loaded, engine.username)
 
     def succeeded() -> None:
-        admin_credential.record(loaded, client_certificate=mode, engine_certificate=str(cred.certificate),
-                                engine_key=str(cred.key), engine_user=engine.username)
+        admin_credential.record(
+            loaded,
+            client_certificate=mode,
+            engine_certificate=str(cred.certificate),
+            engine_key=str(cred.key),
+            engine_user=engine.username,
+        )
 
     with management_api(loaded) as api:
         current = api.get(AUTHENTICATION).get("client_certificate")
@@ -147,13 +177,21 @@ def ensure_client_certificate_required(before: Proofs, after: Proofs, undone: Pr
         if ctx.apply and admin_credential.recorded(loaded).get("client_certificate") != mode:
             succeeded()  # switched by an earlier run whose record was lost: the certificate still logs in
         return plan_of()
-    switch = Switch(CERTIFICATE_CONTROL, "authentication.client_certificate", {"client_certificate": mode},
-                    {"client_certificate": current or "NO"}, before, after, undone)
+    switch = Switch(
+        CERTIFICATE_CONTROL,
+        "authentication.client_certificate",
+        {"client_certificate": mode},
+        {"client_certificate": current or "NO"},
+        before,
+        after,
+        undone,
+    )
     return plan_switch(ctx, resources, switch, current, mode, succeeded)
 
 
-def ensure_ldap_only(before: Proofs, after: Proofs, undone: Proofs,
-                     ctx: EngineContext, resources: ExitStack) -> StepPlan:
+def ensure_ldap_only(
+    before: Proofs, after: Proofs, undone: Proofs, ctx: EngineContext, resources: ExitStack
+) -> StepPlan:
     loaded = ctx.site
     with management_api(loaded) as api:
         current = api.get(AUTHENTICATION)
@@ -161,7 +199,20 @@ def ensure_ldap_only(before: Proofs, after: Proofs, undone: Proofs,
         return plan_of()
     if current.get("client_certificate") in (None, "NO"):
         return plan_of(blocked="local authentication stays until client certificates are required and proven")
-    switch = Switch(LDAP_ONLY_CONTROL, "authentication.source", {"source": LDAP_ONLY}, {"source": LDAP_AND_LOCAL},
-                    before, after, undone)
-    return plan_switch(ctx, resources, switch, current.get("source"), LDAP_ONLY,
-                       lambda: admin_credential.record(loaded, source=LDAP_ONLY))
+    switch = Switch(
+        LDAP_ONLY_CONTROL,
+        "authentication.source",
+        {"source": LDAP_ONLY},
+        {"source": LDAP_AND_LOCAL},
+        before,
+        after,
+        undone,
+    )
+    return plan_switch(
+        ctx,
+        resources,
+        switch,
+        current.get("source"),
+        LDAP_ONLY,
+        lambda: admin_credential.record(loaded, source=LDAP_ONLY),
+    )

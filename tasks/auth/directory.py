@@ -20,8 +20,9 @@ from securemode.redact import register_secret
 from securemode.site_loader import LoadedSite
 
 # Pexip's default group filter (authentication.ldap_group_filter), so the engine sees the groups Pexip sees.
-GROUP_FILTER = ("(|(objectclass=group)(objectclass=groupOfNames)(objectclass=groupOfUniqueNames)"
-                "(objectclass=posixGroup))")
+GROUP_FILTER = (
+    "(|(objectclass=group)(objectclass=groupOfNames)(objectclass=groupOfUniqueNames)(objectclass=posixGroup))"
+)
 TIMEOUT_S = 5.0
 
 
@@ -40,20 +41,36 @@ def service_connection(loaded: LoadedSite) -> Iterator[ldap3.Connection]:
     conf = loaded.site.ldap
     password = loaded.secret(conf.bind_password).get_secret_value()
     register_secret(password)
-    tls = ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=str(loaded.resolve_path(conf.ca_file)),
-                    version=ssl.PROTOCOL_TLS_CLIENT)
-    server = ldap3.Server(conf.server, port=conf.port, use_ssl=conf.tls == "ldaps", tls=tls, get_info=ldap3.NONE,
-                          connect_timeout=TIMEOUT_S)
-    conn = ldap3.Connection(server, user=conf.bind_dn, password=password, read_only=True,
-                            receive_timeout=int(TIMEOUT_S), raise_exceptions=False)
+    tls = ldap3.Tls(
+        validate=ssl.CERT_REQUIRED,
+        ca_certs_file=str(loaded.resolve_path(conf.ca_file)),
+        version=ssl.PROTOCOL_TLS_CLIENT,
+    )
+    server = ldap3.Server(
+        conf.server,
+        port=conf.port,
+        use_ssl=conf.tls == "ldaps",
+        tls=tls,
+        get_info=ldap3.NONE,
+        connect_timeout=TIMEOUT_S,
+    )
+    conn = ldap3.Connection(
+        server,
+        user=conf.bind_dn,
+        password=password,
+        read_only=True,
+        receive_timeout=int(TIMEOUT_S),
+        raise_exceptions=False,
+    )
     where = f"{conf.tls} {conf.server}:{conf.port}"
     try:
         conn.open()
         if conf.tls == "starttls" and not conn.start_tls():
             raise DirectoryUnavailable(f"{where}: StartTLS refused")
         if not conn.bind():
-            raise DirectoryUnavailable(f"{where}: the service account's bind was refused "
-                                       f"({conn.result.get('description')})")
+            raise DirectoryUnavailable(
+                f"{where}: the service account's bind was refused ({conn.result.get('description')})"
+            )
     except LDAPException as exc:
         with contextlib.suppress(LDAPException, OSError):
             conn.unbind()
@@ -76,6 +93,9 @@ def directory_groups(loaded: LoadedSite) -> list[str]:
 def user_exists(loaded: LoadedSite, identity: str, attribute: str) -> bool:
     """True when exactly one person under the base DN has ``attribute`` equal to ``identity``."""
     with service_connection(loaded) as conn:
-        conn.search(loaded.site.ldap.base_dn, f"(&(objectclass=person)({attribute}={escape_filter_chars(identity)}))",
-                    attributes=[])
+        conn.search(
+            loaded.site.ldap.base_dn,
+            f"(&(objectclass=person)({attribute}={escape_filter_chars(identity)}))",
+            attributes=[],
+        )
         return len(conn.entries) == 1

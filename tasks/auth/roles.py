@@ -41,8 +41,10 @@ def refusal(site: Site, known: list[str]) -> str | None:
         return f"role(s) {', '.join(missing)} mapped to no LDAP group: nobody could hold them after the cut-over"
     unknown = unknown_groups(site, known)
     if unknown:
-        return (f"the LDAP server has no group {', '.join(map(repr, unknown))}; "
-                f"the groups it has: {', '.join(known) or 'none'}")
+        return (
+            f"the LDAP server has no group {', '.join(map(repr, unknown))}; "
+            f"the groups it has: {', '.join(known) or 'none'}"
+        )
     return None
 
 
@@ -52,8 +54,9 @@ def mapping_name(group_dn: str) -> str:
     return first.split("=", 1)[-1].strip()[:MAX_NAME] or group_dn[:MAX_NAME]
 
 
-def plan_mappings(site: Site, current: list[dict[str, Any]], role_uris: dict[str, str],
-                  api: ManagementApi) -> list[Planned]:
+def plan_mappings(
+    site: Site, current: list[dict[str, Any]], role_uris: dict[str, str], api: ManagementApi
+) -> list[Planned]:
     """Create or correct one mapping per site group; delete mappings of groups the site does not name."""
     by_group = {norm_dn(str(m.get("ldap_group_dn", ""))): m for m in current}
     wanted_groups = {norm_dn(dn) for dn in site.ldap.group_roles}
@@ -72,14 +75,36 @@ def plan_mappings(site: Site, current: list[dict[str, Any]], role_uris: dict[str
             action = partial(api.patch, str(have["resource_uri"]), {"roles": uris})
         else:
             continue
-        planned.append(Planned(action=action, changes=(Change(
-            control=CONTROL, target=PLATFORM_TARGET, setting=f"ldap_role[{group_dn}].roles",
-            current=have_names, desired=names),)))
+        planned.append(
+            Planned(
+                action=action,
+                changes=(
+                    Change(
+                        control=CONTROL,
+                        target=PLATFORM_TARGET,
+                        setting=f"ldap_role[{group_dn}].roles",
+                        current=have_names,
+                        desired=names,
+                    ),
+                ),
+            )
+        )
     for key, mapping in by_group.items():
         if key not in wanted_groups:
-            planned.append(Planned(action=partial(api.delete, str(mapping["resource_uri"])), changes=(Change(
-                control=CONTROL, target=PLATFORM_TARGET, setting=f"ldap_role[{mapping.get('ldap_group_dn')}]",
-                current=mapping.get("name"), desired="absent (the site does not map this group)"),)))
+            planned.append(
+                Planned(
+                    action=partial(api.delete, str(mapping["resource_uri"])),
+                    changes=(
+                        Change(
+                            control=CONTROL,
+                            target=PLATFORM_TARGET,
+                            setting=f"ldap_role[{mapping.get('ldap_group_dn')}]",
+                            current=mapping.get("name"),
+                            desired="absent (the site does not map this group)",
+                        ),
+                    ),
+                )
+            )
     return planned
 
 

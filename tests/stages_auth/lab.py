@@ -39,8 +39,14 @@ class AuthLab:
 def ldap_section(directory: slapd.SlapdHandle, ca: LabCA) -> dict[str, object]:
     host, port = directory.endpoints["ldaps"]
     return {
-        "server": host, "port": port, "tls": "ldaps", "base_dn": directory.base_dn, "bind_dn": directory.bind_dn,
-        "bind_password": f"env:{LDAP_BIND_ENV}", "ca_file": str(ca.root_path), "user_search_dn": "ou=people",
+        "server": host,
+        "port": port,
+        "tls": "ldaps",
+        "base_dn": directory.base_dn,
+        "bind_dn": directory.bind_dn,
+        "bind_password": f"env:{LDAP_BIND_ENV}",
+        "ca_file": str(ca.root_path),
+        "user_search_dn": "ou=people",
         "group_roles": {
             directory.groups["admin"]: ["Read-write"],
             directory.groups["operator"]: ["Read-write"],
@@ -52,8 +58,15 @@ def ldap_section(directory: slapd.SlapdHandle, ca: LabCA) -> dict[str, object]:
 
 def administrators(directory: slapd.SlapdHandle) -> list[dict[str, object]]:
     """The slapd users of three roles, named as the site's administrators."""
-    return [{"username": directory.users[role].uid, "upn": directory.users[role].upn, "role": name,
-             "password": f"env:{password_env(role)}"} for role, name in ADMIN_ROLES.items()]
+    return [
+        {
+            "username": directory.users[role].uid,
+            "upn": directory.users[role].upn,
+            "role": name,
+            "password": f"env:{password_env(role)}",
+        }
+        for role, name in ADMIN_ROLES.items()
+    ]
 
 
 def start_auth_lab(directory_path: Path, **overrides: object) -> AuthLab:
@@ -64,15 +77,27 @@ def start_auth_lab(directory_path: Path, **overrides: object) -> AuthLab:
     try:
         os.environ.update(SECRETS, **{LDAP_BIND_ENV: server.bind_password})
         os.environ.update({password_env(role): server.users[role].password for role in ADMIN_ROLES})
-        doc = site_document(addresses, ca) | {"ldap": ldap_section(server, ca),
-                                              "administrators": administrators(server)} | overrides
+        doc = (
+            site_document(addresses, ca)
+            | {"ldap": ldap_section(server, ca), "administrators": administrators(server)}
+            | overrides
+        )
         loaded = write_site(directory_path, doc)
         node = loaded.site.management_node
-        twin = TwinManagementNode(directory_path / "twin", addresses[0], 443, config=FAST,
-                                  admin_password=SECRETS["SMT_ADMIN_PASSWORD"], hostname=node.hostname,
-                                  domain=node.domain, dns_servers=("127.0.53.1",), ntp_servers=("127.0.123.1",),
-                                  ldap_port=server.endpoints["ldaps"][1], ldap_ca_file=str(ca.root_path),
-                                  ldap_tls_mode="ldaps").start()
+        twin = TwinManagementNode(
+            directory_path / "twin",
+            addresses[0],
+            443,
+            config=FAST,
+            admin_password=SECRETS["SMT_ADMIN_PASSWORD"],
+            hostname=node.hostname,
+            domain=node.domain,
+            dns_servers=("127.0.53.1",),
+            ntp_servers=("127.0.123.1",),
+            ldap_port=server.endpoints["ldaps"][1],
+            ldap_ca_file=str(ca.root_path),
+            ldap_tls_mode="ldaps",
+        ).start()
     except BaseException:
         server.stop()
         raise

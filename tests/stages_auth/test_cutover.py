@@ -66,8 +66,9 @@ def test_an_unmapped_role_is_refused_and_the_local_admin_still_logs_in(prepared:
     loaded = prepared.lab.loaded
     site = loaded.site
     no_admin = {dn: roles for dn, roles in site.ldap.group_roles.items() if "Read-write" not in roles}
-    wrong = LoadedSite(site=site.model_copy(update={"ldap": site.ldap.model_copy(update={"group_roles": no_admin})}),
-                       path=loaded.path)
+    wrong = LoadedSite(
+        site=site.model_copy(update={"ldap": site.ldap.model_copy(update={"group_roles": no_admin})}), path=loaded.path
+    )
     ctx = ctx_for(wrong)
     assert EnsureStep("ldap-roles", ensure_ldap_roles).run(ctx) == []
     assert any("Read-write mapped to no LDAP group" in reason for reason in ctx.skipped), ctx.skipped
@@ -91,9 +92,16 @@ def test_a_certificate_the_twin_rejects_is_rolled_back(prepared: AuthLab) -> Non
             store.delete("ca_certificate", ca["id"])
         return results
 
-    step = EnsureStep("require-client-certificates", partial(
-        ensure_client_certificate_required, then_distrust, auth_proofs.certificate_sessions,
-        auth_proofs.local_admin_logs_in), gated=auth_proofs.REQUIRE_CERTIFICATES_GATE)
+    step = EnsureStep(
+        "require-client-certificates",
+        partial(
+            ensure_client_certificate_required,
+            then_distrust,
+            auth_proofs.certificate_sessions,
+            auth_proofs.local_admin_logs_in,
+        ),
+        gated=auth_proofs.REQUIRE_CERTIFICATES_GATE,
+    )
     try:
         message = rolled_back(step, loaded)
     finally:
@@ -104,8 +112,9 @@ def test_a_certificate_the_twin_rejects_is_rolled_back(prepared: AuthLab) -> Non
     assert settings(prepared)["client_certificate"] == "NO"
     assert admin_credential.engine_client_certificate(loaded) is None
     assert all_pass(auth_proofs.local_admin_logs_in(loaded))
-    row = auth_readback.check_authentication("auth.client-certificate", "platform", loaded,
-                                             {"client_certificate": "CN"})
+    row = auth_readback.check_authentication(
+        "auth.client-certificate", "platform", loaded, {"client_certificate": "CN"}
+    )
     assert row.status is Status.FAIL and "the last switch was rolled back" in row.message, row.message
 
 
@@ -137,17 +146,28 @@ def test_slapd_stopped_at_the_ldap_only_switch_is_rolled_back(prepared: AuthLab)
         directory.stop()  # the directory goes away the moment the switch is written
         return auth_proofs.after_ldap_only(site)
 
-    step = EnsureStep("ldap-only", partial(ensure_ldap_only, auth_proofs.certificate_sessions, stopped_then_proven,
-                                           auth_proofs.engine_logs_in), gated=auth_proofs.LDAP_ONLY_GATE)
+    step = EnsureStep(
+        "ldap-only",
+        partial(ensure_ldap_only, auth_proofs.certificate_sessions, stopped_then_proven, auth_proofs.engine_logs_in),
+        gated=auth_proofs.LDAP_ONLY_GATE,
+    )
     message = rolled_back(step, loaded)
     assert "rolled back" in message and "that session reads {'source': 'LDAP+LOCAL'}" in message
     assert settings(prepared)["source"] == "LDAP+LOCAL"
     host, port = directory.endpoints["ldap"]
-    prepared.directory = slapd.start(directory.workdir, prepared.lab.ca, host, port, directory.endpoints["ldaps"][1],
-                                     passwords={"admin": directory.admin_password, "bind": directory.bind_password,
-                                                **{u.role: u.password for u in directory.users.values()},
-                                                **({slapd.UNGROUPED: directory.ungrouped.password}
-                                                   if directory.ungrouped else {})})
+    prepared.directory = slapd.start(
+        directory.workdir,
+        prepared.lab.ca,
+        host,
+        port,
+        directory.endpoints["ldaps"][1],
+        passwords={
+            "admin": directory.admin_password,
+            "bind": directory.bind_password,
+            **{u.role: u.password for u in directory.users.values()},
+            **({slapd.UNGROUPED: directory.ungrouped.password} if directory.ungrouped else {}),
+        },
+    )
     assert all_pass(auth_proofs.engine_logs_in(loaded))
 
 
@@ -158,7 +178,14 @@ def test_ldap_only_then_the_local_admin_is_refused_and_a_second_run_changes_noth
     assert settings(prepared) == {"source": "LDAP", "client_certificate": "CN"}
     assert all_pass(auth_proofs.after_ldap_only(loaded))
     ctx = ctx_for(loaded)
-    again = [step.run(ctx) for step in (EnsureStep("c", ensure_ldap_connection), EnsureStep("r", ensure_ldap_roles),
-                                         EnsureStep("k", ensure_client_certificates), auth_proofs.REQUIRE_CERTIFICATES,
-                                         auth_proofs.LDAP_ONLY)]
+    again = [
+        step.run(ctx)
+        for step in (
+            EnsureStep("c", ensure_ldap_connection),
+            EnsureStep("r", ensure_ldap_roles),
+            EnsureStep("k", ensure_client_certificates),
+            auth_proofs.REQUIRE_CERTIFICATES,
+            auth_proofs.LDAP_ONLY,
+        )
+    ]
     assert again == [[]] * 5, again

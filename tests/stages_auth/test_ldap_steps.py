@@ -25,8 +25,10 @@ def run(loaded: LoadedSite, apply: bool) -> list[Any]:
 
 def auth_settings(auth_lab: AuthLab) -> dict[str, Any]:
     with auth_lab.lab.side_api() as api:
-        return {"authentication": api.get("/api/admin/configuration/v1/authentication/1/"),
-                "ldap_role": list(api.iter_objects("ldap_role"))}
+        return {
+            "authentication": api.get("/api/admin/configuration/v1/authentication/1/"),
+            "ldap_role": list(api.iter_objects("ldap_role")),
+        }
 
 
 def test_plan_writes_nothing_then_run_converges_and_a_second_run_changes_nothing(auth_lab: AuthLab) -> None:
@@ -48,8 +50,18 @@ def test_plan_writes_nothing_then_run_converges_and_a_second_run_changes_nothing
 def test_an_unknown_group_is_refused_with_the_groups_the_directory_has(auth_lab: AuthLab) -> None:
     site = auth_lab.lab.loaded.site
     typo = "cn=pexip-admins,ou=groups," + auth_lab.directory.base_dn
-    wrong = site.model_copy(update={"ldap": site.ldap.model_copy(update={
-        "group_roles": {**site.ldap.group_roles, typo: site.ldap.group_roles[auth_lab.directory.groups["admin"]]}})})
+    wrong = site.model_copy(
+        update={
+            "ldap": site.ldap.model_copy(
+                update={
+                    "group_roles": {
+                        **site.ldap.group_roles,
+                        typo: site.ldap.group_roles[auth_lab.directory.groups["admin"]],
+                    }
+                }
+            )
+        }
+    )
     why = refusal(wrong, sorted(auth_lab.directory.groups.values()))
     assert why is not None and repr(typo) in why
     assert all(dn in why for dn in auth_lab.directory.groups.values())
@@ -61,4 +73,3 @@ def test_a_mapping_that_leaves_a_role_unmapped_is_refused(auth_lab: AuthLab) -> 
     wrong = site.model_copy(update={"ldap": site.ldap.model_copy(update={"group_roles": no_admin})})
     why = refusal(wrong, sorted(auth_lab.directory.groups.values()))
     assert why is not None and "Read-write" in why
-

@@ -12,8 +12,12 @@ from tests.stage_steps import approving, run_steps
 from tests.stages_auth.lab import AuthLab
 
 GATES = approving([auth_proofs.REQUIRE_CERTIFICATES_GATE, auth_proofs.LDAP_ONLY_GATE])
-CUT_OVER = {"auth.client-certificate", "auth.source.ldap-only", "auth.local-admin-refused",
-            "auth.certificate-required"}  # a stranger's certificate gets nothing before the cut-over too
+CUT_OVER = {
+    "auth.client-certificate",
+    "auth.source.ldap-only",
+    "auth.local-admin-refused",
+    "auth.certificate-required",
+}  # a stranger's certificate gets nothing before the cut-over too
 
 
 def statuses(results: list[Result]) -> dict[str, Status]:
@@ -35,8 +39,12 @@ def test_the_stage_converges_in_order_and_every_auth_control_holds(auth_lab: Aut
     done = run_steps(SPEC, loaded, apply=True, gate=GATES)
     assert [c.control for c in done.applied] == ["auth.client-certificate", "auth.source.ldap-only"]
     results = SPEC.verify(loaded)
-    failing = [(r.control, r.status.value, r.message) for r in results if r.status is not Status.PASS
-               and not (r.control == "auth.source.ldap-and-local" and r.status is Status.NOT_APPLICABLE)]
+    failing = [
+        (r.control, r.status.value, r.message)
+        for r in results
+        if r.status is not Status.PASS
+        and not (r.control == "auth.source.ldap-and-local" and r.status is Status.NOT_APPLICABLE)
+    ]
     assert failing == []
     assert len(results) == len(controls_for([Stage.AUTH]))
 
@@ -51,8 +59,12 @@ def test_a_mapping_changed_behind_the_engines_back_fails_that_row_and_a_run_puts
     mapping = next(m for m in store.all("ldap_role") if m["ldap_group_dn"].lower() == readonly_group)
     read_write = next(r for r in store.all("role") if r["name"] == "Read-write")
     store.put("ldap_role", mapping["id"], {**mapping, "roles": [read_write["id"]]})  # read-only users may write now
-    drifted = {r.control: r for r in SPEC.verify(loaded) if r.status is not Status.PASS
-               and not (r.control == "auth.source.ldap-and-local" and r.status is Status.NOT_APPLICABLE)}
+    drifted = {
+        r.control: r
+        for r in SPEC.verify(loaded)
+        if r.status is not Status.PASS
+        and not (r.control == "auth.source.ldap-and-local" and r.status is Status.NOT_APPLICABLE)
+    }
     assert set(drifted) == {"auth.ldap-roles", "auth.role-enforcement"}, drifted
     assert "changed the configuration" in drifted["auth.role-enforcement"].message
     fixed = run_steps(SPEC, loaded, apply=True, gate=GATES)

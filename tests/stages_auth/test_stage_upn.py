@@ -34,7 +34,11 @@ def test_upn_certificates_and_every_auth_control_holds(auth_lab: AuthLab) -> Non
         cert = x509.load_pem_x509_certificate(credential(loaded, admin.username).certificate.read_bytes())
         assert identity_in(cert, ClientCertificateMode.UPN) == admin.upn
     assert auth_lab.lab.twin.state.authentication()["client_certificate"] == "UPN"
-    failing = [(r.control, r.status.value, r.message) for r in SPEC.verify(loaded) if r.status is not Status.PASS
-               and not (r.control == "auth.source.ldap-and-local" and r.status is Status.NOT_APPLICABLE)]
+    failing = [
+        (r.control, r.status.value, r.message)
+        for r in SPEC.verify(loaded)
+        if r.status is not Status.PASS
+        and not (r.control == "auth.source.ldap-and-local" and r.status is Status.NOT_APPLICABLE)
+    ]
     assert failing == []
     assert run_steps(SPEC, loaded, apply=True, gate=gate).changes == []

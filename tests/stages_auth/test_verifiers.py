@@ -28,8 +28,11 @@ def configured(auth_lab: AuthLab) -> AuthLab:
 
 def password_logins(lab: AuthLab) -> list[auth.Login]:
     loaded = lab.lab.loaded
-    return [auth.Login(a.username, a.role.value, loaded.secret(a.password).get_secret_value())
-            for a in loaded.site.administrators if a.password]
+    return [
+        auth.Login(a.username, a.role.value, loaded.secret(a.password).get_secret_value())
+        for a in loaded.site.administrators
+        if a.password
+    ]
 
 
 def certificate_logins(lab: AuthLab) -> list[auth.Login]:
@@ -51,8 +54,9 @@ def test_ldap_login_and_roles_by_password(configured: AuthLab) -> None:
 def test_the_local_admin_is_accepted_under_ldap_and_local(configured: AuthLab) -> None:
     web = web_target(configured.lab.loaded)
     node = configured.lab.loaded.site.management_node
-    result = auth.check_local_admin_refused("auth.local-admin-refused", "platform", web, node.admin_username,
-                                            SECRETS["SMT_ADMIN_PASSWORD"])
+    result = auth.check_local_admin_refused(
+        "auth.local-admin-refused", "platform", web, node.admin_username, SECRETS["SMT_ADMIN_PASSWORD"]
+    )
     assert result.status is Status.FAIL
     assert SECRETS["SMT_ADMIN_PASSWORD"] not in result.model_dump_json()
 
@@ -82,12 +86,22 @@ def test_with_certificates_required(certificates_required: AuthLab) -> None:
     assert result.status is Status.PASS, result.message
     assert auth.check_certificate_required("auth.certificate-required", "platform", web).status is Status.PASS
     stranger = lab.lab.ca.issue_client("nobody-in-ldap")
-    result = auth.check_unknown_user_refused("auth.unknown-user-certificate-refused", "platform", web,
-                                             (str(stranger.fullchain_path), str(stranger.key_path)), "nobody-in-ldap")
+    result = auth.check_unknown_user_refused(
+        "auth.unknown-user-certificate-refused",
+        "platform",
+        web,
+        (str(stranger.fullchain_path), str(stranger.key_path)),
+        "nobody-in-ldap",
+    )
     assert result.status is Status.PASS, result.message
     member = lab.lab.ca.issue_client(lab.directory.users["admin"].uid)
-    let_in = auth.check_unknown_user_refused("auth.unknown-user-certificate-refused", "platform", web,
-                                             (str(member.fullchain_path), str(member.key_path)), "lab-admin")
+    let_in = auth.check_unknown_user_refused(
+        "auth.unknown-user-certificate-refused",
+        "platform",
+        web,
+        (str(member.fullchain_path), str(member.key_path)),
+        "lab-admin",
+    )
     assert let_in.status is Status.FAIL
 
 
