@@ -3,9 +3,11 @@ per group; plan writes nothing, run converges, a second run changes nothing; ref
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from securemode.engine import EngineContext, EnsureStep, NoApprovals
+from securemode.infra.pki.ca import LabCA
 from securemode.site_loader import LoadedSite
 from securemode.tasks.auth import ensure_ldap_connection, ensure_ldap_roles
 from securemode.tasks.auth.roles import refusal
@@ -73,3 +75,18 @@ def test_a_mapping_that_leaves_a_role_unmapped_is_refused(auth_lab: AuthLab) -> 
     wrong = site.model_copy(update={"ldap": site.ldap.model_copy(update={"group_roles": no_admin})})
     why = refusal(wrong, sorted(auth_lab.directory.groups.values()))
     assert why is not None and "Read-write" in why
+
+
+def test_settings_the_engine_cannot_use_are_refused_before_anything_is_written(
+    auth_lab: AuthLab, tmp_path: Path
+) -> None:
+    """A CA that did not sign the directory's certificate: the engine's own bind fails, nothing is written."""
+    other = LabCA.create(tmp_path / "other-ca", name="not the directory's")
+    loaded = auth_lab.lab.loaded
+    site = loaded.site
+    wrong = site.model_copy(update={"ldap": site.ldap.model_copy(update={"ca_file": str(other.root_path)})})
+    before = auth_settings(auth_lab)
+    ctx = EngineContext(site=LoadedSite(site=wrong, path=loaded.path), apply=True, gate=NoApprovals())
+    assert EnsureStep("ldap-connection", ensure_ldap_connection).run(ctx) == []
+    assert any("cannot use the site's LDAP settings" in reason for reason in ctx.skipped), ctx.skipped
+    assert auth_settings(auth_lab) == before
