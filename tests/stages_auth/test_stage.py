@@ -7,7 +7,10 @@ from __future__ import annotations
 from securemode.catalogue import Stage, controls_for
 from securemode.flows import auth_proofs
 from securemode.flows.auth_stage import BINDINGS, SPEC
+from securemode.flows.stages import load
+from securemode.pexip import admin_credential
 from securemode.results import Result, Status
+from securemode.verifiers.api import readback_pki, readback_platform
 from tests.stage_steps import approving, run_steps
 from tests.stages_auth.lab import AuthLab
 
@@ -50,6 +53,18 @@ def test_the_stage_converges_in_order_and_every_auth_control_holds(auth_lab: Aut
 
     again = run_steps(SPEC, loaded, apply=True, gate=GATES)
     assert again.changes == []
+
+
+def test_after_the_cut_over_the_earlier_stages_read_back_by_certificate(auth_lab: AuthLab) -> None:
+    """The pki and platform read-backs (later runs, reverify) log in with the engine's certificate now."""
+    loaded = auth_lab.lab.loaded
+    assert admin_credential.engine_client_certificate(loaded) is not None
+    results = readback_pki(loaded) + readback_platform(loaded)
+    assert [
+        (r.control, r.target, r.message) for r in results if r.status not in (Status.PASS, Status.NOT_APPLICABLE)
+    ] == []
+    for stage in (Stage.PKI, Stage.PLATFORM):  # their steps read (and would write) by certificate too
+        assert run_steps(load(stage), loaded, apply=True).changes == []
 
 
 def test_a_mapping_changed_behind_the_engines_back_fails_that_row_and_a_run_puts_it_back(auth_lab: AuthLab) -> None:
