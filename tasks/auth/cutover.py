@@ -1,15 +1,15 @@
 """The cut-over (guide: Enable certificate-based authentication, then Disable local authentication): two
 gated switches, each proven before and after, each undone if its proof fails.
 
-For each switch, in this order: the proofs that must hold *before* it (else it is refused, nothing
-written); a session opened and authenticated first; the switch, written through that session; the proofs
-on fresh sessions; and, if they fail or run past :data:`DEADLINE_S`, the switch undone through the session
-opened before it (which the node still serves: it was authenticated under the old settings), then a fresh
-login showing the undo worked. The report carries both the switch and its rollback as changes, the cause
-as a note, and the row's verifier names the cause (recorded with the rollback); only an undo that cannot
-be made raises :class:`SwitchRolledBack`. A switch that
-holds is recorded (:mod:`securemode.pexip.admin_credential`): from then on the engine's own client logs in
-with its client certificate.
+For each switch, in this order: a session opened and authenticated under the settings before it; the
+proofs that must hold before it (else it is refused, nothing written); the approval; the switch, written
+through that session; the proofs on fresh sessions; and, if they fail or run past :data:`DEADLINE_S`, the
+switch undone through the session opened before it (which the node still serves: it was authenticated
+under the old settings), then a fresh login to show the undo worked. The report carries the switch and
+its rollback as changes and the cause as a note, and the row's verifier names the cause (recorded with
+the rollback); only an undo that cannot be made raises :class:`SwitchRolledBack`. A switch that holds is
+recorded (:mod:`securemode.pexip.admin_credential`): from then on the engine's own client logs in with
+its client certificate.
 
 The proofs are given by the caller (the stage binds verifiers; this layer cannot import them): each is a
 callable returning :class:`~securemode.results.Result` objects, and anything but PASS is a failure.
