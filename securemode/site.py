@@ -240,6 +240,21 @@ class ClientCertificateMode(StrEnum):
     UPN = "UPN"
 
 
+class Administrator(Strict):
+    """An LDAP user who administers the platform: the engine issues their client certificate and proves,
+    before each switch of the cut-over, that they can log in with the role the site gives them."""
+
+    username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$",
+                          description="LDAP username (uid / sAMAccountName): the CN of the client certificate.")
+    upn: str | None = Field(default=None, max_length=255, pattern=r"^[^@\s]+@[^@\s]+$",
+                            description="userPrincipalName: the identity of the certificate when "
+                            "client_certificate is UPN (required then).")
+    role: Role = Field(description="The account role the user's LDAP group maps to; the proofs expect exactly it.")
+    password: SecretRef | None = Field(
+        default=None, description="The user's LDAP password (a secret reference), for the LDAP login proofs made "
+        "before client certificates are required; without it the user is proven by certificate only.")
+
+
 class CallProtocols(Strict):
     """Guide: review the call protocols and disable those you do not need."""
 
@@ -343,6 +358,9 @@ class Site(Strict):
     snmp: Snmp
     ldap: Ldap
     client_certificate: ClientCertificateMode = ClientCertificateMode.CN
+    administrators: list[Administrator] = Field(
+        default_factory=list, description="The LDAP users who get a client certificate; the cut-over needs one "
+        "per account role, with a password for its LDAP login proof.")
     global_settings: GlobalSettings
     security_wizard: SecurityWizard = Field(default_factory=SecurityWizard)
     pki: Pki

@@ -21,6 +21,7 @@ from securemode.site import (
     GUIDE_SESSION_TIMEOUT_MINUTES,
     GUIDE_SIGNALLING_DSCP,
     RESERVED_GUEST_TAGGING_VLAN,
+    ClientCertificateMode,
     NodeCommon,
     Role,
     Site,
@@ -190,6 +191,18 @@ def every_role_mapped(site: Site, _: Path) -> Iterable[Problem]:
                       fix="map every account role (Read-only, Read-write, Auditor) to at least one group DN")
 
 
+def administrator_identities(site: Site, _: Path) -> Iterable[Problem]:
+    """A UPN-form client certificate needs each administrator's UPN; each username once."""
+    names = [a.username.lower() for a in site.administrators]
+    for i, admin in enumerate(site.administrators):
+        if site.client_certificate is ClientCertificateMode.UPN and not admin.upn:
+            yield Problem(field=f"administrators[{i}].upn", message="is required when client_certificate is UPN",
+                          fix="give the user's userPrincipalName (user@realm)")
+        if names.count(admin.username.lower()) > 1:
+            yield Problem(field=f"administrators[{i}].username", message=f"{admin.username} is named twice",
+                          fix="name each administrator once")
+
+
 def secret_references(site: Site, base: Path) -> Iterable[Problem]:
     """Every env: and file: reference resolves now; prefect-secret: ones are checked when the server is up."""
     for field, ref in _secret_refs(site):
@@ -230,6 +243,7 @@ def _secret_refs(site: Site) -> list[tuple[str, str]]:
         ("snmp.community", site.snmp.community),
         ("ldap.bind_password", site.ldap.bind_password),
     ]
+    refs += [(f"administrators[{i}].password", a.password) for i, a in enumerate(site.administrators) if a.password]
     refs += [(f"ntp_servers[{i}].key", s.key) for i, s in enumerate(site.ntp_servers) if s.key]
     refs += [(f"conferencing_nodes[{i}].node_password", n.node_password)
              for i, n in enumerate(site.conferencing_nodes) if n.node_password]
@@ -251,6 +265,7 @@ RULES: tuple[Rule, ...] = (
     locations_exist,
     iops_budget,
     every_role_mapped,
+    administrator_identities,
     secret_references,
     guide_recommendations,
 )

@@ -24,6 +24,11 @@ def syslog_label(address: str, port: int, transport: str) -> str:
     return f"{address}:{port}/{transport}"
 
 
+def ldap_label(site: Site) -> str:
+    """The name results about the LDAP server carry: host:port."""
+    return f"{site.ldap.server}:{site.ldap.port}"
+
+
 def targets_of(site: Site, kind: TargetKind) -> list[Target]:
     """The targets of ``kind`` in ``site``, in site order; a kind a built stage does not use raises."""
     management = site.management_node
@@ -53,6 +58,8 @@ def targets_of(site: Site, kind: TargetKind) -> list[Target]:
             return [Target(kind, s.address, s) for s in site.ntp_servers]
         case TargetKind.DNS_SERVER:
             return [Target(kind, str(a), a) for a in site.dns_servers]
+        case TargetKind.LDAP:
+            return [Target(kind, ldap_label(site), site.ldap)]
         case TargetKind.SYSLOG_SERVER:
             return [Target(kind, syslog_label(s.address, s.port, s.transport.value), s) for s in site.syslog_servers]
     raise LookupError(f"no built stage checks targets of kind {kind.value}")

@@ -238,6 +238,8 @@ def _start(directory: Path, options: UpOptions, s: _Startup) -> Manifest:
     slapd_handle = services["slapd"]
     assert isinstance(slapd_handle, SlapdHandle)
     secrets.write("ldap-bind-password", slapd_handle.bind_password)
+    for role, user in slapd_handle.users.items():
+        secrets.write(f"ldap-{role}-password", user.password)
     manifest = Manifest(
         lab_dir=directory,
         profile=profile.name,

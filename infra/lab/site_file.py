@@ -27,6 +27,8 @@ from securemode.infra.lab.vsphere_part import (
 )
 
 CONTINGENCY_FIRST_HOST = 200  # contingency node of node index i: 127.77.N.(200+i), powered off, never started
+LAB_ROLES = {"admin": "Read-write", "auditor": "Auditor", "readonly": "Read-only"}
+"""The slapd users the lab's site names as administrators, with the role their group maps to."""
 NTP_ASSIGNMENT = (("ntp1", 1, "SHA1"), ("ntp2", 2, "SHA256"))
 
 
@@ -145,6 +147,11 @@ def render(inputs: SiteInputs) -> dict[str, Any]:
             },
         },
         "client_certificate": "CN",
+        "administrators": [
+            {"username": user["uid"], "upn": user["upn"], "role": LAB_ROLES[role],
+             "password": sec.ref(f"ldap-{role}-password")}
+            for role, user in inputs.ldap["users"].items() if role in LAB_ROLES
+        ],
         "global_settings": {
             "ocsp_responder_url": f"http://ocsp.{plan.domain}/",
             "login_banner": "securemode lab: authorised use only. Activity is monitored.",

@@ -24,6 +24,8 @@ here ``lab.securemode.test``)::
                     uid=lab-auditor, uid=lab-readonly
       ou=groups     cn=pexip-admin, cn=pexip-operator, groupOfNames, member = that role's user
                     cn=pexip-auditor, cn=pexip-readonly
+      ou=people     uid=lab-nogroup                    a user in no group (handle.ungrouped): logs in to
+                                                      LDAP, but no mapping gives them a role
 
 Each user entry has: ``uid`` = ``cn`` = ``sAMAccountName`` = the username (the identity of a CN-form
 client certificate, found by Pexip's default filter ``(|(uid={username})(sAMAccountName={username}))``;
@@ -37,8 +39,9 @@ the RFC 5612 documentation arc); AD's ``computer`` class is defined (unused) so 
 evaluate instead of matching nobody.
 
 Passwords are generated (or given in ``passwords``: keys ``"admin"`` for the rootdn, ``"bind"`` for the
-service account, and the role names), registered with :mod:`securemode.redact`, exposed only through
-the handle (fields excluded from repr), stored in the directory only as {SSHA} hashes and never logged.
+service account, ``"nogroup"`` for the user in no group, and the role names), registered with
+:mod:`securemode.redact`, exposed only through the handle (fields excluded from repr), stored in the
+directory only as {SSHA} hashes and never logged.
 """
 
 from __future__ import annotations
@@ -71,6 +74,7 @@ from securemode.redact import register_secret
 
 DEFAULT_BASE_DN = "dc=lab,dc=securemode,dc=test"
 DEFAULT_ROLES: tuple[str, ...] = ("admin", "operator", "auditor", "readonly")
+UNGROUPED = "nogroup"
 STRICT_TLS = "NORMAL:-VERS-ALL:+VERS-TLS1.2:+VERS-TLS1.3"
 """GnuTLS priority string: TLS 1.2 and 1.3 only (the secure-mode posture)."""
 WEAK_TLS = "NORMAL:+VERS-TLS1.0:+VERS-TLS1.1"
@@ -126,6 +130,7 @@ class SlapdHandle(ServiceHandle):
     bind_password: str = field(default="", repr=False)
     users: dict[str, LdapUser] = field(default_factory=dict)
     groups: dict[str, str] = field(default_factory=dict)
+    ungrouped: LdapUser | None = None  # a user in no group (group_dn empty)
 
     @property
     def ldap_uri(self) -> str:
@@ -254,12 +259,13 @@ def start(
             timeout=timeout,
         )
         handle.users, handle.groups = _load_dit(handle, roles, pw)
+        handle.ungrouped = _add_user(handle, UNGROUPED, "", pw[UNGROUPED])
     handle.startup_s = time.perf_counter() - t0
     return handle
 
 
 def _passwords(roles: Sequence[str], given: Mapping[str, str] | None) -> dict[str, str]:
-    pw = {name: secrets.token_urlsafe(18) for name in ("admin", "bind", *roles)}
+    pw = {name: secrets.token_urlsafe(18) for name in ("admin", "bind", UNGROUPED, *roles)}
     pw.update(given or {})
     for value in pw.values():
         register_secret(value)
@@ -395,6 +401,18 @@ def _load_dit(
             )
             groups[role] = user.group_dn
     return users, groups
+
+
+def _add_user(handle: SlapdHandle, role: str, group_dn: str, password: str) -> LdapUser:
+    """One more person entry (for the user in no group: ``group_dn`` empty)."""
+    uid = f"lab-{role}"
+    user = LdapUser(role=role, uid=uid, dn=f"uid={uid},ou=people,{handle.base_dn}", upn=f"{uid}@{handle.realm}",
+                    group_dn=group_dn, password=password)
+    with handle.admin_connection() as conn:
+        _add(conn, user.dn, ["top", "person", "organizationalPerson", "inetOrgPerson", "securemodeLabPrincipal"],
+             {"uid": uid, "cn": uid, "sn": role, "displayName": f"Lab {role}", "mail": user.upn,
+              "userPrincipalName": user.upn, "sAMAccountName": uid, "userPassword": ssha(password)})
+    return user
 
 
 def _add(conn: ldap3.Connection, dn: str, classes: list[str], attrs: dict[str, object]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
+from typing import Any
 from urllib.parse import parse_qs
 
 
@@ -17,6 +18,7 @@ class Request:
     peer_cert_der: bytes | None = None
     client: str = ""
     cookies: dict[str, str] = field(default_factory=dict)
+    connection: dict[str, Any] | None = None  # state of the keep-alive connection this request came on
 
     @classmethod
     def build(

@@ -15,12 +15,14 @@ from securemode.pexip.certificates import split_pem
 
 @dataclass(frozen=True)
 class SigningRequest:
-    """One node's CSR and the names it must be signed for."""
+    """One node's CSR and the names it must be signed for (``client_auth``: an administrator's client
+    certificate, which needs the clientAuth extended key usage)."""
 
     node: str
     common_name: str
     names: tuple[str, ...]
     csr_pem: str
+    client_auth: bool = False
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ class LabCaAdapter:
         self.valid_days = valid_days
 
     def sign(self, request: SigningRequest) -> SignedCertificate | None:
-        leaf = self._ca.sign_csr(request.csr_pem.encode(), valid_days=self.valid_days).decode()
+        leaf = self._ca.sign_csr(request.csr_pem.encode(), valid_days=self.valid_days,
+                                 client_auth=request.client_auth).decode()
         chain = self._ca.intermediate_path.read_text(encoding="ascii")
         return from_bundle(request, leaf + chain)

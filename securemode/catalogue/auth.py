@@ -29,6 +29,20 @@ CONTROLS: tuple[Control, ...] = (
             "certificate to one of the Required options", target=TargetKind.PLATFORM,
             desired="site:client_certificate", setting="authentication.client_certificate",
             severity=ControlSeverity.HIGH, flags=frozenset({Flag.LOCKOUT_RISK})),
+    Control(id="auth.client-certificate.issued", title="A client certificate per administrator, for a user in "
+            "LDAP", stage=Stage.AUTH, section="Enable certificate-based authentication", guide_text="Install "
+            "suitable client certificates into the certificate stores of the browsers", target=TargetKind.PLATFORM,
+            desired="site:administrators", setting="client certificates"),
+    Control(id="auth.certificate-required", title="A browser without a client certificate gets no login page",
+            stage=Stage.AUTH, section="Enable certificate-based authentication", guide_text="the standard login "
+            "page is no longer presented", target=TargetKind.PLATFORM,
+            desired="no login page and no API access without a certificate", severity=ControlSeverity.HIGH,
+            flags=frozenset({Flag.VERIFY_ONLY})),
+    Control(id="auth.unknown-user-certificate-refused", title="A certificate for a user missing from LDAP is "
+            "refused", stage=Stage.AUTH, section="Enable certificate-based authentication", guide_text="The "
+            "identities contained in the certificates must exist in the LDAP database",
+            target=TargetKind.PLATFORM, desired="403 for a CA-signed certificate naming no LDAP user",
+            severity=ControlSeverity.HIGH, flags=frozenset({Flag.VERIFY_ONLY})),
     Control(id="auth.source.ldap-only", title="Local authentication disabled (LDAP only)", stage=Stage.AUTH,
             section="Disable local authentication", guide_text="Set the Authentication source to LDAP database",
             target=TargetKind.PLATFORM, desired="LDAP", setting="authentication.source",

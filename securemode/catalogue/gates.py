@@ -14,4 +14,6 @@ GATES: dict[str, Stage] = {
     "bootstrap.pin-console-host-key": Stage.BOOTSTRAP,
     "bootstrap.pin-web-certificate": Stage.BOOTSTRAP,
     "bootstrap.securitywizard": Stage.BOOTSTRAP,
+    "auth.require-client-certificate": Stage.AUTH,
+    "auth.ldap-only": Stage.AUTH,
 }

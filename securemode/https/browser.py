@@ -38,6 +38,7 @@ class WebTarget:
     host_name: str | None = None
     server_name: str | None = None  # name the certificate must hold when trusting a CA (default: host)
     timeout_s: float = DEFAULT_TIMEOUT_S
+    client_certificate: tuple[str, str] | None = None  # (certificate chain file, key file) presented to the node
 
     @property
     def authority(self) -> str:
@@ -87,6 +88,8 @@ class _VerifiedConnection(http.client.HTTPSConnection):
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE  # the pinned fingerprint below is the trust decision
+        if target.client_certificate is not None:
+            context.load_cert_chain(*target.client_certificate)
         super().__init__(target.host, target.port, timeout=target.timeout_s, context=context)
         self._tls = context
         self._server_name = target.server_name or target.host

@@ -86,7 +86,10 @@ class ManagementApi:
         *,
         retry: RetryPolicy | None = None,
         timeout_s: float = 15.0,
+        client_certificate: tuple[str, str] | None = None,
     ) -> None:
+        """``client_certificate`` (certificate chain file, key file): log in with it instead of the password
+        (the node takes the identity from it once client certificates are required)."""
         if urlsplit(base_url).scheme != "https":
             raise ValueError("the Management API is reached over HTTPS only")
         register_secret(password.get_secret_value())
@@ -95,11 +98,16 @@ class ManagementApi:
         self.retry = retry or RetryPolicy()
         self.timeout_s = timeout_s
         self._session = trusted_session(trust)
-        self._session.auth = (username, password.get_secret_value())
+        if client_certificate is None:
+            self._session.auth = (username, password.get_secret_value())
+        else:
+            self._session.cert = client_certificate
+        self.client_certificate = client_certificate
         self._session.headers.update({"Accept": "application/json"})
 
     def __repr__(self) -> str:
-        return f"ManagementApi({self.base_url!r}, trust={self.trust.describe()!r})"
+        how = "client certificate" if self.client_certificate else "password"
+        return f"ManagementApi({self.base_url!r}, trust={self.trust.describe()!r}, login={how})"
 
     def close(self) -> None:
         self._session.close()

@@ -2,7 +2,11 @@
 
 API authentication: with client_certificate ≠ NO the identity comes only from the verified
 certificate (Basic is ignored unless the config allows a fallback); otherwise HTTP Basic against the
-configured sources. Every call needs "Is an administrator" and "May use API" plus the operation's own
+configured sources. A keep-alive connection authenticated before the authentication settings changed
+keeps the principal it had, for the same credentials, until it closes (idle timeout), even when the
+settings or the directory change under it: it is a session, as the web interface's is (a lab model [?];
+it is what lets an administrator undo a switch from the session made before it).
+Every call needs "Is an administrator" and "May use API" plus the operation's own
 permission; the local admin has them all.
 """
 
@@ -96,6 +100,20 @@ class Dispatcher:
         return self.router.execute(route, req.query, req.body, req.path, principal.username)
 
     def _api_principal(self, req: Request) -> Principal:
+        """The caller; a connection opened under other authentication settings keeps its principal."""
+        settings = repr(sorted(self.state.authentication().items()))
+        key = (req.headers.get("authorization", ""), req.peer_cert_der)
+        held = (req.connection or {}).get("principal")
+        if held is not None and held[0] == key and (held[1] != settings or held[3]):
+            if held[1] != settings and req.connection is not None:
+                req.connection["principal"] = (*held[:3], True)  # outlived a change: a session from now on
+            return held[2]  # type: ignore[no-any-return]
+        principal = self._authenticate(req)
+        if req.connection is not None:
+            req.connection["principal"] = (key, settings, principal, False)
+        return principal
+
+    def _authenticate(self, req: Request) -> Principal:
         realm = self.state.config.basic_realm
         unauthorized = ApiError(401, None, {"WWW-Authenticate": f'Basic Realm="{realm}"'})
         if self.auth.client_certificate_mode != "NO":

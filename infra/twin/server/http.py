@@ -50,6 +50,7 @@ class _Handler(BaseHTTPRequestHandler):
             der = self.connection.getpeercert(binary_form=True)
         headers = {k.lower(): v for k, v in self.headers.items()}
         req = Request.build(self.command, self.path, headers, body, der, self.client_address[0])
+        req.connection = self.__dict__.setdefault("connection_state", {})
         result = self.server.dispatcher.handle(req)
         if isinstance(result, Reset):
             self._reset()

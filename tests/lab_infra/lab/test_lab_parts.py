@@ -53,7 +53,10 @@ def test_site_file_validates_and_every_part_answers(lab: RunningLab) -> None:
     loaded = load_site(lab.site_file)
     assert [n.name for n in loaded.site.conferencing_nodes] == ["conf01", "conf02"]
     assert loaded.site.vsphere.trust.fingerprint_sha256 == lab.part("vcsim").facts["tls_fingerprint"]
-    for ref in (loaded.site.vsphere.password, loaded.site.snmp.auth_password, loaded.site.ldap.bind_password):
+    assert sorted(a.role.value for a in loaded.site.administrators) == ["Auditor", "Read-only", "Read-write"]
+    admin_passwords = [a.password for a in loaded.site.administrators if a.password]
+    for ref in (loaded.site.vsphere.password, loaded.site.snmp.auth_password, loaded.site.ldap.bind_password,
+                *admin_passwords):
         path = ref.removeprefix("file:")
         assert ref.startswith("file:") and os.stat(path).st_mode & 0o777 == 0o600
     down = [h for h in check_all(lab.manifest) if not h.ok]

@@ -79,12 +79,17 @@ def test_groups_memberof_and_identities(ldap_server: slapd.SlapdHandle) -> None:
         assert conn.search(
             ldap_server.base_dn, "(&(objectclass=person)(!(objectclass=computer)))", attributes=["userPassword"]
         )
-        assert len(conn.entries) == 4
+        assert len(conn.entries) == 5  # one per role, and the user in no group
         assert all(not e.entry_attributes_as_dict.get("userPassword") for e in conn.entries)
+        ungrouped = ldap_server.ungrouped
+        assert ungrouped is not None
+        assert conn.search(ldap_server.base_dn, f"(uid={ungrouped.uid})", attributes=["memberOf"])
+        assert list(conn.entries[0].memberOf) == []
 
 
 def test_secrets_stay_out_of_repr_config_and_log(ldap_server: slapd.SlapdHandle) -> None:
     secrets = [ldap_server.admin_password, ldap_server.bind_password, *(u.password for u in ldap_server.users.values())]
+    secrets += [ldap_server.ungrouped.password] if ldap_server.ungrouped else []
     text = repr(ldap_server) + str(ldap_server.describe())
     text += (ldap_server.workdir / "slapd.conf").read_text() + (ldap_server.workdir / "slapd.out").read_text()
     assert not [s for s in secrets if s in text]

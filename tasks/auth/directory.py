@@ -1,0 +1,101 @@
+"""The site's LDAP directory as the engine sees it: the service account's bind over TLS verified against
+the site's CA, and the groups that directory really has.
+
+Used before anything is written to the Management Node: a connection the engine cannot make with the
+site's own settings is refused, and a group the site maps that the directory does not have is refused
+with the list of groups it does have (so the site file can be corrected, not guessed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ssl
+from collections.abc import Iterator
+
+import ldap3
+from ldap3.core.exceptions import LDAPException
+from ldap3.utils.conv import escape_filter_chars
+
+from securemode.redact import register_secret
+from securemode.site_loader import LoadedSite
+
+# Pexip's default group filter (authentication.ldap_group_filter), so the engine sees the groups Pexip sees.
+GROUP_FILTER = (
+    "(|(objectclass=group)(objectclass=groupOfNames)(objectclass=groupOfUniqueNames)(objectclass=posixGroup))"
+)
+TIMEOUT_S = 5.0
+
+
+class DirectoryUnavailable(RuntimeError):
+    """The directory could not be reached, its certificate did not verify or the service bind failed."""
+
+
+def norm_dn(dn: str) -> str:
+    """A DN compared the way directories compare them: case and spaces around separators ignored."""
+    return ",".join("=".join(part.strip() for part in rdn.split("=", 1)) for rdn in dn.lower().split(","))
+
+
+@contextlib.contextmanager
+def service_connection(loaded: LoadedSite) -> Iterator[ldap3.Connection]:
+    """A bound, read-only connection as the site's service account, over verified TLS (LDAPS or StartTLS)."""
+    conf = loaded.site.ldap
+    password = loaded.secret(conf.bind_password).get_secret_value()
+    register_secret(password)
+    tls = ldap3.Tls(
+        validate=ssl.CERT_REQUIRED,
+        ca_certs_file=str(loaded.resolve_path(conf.ca_file)),
+        version=ssl.PROTOCOL_TLS_CLIENT,
+    )
+    server = ldap3.Server(
+        conf.server,
+        port=conf.port,
+        use_ssl=conf.tls == "ldaps",
+        tls=tls,
+        get_info=ldap3.NONE,
+        connect_timeout=TIMEOUT_S,
+    )
+    conn = ldap3.Connection(
+        server,
+        user=conf.bind_dn,
+        password=password,
+        read_only=True,
+        receive_timeout=int(TIMEOUT_S),
+        raise_exceptions=False,
+    )
+    where = f"{conf.tls} {conf.server}:{conf.port}"
+    try:
+        conn.open()
+        if conf.tls == "starttls" and not conn.start_tls():
+            raise DirectoryUnavailable(f"{where}: StartTLS refused")
+        if not conn.bind():
+            raise DirectoryUnavailable(
+                f"{where}: the service account's bind was refused ({conn.result.get('description')})"
+            )
+    except LDAPException as exc:
+        with contextlib.suppress(LDAPException, OSError):
+            conn.unbind()
+        raise DirectoryUnavailable(f"{where}: {type(exc).__name__}: {exc}") from None
+    try:
+        yield conn
+    finally:
+        with contextlib.suppress(LDAPException, OSError):
+            conn.unbind()
+
+
+def directory_groups(loaded: LoadedSite) -> list[str]:
+    """Every group DN under the site's base DN, as the directory spells them (sorted)."""
+    with service_connection(loaded) as conn:
+        if not conn.search(loaded.site.ldap.base_dn, GROUP_FILTER, attributes=[]) and conn.result.get("result"):
+            raise DirectoryUnavailable(f"the group search failed: {conn.result.get('description')}")
+        return sorted(entry.entry_dn for entry in conn.entries)
+
+
+def user_exists(loaded: LoadedSite, identity: str, attribute: str) -> bool:
+    """True when exactly one person under the base DN has ``attribute`` equal to ``identity``."""
+    with service_connection(loaded) as conn:
+        conn.search(
+            loaded.site.ldap.base_dn,
+            f"(&(objectclass=person)({attribute}={escape_filter_chars(identity)}))",
+            attributes=[],
+        )
+        return len(conn.entries) == 1
