@@ -73,6 +73,8 @@ def main() -> int:
         again = run(site, "nodes")
     finally:
         lab("down")
+        # the CLI runs started the managed Prefect server under this bench's own state folder: stop it (by its PID)
+        subprocess.run([SECUREMODE, "server", "stop"], capture_output=True, timeout=120, check=False)
     print(f"management node from an empty host (host, vms, bootstrap): {management:.1f}s")
     print(f"nodes stage, 1 node deployed:                 {one:.1f}s")
     print(f"nodes stage, {args.nodes - 1} nodes deployed (1 checked):    {rest:.1f}s")
