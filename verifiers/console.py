@@ -110,7 +110,7 @@ def _recorded(evidence: Path | None) -> tuple[str, dict[str, Any]]:
 
 
 def security_settings(expected: Mapping[str, JsonValue], target: str, web: WebTarget, username: str,
-                      password: str, evidence: Path | None = None) -> list[Result]:
+                      password: str | None, evidence: Path | None = None) -> list[Result]:
     """One result per row key in ``expected`` (control ``bootstrap.wizard.<key>``)."""
     data: dict[str, Any] | None = None
     failure = ""
