@@ -32,9 +32,9 @@ from securemode.catalogue import BY_ID, Stage
 from securemode.console.access import (
     CONSOLE_PORT,
     HTTPS_PORT,
+    WebAdmin,
     admin_password,
     console_pins,
-    WebAdmin,
     evidence_path,
     local_web_login_superseded,
     web_admin,
