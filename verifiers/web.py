@@ -31,6 +31,7 @@ from securemode.results import JsonValue, Probe, Result, probe
 from securemode.verifiers import tls
 
 FOREIGN_HOST = "attacker.invalid"
+API_ROOT = "/api/admin/configuration/v1/"
 
 
 def _secrets(*values: str | None) -> None:
@@ -72,12 +73,14 @@ def login(control: str, target: str, web: WebTarget, username: str, password: st
 
 def host_header(control: str, target: str, web: WebTarget, foreign_host: str = FOREIGN_HOST) -> Result:
     """PASS when a foreign Host header is refused and the node's own name is served."""
+    # With a client certificate the login page would open a session: the API (no session) is asked instead.
+    path = LOGIN_PATH if web.client_certificate is None else API_ROOT
     with probe(control, target, expected=f"Host: {foreign_host} refused; Host: {web.authority} served") as p:
         browser = Browser(web)
-        foreign = browser.request("GET", LOGIN_PATH, host=foreign_host)
-        p.log(f"GET {LOGIN_PATH} Host: {foreign_host} -> {foreign.status}")
-        own = Browser(web).request("GET", LOGIN_PATH)
-        p.log(f"GET {LOGIN_PATH} Host: {web.authority} -> {own.status}")
+        foreign = browser.request("GET", path, host=foreign_host)
+        p.log(f"GET {path} Host: {foreign_host} -> {foreign.status}")
+        own = Browser(web).request("GET", path, headers={"Accept": "application/json"})
+        p.log(f"GET {path} Host: {web.authority} -> {own.status}")
         observed: JsonValue = {"foreign_host_status": foreign.status, "own_host_status": own.status}
         if own.status != 200 or server_error(foreign.status):
             p.error(f"no judgement: own name HTTP {own.status}, foreign name HTTP {foreign.status}", observed)

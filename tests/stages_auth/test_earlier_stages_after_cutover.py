@@ -18,7 +18,7 @@ from securemode.flows.stages.auth import SPEC
 from securemode.flows.stages.platform import failed_login
 from securemode.results import Status
 from securemode.tasks.bootstrap import web_login_result
-from securemode.verifiers import web
+from securemode.verifiers import console, web
 from tests.stage_steps import approving, run_steps
 from tests.stages_auth.lab import AuthLab, start_auth_lab
 
@@ -31,7 +31,9 @@ PER_USER = 2
 def lab(tmp_path_factory: pytest.TempPathFactory, state_dir: Path) -> Iterator[AuthLab]:
     started = start_auth_lab(tmp_path_factory.mktemp("auth-lab"))
     state = started.lab.twin.state
-    state.set_security_settings(state.security_settings().updated(max_web_sessions_per_user=PER_USER))
+    state.set_security_settings(
+        state.security_settings().updated(max_web_sessions_per_user=PER_USER, validate_host_headers=True)
+    )
     yield started
     started.stop()
 
@@ -47,6 +49,8 @@ def _web_checks_hold(lab: AuthLab) -> None:
     assert field.status is Status.PASS, field.message
     limit = web.session_limit_per_user("c", "mgr", admin.target, admin.username, admin.password, PER_USER)
     assert limit.status is Status.PASS, limit.message
+    host = web.host_header("c", "mgr", admin.target)
+    assert host.status is Status.PASS, host.message
     known = web.registered_conferencing_nodes(admin.target, admin.username, admin.password)
     assert known == {n.name for n in loaded.site.conferencing_nodes}
     assert web_login_result(loaded)[0] is True  # bootstrap's web-login step: the engine gets in
@@ -88,6 +92,9 @@ def test_after_the_cut_over_the_engine_certificate_is_used_and_the_local_login_i
     assert (login.status, login.message) == (Status.NOT_APPLICABLE, LOCAL_LOGIN_SUPERSEDED)
     _web_checks_hold(lab)
     assert _audited(lab)  # refused for want of a certificate, and still an audit event
+    (wizard_row,) = console.security_settings({"anon-dh": False}, "mgr", admin.target, admin.username, None)
+    assert wizard_row.status is Status.MANUAL, wizard_row.message  # no role may take a snapshot (the guide)
+    assert "may not generate a diagnostic snapshot" in wizard_row.message
 
 
 def test_without_the_certificate_the_session_limit_check_is_not_passed_by_a_password(lab: AuthLab) -> None:
