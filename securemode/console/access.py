@@ -76,8 +76,10 @@ def web_target(loaded: LoadedSite) -> WebTarget:
 
 LDAP_ONLY_SOURCE = "LDAP"
 LOCAL_LOGIN_SUPERSEDED = "local authentication disabled by auth.source.ldap-only"
-LOGIN_PAGE_SUPERSEDED = ("the login page is replaced by client-certificate login (auth.client-certificate.required): "
-                         "the local admin's password has no web login to prove")
+LOGIN_PAGE_SUPERSEDED = (
+    "the login page is replaced by client-certificate login (auth.client-certificate): the local admin's "
+    "password has no web login to prove"
+)
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,8 @@ def web_admin(loaded: LoadedSite) -> WebAdmin:
     target = web_target(loaded)
     certificate = admin_credential.engine_client_certificate(loaded)
     if certificate is not None:
-        return WebAdmin(replace(target, client_certificate=certificate), "engine client certificate")
+        user = admin_credential.recorded(loaded).get("engine_user") or "the engine's administrator"
+        return WebAdmin(replace(target, client_certificate=certificate), f"{user} (client certificate)")
     return WebAdmin(target, loaded.site.management_node.admin_username, admin_password(loaded).get_secret_value())
 
 
