@@ -18,6 +18,8 @@ OPERATOR = [
             "bootstrap.pin-console-host-key",
             "bootstrap.pin-web-certificate",
             "bootstrap.securitywizard",
+            "auth.require-client-certificate",
+            "auth.ldap-only",
         )
     ),
     *(

@@ -32,6 +32,7 @@ from securemode.console.access import (
     console_endpoint,
     console_pins,
     evidence_path,
+    web_admin,
     web_target,
 )
 from securemode.console.answers import ROWS, Value, desired_security_answers, install_answers
@@ -132,10 +133,9 @@ def read_security_settings(loaded: LoadedSite, status: ConsoleStatus | None) -> 
 def read_snapshot_settings(loaded: LoadedSite) -> dict[str, Value] | None:
     """The security-wizard values in the node's diagnostic snapshot (``security.json``), read over the
     trusted web interface; None when the web interface cannot be trusted or the snapshot has none."""
-    node = loaded.site.management_node
     try:
-        data = read_security_json(web_target(loaded), node.admin_username,
-                                  admin_password(loaded).get_secret_value())
+        admin = web_admin(loaded)
+        data = read_security_json(admin.target, admin.username, admin.password)
     except (TrustError, OSError, RuntimeError, ValueError):
         return None
     if data is None:
@@ -306,13 +306,12 @@ def web_login_result(loaded: LoadedSite) -> tuple[bool | None, str]:
     """(works, why) for a form login with the configured credentials, on a fresh verified connection;
     works is None when nothing could be judged: the web interface cannot be reached with trust, or it
     kept answering 5xx / timing out through the client's retries (never a failed login)."""
-    node = loaded.site.management_node
     try:
-        target = web_target(loaded)
+        admin = web_admin(loaded)
     except (TrustError, OSError) as exc:
         return None, f"the web interface cannot be reached with trust: {exc}"
     try:
-        outcome = form_login(target, node.admin_username, admin_password(loaded).get_secret_value())
+        outcome = form_login(admin.target, admin.username, admin.password)
     except Exception as exc:  # an untrusted peer, a reset, a timeout: nothing was judged
         return None, redact(f"{type(exc).__name__}: {exc}")
     try:

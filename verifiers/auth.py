@@ -107,9 +107,11 @@ def check_logins(control: str, target: str, web: WebTarget, logins: Sequence[Log
 def _web_page(lg: Login, web: WebTarget, path: str, p: Probe) -> int:
     """The status of ``path`` in a web session of ``lg`` (form login, or the certificate's own session)."""
     if lg.certificate is not None:
-        return _ask(
-            p, f"GET {path} as {lg.username} by certificate", lambda: Browser(lg.target(web)).request("GET", path)
-        ).status
+        browser = Browser(lg.target(web))
+        try:  # the certificate opens a web session on the first page: it is ended, never left behind
+            return _ask(p, f"GET {path} as {lg.username} by certificate", lambda: browser.request("GET", path)).status
+        finally:
+            logout(browser, p)
     outcome = form_login(web, lg.username, lg.password or "", p)
     try:
         if outcome.unavailable:

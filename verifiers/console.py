@@ -25,7 +25,8 @@ from securemode.console.login import LoginOutcome, attempt_login
 from securemode.console.pins import HostKeyPins
 from securemode.endpoint import Endpoint
 from securemode.https.browser import WebTarget
-from securemode.pexip.snapshot import SECURITY_JSON_KEYS, json_value, read_security_json
+from securemode.https.login import basic_get
+from securemode.pexip.snapshot import SECURITY_JSON_KEYS, SnapshotRefused, json_value, read_security_json
 from securemode.redact import register_secret
 from securemode.results import JsonValue, Probe, Result, probe
 from securemode.verifiers import tls
@@ -101,6 +102,9 @@ def _judge_password_required(p: Probe, ssh: Endpoint, password: str, pins: HostK
                 f"the configured console password does not log in ({good.detail})")
 
 
+API_ROOT = "/api/admin/configuration/v1/"
+
+
 def _recorded(evidence: Path | None) -> tuple[str, dict[str, Any]]:
     if evidence is None or not evidence.exists():
         return "no record of the wizard run exists", {}
@@ -110,23 +114,33 @@ def _recorded(evidence: Path | None) -> tuple[str, dict[str, Any]]:
 
 
 def security_settings(expected: Mapping[str, JsonValue], target: str, web: WebTarget, username: str,
-                      password: str, evidence: Path | None = None) -> list[Result]:
+                      password: str | None, evidence: Path | None = None) -> list[Result]:
     """One result per row key in ``expected`` (control ``bootstrap.wizard.<key>``)."""
     data: dict[str, Any] | None = None
-    failure = ""
+    failure = unreadable = ""
     try:
         data = read_security_json(web, username, password)
+    except SnapshotRefused as exc:
+        if web.client_certificate is None or basic_get(web, username, password, API_ROOT).status != 200:
+            failure = f"{type(exc).__name__}: {exc}"
+        else:  # the certificate gets in; the guide takes "May generate system snapshot" from its role
+            unreadable = (f"the engine's certificate administrator may not generate a diagnostic snapshot ({exc}): "
+                          "the guide removes that permission from its role")
     except Exception as exc:
         failure = f"{type(exc).__name__}: {exc}"
     where, recorded = _recorded(evidence)
     out: list[Result] = []
     for key, want in expected.items():
         with probe(f"bootstrap.wizard.{key}", target, expected=want) as p:
+            note = f"; recorded answer: {recorded[key]!r}" if key in recorded else ""
             if failure:
                 p.error(f"could not read the node's security settings: {failure}")
+            elif unreadable:
+                p.log(unreadable)
+                p.manual(f"not observable from outside the node ({unreadable}); {where}{note}. "
+                         "Attest from that record.")
             elif data is None:
                 p.log("the diagnostic snapshot holds no security.json")
-                note = f"; recorded answer: {recorded[key]!r}" if key in recorded else ""
                 p.manual(f"not observable from outside the node (no security.json in its snapshot); {where}"
                          f"{note}. Attest from that record.")
             else:

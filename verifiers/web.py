@@ -2,6 +2,9 @@
 
 * :func:`login` — the guide's step 5: log in with the configured credentials (the login form with
   its CSRF token, or HTTP Basic on the Management API) and reach an authenticated page.
+
+A target that presents a client certificate (after the auth stage's cut-over) logs in by it: there
+is no login form then, and no password is sent.
 * :func:`host_header` — with host-header validation on, a request naming a foreign Host is refused
   while one naming the node is served.
 * :func:`session_limit_per_user` / :func:`session_limit` — open sessions up to the limit, see the
@@ -28,19 +31,27 @@ from securemode.results import JsonValue, Probe, Result, probe
 from securemode.verifiers import tls
 
 FOREIGN_HOST = "attacker.invalid"
+API_ROOT = "/api/admin/configuration/v1/"
 
 
-def _secrets(*values: str) -> None:
+def _secrets(*values: str | None) -> None:
     for value in values:
-        register_secret(value)
+        if value is not None:
+            register_secret(value)
 
 
 # probes -----------------------------------------------------------------------------------------------
-def login(control: str, target: str, web: WebTarget, username: str, password: str, mode: str = "form") -> Result:
-    """PASS when the configured credentials log in (``form``: the admin web page; ``basic``: the API)."""
+def login(control: str, target: str, web: WebTarget, username: str, password: str | None, mode: str = "form",
+          superseded: str | None = None) -> Result:
+    """PASS when the configured credentials log in (``form``: the admin web page; ``basic``: the API).
+
+    ``superseded`` names why the login this proves no longer exists (NOT_APPLICABLE, nothing is sent).
+    """
     _secrets(password)
     with probe(control, target, expected=f"{mode} login as {username} succeeds") as p:
-        if mode == "basic":
+        if superseded is not None:
+            p.not_applicable(superseded)
+        elif mode == "basic":
             path = "/api/admin/configuration/v1/global/1/"
             reply = basic_get(web, username, password, path)
             p.log(f"GET {path} with Basic ({username}) -> {reply.status}")
@@ -62,12 +73,14 @@ def login(control: str, target: str, web: WebTarget, username: str, password: st
 
 def host_header(control: str, target: str, web: WebTarget, foreign_host: str = FOREIGN_HOST) -> Result:
     """PASS when a foreign Host header is refused and the node's own name is served."""
+    # With a client certificate the login page would open a session: the API (no session) is asked instead.
+    path = LOGIN_PATH if web.client_certificate is None else API_ROOT
     with probe(control, target, expected=f"Host: {foreign_host} refused; Host: {web.authority} served") as p:
         browser = Browser(web)
-        foreign = browser.request("GET", LOGIN_PATH, host=foreign_host)
-        p.log(f"GET {LOGIN_PATH} Host: {foreign_host} -> {foreign.status}")
-        own = Browser(web).request("GET", LOGIN_PATH)
-        p.log(f"GET {LOGIN_PATH} Host: {web.authority} -> {own.status}")
+        foreign = browser.request("GET", path, host=foreign_host)
+        p.log(f"GET {path} Host: {foreign_host} -> {foreign.status}")
+        own = Browser(web).request("GET", path, headers={"Accept": "application/json"})
+        p.log(f"GET {path} Host: {web.authority} -> {own.status}")
         observed: JsonValue = {"foreign_host_status": foreign.status, "own_host_status": own.status}
         if own.status != 200 or server_error(foreign.status):
             p.error(f"no judgement: own name HTTP {own.status}, foreign name HTTP {foreign.status}", observed)
@@ -77,7 +90,7 @@ def host_header(control: str, target: str, web: WebTarget, foreign_host: str = F
     return p.result
 
 
-def _fill_sessions(p: Probe, web: WebTarget, accounts: list[tuple[str, str]], per_user: int, total: int
+def _fill_sessions(p: Probe, web: WebTarget, accounts: list[tuple[str, str | None]], per_user: int, total: int
                    ) -> tuple[list[Browser], list[str]]:
     """Log in round-robin until ``total`` sessions are open (at most ``per_user`` each)."""
     open_sessions: list[Browser] = []
@@ -102,7 +115,7 @@ def _fill_sessions(p: Probe, web: WebTarget, accounts: list[tuple[str, str]], pe
     return open_sessions, refusals
 
 
-def session_limit_per_user(control: str, target: str, web: WebTarget, username: str, password: str,
+def session_limit_per_user(control: str, target: str, web: WebTarget, username: str, password: str | None,
                            limit: int) -> Result:
     """PASS when ``username`` gets exactly ``limit`` concurrent sessions and the next login is refused."""
     _secrets(password)
@@ -114,7 +127,7 @@ def session_limit_per_user(control: str, target: str, web: WebTarget, username: 
     return p.result
 
 
-def session_limit(control: str, target: str, web: WebTarget, accounts: list[tuple[str, str]], limit: int,
+def session_limit(control: str, target: str, web: WebTarget, accounts: list[tuple[str, str | None]], limit: int,
                   per_user_limit: int) -> Result:
     """PASS when ``limit`` sessions open across the accounts and the next is refused.
 
@@ -136,7 +149,7 @@ def session_limit(control: str, target: str, web: WebTarget, accounts: list[tupl
     return p.result
 
 
-def _judge_limit(p: Probe, web: WebTarget, accounts: list[tuple[str, str]], per_user: int, limit: int) -> None:
+def _judge_limit(p: Probe, web: WebTarget, accounts: list[tuple[str, str | None]], per_user: int, limit: int) -> None:
     """Fill ``limit`` sessions, try one more with each account, then log every session out."""
     sessions, refusals = _fill_sessions(p, web, accounts, per_user, limit)
     try:
@@ -162,7 +175,7 @@ def _judge_limit(p: Probe, web: WebTarget, accounts: list[tuple[str, str]], per_
         p.log(f"logged out {len(sessions)} session(s)")
 
 
-def api_field(control: str, target: str, web: WebTarget, username: str, password: str, path: str, name: str,
+def api_field(control: str, target: str, web: WebTarget, username: str, password: str | None, path: str, name: str,
               expected: JsonValue) -> Result:
     """PASS when a fresh Management API GET of ``path`` shows ``name`` == ``expected``."""
     _secrets(password)
@@ -187,7 +200,7 @@ class ApiReadError(RuntimeError):
     """The Management API did not give the list asked for; the message says what it answered."""
 
 
-def registered_conferencing_nodes(web: WebTarget, username: str, password: str) -> set[str]:
+def registered_conferencing_nodes(web: WebTarget, username: str, password: str | None) -> set[str]:
     """The names of the conferencing nodes defined on the Management Node (one fresh API read)."""
     _secrets(password)
     reply = basic_get(web, username, password, WORKER_VM_PATH)

@@ -32,10 +32,12 @@ from securemode.catalogue import BY_ID, Stage
 from securemode.console.access import (
     CONSOLE_PORT,
     HTTPS_PORT,
+    WebAdmin,
     admin_password,
     console_pins,
     evidence_path,
-    web_target,
+    local_web_login_superseded,
+    web_admin,
 )
 from securemode.console.answers import desired_security_answers
 from securemode.console.errors import NodeUnreachable
@@ -72,14 +74,22 @@ WEB, CONSOLE, SIP, SECURITY_JSON = "web", "console", "sip", "security-json"
 
 @dataclass(frozen=True)
 class BootstrapProbe:
-    """What a bootstrap verifier needs: the site, the admin password, the wizard answers wanted, the
-    console's pinned host keys, and (inside the web session) the web interface with its trust."""
+    """What a bootstrap verifier needs: the site, the console admin password, the wizard answers wanted,
+    the console's pinned host keys, and (inside the web session) the web interface with its trust and the
+    credential the engine logs in with now (:func:`web_admin`: the password, or after the auth stage's
+    cut-over the engine's client certificate)."""
 
     loaded: LoadedSite
     password: str
     want: dict[str, bool | int]
     pins: HostKeyPins
-    web: WebTarget | None = None
+    admin: WebAdmin | None = None
+
+    @property
+    def web(self) -> WebAdmin:
+        if self.admin is None:
+            raise RuntimeError("a web check ran outside the web session")
+        return self.admin
 
     @property
     def node(self) -> ManagementNode:
@@ -91,9 +101,7 @@ class BootstrapProbe:
 
     @property
     def https(self) -> WebTarget:
-        if self.web is None:
-            raise RuntimeError("a web check ran outside the web session")
-        return self.web
+        return self.web.target
 
     @property
     def checked_https(self) -> Endpoint:
@@ -106,22 +114,22 @@ class BootstrapProbe:
 
 def _web_session(ctx: BootstrapProbe, jobs: list[Job[BootstrapProbe]]) -> list[Result]:
     try:
-        web = web_target(ctx.loaded)
+        admin = web_admin(ctx.loaded)
     except Exception as exc:
         return could_not_check(jobs, f"cannot reach the web interface with trust: {exc}")
-    with_web = replace(ctx, web=web)
+    with_web = replace(ctx, admin=admin)
     return [job.run(with_web) for job in jobs]
 
 
 def _security_json_session(ctx: BootstrapProbe, jobs: list[Job[BootstrapProbe]]) -> list[Result]:
     """The rows only the node's own security.json shows, read once (else MANUAL with the recorded evidence)."""
     try:
-        web = web_target(ctx.loaded)
+        admin = web_admin(ctx.loaded)
     except Exception as exc:
         return could_not_check(jobs, f"cannot reach the web interface: {exc}")
     keys = [job.item.binding.control.id.removeprefix(WIZARD) for job in jobs]
-    read = console.security_settings({key: ctx.want[key] for key in keys}, ctx.node.name, web,
-                                     ctx.node.admin_username, ctx.password, evidence_path(ctx.loaded))
+    read = console.security_settings({key: ctx.want[key] for key in keys}, ctx.node.name, admin.target,
+                                     admin.username, admin.password, evidence_path(ctx.loaded))
     return from_batch(jobs, read, "the node's security settings")
 
 
@@ -130,7 +138,8 @@ def _sip_session(ctx: BootstrapProbe, jobs: list[Job[BootstrapProbe]]) -> list[R
     yet (an empty host, before the nodes stage) is NOT_APPLICABLE here: the nodes stage proves the same ports
     on it once it is deployed."""
     try:
-        known = web.registered_conferencing_nodes(web_target(ctx.loaded), ctx.node.admin_username, ctx.password)
+        admin = web_admin(ctx.loaded)
+        known = web.registered_conferencing_nodes(admin.target, admin.username, admin.password)
     except Exception as exc:
         return could_not_check(jobs, f"cannot read which conferencing nodes are defined: {exc}")
     return run_probes([partial(job.run, ctx) if job.item.target.name in known
@@ -145,11 +154,14 @@ def _not_deployed_yet(control: str, target: str) -> Result:
 
 
 def _login(ctx: BootstrapProbe, _t: Target) -> Call:
-    return call(ctx.https, ctx.node.admin_username, ctx.password)
+    """The local admin's own web login; once the auth stage's cut-over has replaced it, NOT_APPLICABLE
+    with the reason (a certificate session proves nothing about the configured password)."""
+    return call(ctx.https, ctx.node.admin_username, ctx.web.password,
+                superseded=local_web_login_superseded(ctx.loaded))
 
 
 def _opt_out(field: str) -> Callable[[BootstrapProbe, Target], Call]:
-    return lambda ctx, _t: call(ctx.https, ctx.node.admin_username, ctx.password, GLOBAL_PATH, field, False)
+    return lambda ctx, _t: call(ctx.https, ctx.web.username, ctx.web.password, GLOBAL_PATH, field, False)
 
 
 def _sip(transport: SipTransport, row: str) -> Callable[[BootstrapProbe, Target], Call]:
@@ -192,10 +204,10 @@ BINDINGS: tuple[Binding[BootstrapProbe], ...] = checked(Stage.BOOTSTRAP, tuple(S
       for cid, field in OPT_OUTS),
     _wizard("host-headers", _web(web.host_header, lambda ctx, _t: call(ctx.https))),
     _wizard("web-sessions", _web(web.session_limit, lambda ctx, _t: call(
-        ctx.https, [(ctx.node.admin_username, ctx.password)], int(ctx.want["web-sessions"]),
+        ctx.https, [(ctx.web.username, ctx.web.password)], int(ctx.want["web-sessions"]),
         int(ctx.want["web-sessions-per-user"])))),
     _wizard("web-sessions-per-user", _web(web.session_limit_per_user, lambda ctx, _t: call(
-        ctx.https, ctx.node.admin_username, ctx.password, int(ctx.want["web-sessions-per-user"])))),
+        ctx.https, ctx.web.username, ctx.web.password, int(ctx.want["web-sessions-per-user"])))),
     _wizard("tls10", _web(tls.check_protocol_refused, lambda ctx, _t: call(ctx.checked_https, tls.TlsVersion.TLS1_0))),
     _wizard("fips", _web(web.fips_ciphers, lambda ctx, _t: call(ctx.checked_https))),
     _wizard("drop-closed-ports", _web(ports.check_closed_port_drops, lambda ctx, _t: call(

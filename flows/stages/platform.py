@@ -119,7 +119,9 @@ def check_ntp_server(control: str, target: str, loaded: LoadedSite, server: NtpS
 
 
 def failed_login(loaded: LoadedSite, port: int = API_PORT) -> Callable[[str], None]:
-    """Cause an audit event: an API request as a user named ``marker`` with a wrong password."""
+    """Cause an audit event: an API request as a user named ``marker`` with a wrong password and no client
+    certificate — a refused login before the auth stage's cut-over, a request refused for want of a
+    certificate after it; the node records either under the name offered."""
 
     def cause(marker: str) -> None:
         node = loaded.site.management_node

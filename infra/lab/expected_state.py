@@ -3,8 +3,9 @@
 The lab changes as the engine deploys it: the pki stage assigns certificates signed by the site's CA
 (the Management Node and the Conferencing Nodes then serve those instead of their first-boot
 self-signed ones), and the security wizard's "disable system administrator account" closes the
-manager's SSH port for good. ``lab status`` probes every part against the state derived here and
-prints which state it expected, so a deployed lab reads as healthy and a broken one names the part.
+manager's SSH port for good; the auth stage's cut-over requires a client certificate for the API.
+``lab status`` probes every part against the state derived here and prints which state it expected, so
+a deployed lab reads as healthy and a broken one names the part.
 Read-only: the twin's SQLite state is opened read-only.
 """
 
@@ -28,6 +29,7 @@ class Expected:
     site_ca_nodes: frozenset[str]  # nodes (name or hostname) whose assigned certificate a CA issued (pki did)
     console_closed: bool  # the security wizard disabled the system administrator account
     drop_closed_ports: bool  # the security wizard's answer: closed ports drop (else reject)
+    client_certificate_required: bool = False  # the auth stage's cut-over: no API access without a certificate
 
     def certificate(self, node: str) -> str:
         """Which certificate the node's HTTPS should present: ``SITE_CA`` or ``FIRST_BOOT``."""
@@ -65,7 +67,8 @@ def read_expected(m: Manifest, state_dir: Path | None = None) -> Expected:
                 identity = state.tls_identity(node)
                 if identity is not None and _ca_issued(identity[0]):  # known by name or hostname (the lab's name)
                     site_ca.update(str(node[key]) for key in ("name", "hostname") if node.get(key))
-        return Expected(frozenset(site_ca), security.disable_admin_account, security.drop_closed_ports)
+        certificates = state.authentication().get("client_certificate") not in (None, "", "NO")
+        return Expected(frozenset(site_ca), security.disable_admin_account, security.drop_closed_ports, certificates)
     finally:
         state.close()
 

@@ -105,17 +105,24 @@ def _vcsim(p: Probing) -> str:
 
 def _twin(p: Probing) -> str:
     """The Management API at the manager's site address, under the trust the deployment's state calls for."""
-    from securemode.infra.lab.twin_part import API, api_get, pinned
+    from securemode.infra.lab.twin_part import API, api_get, pinned, refuses_without_certificate
     from securemode.pexip.trust import CaBundle, Trust
 
     m, part = p.manifest, p.part
     manager = str(m.nodes[0]["name"])
-    certificate = p.state.get().certificate(manager)
-    p.expect(f"HTTPS, {'site CA' if certificate == SITE_CA else 'pinned first-boot certificate'}")
+    expected = p.state.get()
+    certificate = expected.certificate(manager)
+    required = ", client certificate required" if expected.client_certificate_required else ""
+    p.expect(f"HTTPS, {'site CA' if certificate == SITE_CA else 'pinned first-boot certificate'}{required}")
     trust: Trust = (CaBundle(Path(m.ca["chain"]), _node_fqdn(m, manager)) if certificate == SITE_CA
                     else pinned(str(part.facts["fingerprint_sha256"])))
-    admin = (str(part.facts["admin_username"]), SecretFiles(m.secrets_dir).read("admin-password"))
     url = str(part.facts.get("site_url") or part.facts["base_url"])  # the address its host-header check accepts
+    if expected.client_certificate_required:  # the lab holds no administrator's certificate: the refusal shows it
+        status = refuses_without_certificate(url, trust, f"{API}/management_vm/")
+        if status != 403:
+            raise ValueError(f"a request without a client certificate answered HTTP {status}, not 403")
+        return f"API {url}: refuses a request without a client certificate (403)"
+    admin = (str(part.facts["admin_username"]), SecretFiles(m.secrets_dir).read("admin-password"))
     data = api_get(url, trust, admin, f"{API}/management_vm/")
     return f"API {url}: {data['meta']['total_count']} management node(s)"
 

@@ -83,6 +83,14 @@ def _uri(location: str) -> str:
     return location
 
 
+def refuses_without_certificate(base_url: str, trust: Trust, path: str, timeout: float = 5.0) -> int:
+    """The status of a credential-less GET of ``path``: 403 when the API requires a client certificate."""
+    from securemode.pexip.transport import trusted_session
+
+    with trusted_session(trust) as session:
+        return int(session.get(f"{base_url}{path}", timeout=timeout).status_code)
+
+
 def api_get(base_url: str, trust: Trust, admin: tuple[str, str], path: str, timeout: float = 5.0) -> Any:
     """GET a Management API path under ``trust`` (the pin, or the site's CA); returns the decoded JSON."""
     with _session(trust, *admin) as session:

@@ -7,6 +7,7 @@ HTTPS certificate pins of :mod:`securemode.pexip.trust`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -14,6 +15,7 @@ from pydantic import SecretStr
 from securemode.console.client import ConsoleClient, ConsoleEndpoint
 from securemode.console.pins import HostKeyPins
 from securemode.https.browser import WebTarget
+from securemode.pexip import admin_credential
 from securemode.pexip.state import safe_name, site_dir
 from securemode.pexip.trust import CaBundle, choose_trust, known_pin, site_ca_bundle
 from securemode.problems import InputError, Problem
@@ -70,6 +72,48 @@ def web_target(loaded: LoadedSite) -> WebTarget:
     if isinstance(chosen, CaBundle):
         return WebTarget(host, Trust(ca_file=str(chosen.path)), HTTPS_PORT, server_name=chosen.server_name)
     return WebTarget(host, Trust(fingerprint_sha256=chosen.sha256), HTTPS_PORT)
+
+
+LDAP_ONLY_SOURCE = "LDAP"
+LOCAL_LOGIN_SUPERSEDED = "local authentication disabled by auth.source.ldap-only"
+LOGIN_PAGE_SUPERSEDED = (
+    "the login page is replaced by client-certificate login (auth.client-certificate): the local admin's "
+    "password has no web login to prove"
+)
+
+
+@dataclass(frozen=True)
+class WebAdmin:
+    """How the engine logs in to the node's web interface and API now: the local admin's password until
+    the auth stage's cut-over requires client certificates, then the engine administrator's certificate
+    (carried by ``target``; no password is sent then)."""
+
+    target: WebTarget
+    username: str
+    password: str | None = field(default=None, repr=False)
+
+    @property
+    def by_certificate(self) -> bool:
+        return self.target.client_certificate is not None
+
+
+def web_admin(loaded: LoadedSite) -> WebAdmin:
+    """The one place that picks the web/API credential, read from the record ``management_api()`` uses."""
+    target = web_target(loaded)
+    certificate = admin_credential.engine_client_certificate(loaded)
+    if certificate is not None:
+        user = admin_credential.recorded(loaded).get("engine_user") or "the engine's administrator"
+        return WebAdmin(replace(target, client_certificate=certificate), f"{user} (client certificate)")
+    return WebAdmin(target, loaded.site.management_node.admin_username, admin_password(loaded).get_secret_value())
+
+
+def local_web_login_superseded(loaded: LoadedSite) -> str | None:
+    """Why the local admin's password web login is no longer there to prove (None while it is)."""
+    if admin_credential.recorded(loaded).get("source") == LDAP_ONLY_SOURCE:
+        return LOCAL_LOGIN_SUPERSEDED
+    if admin_credential.engine_client_certificate(loaded) is not None:
+        return LOGIN_PAGE_SUPERSEDED
+    return None
 
 
 def evidence_path(loaded: LoadedSite) -> Path:

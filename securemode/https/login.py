@@ -32,8 +32,16 @@ def server_error(status: int) -> bool:
     return status >= 500 or status == 429
 
 
-def form_login(target: WebTarget, username: str, password: str, p: Probe | None = None) -> LoginOutcome:
-    """GET the login form, POST the credentials with its CSRF token, then GET the admin home page."""
+def form_login(target: WebTarget, username: str, password: str | None, p: Probe | None = None) -> LoginOutcome:
+    """GET the login form, POST the credentials with its CSRF token, then GET the admin home page.
+
+    A target that presents a client certificate has no login form to fill: the certificate is the
+    credential (see :func:`certificate_login`) and no password is sent.
+    """
+    if target.client_certificate is not None:
+        return certificate_login(target, p)
+    if password is None:
+        raise ValueError(f"a form login as {username} needs a password or a client certificate")
     browser = Browser(target)
     page = browser.request("GET", LOGIN_PATH)
     _log(p, f"GET {LOGIN_PATH} -> {page.status}")
@@ -68,6 +76,19 @@ def form_login(target: WebTarget, username: str, password: str, p: Probe | None 
     return LoginOutcome(True, "logged in", browser)
 
 
+def certificate_login(target: WebTarget, p: Probe | None = None) -> LoginOutcome:
+    """With client certificates required there is no login page: the certificate opens a session on the
+    first admin page it asks for (a refused certificate, or a full session table, gets no session)."""
+    browser = Browser(target)
+    home = browser.request("GET", HOME_PATH)
+    _log(p, f"GET {HOME_PATH} by client certificate -> {home.status}")
+    if home.status != 200 or "sessionid" not in browser.cookies:
+        detail = f"certificate login refused: HTTP {home.status}"
+        logout(browser, p)
+        return LoginOutcome(False, detail, browser, server_error(home.status))
+    return LoginOutcome(True, "logged in by client certificate", browser)
+
+
 def logout(browser: Browser, p: Probe | None = None) -> None:
     """End the browser's session (best effort: a failure is logged, never raised, so it can sit in
     ``finally``); the cookie jar forgets the session either way."""
@@ -86,10 +107,14 @@ def basic_auth(username: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
 
 
-def basic_get(target: WebTarget, username: str, password: str, path: str) -> Reply:
-    return Browser(target).request(
-        "GET", path, headers={"Authorization": basic_auth(username, password), "Accept": "application/json"}
-    )
+def basic_get(target: WebTarget, username: str, password: str | None, path: str) -> Reply:
+    """A Management API GET: HTTP Basic, or (a target presenting a client certificate) the certificate alone."""
+    headers = {"Accept": "application/json"}
+    if target.client_certificate is None:
+        if password is None:
+            raise ValueError(f"an API read as {username} needs a password or a client certificate")
+        headers["Authorization"] = basic_auth(username, password)
+    return Browser(target).request("GET", path, headers=headers)
 
 
 def _error_note(html: str) -> str:

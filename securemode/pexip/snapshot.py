@@ -39,15 +39,22 @@ SECURITY_JSON_KEYS: dict[str, str] = {
 }
 
 
-def read_security_json(web: WebTarget, username: str, password: str) -> dict[str, Any] | None:
-    """``security.json`` from a fresh diagnostic snapshot, or None when the snapshot has none."""
-    register_secret(password)
-    reply = Browser(web).request(
-        "POST",
-        SNAPSHOT_PATH,
-        b"{}",
-        {"Authorization": basic_auth(username, password), "Content-Type": "application/json"},
-    )
+class SnapshotRefused(RuntimeError):
+    """The node refused this administrator a diagnostic snapshot (401/403)."""
+
+
+def read_security_json(web: WebTarget, username: str, password: str | None) -> dict[str, Any] | None:
+    """``security.json`` from a fresh diagnostic snapshot, or None when the snapshot has none; a target
+    presenting a client certificate logs in by it (no password is sent)."""
+    headers = {"Content-Type": "application/json"}
+    if web.client_certificate is None:
+        if password is None:
+            raise ValueError(f"a snapshot as {username} needs a password or a client certificate")
+        register_secret(password)
+        headers["Authorization"] = basic_auth(username, password)
+    reply = Browser(web).request("POST", SNAPSHOT_PATH, b"{}", headers)
+    if reply.status in (401, 403):
+        raise SnapshotRefused(f"snapshot request answered HTTP {reply.status}")
     if reply.status != 200:
         raise RuntimeError(f"snapshot request answered HTTP {reply.status}")
     with tarfile.open(fileobj=io.BytesIO(reply.body), mode="r:*") as tar:

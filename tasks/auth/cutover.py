@@ -123,10 +123,26 @@ def _already_done() -> None:
     """The rollback's action: it was made through the session opened before the switch."""
 
 
+def _switch_change(switch: Switch, current: Any, wanted: Any) -> Change:
+    return Change(
+        control=switch.control, target=PLATFORM_TARGET, setting=switch.setting, current=current, desired=wanted
+    )
+
+
 def plan_switch(
     ctx: EngineContext, resources: ExitStack, switch: Switch, current: Any, wanted: Any, on_success: Callable[[], None]
 ) -> StepPlan:
-    """Refused unless the before-proofs hold; else one gated action that switches, proves, or undoes."""
+    """Refused unless the before-proofs hold; else one gated action that switches, proves, or undoes.
+
+    A plan (nothing applied) runs no proofs: it logs in as nobody, and what the earlier steps of the same
+    run would set up (the LDAP connection, the roles, the certificates) is not there yet; it says the
+    switch would be made once its proofs hold.
+    """
+    if not ctx.apply:
+        return plan_of(
+            Planned(action=_already_done, changes=(_switch_change(switch, current, wanted),)),
+            notes=[f"{switch.setting} is switched only once the proofs before it hold"],
+        )
     before = resources.enter_context(management_api(ctx.site))
     before.get(AUTHENTICATION)  # open and authenticate this session first, under the settings before the switch
     failed = failures(switch.before(ctx.site))
@@ -137,15 +153,7 @@ def plan_switch(
     return plan_of(
         Planned(
             action=partial(switch_and_prove, ctx.site, before, switch, on_success),
-            changes=(
-                Change(
-                    control=switch.control,
-                    target=PLATFORM_TARGET,
-                    setting=switch.setting,
-                    current=current,
-                    desired=wanted,
-                ),
-            ),
+            changes=(_switch_change(switch, current, wanted),),
         ),
         summary=f"switch {switch.setting} from {current} to {wanted}, proven on fresh "
         f"sessions and undone within {DEADLINE_S:g} s if the proof fails",
@@ -197,7 +205,7 @@ def ensure_ldap_only(
         current = api.get(AUTHENTICATION)
     if current.get("source") == LDAP_ONLY:
         return plan_of()
-    if current.get("client_certificate") in (None, "NO"):
+    if current.get("client_certificate") in (None, "NO") and ctx.apply:
         return plan_of(blocked="local authentication stays until client certificates are required and proven")
     switch = Switch(
         LDAP_ONLY_CONTROL,

@@ -18,7 +18,14 @@ from securemode.site_loader import LoadedSite
 from tests.polling import wait_until
 
 APPROVER = "e2e test"
-GATES = ["host.lockdown", "bootstrap.pin-console-host-key", "bootstrap.pin-web-certificate", "bootstrap.securitywizard"]
+GATES = [
+    "host.lockdown",
+    "bootstrap.pin-console-host-key",
+    "bootstrap.pin-web-certificate",
+    "bootstrap.securitywizard",
+    "auth.require-client-certificate",
+    "auth.ldap-only",
+]
 # MANUAL controls no probe can establish (a BIOS password, settings the console does not echo back): the test
 # attests them so the pipeline may go on, and so never asserts that they hold; see test_manual_controls_*.
 ATTEST = [

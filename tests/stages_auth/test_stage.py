@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from securemode.catalogue import Stage, controls_for
 from securemode.flows import auth_proofs
-from securemode.flows.auth_stage import BINDINGS, SPEC
 from securemode.flows.stages import load
+from securemode.flows.stages.auth import BINDINGS, SPEC
 from securemode.pexip import admin_credential
 from securemode.results import Result, Status
 from securemode.verifiers.api import readback_pki, readback_platform

@@ -10,7 +10,7 @@ import pytest
 from cryptography import x509
 
 from securemode.flows import auth_proofs
-from securemode.flows.auth_stage import SPEC
+from securemode.flows.stages.auth import SPEC
 from securemode.results import Status
 from securemode.site import ClientCertificateMode
 from securemode.tasks.auth.client_certificates import credential, identity_in

@@ -22,7 +22,14 @@ from tests.unit.sites import example_document, set_secrets, write_site
 
 BUILT = registry.available()
 # The approval names users pass to --approve (bin/main and the docs use them): unchanged by the bindings.
-GATES = {"host.lockdown", "bootstrap.pin-console-host-key", "bootstrap.pin-web-certificate", "bootstrap.securitywizard"}
+GATES = {
+    "host.lockdown",
+    "bootstrap.pin-console-host-key",
+    "bootstrap.pin-web-certificate",
+    "bootstrap.securitywizard",
+    "auth.require-client-certificate",
+    "auth.ldap-only",
+}
 
 
 def _expected_targets(site: Site, kind: TargetKind) -> list[str]:
@@ -42,6 +49,7 @@ def _expected_targets(site: Site, kind: TargetKind) -> list[str]:
         TargetKind.NTP_SERVER: [s.address for s in site.ntp_servers],
         TargetKind.DNS_SERVER: [str(a) for a in site.dns_servers],
         TargetKind.SYSLOG_SERVER: [f"{s.address}:{s.port}/{s.transport.value}" for s in site.syslog_servers],
+        TargetKind.LDAP: [f"{site.ldap.server}:{site.ldap.port}"] if site.ldap else [],
     }[kind]
 
 
@@ -136,7 +144,7 @@ def test_flags_decide_which_steps_are_gated_and_the_gate_names_are_kept() -> Non
 
 def test_unbuilt_stages_are_listed_as_not_built() -> None:
     names = registry.bound_names()
-    for stage in (Stage.AUTH, Stage.CONTINGENCY):
+    for stage in (Stage.CONTINGENCY,):
         assert stage not in BUILT
         assert all(not names[c.id].built for c in controls_for([stage]))
     assert all(names[c.id].built for c in controls_for(BUILT))

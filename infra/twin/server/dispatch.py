@@ -121,6 +121,10 @@ class Dispatcher:
             if principal is not None:
                 return principal
             if not self.state.config.client_cert_api_basic_fallback:
+                # A refused attempt is still an audit event, under the name it claimed (if any) [?]
+                tried = _basic(req.headers.get("authorization", ""))
+                self.state.store.audit((tried[0][:64] if tried else "") or "-", "login_failed",
+                                       "API request without a valid client certificate refused")
                 raise ApiError(self.state.config.forbidden_status, {"error": "A valid client certificate is required."})
         credentials = _basic(req.headers.get("authorization", ""))
         if credentials is None:

@@ -30,7 +30,7 @@ def test_every_control_holds(converged: PipelineOutcome) -> None:
     """Every control a probe can establish is PASS (or not applicable); the MANUAL ones are exactly those this
     test attested, still MANUAL and carrying its attestation: it claims nothing about them."""
     assert converged.compliant(), converged.problems
-    assert [s.stage for s in converged.stages] == ["host", "vms", "bootstrap", "nodes", "pki", "platform"]
+    assert [s.stage for s in converged.stages] == ["host", "vms", "bootstrap", "nodes", "pki", "platform", "auth"]
     results = [r for s in converged.stages for r in s.results]
     manual = [r for r in results if r.status is Status.MANUAL]
     assert {r.control for r in manual} == set(ATTEST)
@@ -72,13 +72,14 @@ def test_second_run_changes_nothing(lab: RunningLab, converged: PipelineOutcome)
 
 def test_lab_status_is_up_in_the_deployed_state(lab: RunningLab, converged: PipelineOutcome) -> None:
     """After the whole pipeline every part answers in the state the deployment put it in: the twin over the
-    site's CA (pki replaced the pinned first-boot certificate), SSH 22 closed by the security wizard."""
+    site's CA (pki replaced the pinned first-boot certificate) and refusing a request without a client
+    certificate (the auth stage's cut-over), SSH 22 closed by the security wizard."""
     status = cli(lab, "lab", "status")
     assert status.returncode == 0, status.stdout
     lines = status_lines(status.stdout)
     assert sorted(lines) == sorted(lab.manifest.parts), status.stdout
     assert all(line.startswith("up ") for line in lines.values()), status.stdout
-    assert "(HTTPS, site CA)" in lines["twin"]
+    assert "(HTTPS, site CA, client certificate required)" in lines["twin"]  # the auth stage's cut-over
     assert "closed as expected after security wizard" in lines["console"]
     assert "SSH closed after security wizard" in lines["node-mgr"] and "dropped" in lines["node-mgr"]
     for name in ("mgr", "conf01", "conf02"):

@@ -161,6 +161,8 @@ def test_client_certificate_cn_login(node: TwinManagementNode, pin: Path, ca: Sc
         assert rita.patch("global/1/", {"enable_chat": True}).status_code == 403
         assert Api(node.base_url, pin, cert=_cert_files(tmp_path, ca, "mallory")).get("global/1/").status_code == 403
         assert Api(node.base_url, pin, ADMIN).get("global/1/").status_code == 403  # no certificate, Basic ignored
+        refused = node.state.audit_events()[-1]  # and still audited, under the name it offered
+        assert (refused["user"], refused["action"]) == (ADMIN[0], "login_failed")
         # the login page is no longer offered
         anonymous = Browser(node.base_url, pin)
         page = anonymous.get("/admin/login/")

@@ -1,11 +1,8 @@
-"""Stage ``auth`` (guide: Configure user accounts and authentication settings), complete but not yet in
-the pipeline: LDAP connection and LDAP+LOCAL, group → role mapping, a client certificate per
-administrator, then the gated cut-over — client certificates required, then LDAP only.
-
-It is kept here rather than in ``securemode.flows.stages.auth`` (which would put it in every pipeline run)
-until the earlier stages' verifiers log in by certificate too: after the cut-over the local admin is
-refused, so their password logins (bootstrap's web login, session limits and API fields; the nodes
-stage's registration read) would fail on every reverify. Moving this file there is all it takes.
+"""Stage ``auth`` (guide: Configure user accounts and authentication settings): LDAP connection and
+LDAP+LOCAL, group → role mapping, a client certificate per administrator, then the gated cut-over —
+client certificates required, then LDAP only. After the cut-over every later session (the earlier
+stages' verifiers on ``reverify`` too) logs in with the engine's client certificate, as recorded by
+:mod:`securemode.pexip.admin_credential`.
 
 Verify: read-back of the authentication settings and mappings on a fresh session, the service bind over
 TLS with the site's CA, and behaviour on fresh HTTPS connections — each administrator's login (by
