@@ -13,6 +13,7 @@ from securemode.catalogue import TargetKind
 from securemode.site import Site
 
 PLATFORM_TARGET = "platform"  # the deployment as a whole, read through the Management Node
+CONTINGENCY_TARGET = "contingency"  # the contingency deployment as a whole (its parity, exceptions, licence)
 
 
 def esxi_host_name(site: Site) -> str:

@@ -15,15 +15,29 @@ from __future__ import annotations
 import secrets
 import tempfile
 from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
-from securemode.binding import Binding, Call, Planned, Proof, Target, call, checked, planned, run_sessions
+from securemode.binding import (
+    Binding,
+    Call,
+    Planned,
+    Proof,
+    Target,
+    call,
+    checked,
+    planned,
+    run_sessions,
+    split_excepted,
+)
 from securemode.ca_adapters import adapter_for
 from securemode.catalogue import BY_ID, Stage
 from securemode.console.access import web_target
 from securemode.endpoint import Endpoint
-from securemode.engine import Deferred, EnsureStep, StageSpec
+from securemode.engine import Deferred, EngineContext, EnsureStep, StageSpec, StepPlan, plan_of
+from securemode.fallback_site import EXCEPTED_CONTROLS
 from securemode.flows import auth_proofs
 from securemode.parallel import run_probes
 from securemode.pexip import admin_credential
@@ -39,14 +53,28 @@ from securemode.verifiers import auth, auth_readback, ldap
 from securemode.verifiers.api import combine
 
 _TRANSIENT = (TransientApiError,)
+
+
+def _unless_fallback(step: EnsureStep, control: str) -> EnsureStep:
+    """On a contingency deployment the guide excepts this step: it plans nothing and says why."""
+
+    def plan(ctx: EngineContext, resources: ExitStack) -> StepPlan:
+        if ctx.site.is_fallback:
+            return plan_of(notes=[f"{step.name}: not on the contingency deployment, {EXCEPTED_CONTROLS[control]}"])
+        return step.plan(ctx, resources)
+
+    return replace(step, plan=plan)
+
+
 STEPS = {
     step.name: step
     for step in (
         EnsureStep("ldap-connection", ensure_ldap_connection, transient_errors=_TRANSIENT),
         EnsureStep("ldap-roles", ensure_ldap_roles, transient_errors=_TRANSIENT),
-        EnsureStep("client-certificates", ensure_client_certificates),
-        auth_proofs.REQUIRE_CERTIFICATES,
-        auth_proofs.LDAP_ONLY,
+        _unless_fallback(EnsureStep("client-certificates", ensure_client_certificates),
+                         "auth.client-certificate.issued"),
+        _unless_fallback(auth_proofs.REQUIRE_CERTIFICATES, "auth.client-certificate"),
+        _unless_fallback(auth_proofs.LDAP_ONLY, "auth.source.ldap-only"),
     )
 }
 
@@ -183,9 +211,11 @@ def plan(loaded: LoadedSite) -> list[Planned[LoadedSite]]:
 
 
 def verify(loaded: LoadedSite) -> list[Result]:
-    """Every proof at once, each on its own fresh session or connection."""
+    """Every proof at once, each on its own fresh session or connection; on a contingency deployment the
+    controls the guide excepts are NOT_APPLICABLE with the reason, and their proofs are not run."""
     runners = {"": lambda jobs: run_probes([partial(job.run, loaded) for job in jobs])}
-    return run_sessions(plan(loaded), runners, combine)
+    checks, excepted = split_excepted(plan(loaded), EXCEPTED_CONTROLS if loaded.is_fallback else {})
+    return [*run_sessions(checks, runners, combine), *excepted]
 
 
 SPEC = StageSpec(stage=Stage.AUTH, steps=tuple(STEPS.values()), verify=verify)
