@@ -35,8 +35,12 @@ def read_vm_power(vm: Any) -> VmPower:
     """The power state and guest tools status of ``vm`` (one round trip)."""
     props = read_paths(vm, ["name", "runtime.powerState", "guest.toolsRunningStatus"])
     tools = props.get("guest.toolsRunningStatus")
-    return VmPower(ref=vm, name=str(props.get("name", "")), state=str(props.get("runtime.powerState")),
-                   tools=None if tools is None else str(tools))
+    return VmPower(
+        ref=vm,
+        name=str(props.get("name", "")),
+        state=str(props.get("runtime.powerState")),
+        tools=None if tools is None else str(tools),
+    )
 
 
 class PowerReader:

@@ -163,5 +163,9 @@ def _stop(reader: PowerReader, vm: VmPower, bound_s: float, control: str) -> Pow
     after = reader.reread(vm).state
     if after != POWERED_OFF:
         raise VSphereTaskError(f"VM {vm.name} is {after} after its {method}, not {POWERED_OFF}")
-    return PowerOffOutcome(change=_change(vm, control).model_copy(update={"applied": True}), method=method,
-                           reason=reason, state_after=after)
+    return PowerOffOutcome(
+        change=_change(vm, control).model_copy(update={"applied": True}),
+        method=method,
+        reason=reason,
+        state_after=after,
+    )

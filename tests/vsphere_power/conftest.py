@@ -32,8 +32,13 @@ def sim(vcsim_binary: Path) -> Iterator[Vcsim]:  # noqa: F811
 
 def connection_to(sim: Vcsim) -> VSphereConnection:
     """The connection a verifier gets from the site: the simulator's certificate pinned."""
-    return VSphereConnection(host=sim.host, port=sim.port, username=sim.username, password=sim.password,
-                             fingerprint_sha256=sim.tls_fingerprint)
+    return VSphereConnection(
+        host=sim.host,
+        port=sim.port,
+        username=sim.username,
+        password=sim.password,
+        fingerprint_sha256=sim.tls_fingerprint,
+    )
 
 
 @pytest.fixture

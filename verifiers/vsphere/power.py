@@ -49,13 +49,24 @@ def check_powered_off(
     return p.result
 
 
-def _judge(p: Probe, reader: HostReader, vm_name: str, address: str, ports: Sequence[int],
-           sip_udp_port: int | None, timeout_s: float) -> None:
+def _judge(
+    p: Probe,
+    reader: HostReader,
+    vm_name: str,
+    address: str,
+    ports: Sequence[int],
+    sip_udp_port: int | None,
+    timeout_s: float,
+) -> None:
     if not ports and sip_udp_port is None:
         p.error("no port to probe: that nothing answers at the address cannot be shown")
         return
     p.log(f"vSphere: find VM {vm_name}")
-    vm = reader.vm(vm_name)
+    try:
+        vm = reader.vm(vm_name)
+    except Exception as exc:  # any failure to read leaves the power state unknown: ERROR, never PASS
+        p.error(f"vSphere could not be read for VM {vm_name}: {type(exc).__name__}: {exc}")
+        return
     if vm is None:
         p.error(f"VM {vm_name} does not exist in vSphere: its power state cannot be shown")
         return
@@ -65,17 +76,21 @@ def _judge(p: Probe, reader: HostReader, vm_name: str, address: str, ports: Sequ
     state = str(vm.runtime.powerState)
     p.log(f"vSphere: VM {vm_name} is {state}")
     if state != POWERED_OFF:
-        p.failed({"powerState": state},
-                 f"VM {vm_name} is {state}: a fallback VM must stay powered off until a failover")
+        p.failed(
+            {"powerState": state}, f"VM {vm_name} is {state}: a fallback VM must stay powered off until a failover"
+        )
         return
     probes = _probe_address(address, ports, sip_udp_port, timeout_s)
     for one in probes:
         p.log(one.line())
     observed: dict[str, JsonValue] = {"powerState": state, "probes": [one.evidence() for one in probes]}
     answered = [f"{one.protocol}/{one.port}" for one in probes if one.state is PortState.OPEN]
-    p.check(not answered, observed,
-            f"VM {vm_name} reads powered off, but {address} answers on {', '.join(answered)}: "
-            "something still serves the fallback's address")
+    p.check(
+        not answered,
+        observed,
+        f"VM {vm_name} reads powered off, but {address} answers on {', '.join(answered)}: "
+        "something still serves the fallback's address",
+    )
 
 
 def _probe_address(address: str, ports: Sequence[int], sip_udp_port: int | None, timeout_s: float) -> list[PortProbe]:
