@@ -97,9 +97,10 @@ def check_recorded_no_licence(control: str, target: str, primary: LoadedSite) ->
     return _on_export(control, target, primary, "no licence", judge)
 
 
-def licence_transfer_attested(control: str, target: str, primary: LoadedSite) -> Result:
-    """The licence moves to the fallback only in a failover, through Pexip support: a person attests it."""
-    with probe(control, target, expected="attested by a person") as p:
-        p.manual("the licence transfer is done with Pexip support when the fallback takes over (guide: contact "
-                 "your Pexip authorized support representative); record who arranged it")
+def licence_transfer(control: str, target: str, primary: LoadedSite) -> Result:
+    """The licence moves to the fallback only when it takes over, through Pexip support (guide); until a
+    failover there is nothing to transfer, and a failover asks a person to attest it."""
+    with probe(control, target, expected="attested by a person at a failover") as p:
+        p.not_applicable("no failover: the licence stays with the primary; it is returned and re-activated on "
+                         "the fallback through Pexip support only when the fallback takes over")
     return p.result
