@@ -70,8 +70,10 @@ def judge_parity(p: Probe, primary: Reading, fallback: Reading, identities: Mapp
     allowed = [d for d in differences if d.allowed]
     wrong = [d for d in differences if not d.allowed]
     for d in differences:
-        p.log(f"{'allowed' if d.allowed else 'NOT ALLOWED'} {d.path}: primary {_shown(d.primary)}, "
-              f"fallback {_shown(d.fallback)} ({d.reason})")
+        p.log(
+            f"{'allowed' if d.allowed else 'NOT ALLOWED'} {d.path}: primary {_shown(d.primary)}, "
+            f"fallback {_shown(d.fallback)} ({d.reason})"
+        )
     observed: JsonValue = {
         "primary_fingerprint": primary.export.fingerprint(),
         "fallback_fingerprint": fallback.export.fingerprint(),
@@ -79,8 +81,11 @@ def judge_parity(p: Probe, primary: Reading, fallback: Reading, identities: Mapp
         "not_allowed": [_as_json(d) for d in wrong],
     }
     if wrong:
-        p.failed(observed, f"{len(wrong)} difference(s) outside the allowed set: " + "; ".join(
-            f"{d.path}: primary {_shown(d.primary)}, fallback {_shown(d.fallback)}" for d in wrong))
+        p.failed(
+            observed,
+            f"{len(wrong)} difference(s) outside the allowed set: "
+            + "; ".join(f"{d.path}: primary {_shown(d.primary)}, fallback {_shown(d.fallback)}" for d in wrong),
+        )
     else:
         p.passed(observed, f"the fallback mirrors the primary; {len(allowed)} allowed difference(s)")
 

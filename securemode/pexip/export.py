@@ -70,9 +70,17 @@ SECRET_MARKER = "<secret>"
 _SECRET_NAME = re.compile(r"password|passphrase|secret|token|community|(^|_)key$", re.IGNORECASE)
 _COMMUNITY_NAME = re.compile(r"community", re.IGNORECASE)
 _URI = re.compile(rf"^{re.escape(CONFIG)}(?P<resource>[a-z0-9_]+)/(?P<key>[^/]+)/$")
-_CERTIFICATE_DERIVED = frozenset({
-    "text", "raw_subject", "raw_issuer", "subject_hash", "issuer_hash", "start_date", "end_date",
-})
+_CERTIFICATE_DERIVED = frozenset(
+    {
+        "text",
+        "raw_subject",
+        "raw_issuer",
+        "subject_hash",
+        "issuer_hash",
+        "start_date",
+        "end_date",
+    }
+)
 _SERVER_FIELDS: dict[str, frozenset[str]] = {
     "global": frozenset({"deployment_uuid"}),
     "management_vm": frozenset({"initializing", "primary"}),
@@ -103,8 +111,12 @@ class ConfigurationExport(BaseModel):
 
     def canonical_json(self) -> str:
         """The configuration alone (not where or when it was read), as sorted compact JSON."""
-        return json.dumps({"singletons": self.singletons, "collections": self.collections},
-                          sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return json.dumps(
+            {"singletons": self.singletons, "collections": self.collections},
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
 
     def fingerprint(self) -> str:
         """SHA-256 of :meth:`canonical_json`: equal exactly when the configuration is unchanged."""
@@ -227,5 +239,6 @@ def export_configuration(api: ManagementApi) -> ConfigurationExport:
             key: reader.normalise(resource, obj)
             for obj, key in zip(objects, _unique_keys(resource, objects), strict=True)
         }
-    return ConfigurationExport(source=api.base_url, read_at=datetime.now(UTC), singletons=singletons,
-                               collections=collections)
+    return ConfigurationExport(
+        source=api.base_url, read_at=datetime.now(UTC), singletons=singletons, collections=collections
+    )

@@ -83,21 +83,33 @@ def _is_ip(value: str) -> bool:
     return True
 
 
-def _judge(section: str, field: str | None, primary: JsonValue, fallback: JsonValue,
-           translated: JsonValue) -> tuple[bool, str]:
+def _judge(
+    section: str, field: str | None, primary: JsonValue, fallback: JsonValue, translated: JsonValue
+) -> tuple[bool, str]:
     """Allowed or not, and why, for one differing value (``field`` None = a whole collection entry)."""
     if translated == fallback:
-        return True, f"{REASON_IDENTITY}: {primary!r} on the primary is {fallback!r} on the fallback" \
-            if field is not None else REASON_IDENTITY
+        return (
+            True,
+            f"{REASON_IDENTITY}: {primary!r} on the primary is {fallback!r} on the fallback"
+            if field is not None
+            else REASON_IDENTITY,
+        )
     if section == "authentication" and field == "source":
-        return (fallback == FALLBACK_SOURCE, REASON_SOURCE if fallback == FALLBACK_SOURCE else
-                f"the fallback's authentication source must be {FALLBACK_SOURCE}")
+        return (
+            fallback == FALLBACK_SOURCE,
+            REASON_SOURCE
+            if fallback == FALLBACK_SOURCE
+            else f"the fallback's authentication source must be {FALLBACK_SOURCE}",
+        )
     if section == "authentication" and field == "client_certificate":
         ok = fallback == FALLBACK_CLIENT_CERTIFICATE
         return ok, REASON_CLIENT_CERT if ok else "the fallback must not require client certificates"
     if section == "licence":
-        return (True, REASON_LICENCE) if field is None and fallback is None else \
-            (False, "the fallback must hold no licence")
+        return (
+            (True, REASON_LICENCE)
+            if field is None and fallback is None
+            else (False, "the fallback must hold no licence")
+        )
     if section == CERTIFICATE_SECTION and field not in CERTIFICATE_PARITY_FIELDS:
         return True, REASON_CERTIFICATE
     if section in NODE_SECTIONS and field in NODE_CERTIFICATE_FIELDS:
@@ -105,15 +117,18 @@ def _judge(section: str, field: str | None, primary: JsonValue, fallback: JsonVa
     return False, REASON_NOT_ALLOWED
 
 
-def _compare(section: str, path: str, field: str | None, primary: JsonValue, fallback: JsonValue,
-             translated: JsonValue) -> Difference | None:
+def _compare(
+    section: str, path: str, field: str | None, primary: JsonValue, fallback: JsonValue, translated: JsonValue
+) -> Difference | None:
     if primary == fallback:
         return None
     allowed, reason = _judge(section, field, primary, fallback, translated)
     return Difference(path=path, primary=primary, fallback=fallback, allowed=allowed, reason=reason)
 
 
-def _entry_diffs(section: str, prefix: str, primary: Entry, fallback: Entry, ids: IdentityMap | None) -> list[Difference]:
+def _entry_diffs(
+    section: str, prefix: str, primary: Entry, fallback: Entry, ids: IdentityMap | None
+) -> list[Difference]:
     out: list[Difference] = []
     for field in sorted(primary.keys() | fallback.keys()):
         p, f = primary.get(field), fallback.get(field)
@@ -123,8 +138,9 @@ def _entry_diffs(section: str, prefix: str, primary: Entry, fallback: Entry, ids
     return out
 
 
-def diff_exports(primary: ConfigurationExport, fallback: ConfigurationExport,
-                 identities: Mapping[str, str]) -> list[Difference]:
+def diff_exports(
+    primary: ConfigurationExport, fallback: ConfigurationExport, identities: Mapping[str, str]
+) -> list[Difference]:
     """Every difference between the two exports, sorted by path, each judged against the allowed set.
 
     ``identities`` maps each primary node identity (name, hostname, address) to the fallback's; in node
@@ -161,14 +177,22 @@ def contingency_identities(site: Site) -> dict[str, str]:
         raise ValueError("the site has no contingency section")
     fallback_nodes = site.contingency.conferencing_nodes
     if len(fallback_nodes) != len(site.conferencing_nodes):
-        raise ValueError(f"contingency.conferencing_nodes lists {len(fallback_nodes)} node(s), the site "
-                         f"{len(site.conferencing_nodes)}: each Conferencing Node needs its fallback")
-    pairs = [(site.management_node, site.contingency.management_node),
-             *zip(site.conferencing_nodes, fallback_nodes, strict=True)]
+        raise ValueError(
+            f"contingency.conferencing_nodes lists {len(fallback_nodes)} node(s), the site "
+            f"{len(site.conferencing_nodes)}: each Conferencing Node needs its fallback"
+        )
+    pairs = [
+        (site.management_node, site.contingency.management_node),
+        *zip(site.conferencing_nodes, fallback_nodes, strict=True),
+    ]
     out: dict[str, str] = {}
     for node, twin in pairs:
-        for p, f in ((node.name, twin.name), (node.hostname, twin.hostname), (str(node.address), str(twin.address)),
-                     (node.fqdn, f"{twin.hostname}.{node.domain}")):
+        for p, f in (
+            (node.name, twin.name),
+            (node.hostname, twin.hostname),
+            (str(node.address), str(twin.address)),
+            (node.fqdn, f"{twin.hostname}.{node.domain}"),
+        ):
             if out.setdefault(p, f) != f:
                 raise ValueError(f"{p!r} would stand for both {out[p]!r} and {f!r} on the fallback")
     return out
