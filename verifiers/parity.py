@@ -66,6 +66,9 @@ def judge_parity(p: Probe, primary: Reading, fallback: Reading, identities: Mapp
         p.error("; ".join(f"cannot read the {r.side}: {r.problem}" for r in unread))
         return
     assert primary.export is not None and fallback.export is not None
+    if primary.export.source == fallback.export.source:
+        p.error(f"the primary and the fallback were both read from {primary.export.source}: one node, not two")
+        return
     differences = diff_exports(primary.export, fallback.export, identities)
     allowed = [d for d in differences if d.allowed]
     wrong = [d for d in differences if not d.allowed]

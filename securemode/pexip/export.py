@@ -165,7 +165,7 @@ class _Reader:
         for resource in COLLECTIONS:
             objects = list(self.api.iter_objects(resource))
             self.raw[resource] = objects
-            for obj, key in zip(objects, _unique_keys(resource, objects), strict=True):
+            for obj, key in zip(objects, unique_keys(resource, objects), strict=True):
                 if isinstance(obj.get("resource_uri"), str):
                     self.keys[_uri_path(obj["resource_uri"])] = key
 
@@ -208,21 +208,21 @@ class _Reader:
         if ref is not None:
             return ref
         if isinstance(value, dict):
-            return {k: self._value(v) for k, v in value.items() if k not in _ALWAYS_DROPPED}
+            return self.normalise("", value)  # an embedded object: the same rules, secrets included
         return value  # type: ignore[no-any-return]
 
 
-def _unique_keys(resource: str, objects: list[dict[str, Any]]) -> list[str]:
-    """Natural keys, made unique where two objects share one (numbered in the order the API lists them)."""
+def unique_keys(resource: str, objects: list[dict[str, Any]]) -> list[str]:
+    """Natural keys, made unique where objects share one: numbered oldest first (a certificate's
+    ``start_date``, else the order the API lists them), so a node's default certificate and the one the
+    PKI stage installed are numbered alike on two deployments."""
     keys = [natural_key(resource, o) for o in objects]
-    seen: dict[str, int] = {}
-    out: list[str] = []
-    for key in keys:
-        if keys.count(key) > 1:
-            seen[key] = seen.get(key, 0) + 1
-            out.append(f"{key} #{seen[key]}")
-        else:
-            out.append(key)
+    out = list(keys)
+    for key in {k for k in keys if keys.count(k) > 1}:
+        shared = [i for i, k in enumerate(keys) if k == key]
+        shared.sort(key=lambda i: (str(objects[i].get("start_date") or ""), i))
+        for number, index in enumerate(shared, start=1):
+            out[index] = f"{key} #{number}"
     return out
 
 
@@ -237,7 +237,7 @@ def export_configuration(api: ManagementApi) -> ConfigurationExport:
         objects = reader.raw[resource]
         collections[resource] = {
             key: reader.normalise(resource, obj)
-            for obj, key in zip(objects, _unique_keys(resource, objects), strict=True)
+            for obj, key in zip(objects, unique_keys(resource, objects), strict=True)
         }
     return ConfigurationExport(
         source=api.base_url, read_at=datetime.now(UTC), singletons=singletons, collections=collections

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from securemode.pexip.export import ConfigurationExport, Entry, is_secret_field, natural_key
+from securemode.pexip.export import ConfigurationExport, Entry, is_secret_field, natural_key, unique_keys
 from securemode.pexip.export_diff import Difference, IdentityMap, contingency_identities, diff_exports
 from securemode.results import Status, probe
 from securemode.site import Site
@@ -218,6 +218,19 @@ def test_identity_map_reads_fqdns_and_san_lists() -> None:
     assert ids.text("London") == "London"
 
 
+def test_shared_natural_keys_are_numbered_oldest_first() -> None:
+    certs = [
+        {"subject_name": "mgr.example.test", "start_date": "2026-12-01T10:00:00"},
+        {"subject_name": "mgr.example.test", "start_date": "2026-01-01T10:00:00"},
+        {"subject_name": "conf01.example.test", "start_date": "2026-01-01T10:00:00"},
+    ]
+    assert unique_keys("tls_certificate", certs) == [
+        "mgr.example.test #2",
+        "mgr.example.test #1",
+        "conf01.example.test",
+    ]
+
+
 def test_fingerprint_ignores_where_and_when_but_not_what() -> None:
     later = PRIMARY.model_copy(update={"read_at": PRIMARY.read_at + dt.timedelta(hours=1), "source": "https://x"})
     assert later.fingerprint() == PRIMARY.fingerprint()
@@ -261,6 +274,10 @@ def test_parity_verdicts_on_readings() -> None:
     assert p.result.status is Status.ERROR
     assert "cannot read the primary: timeout" in p.result.message
     assert "cannot read the fallback: refused" in p.result.message
+    with probe("contingency.parity", "c") as p:
+        judge_parity(p, Reading("primary", PRIMARY), Reading("fallback", PRIMARY), IDS)
+    assert p.result.status is Status.ERROR
+    assert "one node, not two" in p.result.message
 
 
 def test_exception_rows_on_one_reading() -> None:
