@@ -102,7 +102,7 @@ def check_parity(
     return p.result
 
 
-def _judge_exception(p: Probe, control: str, reading: Reading) -> None:
+def judge_exception(p: Probe, control: str, reading: Reading) -> None:
     export = reading.export
     if export is None:
         p.error(f"cannot read the {reading.side}: {reading.problem}")
@@ -121,7 +121,7 @@ def _judge_exception(p: Probe, control: str, reading: Reading) -> None:
         raise ValueError(f"{control} is not a fallback exception row")
 
 
-_EXPECTED: dict[str, JsonValue] = {
+EXCEPTION_EXPECTED: dict[str, JsonValue] = {
     LDAP_AND_LOCAL: FALLBACK_SOURCE,
     NO_CLIENT_CERT: FALLBACK_CLIENT_CERTIFICATE,
     NO_LICENCE: [],
@@ -131,9 +131,9 @@ _EXPECTED: dict[str, JsonValue] = {
 def fallback_exception_results(target: str, fallback: Reading) -> list[Result]:
     """One result per exception row, judged on one reading of the fallback."""
     results: list[Result] = []
-    for control, expected in _EXPECTED.items():
+    for control, expected in EXCEPTION_EXPECTED.items():
         with probe(control, target, expected=expected) as p:
-            _judge_exception(p, control, fallback)
+            judge_exception(p, control, fallback)
         results.append(p.result)
     return results
 
@@ -160,6 +160,6 @@ def check_no_licence(target: str, fallback: ApiSource) -> Result:
 
 
 def _one(control: str, target: str, fallback: ApiSource) -> Result:
-    with probe(control, target, expected=_EXPECTED[control]) as p:
-        _judge_exception(p, control, read_side("fallback", fallback))
+    with probe(control, target, expected=EXCEPTION_EXPECTED[control]) as p:
+        judge_exception(p, control, read_side("fallback", fallback))
     return p.result

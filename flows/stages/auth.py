@@ -15,8 +15,6 @@ from __future__ import annotations
 import secrets
 import tempfile
 from collections.abc import Callable
-from contextlib import ExitStack
-from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -36,7 +34,7 @@ from securemode.ca_adapters import adapter_for
 from securemode.catalogue import BY_ID, Stage
 from securemode.console.access import web_target
 from securemode.endpoint import Endpoint
-from securemode.engine import Deferred, EngineContext, EnsureStep, StageSpec, StepPlan, plan_of
+from securemode.engine import Deferred, EnsureStep, StageSpec
 from securemode.fallback_site import EXCEPTED_CONTROLS
 from securemode.flows import auth_proofs
 from securemode.parallel import run_probes
@@ -55,26 +53,14 @@ from securemode.verifiers.api import combine
 _TRANSIENT = (TransientApiError,)
 
 
-def _unless_fallback(step: EnsureStep, control: str) -> EnsureStep:
-    """On a contingency deployment the guide excepts this step: it plans nothing and says why."""
-
-    def plan(ctx: EngineContext, resources: ExitStack) -> StepPlan:
-        if ctx.site.is_fallback:
-            return plan_of(notes=[f"{step.name}: not on the contingency deployment, {EXCEPTED_CONTROLS[control]}"])
-        return step.plan(ctx, resources)
-
-    return replace(step, plan=plan)
-
-
 STEPS = {
     step.name: step
     for step in (
         EnsureStep("ldap-connection", ensure_ldap_connection, transient_errors=_TRANSIENT),
         EnsureStep("ldap-roles", ensure_ldap_roles, transient_errors=_TRANSIENT),
-        _unless_fallback(EnsureStep("client-certificates", ensure_client_certificates),
-                         "auth.client-certificate.issued"),
-        _unless_fallback(auth_proofs.REQUIRE_CERTIFICATES, "auth.client-certificate"),
-        _unless_fallback(auth_proofs.LDAP_ONLY, "auth.source.ldap-only"),
+        EnsureStep("client-certificates", ensure_client_certificates),
+        auth_proofs.REQUIRE_CERTIFICATES,
+        auth_proofs.LDAP_ONLY,
     )
 }
 

@@ -16,66 +16,30 @@ export showed them; the licence transfer NOT_APPLICABLE until a failover (which 
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import ExitStack
 from dataclasses import dataclass
 from functools import partial
 
 from securemode.binding import Binding, Call, Planned, Proof, Target, call, checked, planned
-from securemode.catalogue import BY_ID, Stage, TargetKind
-from securemode.engine import Change, EngineContext, EnsureStep, StageSpec, StepPlan, plan_of
-from securemode.engine import Planned as Action
-from securemode.flows.contingency_build import build_fallback, refresh_reason
+from securemode.catalogue import BY_ID, Stage
+from securemode.engine import EnsureStep, StageSpec
+from securemode.flows.contingency_build import build_fallback
 from securemode.flows.stages.host import could_not_check, site_connection
 from securemode.results import Result, probe
-from securemode.site import Contingency, ContingencyNode, Site
+from securemode.site import Site
 from securemode.site_loader import LoadedSite
 from securemode.targets import CONTINGENCY_TARGET, resolver
-from securemode.tasks.vms.power_off import planned_power_off
+from securemode.tasks.contingency import ensure_fallback, ensure_fallback_off
+from securemode.tasks.contingency.refresh import NO_CONTINGENCY
 from securemode.verifiers import contingency as cv
 from securemode.verifiers import vsphere as vv
 from securemode.verifiers.api import combine
+from securemode.verifiers.parity import EXCEPTION_EXPECTED
 from securemode.verifiers.vsphere.power import check_powered_off
-from securemode.vsphere import VSphereConnectError, open_site_session
-from securemode.vsphere.power import PowerReader
+from securemode.vsphere import VSphereConnectError
 
-PARITY, POWERED_OFF = "contingency.parity", "contingency.powered-off"
-NO_CONTINGENCY = "the site defines no contingency deployment (a `contingency` section): nothing to build or check"
-
-
-def fallback_nodes(plan: Contingency) -> list[ContingencyNode]:
-    return [plan.management_node, *plan.conferencing_nodes]
-
-
-def ensure_fallback(ctx: EngineContext, resources: ExitStack) -> StepPlan:
-    """Build or refresh the fallback when its recorded parity no longer stands; nothing otherwise."""
-    primary = ctx.site
-    plan = primary.site.contingency
-    if plan is None:
-        return plan_of(notes=[NO_CONTINGENCY])
-    reader = PowerReader(resources.enter_context(open_site_session(primary)))
-    missing = [n.name for n in fallback_nodes(plan) if reader.read(n.name) is None]
-    reason = refresh_reason(primary, missing)
-    if reason is None:
-        return plan_of()
-    change = Change(control=PARITY, target=CONTINGENCY_TARGET, setting="contingency deployment", current=reason,
-                    desired="built by the primary's stages with the guide's exceptions, parity proven, powered off")
-    return plan_of(Action(action=partial(build_fallback, primary, ctx.gate, reason), changes=(change,)))
-
-
-def ensure_fallback_off(ctx: EngineContext, resources: ExitStack) -> StepPlan:
-    """Shut every fallback VM that exists down; one the plan has yet to build is left to the build."""
-    plan = ctx.site.site.contingency
-    if plan is None:
-        return plan_of()
-    reader = PowerReader(resources.enter_context(open_site_session(ctx.site)))
-    present = [n.name for n in fallback_nodes(plan) if reader.read(n.name) is not None]
-    return plan_of(*planned_power_off(reader, present, plan.shutdown_wait_s))
-
-
-_TRANSIENT = (VSphereConnectError,)
 STEPS = {step.name: step for step in (
-    EnsureStep("fallback", ensure_fallback, transient_errors=_TRANSIENT),
-    EnsureStep("power-off", ensure_fallback_off, transient_errors=_TRANSIENT),
+    EnsureStep("fallback", partial(ensure_fallback, build_fallback), transient_errors=(VSphereConnectError,)),
+    EnsureStep("power-off", ensure_fallback_off, transient_errors=(VSphereConnectError,)),
 )}
 
 
@@ -107,36 +71,18 @@ def _bind(control: str, fix: str | None, verifier: Callable[..., Result],
 
 
 BINDINGS: tuple[Binding[FallbackProbe], ...] = checked(Stage.CONTINGENCY, tuple(STEPS.values()), (
-    _bind(PARITY, "fallback", cv.check_recorded_parity),
-    _bind("contingency.auth.ldap-and-local", "fallback", cv.check_recorded_ldap_and_local),
-    _bind("contingency.auth.no-client-cert", "fallback", cv.check_recorded_no_client_certificate),
-    _bind("contingency.no-licence", "fallback", cv.check_recorded_no_licence),
-    _bind(POWERED_OFF, "power-off", check_powered_off, _silent),
+    _bind("contingency.parity", "fallback", cv.check_recorded_parity),
+    *(_bind(control, "fallback", cv.check_recorded_exception) for control in EXCEPTION_EXPECTED),
+    _bind("contingency.powered-off", "power-off", check_powered_off, _silent),
     _bind("contingency.licence-transfer", None, cv.licence_transfer),
 ))
-
-
-def targets(site: Site) -> Callable[[TargetKind], list[Target]]:
-    """The fallback's VMs for the VM rows; the contingency deployment as a whole for the others."""
-    plan = site.contingency
-    assert plan is not None
-    base = resolver(site)
-
-    def of(kind: TargetKind) -> list[Target]:
-        if kind is TargetKind.VM:
-            return [Target(kind, node.name, node) for node in fallback_nodes(plan)]
-        if kind is TargetKind.CONTINGENCY:
-            return [Target(kind, CONTINGENCY_TARGET, plan)]
-        return base(kind)
-
-    return of
 
 
 def plan(loaded: LoadedSite) -> list[Planned[FallbackProbe]]:
     """Every contingency control on its targets; none on a site without a contingency section."""
     if loaded.site.contingency is None:
         return []
-    return planned(BINDINGS, targets(loaded.site))
+    return planned(BINDINGS, resolver(loaded.site))
 
 
 def verify(loaded: LoadedSite) -> list[Result]:

@@ -59,7 +59,9 @@ def test_the_fallback_site_carries_the_fallback_identities(site_path: Path) -> N
 
 def test_a_site_without_contingency_has_no_fallback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     set_secrets(monkeypatch)
-    path = write_site(tmp_path, example_document())
+    document = example_document()
+    del document["contingency"]
+    path = write_site(tmp_path, document)
     with pytest.raises(InputError) as raised:
         load_site(Path(fallback_site.fallback_path(str(path))))
     assert raised.value.problems[0].field == "contingency"
