@@ -25,6 +25,7 @@ import json
 import logging
 import signal
 import threading
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from securemode.infra.netns import NetNamespace
 log = logging.getLogger("securemode.infra.lab.netns")
 NODE_HOST_OFFSET = 10
 MANAGER_INDEX = 0
+POWER_POLL_S = 0.2
 
 
 def node_address(namespace: NetNamespace, index: int) -> str:
@@ -101,6 +103,7 @@ class Zone:
     twin_state: Path
     running_file: Path | None = None  # power-driven (the fallback): a node answers nothing while its VM is off
     follower: FirewallFollower | None = None
+    configured: FirewallSettings | None = None  # what its configuration implied at the last full sync
 
     def silent(self) -> frozenset[str]:
         if self.running_file is None:
@@ -111,12 +114,14 @@ class Zone:
     def initial(self, args: argparse.Namespace) -> FirewallSettings:
         return replace(initial_firewall(self.addresses, self.manager, args), silent=self.silent())
 
-    def wanted(self, args: argparse.Namespace) -> FirewallSettings:
-        """What its Management Node's configuration implies now (a fresh node's defaults until it is installed)."""
+    def wanted(self, args: argparse.Namespace, *, reread: bool = True) -> FirewallSettings:
+        """What its Management Node's configuration implies now (a fresh node's defaults until it is installed);
+        ``reread`` False: the configuration as last read, with the power state as it is now."""
         if self.follower is None:  # the twin-state modules load here, after the first ruleset is in place
             self.follower = FirewallFollower(self.twin_state, self.addresses, self.manager, args)
-        wanted = self.follower.wanted() or initial_firewall(self.addresses, self.manager, args)
-        return replace(wanted, silent=self.silent())
+        if reread or self.configured is None:
+            self.configured = self.follower.wanted() or initial_firewall(self.addresses, self.manager, args)
+        return replace(self.configured, silent=self.silent())
 
     def close(self) -> None:
         if self.follower is not None:
@@ -124,11 +129,11 @@ class Zone:
 
 
 def _sync(namespace: NetNamespace, zones: list[Zone], applied: list[FirewallSettings],
-          args: argparse.Namespace) -> list[FirewallSettings]:
-    """One round: apply what each Management Node's configuration (and the fallback's power) now implies;
-    returns what is applied (the first zone is the primary's)."""
+          args: argparse.Namespace, *, reread: bool = True) -> list[FirewallSettings]:
+    """One round: apply what each Management Node's configuration (``reread``: read again; else as last read)
+    and the fallback's power now imply; returns what is applied (the first zone is the primary's)."""
     try:
-        wanted = [zone.wanted(args) for zone in zones]
+        wanted = [zone.wanted(args, reread=reread) for zone in zones]
         if wanted == applied:
             return applied
         namespace.apply_nft(render_ruleset(*wanted))
@@ -207,8 +212,14 @@ def main(argv: list[str] | None = None) -> int:
         applied = [zone.initial(args) for zone in zones]
         namespace.apply_nft(render_ruleset(*applied))
         write_ready(args.ready_file, _ready_facts(namespace, zones, applied[0]))
-        while not done.wait(args.sync_interval):
-            applied = _sync(namespace, zones, applied, args)
+        # A fallback VM's power is followed within POWER_POLL_S (its console answers as soon as it boots, and
+        # nothing answers once it is off); the Management Nodes' configuration every --sync-interval.
+        poll = min(args.sync_interval, POWER_POLL_S) if len(zones) > 1 else args.sync_interval
+        next_read = time.monotonic() + args.sync_interval
+        while not done.wait(poll):
+            reread = poll == args.sync_interval or time.monotonic() >= next_read
+            next_read = time.monotonic() + args.sync_interval if reread else next_read
+            applied = _sync(namespace, zones, applied, args, reread=reread)
         for zone in zones:
             zone.close()
     finally:
