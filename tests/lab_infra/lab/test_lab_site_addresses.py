@@ -19,6 +19,8 @@ import requests
 import yaml
 
 from securemode.endpoint import Endpoint
+from securemode.infra.lab.lifecycle import LabError, UpOptions, up
+from securemode.infra.lab.manifest import read_manifest
 from securemode.infra.lab.pytest_fixture import CONTINGENCY_ENV, RunningLab
 from securemode.infra.lab.vsphere_part import DISK_IOPS_LIMIT
 from securemode.infra.pki.ca import LabCA
@@ -192,3 +194,12 @@ def test_without_contingency_the_site_plans_no_fallback(lab: RunningLab) -> None
     assert lab.site().site.contingency is None
     assert "power-fallback" not in lab.manifest.parts
     assert document["vsphere"]["iops_budget"] == DISK_IOPS_LIMIT * (len(lab.manifest.nodes) + 1)
+
+
+def test_asking_a_lab_without_a_fallback_for_one_is_refused(lab: RunningLab) -> None:
+    """``lab up --contingency`` next to a running lab started without it: refused with the fix, nothing started."""
+    if lab.manifest.fallback_nodes:
+        pytest.skip(f"this session's lab was started with a fallback ({CONTINGENCY_ENV} or --contingency)")
+    with pytest.raises(LabError, match=r"without --contingency.*lab down && securemode lab up --contingency"):
+        up(UpOptions(contingency=True))
+    assert "power-fallback" not in read_manifest(lab.manifest.lab_dir).parts  # type: ignore[union-attr]
