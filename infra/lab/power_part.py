@@ -86,19 +86,47 @@ def fallback(plan: LabPlan, run: Path, secrets_dir: Path) -> Deployment | None:
     """The contingency deployment of a lab started with ``--contingency`` (else None)."""
     if plan.fallback_manager is None:
         return None
-    return Deployment(FALLBACK_PART, plan.fallback_manager, plan.fallback_conferencing, fallback_run(run),
-                      secrets_dir / "contingency-admin-password")
+    return Deployment(
+        FALLBACK_PART,
+        plan.fallback_manager,
+        plan.fallback_conferencing,
+        fallback_run(run),
+        secrets_dir / "contingency-admin-password",
+    )
 
 
 def boots(d: Deployment, plan: LabPlan, settings: BootSettings) -> dict[str, list[ProcessSpec]]:
     """Per VM name, the processes its power-on starts: console, twin and agent for the Management Node
     (the agent relays the twin's HTTPS and the console's SSH into the namespace), the agent for the others."""
-    mgr = [twin_spec(plan, d.run / "twin", d.twin_state, d.admin_password_file, settings.ldap_ca, settings.netns_ready,
-                     installed=False, manager=d.manager)]
+    mgr = [
+        twin_spec(
+            plan,
+            d.run / "twin",
+            d.twin_state,
+            d.admin_password_file,
+            settings.ldap_ca,
+            settings.netns_ready,
+            installed=False,
+            manager=d.manager,
+        )
+    ]
     if settings.console:
         mgr.insert(0, console_spec(plan, d.run, d.twin_state, None, settings.reboot_delay_s, manager=d.manager))
-    out = {node.name: [agent_spec(node, plan, d.run, d.twin_state, settings.sync_interval_s, settings.netns_ready,
-                                  settings.console, installed=False)] for node in d.nodes}
+    out = {
+        node.name: [
+            agent_spec(
+                node,
+                plan,
+                d.run,
+                d.twin_state,
+                settings.sync_interval_s,
+                settings.netns_ready,
+                settings.console,
+                installed=False,
+            )
+        ]
+        for node in d.nodes
+    }
     out[d.manager.name] = [*mgr, *out[d.manager.name]]
     return out
 
@@ -107,21 +135,41 @@ def spawn_watcher(d: Deployment, plan: LabPlan, settings: BootSettings, sim: Vcs
     """The watcher following every VM's power state in the simulator (``password_file``: the vSphere password)."""
     d.workdir.mkdir(parents=True, mode=0o700)
     boot_file = write_boot_file(d.workdir / BOOT_FILE, boots(d, plan, settings))
-    args = ["--host", sim.host, "--port", str(sim.port), "--username", sim.username,
-            "--password-file", str(password_file), "--tls-sha256", sim.tls_sha256,
-            "--boot-file", str(boot_file), "--running-file", str(d.workdir / RUNNING_FILE)]
+    args = [
+        "--host",
+        sim.host,
+        "--port",
+        str(sim.port),
+        "--username",
+        sim.username,
+        "--password-file",
+        str(password_file),
+        "--tls-sha256",
+        sim.tls_sha256,
+        "--boot-file",
+        str(boot_file),
+        "--running-file",
+        str(d.workdir / RUNNING_FILE),
+    ]
     return spawn_python(d.part, WATCHER_MODULE, args, d.workdir)
 
 
 def watcher_part(d: Deployment, child: Child, ready: dict[str, Any], plan: LabPlan, network: SiteNetwork) -> Part:
     """The manifest record: what ``lab status`` probes and ``lab down`` stops (the nodes it drives by name)."""
-    return Part(d.part, "power", child.identity(), {}, str(child.log_path.parent), {
-        **ready,
-        "running_file": str(d.workdir / RUNNING_FILE),
-        "boot_file": str(d.workdir / BOOT_FILE),
-        "ports": {"https": plan.ports["https"], "ssh": plan.ports["ssh"]},
-        "state_dir": str(d.twin_state),
-        "admin_username": "admin",
-        "site_url": f"https://{network.address(d.manager)}:{plan.ports['https']}",
-        "nodes": [n.name for n in d.nodes],
-    })
+    return Part(
+        d.part,
+        "power",
+        child.identity(),
+        {},
+        str(child.log_path.parent),
+        {
+            **ready,
+            "running_file": str(d.workdir / RUNNING_FILE),
+            "boot_file": str(d.workdir / BOOT_FILE),
+            "ports": {"https": plan.ports["https"], "ssh": plan.ports["ssh"]},
+            "state_dir": str(d.twin_state),
+            "admin_username": "admin",
+            "site_url": f"https://{network.address(d.manager)}:{plan.ports['https']}",
+            "nodes": [n.name for n in d.nodes],
+        },
+    )

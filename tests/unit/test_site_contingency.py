@@ -53,8 +53,9 @@ def test_a_fallback_with_more_or_fewer_conferencing_nodes_is_refused(tmp_path: P
     nodes.append({"name": "conf03-c", "hostname": "conf03-c", "address": "192.0.2.203"})
     doc["contingency"]["conferencing_nodes"] = nodes[:keep]
     [msg] = errors(tmp_path, doc)
-    assert msg.startswith(f"contingency.conferencing_nodes: lists {keep} fallback node(s) for the primary's 2 "
-                          "conferencing node(s)"), msg
+    assert msg.startswith(
+        f"contingency.conferencing_nodes: lists {keep} fallback node(s) for the primary's 2 conferencing node(s)"
+    ), msg
     assert FIX_COUNT in msg
 
 

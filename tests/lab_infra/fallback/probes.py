@@ -50,5 +50,14 @@ def fallback_install_answers(site: Site, password: SecretStr) -> InstallAnswers:
     assert site.contingency is not None
     node = site.contingency.management_node
     primary = install_answers(site, password)
-    return InstallAnswers(str(node.address), primary.netmask, primary.gateway, node.hostname, primary.domain,
-                          primary.dns_servers, primary.ntp_servers, primary.web_username, password)
+    return InstallAnswers(
+        str(node.address),
+        primary.netmask,
+        primary.gateway,
+        node.hostname,
+        primary.domain,
+        primary.dns_servers,
+        primary.ntp_servers,
+        primary.web_username,
+        password,
+    )

@@ -60,7 +60,9 @@ def test_the_site_names_the_fallback_and_nothing_of_it_runs(fallback_lab: Runnin
     report = check_all(fallback_lab.manifest)
     assert all(h.ok for h in report), [h for h in report if not h.ok]
     assert {h.part: h.expected for h in report if h.part.startswith("vm ")} == {
-        "vm mgr-c": "powered off (nothing runs)", "vm conf01-c": "powered off (nothing runs)"}
+        "vm mgr-c": "powered off (nothing runs)",
+        "vm conf01-c": "powered off (nothing runs)",
+    }
 
 
 def test_power_drives_the_fallback_management_node(fallback_lab: RunningLab, tmp_path: Path) -> None:
@@ -86,8 +88,9 @@ def test_power_drives_the_fallback_management_node(fallback_lab: RunningLab, tmp
         client.run_install_wizard(fallback_install_answers(site, password))
         wait_until(lambda: answers_tls(address, 443)[0], BOOT_S, what="the fallback's HTTPS after the wizard")
         fingerprint = served_fingerprint(address, 443)
-        installed = api_get(f"https://{address}", pinned(fingerprint), ("admin", password.get_secret_value()),
-                            f"{API}/management_vm/")["objects"][0]
+        installed = api_get(
+            f"https://{address}", pinned(fingerprint), ("admin", password.get_secret_value()), f"{API}/management_vm/"
+        )["objects"][0]
         assert (installed["address"], installed["hostname"]) == (address, node.hostname)
         assert fingerprint != served_fingerprint(primary, 443)
         wait_until(lambda: node_health(fallback_lab, node.name).ok, BOOT_S, what="lab status: the fallback installed")
@@ -164,10 +167,14 @@ def test_a_fallback_conferencing_node_registers_with_the_fallback_manager(
             vm = create_vm(si, conf.name)
             power(vm, on=True)
             wait_until(lambda: answers_tls(str(conf.address), 443)[0], BOOT_S, what="the fallback node's HTTPS")
-            wait_until(lambda: (status()["deploy_status"], status()["sync_status"]) == ("DEPLOYED", "SYNCED"),
-                       BOOT_S, what="the fallback node registering with the fallback Management Node")
-        primary = api_get(fallback_lab.api_base, pinned(fallback_lab.api_fingerprint), fallback_lab.admin,
-                          f"{API}/worker_vm/")
+            wait_until(
+                lambda: (status()["deploy_status"], status()["sync_status"]) == ("DEPLOYED", "SYNCED"),
+                BOOT_S,
+                what="the fallback node registering with the fallback Management Node",
+            )
+        primary = api_get(
+            fallback_lab.api_base, pinned(fallback_lab.api_fingerprint), fallback_lab.admin, f"{API}/worker_vm/"
+        )
         assert [w["name"] for w in primary["objects"]] == [primary_conf.name]  # the primary never heard of it
         wait_until(lambda: node_health(fallback_lab, conf.name).ok, BOOT_S, what="lab status: the fallback node")
         assert "SIP/TCP" in node_health(fallback_lab, conf.name).detail

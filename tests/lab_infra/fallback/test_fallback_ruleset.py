@@ -6,8 +6,13 @@ from __future__ import annotations
 from securemode.infra.lab.ns_firewall import DEFAULT_SIP_PORTS, FirewallSettings, node_ports, render_ruleset
 
 PRIMARY = FirewallSettings(True, (node_ports("10.213.7.10", https=443, sip=DEFAULT_SIP_PORTS, ssh=22),))
-FALLBACK = FirewallSettings(False, (node_ports("10.213.7.200", https=443, sip=DEFAULT_SIP_PORTS, ssh=22),
-                                    node_ports("10.213.7.201", https=443, sip=DEFAULT_SIP_PORTS)))
+FALLBACK = FirewallSettings(
+    False,
+    (
+        node_ports("10.213.7.200", https=443, sip=DEFAULT_SIP_PORTS, ssh=22),
+        node_ports("10.213.7.201", https=443, sip=DEFAULT_SIP_PORTS),
+    ),
+)
 
 
 def _rules(script: str) -> list[str]:
@@ -29,7 +34,8 @@ def test_the_fallback_rejects_on_its_own_addresses_only() -> None:
     rules = _rules(render_ruleset(PRIMARY, FALLBACK))
     scoped = "ip daddr { 10.213.7.200, 10.213.7.201 } "
     assert rules.index("ip daddr 10.213.7.201 tcp dport { 443, 5060, 5061 } accept") < rules.index(
-        f"{scoped}meta l4proto tcp reject with tcp reset")
+        f"{scoped}meta l4proto tcp reject with tcp reset"
+    )
     assert f"{scoped}reject with icmpx type port-unreachable" in rules
     assert rules[-1] == "drop" and "meta l4proto tcp reject with tcp reset" not in rules  # the primary still drops
 
