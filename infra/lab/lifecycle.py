@@ -271,7 +271,8 @@ def _start(directory: Path, options: UpOptions, s: _Startup) -> Manifest:
     inputs = site_file.SiteInputs(
         plan=plan, network=network,
         https_fingerprint_sha256=str(twin_facts["fingerprint_sha256"]) if twin_facts else None,
-        ova=build_ova(directory / "images" / MANAGEMENT_OVA) if profile.power_driven else None,
+        # a Management Node to deploy: the bare primary's, or the fallback's on any profile
+        ova=build_ova(directory / "images" / MANAGEMENT_OVA) if profile.power_driven or plan.fallback else None,
         vsphere=vsphere_part.facts(sim), ldap=manifest.parts["slapd"].facts,
         syslog_received=manifest.parts["syslog"].facts["received"], ca_dir=ca.directory, ca_root=ca.root_path,
         ca_intermediate=ca.intermediate_path, secrets=secrets, lab_id=secrets_module.token_hex(4))

@@ -51,6 +51,7 @@ def test_the_site_names_the_fallback_and_nothing_of_it_runs(fallback_lab: Runnin
     primary_net = str(site.management_node.address).rsplit(".", 1)[0]
     assert [str(n.address) for n in fallback] == [f"{primary_net}.200", f"{primary_net}.201"]  # the primary's subnet
     assert site.vsphere.iops_budget == DISK_IOPS_LIMIT * 5  # two primary VMs, two fallback VMs, one spare
+    assert Path(str(site.management_node.ova)).is_file()  # what the fallback's Management Node is deployed from
     for node in fallback:
         assert _resolve(fallback_lab, f"{node.hostname}.{site.management_node.domain}") == [str(node.address)]
     assert silent(str(fallback[0].address), 22, 443) and silent(str(fallback[1].address), 443)
