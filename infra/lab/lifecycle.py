@@ -54,8 +54,6 @@ from securemode.paths import state_dir
 READY_TIMEOUT_S = 30.0
 DEFAULT_SYNC_INTERVAL_S = 3.0
 _BLOCK_LOCK = Path(tempfile.gettempdir()) / "securemode-lab-blocks.lock"
-BOOT_FILE = power_part.BOOT_FILE
-RUNNING_FILE = power_part.RUNNING_FILE
 MANAGEMENT_OVA = "pexip-mgr-standin.ova"  # the site file names it (management_node.ova)
 # Stop order: the agents first (they hold sockets in the namespace), the namespace keeper last but one.
 _STOP_ORDER = ("power", "node", "console", "twin", "netns", "vcsim", "slapd", "chronyd", "rsyslogd", "dnsmasq")
