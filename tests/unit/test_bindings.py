@@ -147,7 +147,7 @@ def test_flags_decide_which_steps_are_gated_and_the_gate_names_are_kept() -> Non
 
 def test_every_stage_is_built_and_listed_so() -> None:
     names = registry.bound_names()
-    assert BUILT == list(Stage)
+    assert list(Stage) == BUILT
     assert all(names[c.id].built for c in controls_for(BUILT))
 
 
