@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from securemode.site import Contingency, Site
+from securemode.site import Contingency, ContingencyNode, NodeCommon, Site
 
 SUFFIX = "#contingency"
 
@@ -45,18 +45,28 @@ def primary_path(path: str) -> str:
     return path[: -len(SUFFIX)] if is_fallback_path(path) else path
 
 
+def _identity(primary: NodeCommon, fallback: ContingencyNode) -> dict[str, object]:
+    """The fields that are the node's own: never copied from the primary (its addresses would clash)."""
+    return {
+        "name": fallback.name,
+        "hostname": fallback.hostname,
+        "address": fallback.address,
+        "ipv6_address": fallback.ipv6_address,
+        "ipv6_gateway": primary.ipv6_gateway if fallback.ipv6_address else None,
+    }
+
+
 def derive(site: Site, plan: Contingency) -> Site:
     """The fallback's site: the primary's desired state with the fallback's identities and admin password."""
     manager = site.management_node.model_copy(
         update={
-            "name": plan.management_node.name,
-            "hostname": plan.management_node.hostname,
-            "address": plan.management_node.address,
+            **_identity(site.management_node, plan.management_node),
+            "https_fingerprint_sha256": plan.management_node.https_fingerprint_sha256,
             "admin_password": plan.local_admin_password,
         }
     )
     nodes = [
-        primary.model_copy(update={"name": f.name, "hostname": f.hostname, "address": f.address})
+        primary.model_copy(update=_identity(primary, f))
         for primary, f in zip(site.conferencing_nodes, plan.conferencing_nodes, strict=True)
     ]
     vsphere = site.vsphere.model_copy(update={"esxi_host": plan.esxi_host}) if plan.esxi_host else site.vsphere

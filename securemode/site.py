@@ -316,9 +316,16 @@ class Pki(Strict):
 
 
 class ContingencyNode(Strict):
+    """A fallback node's own identity; everything else it takes from the primary node it mirrors."""
+
     name: str = Field(min_length=1, max_length=32)
     hostname: Hostname
     address: IPv4
+    ipv6_address: ipaddress.IPv6Interface | None = Field(
+        default=None, description="The fallback node's IPv6 address, if its primary node has one.")
+    https_fingerprint_sha256: Sha256Fingerprint | None = Field(
+        default=None, description="Management Node only: SHA-256 of the fresh fallback node's self-signed HTTPS "
+        "certificate (read on its console), pinned until the PKI stage installs one from the site CA.")
 
 
 class Contingency(Strict):

@@ -192,6 +192,11 @@ def contingency_identities(site: Site) -> dict[str, str]:
             (node.hostname, twin.hostname),
             (str(node.address), str(twin.address)),
             (node.fqdn, f"{twin.hostname}.{node.domain}"),
+            *(
+                [(str(node.ipv6_address.ip), str(twin.ipv6_address.ip))]
+                if node.ipv6_address and twin.ipv6_address
+                else []
+            ),
         ):
             if out.setdefault(p, f) != f:
                 raise ValueError(f"{p!r} would stand for both {out[p]!r} and {f!r} on the fallback")

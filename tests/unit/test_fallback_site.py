@@ -93,3 +93,18 @@ def test_excepted_controls_are_not_applicable_and_not_probed() -> None:
     assert [c.pair for c in checks] == [("auth.ldap-login", PLATFORM_TARGET)]
     assert [(r.control, r.status) for r in skipped] == [("auth.source.ldap-only", Status.NOT_APPLICABLE)]
     assert "LDAP database and local database" in (skipped[0].message or "") and not called
+
+
+def test_a_fallback_node_never_takes_the_primary_nodes_own_addresses_or_pin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    set_secrets(monkeypatch)
+    monkeypatch.setenv("SM_CONTINGENCY_ADMIN", "contingency-secret-Q9")
+    document = with_contingency(example_document())
+    document["management_node"]["https_fingerprint_sha256"] = "ab" * 32
+    document["conferencing_nodes"][0]["ipv6_address"] = "2001:db8::11/64"
+    document["conferencing_nodes"][0]["ipv6_gateway"] = "2001:db8::1"
+    primary = load_site(write_site(tmp_path, document))
+    fallback = load_site(Path(fallback_site.fallback_path(str(primary.path)))).site
+    assert fallback.management_node.https_fingerprint_sha256 is None
+    assert fallback.conferencing_nodes[0].ipv6_address is None and fallback.conferencing_nodes[0].ipv6_gateway is None
