@@ -34,7 +34,7 @@ TAMPERED_TIMEOUT = 29
 
 @pytest.fixture(scope="module")
 def lab() -> Iterator[RunningLab]:
-    options = UpOptions(nodes=1, profile="bootstrapped", sync_interval_s=0.5, contingency=True)
+    options = UpOptions(nodes=1, profile="bare", sync_interval_s=0.5, contingency=True)
     with lab_of_its_own(options, "securemode-e2e-contingency-") as lab:
         yield lab
 
