@@ -19,6 +19,7 @@ from securemode.flows.states import outcome_of
 from securemode.outcome import StageOutcome, blockers, describe_blockers
 from securemode.pexip import parity_record
 from securemode.site_loader import LoadedSite, load_fallback
+from securemode.tasks.contingency.power import power_on_fallback
 from securemode.tasks.contingency.refresh import record_parity
 
 # The fallback is built by the primary's stages in pipeline order; `host` only on a host of its own.
@@ -46,6 +47,7 @@ def build_fallback(primary: LoadedSite, gate: Gate, reason: str) -> None:
     parity_record.request_refresh(primary, f"a refresh ({reason}) started at {datetime.now(UTC):%Y-%m-%d %H:%M} "
                                   "UTC did not finish")
     path = fallback_path(str(primary.path))
+    power_on_fallback(load_fallback(primary))  # a refresh proves a running deployment: boot what exists first
     approve, attest, approver = _approvals(gate)
     for stage in fallback_stages(primary):
         outcome = outcome_of(STAGE_FLOWS[stage](site_path=path, apply=True, verify=True, approve=approve,

@@ -84,9 +84,9 @@ def test_a_second_run_changes_nothing_and_powers_nothing_on(lab: RunningLab) -> 
 
 def test_a_tamper_on_the_primary_fails_parity_until_a_refresh(lab: RunningLab) -> None:
     with management_api(lab.site()) as api:
-        api.patch("/api/admin/configuration/v1/global/1/", {"session_timeout": TAMPERED_TIMEOUT})
+        api.patch("/api/admin/configuration/v1/global/1/", {"management_session_timeout": TAMPERED_TIMEOUT})
     parity = contingency_results(lab)[("contingency.parity", "contingency")]
-    assert parity.status is Status.FAIL and "session_timeout" in (parity.message or ""), parity
+    assert parity.status is Status.FAIL and "global.management_session_timeout" in (parity.message or ""), parity
     outcome = outcome_of(contingency_refresh(site_path=str(lab.site_file), approve=GATES, attest=ATTEST,
                                              approver=APPROVER, return_state=True), PipelineOutcome)
     assert outcome.compliant(), outcome.problems
