@@ -1,7 +1,9 @@
 """The deployments of one site, defined once: `serve` runs them in-process, `deploy` puts them in a work pool.
 
 - ``secure-mode-deployment/<site>``: the pipeline on demand (gated steps pause for approval in the UI);
-- ``reverify/<site>``: re-prove every control on the site's schedule.
+- ``reverify/<site>``: re-prove every control on the site's schedule;
+- ``contingency-refresh/<site>`` (a site with a contingency section): refresh the powered-off fallback on the
+  site's ``contingency.refresh_cron``.
 
 In a work pool the entrypoints are module paths (``securemode.flows.pipeline.secure_mode_deployment``): a worker
 imports the installed project, so no image or code storage is needed for a process pool. Every run is tagged
@@ -17,6 +19,7 @@ from uuid import UUID
 from prefect.deployments.runner import RunnerDeployment
 from prefect.types.entrypoint import EntrypointType
 
+from securemode.flows.contingency_refresh import contingency_refresh
 from securemode.flows.crashed_runs import site_tag
 from securemode.flows.pipeline import secure_mode_deployment
 from securemode.flows.reverify import reverify
@@ -28,7 +31,7 @@ REVERIFY = "reverify"
 
 def site_deployments(loaded: LoadedSite, work_queue: str | None = None,
                      entrypoint: EntrypointType = EntrypointType.FILE_PATH) -> list[RunnerDeployment]:
-    """Both deployments of a site; ``work_queue`` places them in the site's queue of a work pool."""
+    """The deployments of a site; ``work_queue`` places them in the site's queue of a work pool."""
     site_path = str(loaded.path)
     name, tags, module = loaded.site.name, [site_tag(loaded.site.name)], entrypoint
     pipeline = cast(RunnerDeployment, secure_mode_deployment.to_deployment(
@@ -39,7 +42,14 @@ def site_deployments(loaded: LoadedSite, work_queue: str | None = None,
         name=name, tags=tags, work_queue_name=work_queue, entrypoint_type=module,
         cron=loaded.site.reverify_cron, parameters={"site_path": site_path},
         description="Re-prove every control; emits securemode.drift.detected on drift."))
-    return [pipeline, scheduled]
+    plan = loaded.site.contingency
+    if plan is None:
+        return [pipeline, scheduled]
+    refresh = cast(RunnerDeployment, contingency_refresh.to_deployment(
+        name=name, tags=tags, work_queue_name=work_queue, entrypoint_type=module,
+        cron=plan.refresh_cron, parameters={"site_path": site_path},
+        description="Power the contingency deployment on, bring it into parity with the primary, power it off."))
+    return [pipeline, scheduled, refresh]
 
 
 def deploy_site(loaded: LoadedSite, pool: str, pool_limit: int | None, docker: bool = False) -> list[str]:

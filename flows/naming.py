@@ -8,6 +8,8 @@ from pathlib import Path
 import yaml
 from prefect.runtime import flow_run
 
+from securemode.fallback_site import is_fallback_path
+
 
 def site_name_of(site_path: str) -> str:
     """The site's `name` from its file, or the file's stem when it cannot be read (naming never fails a run)."""
@@ -32,3 +34,13 @@ def pipeline_run_name() -> str:
 
 def reverify_run_name() -> str:
     return run_name(str(flow_run.parameters.get("site_path", "site")), "reverify")
+
+
+def contingency_refresh_run_name() -> str:
+    return run_name(str(flow_run.parameters.get("site_path", "site")), "contingency-refresh")
+
+
+def stage_run_name(stage: str) -> str:
+    """A stage's run: its name, marked when it builds the contingency deployment rather than the primary."""
+    fallback = is_fallback_path(str(flow_run.parameters.get("site_path", "")))
+    return f"{stage} (contingency)" if fallback else stage

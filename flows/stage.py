@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from prefect import Flow, Task, flow, task
@@ -36,6 +37,7 @@ from securemode.engine import (
 from securemode.flows import stages
 from securemode.flows.artifacts import publish_stage
 from securemode.flows.crashed_runs import untagged_tasks
+from securemode.flows.naming import stage_run_name
 from securemode.flows.progress import listener
 from securemode.flows.runlog import log_approval, log_attestation, log_changes, log_not_approved, log_verdicts
 from securemode.flows.states import failed_with
@@ -277,7 +279,8 @@ def _make_stage_flow(stage: Stage) -> Flow[..., StageOutcome | State[StageOutcom
         return outcome
 
     stage_flow.__doc__ = f"Stage `{stage.value}` of the guide: ensure, then verify."
-    return flow(name=f"stage-{stage.value}", flow_run_name=stage.value, log_prints=False)(stage_flow)
+    return flow(name=f"stage-{stage.value}", flow_run_name=partial(stage_run_name, stage.value),
+                log_prints=False)(stage_flow)
 
 
 StageFlow = Flow[..., StageOutcome | State[StageOutcome]]

@@ -36,6 +36,9 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--block", type=int, help="use 127.77.BLOCK.0/24 (default: the first unused block)")
     up.add_argument("--no-console", action="store_true", help="do not start the SSH admin console")
     up.add_argument("--no-netns", action="store_true", help="no namespace (no closed-port behaviour)")
+    up.add_argument("--contingency", action="store_true",
+                    help="plan a fallback deployment too (site file section contingency: <node>-c): a VM named "
+                         "after a fallback node, powered on in the simulator, boots it fresh (any profile)")
     up.add_argument("--timings", action="store_true", help="print when each part was ready")
     up.add_argument("--json", action="store_true", help="print the manifest as JSON")
     sub.add_parser("down", help="stop every part of the lab and remove what it made")
@@ -64,7 +67,7 @@ def _up(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     options = UpOptions(nodes=args.nodes, profile=args.profile, sync_interval_s=args.sync_interval,
                         block=args.block, console=not args.no_console, netns=not args.no_netns,
-                        reboot_delay_s=args.reboot_delay)
+                        reboot_delay_s=args.reboot_delay, contingency=args.contingency)
     try:
         result = up(options)
     except ValueError as exc:
@@ -82,6 +85,9 @@ def _up(args: argparse.Namespace) -> int:
     else:
         print(f"lab up in {m.up_wall_s:.2f}s: profile {m.profile}, {len(m.nodes) - 1} conferencing node(s), "
               f"block 127.77.{m.block}.0/24")
+        if m.fallback_nodes:
+            print(f"contingency: {len(m.fallback_nodes)} fallback node(s) "
+                  f"({', '.join(str(n['name']) for n in m.fallback_nodes)}), booted when their VMs are powered on")
         if m.netns_unavailable:
             print(f"closed-port behaviour unavailable: {m.netns_unavailable}")
         if args.timings:

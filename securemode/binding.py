@@ -249,3 +249,19 @@ def checked(stage: Stage, steps: Sequence[EnsureStep], bindings: Sequence[Bindin
 def planned(bindings: Iterable[Binding[C]], targets: Callable[[TargetKind], list[Target]]) -> list[Planned[C]]:
     """Every bound control on every target of its row's kind, in binding order."""
     return [Planned(b, t) for b in bindings for t in targets(b.control.target)]
+
+
+def split_excepted(plan: Sequence[Planned[C]], excepted: Mapping[str, str]) -> tuple[list[Planned[C]], list[Result]]:
+    """The planned controls to prove, and a NOT_APPLICABLE result (with its reason) for each planned
+    control ``excepted`` names: a deployment the guide excepts from a control is not probed for it."""
+    checks: list[Planned[C]] = []
+    skipped: list[Result] = []
+    for item in plan:
+        reason = excepted.get(item.binding.control.id)
+        if reason is None:
+            checks.append(item)
+            continue
+        with probe(*item.pair) as p:
+            p.not_applicable(reason)
+        skipped.append(p.result)
+    return checks, skipped

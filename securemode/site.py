@@ -316,17 +316,33 @@ class Pki(Strict):
 
 
 class ContingencyNode(Strict):
+    """A fallback node's own identity; everything else it takes from the primary node it mirrors."""
+
     name: str = Field(min_length=1, max_length=32)
     hostname: Hostname
     address: IPv4
+    ipv6_address: ipaddress.IPv6Interface | None = Field(
+        default=None, description="The fallback node's IPv6 address, if its primary node has one.")
+    https_fingerprint_sha256: Sha256Fingerprint | None = Field(
+        default=None, description="Management Node only: SHA-256 of the fresh fallback node's self-signed HTTPS "
+        "certificate (read on its console), pinned until the PKI stage installs one from the site CA.")
 
 
 class Contingency(Strict):
     """The powered-off fallback deployment (guide: Contingency deployment)."""
 
     management_node: ContingencyNode
-    conferencing_nodes: list[ContingencyNode] = Field(default_factory=list)
-    local_admin_password: SecretRef
+    conferencing_nodes: list[ContingencyNode] = Field(
+        default_factory=list, description="One fallback node per primary conferencing node, in the same order.")
+    local_admin_password: SecretRef = Field(description="The fallback's local admin password (it keeps local "
+                                            "authentication so it works while LDAP is down).")
+    esxi_host: str | None = Field(default=None, description="The ESXi host for the fallback; default: the primary's.")
+    refresh_cron: str = Field(default="0 3 * * 0", description="Schedule of the contingency-refresh deployment "
+                              "(cron): power on, re-apply the primary's configuration, prove parity, power off.")
+    parity_max_age_hours: int = Field(default=192, ge=1, le=8784, description="How old the last proven parity may "
+                                      "be before `contingency.parity` fails (default 8 days, a weekly refresh).")
+    shutdown_wait_s: int = Field(default=120, ge=0, le=3600, description="How long a guest shutdown of a fallback "
+                                 "VM may take before the VM is powered off.")
 
 
 class ApprovalPolicy(Strict):

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, SecretStr, ValidationError
 from pydantic_core import ErrorDetails
 
+from securemode import fallback_site
 from securemode.problems import InputError, Problem, Severity
 from securemode.secrets import resolve
 from securemode.site import Site
@@ -24,6 +25,11 @@ class LoadedSite:
     site: Site
     path: Path
     warnings: tuple[Problem, ...] = ()
+    primary: LoadedSite | None = None  # set on a contingency deployment's site: the primary it mirrors
+
+    @property
+    def is_fallback(self) -> bool:
+        return self.primary is not None
 
     @property
     def base_dir(self) -> Path:
@@ -40,7 +46,13 @@ class LoadedSite:
 
 
 def load_site(path: Path) -> LoadedSite:
-    """Load and validate a site file; raise :class:`InputError` naming every problem."""
+    """Load and validate a site file; raise :class:`InputError` naming every problem.
+
+    A path ending in ``#contingency`` loads the primary's site file and gives its contingency
+    deployment's site (:mod:`securemode.fallback_site`).
+    """
+    if fallback_site.is_fallback_path(str(path)):
+        return load_fallback(load_site(Path(fallback_site.primary_path(str(path)))))
     source = str(path)
     try:
         data = path.read_bytes()
@@ -52,6 +64,18 @@ def load_site(path: Path) -> LoadedSite:
     except DocumentError as exc:
         raise InputError(source, [exc.problem]) from None
     return parse_site(text, path)
+
+
+def load_fallback(primary: LoadedSite) -> LoadedSite:
+    """The contingency deployment of ``primary``; InputError when its site file defines none."""
+    plan = primary.site.contingency
+    if plan is None:
+        raise InputError(str(primary.path), [Problem(field="contingency", message="is not defined, so there is no "
+                                                     "contingency deployment to build or check",
+                                                     fix="add a contingency section (see the README)")])
+    return LoadedSite(site=fallback_site.derive(primary.site, plan),
+                      path=Path(fallback_site.fallback_path(str(primary.path))), warnings=primary.warnings,
+                      primary=primary)
 
 
 def parse_site(text: str, path: Path) -> LoadedSite:

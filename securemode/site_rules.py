@@ -22,6 +22,7 @@ from securemode.site import (
     GUIDE_SIGNALLING_DSCP,
     RESERVED_GUEST_TAGGING_VLAN,
     ClientCertificateMode,
+    ContingencyNode,
     NodeCommon,
     Role,
     Site,
@@ -165,6 +166,34 @@ def unique_nodes(site: Site, _: Path) -> Iterable[Problem]:
                 seen[key] = field
 
 
+def contingency_nodes(site: Site, _: Path) -> Iterable[Problem]:
+    """The fallback mirrors the primary node for node: one fallback conferencing node per primary one, paired
+    by position; its names, host names and addresses are its own (neither the primary's nor repeated)."""
+    fallback = site.contingency
+    if fallback is None:
+        return
+    primary, mirrored = len(site.conferencing_nodes), len(fallback.conferencing_nodes)
+    if mirrored != primary:
+        yield Problem(field="contingency.conferencing_nodes",
+                      message=f"lists {mirrored} fallback node(s) for the primary's {primary} conferencing node(s)",
+                      fix="list exactly one fallback node per entry of conferencing_nodes, in the same order (the "
+                          "fallback of conferencing_nodes[i] is contingency.conferencing_nodes[i])")
+    used: list[tuple[str, NodeCommon | ContingencyNode]] = [("management_node", site.management_node)]
+    used += [(f"conferencing_nodes[{i}]", n) for i, n in enumerate(site.conferencing_nodes)]
+    nodes: list[tuple[str, ContingencyNode]] = [("contingency.management_node", fallback.management_node)]
+    nodes += [(f"contingency.conferencing_nodes[{i}]", n) for i, n in enumerate(fallback.conferencing_nodes)]
+    for attr in ("name", "hostname", "address"):
+        seen = {str(getattr(node, attr)).lower(): field for field, node in used}
+        for field, node in nodes:
+            value = str(getattr(node, attr))
+            if value.lower() in seen:
+                yield Problem(field=f"{field}.{attr}", message=f"'{value}' is already used by {seen[value.lower()]}",
+                              fix=f"give every fallback node its own {attr}, used by no primary node and no other "
+                                  "fallback node")
+            else:
+                seen[value.lower()] = field
+
+
 def locations_exist(site: Site, _: Path) -> Iterable[Problem]:
     names = {loc.name for loc in site.locations}
     for i, node in enumerate(site.conferencing_nodes):
@@ -262,6 +291,7 @@ RULES: tuple[Rule, ...] = (
     ntp_key_values,
     snmp_rules,
     unique_nodes,
+    contingency_nodes,
     locations_exist,
     iops_budget,
     every_role_mapped,

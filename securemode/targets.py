@@ -13,6 +13,7 @@ from securemode.catalogue import TargetKind
 from securemode.site import Site
 
 PLATFORM_TARGET = "platform"  # the deployment as a whole, read through the Management Node
+CONTINGENCY_TARGET = "contingency"  # the contingency deployment as a whole (its parity, exceptions, licence)
 
 
 def esxi_host_name(site: Site) -> str:
@@ -60,6 +61,11 @@ def targets_of(site: Site, kind: TargetKind) -> list[Target]:
             return [Target(kind, str(a), a) for a in site.dns_servers]
         case TargetKind.LDAP:
             return [Target(kind, ldap_label(site), site.ldap)]
+        case TargetKind.CONTINGENCY if site.contingency is not None:
+            return [Target(kind, CONTINGENCY_TARGET, site.contingency)]
+        case TargetKind.FALLBACK_VM if site.contingency is not None:
+            plan = site.contingency
+            return [Target(kind, n.name, n) for n in (plan.management_node, *plan.conferencing_nodes)]
         case TargetKind.SYSLOG_SERVER:
             return [Target(kind, syslog_label(s.address, s.port, s.transport.value), s) for s in site.syslog_servers]
     raise LookupError(f"no built stage checks targets of kind {kind.value}")

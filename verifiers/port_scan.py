@@ -123,7 +123,7 @@ def _tcp(host: str, port: int, timeout: float) -> Callable[[], PortProbe]:
 
 def _udp(host: str, port: int, timeout: float, allowed: AllowedPorts | None) -> Callable[[], PortProbe]:
     if allowed is not None and port == allowed.sip_udp:
-        payload = _sip_options(host, port)
+        payload = sip_options_datagram(host, port)
     elif allowed is not None and port == allowed.snmp:
         payload = snmpv3_discovery()
     else:
@@ -166,7 +166,7 @@ def _problem(result: PortProbe, allowed: AllowedPorts) -> str | None:
     return None
 
 
-def _sip_options(host: str, port: int) -> bytes:
+def sip_options_datagram(host: str, port: int) -> bytes:
     """A SIP OPTIONS request; its Via carries ``rport`` (RFC 3581), so the answer goes to our source port."""
     request, _ = options_request(host, port, SipTransport.UDP, (_local_address(host), port))
     return request

@@ -18,12 +18,24 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from securemode.binding import Binding, Call, Planned, Proof, Target, call, checked, planned, run_sessions
+from securemode.binding import (
+    Binding,
+    Call,
+    Planned,
+    Proof,
+    Target,
+    call,
+    checked,
+    planned,
+    run_sessions,
+    split_excepted,
+)
 from securemode.ca_adapters import adapter_for
 from securemode.catalogue import BY_ID, Stage
 from securemode.console.access import web_target
 from securemode.endpoint import Endpoint
 from securemode.engine import Deferred, EnsureStep, StageSpec
+from securemode.fallback_site import EXCEPTED_CONTROLS
 from securemode.flows import auth_proofs
 from securemode.parallel import run_probes
 from securemode.pexip import admin_credential
@@ -39,6 +51,8 @@ from securemode.verifiers import auth, auth_readback, ldap
 from securemode.verifiers.api import combine
 
 _TRANSIENT = (TransientApiError,)
+
+
 STEPS = {
     step.name: step
     for step in (
@@ -183,9 +197,11 @@ def plan(loaded: LoadedSite) -> list[Planned[LoadedSite]]:
 
 
 def verify(loaded: LoadedSite) -> list[Result]:
-    """Every proof at once, each on its own fresh session or connection."""
+    """Every proof at once, each on its own fresh session or connection; on a contingency deployment the
+    controls the guide excepts are NOT_APPLICABLE with the reason, and their proofs are not run."""
     runners = {"": lambda jobs: run_probes([partial(job.run, loaded) for job in jobs])}
-    return run_sessions(plan(loaded), runners, combine)
+    checks, excepted = split_excepted(plan(loaded), EXCEPTED_CONTROLS if loaded.is_fallback else {})
+    return [*run_sessions(checks, runners, combine), *excepted]
 
 
 SPEC = StageSpec(stage=Stage.AUTH, steps=tuple(STEPS.values()), verify=verify)

@@ -25,20 +25,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from securemode.infra.lab import services_part, site_file, twin_part, vsphere_part
+from securemode.infra.lab import power_part, services_part, site_file, twin_part, vsphere_part
 from securemode.infra.lab.manifest import Endpoint, Manifest, Part, read_manifest, write_manifest
-from securemode.infra.lab.node_processes import (
-    DEFAULT_REBOOT_DELAY_S,
-    agent_spec,
-    console_spec,
-    twin_spec,
-    write_boot_file,
-)
+from securemode.infra.lab.node_processes import DEFAULT_REBOOT_DELAY_S, agent_spec, console_spec
 from securemode.infra.lab.plan import (
     LabPlan,
     NodePlan,
     SiteNetwork,
     free_block,
+    host_number,
     loopback_network,
     make_plan,
     namespace_network,
@@ -59,10 +54,8 @@ from securemode.paths import state_dir
 READY_TIMEOUT_S = 30.0
 DEFAULT_SYNC_INTERVAL_S = 3.0
 _BLOCK_LOCK = Path(tempfile.gettempdir()) / "securemode-lab-blocks.lock"
-# Stop order: the agents first (they hold sockets in the namespace), the namespace keeper last but one.
-BOOT_FILE = "boot.json"
-RUNNING_FILE = "running.json"
 MANAGEMENT_OVA = "pexip-mgr-standin.ova"  # the site file names it (management_node.ova)
+# Stop order: the agents first (they hold sockets in the namespace), the namespace keeper last but one.
 _STOP_ORDER = ("power", "node", "console", "twin", "netns", "vcsim", "slapd", "chronyd", "rsyslogd", "dnsmasq")
 
 
@@ -97,6 +90,9 @@ class UpOptions:
     console: bool = True
     netns: bool = True
     reboot_delay_s: float = DEFAULT_REBOOT_DELAY_S
+    # The fallback deployment (site file section ``contingency``): its VMs, powered on in the simulator, boot
+    # fresh nodes on either profile. Off by default: only a lab that builds a fallback needs it.
+    contingency: bool = False
 
 
 @dataclass
@@ -154,6 +150,9 @@ def up(options: UpOptions) -> UpResult:
             if dead:
                 raise LabDegraded(f"the lab runs degraded: {', '.join(dead)} stopped. Fix: securemode lab down && "
                                "securemode lab up")
+            if options.contingency and not running.fallback_nodes:
+                raise LabError("the running lab was started without --contingency: it cannot boot a fallback. "
+                               "Fix: securemode lab down && securemode lab up --contingency")
             return UpResult(running, already_running=True)
         if read_manifest(directory) is not None:
             _down(directory)  # leftovers of a lab that died: clear them first
@@ -169,7 +168,8 @@ def up(options: UpOptions) -> UpResult:
 
 def _start(directory: Path, options: UpOptions, s: _Startup) -> Manifest:
     profile = PROFILES[options.profile]
-    plan = make_plan(options.nodes, free_block(options.block), minimum=0 if profile.power_driven else 1)
+    plan = make_plan(options.nodes, free_block(options.block), minimum=0 if profile.power_driven else 1,
+                     contingency=options.contingency)
     run = directory / "run"
     shutil.rmtree(run, ignore_errors=True)
     run.mkdir(mode=0o700)
@@ -181,7 +181,7 @@ def _start(directory: Path, options: UpOptions, s: _Startup) -> Manifest:
         secrets.write(f"ntp-key-{key.key_id}", key.hex_secret)
     s.mark("prepared")
     netns_reason = netns_unavailable_reason() if options.netns else "disabled with --no-netns"
-    twin_state = run / "twin-state"
+    twin_state = power_part.twin_state_of(run)
 
     keeper = s.track(_spawn_keeper(plan, run, twin_state, options)) if netns_reason is None else None
     netns_ready = keeper.ready_path if keeper else None
@@ -228,11 +228,16 @@ def _start(directory: Path, options: UpOptions, s: _Startup) -> Manifest:
             s.mark(f"agent-{name}")
         sim = sim_future.result()
         secrets.write("vsphere-password", sim.password)
-        power = s.track(_spawn_power_watcher(plan, run, twin_state, secrets, ca.root_path, netns_ready, sim, options,
-                                             with_console)) if profile.power_driven else None
-        power_facts = power.wait_ready(time.monotonic() + READY_TIMEOUT_S) if power else None
-        if power:
-            s.mark("power")
+        boot = power_part.BootSettings(options.sync_interval_s, options.reboot_delay_s, with_console, ca.root_path,
+                                       netns_ready)
+        deployments = _power_driven(profile, plan, run, secrets)
+        vsphere_password = secrets.directory / "vsphere-password"
+        watchers = {d.part: s.track(power_part.spawn_watcher(d, plan, boot, sim, vsphere_password))
+                    for d in deployments}
+        watcher_facts = {}
+        for d in deployments:
+            watcher_facts[d.part] = watchers[d.part].wait_ready(time.monotonic() + READY_TIMEOUT_S)
+            s.mark(d.part)
         services = {name: future.result(READY_TIMEOUT_S) for name, future in service_futures.items()}
 
     slapd_handle = services["slapd"]
@@ -253,22 +258,19 @@ def _start(directory: Path, options: UpOptions, s: _Startup) -> Manifest:
         secrets_dir=secrets.directory,
         sync_interval_s=options.sync_interval_s,
         nodes=[_node_entry(n, plan, network) for n in plan.nodes],
+        fallback_nodes=[_node_entry(n, plan, network) for n in plan.fallback],
         netns=netns_facts,
         netns_unavailable=netns_reason,
     )
     _record_parts(manifest, plan, network, twin, twin_facts, keeper, netns_facts, console, console_facts, agents,
                   agent_facts, sim, services)
-    if power is not None and power_facts is not None:
-        manifest.add(Part("power", "power", power.identity(), {}, str(power.log_path.parent),
-                          {**power_facts, "running_file": str(run / "power" / RUNNING_FILE),
-                           "boot_file": str(run / "power" / BOOT_FILE),
-                           "ports": {"https": plan.ports["https"], "ssh": plan.ports["ssh"]},
-                           "state_dir": str(twin_state), "admin_username": "admin",
-                           "site_url": f"https://{network.address(plan.manager)}:{plan.ports['https']}"}))
+    for d in deployments:
+        manifest.add(power_part.watcher_part(d, watchers[d.part], watcher_facts[d.part], plan, network))
     inputs = site_file.SiteInputs(
         plan=plan, network=network,
         https_fingerprint_sha256=str(twin_facts["fingerprint_sha256"]) if twin_facts else None,
-        ova=build_ova(directory / "images" / MANAGEMENT_OVA) if profile.power_driven else None,
+        # a Management Node to deploy: the bare primary's, or the fallback's on any profile
+        ova=build_ova(directory / "images" / MANAGEMENT_OVA) if profile.power_driven or plan.fallback else None,
         vsphere=vsphere_part.facts(sim), ldap=manifest.parts["slapd"].facts,
         syslog_received=manifest.parts["syslog"].facts["received"], ca_dir=ca.directory, ca_root=ca.root_path,
         ca_intermediate=ca.intermediate_path, secrets=secrets, lab_id=secrets_module.token_hex(4))
@@ -278,6 +280,13 @@ def _start(directory: Path, options: UpOptions, s: _Startup) -> Manifest:
     manifest.up_wall_s = time.monotonic() - s.t0
     write_manifest(manifest)
     return manifest
+
+
+def _power_driven(profile: Profile, plan: LabPlan, run: Path, secrets: SecretFiles) -> list[power_part.Deployment]:
+    """The deployments whose nodes follow their VMs' power: the primary on a power-driven profile, and the
+    fallback of a lab started with ``--contingency`` on every profile."""
+    primary = power_part.primary(plan, run, secrets.directory) if profile.power_driven else None
+    return [d for d in (primary, power_part.fallback(plan, run, secrets.directory)) if d is not None]
 
 
 def _node_entry(node: NodePlan, plan: LabPlan, network: SiteNetwork) -> dict[str, Any]:
@@ -336,26 +345,14 @@ def _spawn_keeper(plan: LabPlan, run: Path, twin_state: Path, options: UpOptions
         args += ["--ssh-port", str(plan.ports["ssh"])]
     for node in plan.nodes:
         args += ["--node", f"{node.name}:{node.index}"]
+    if plan.fallback_manager is not None:  # addresses end as on loopback (.200+); ports follow its own manager
+        fallback = power_part.fallback_run(run)
+        args += ["--fallback-twin-state", str(power_part.twin_state_of(fallback)),
+                 "--fallback-running-file", str(power_part.running_file_of(fallback)),
+                 "--fallback-manager", f"{plan.fallback_manager.name}:{host_number(plan.fallback_manager)}"]
+        for node in plan.fallback_conferencing:
+            args += ["--fallback-node", f"{node.name}:{host_number(node)}"]
     return spawn_python("netns", "securemode.infra.lab.netns_keeper", args, run / "netns")
-
-
-def _spawn_power_watcher(plan: LabPlan, run: Path, twin_state: Path, secrets: SecretFiles, ldap_ca: Path,
-                         netns_ready: Path | None, sim: Vcsim, options: UpOptions, console: bool) -> Child:
-    """The bare profile's supervisor: each node boots when its VM is powered on (``power_watcher``)."""
-    workdir = run / "power"
-    workdir.mkdir(mode=0o700)
-    mgr = [twin_spec(plan, run / "twin", twin_state, secrets.directory / "admin-password", ldap_ca, netns_ready,
-                     installed=False)]
-    if console:
-        mgr.insert(0, console_spec(plan, run, twin_state, None, options.reboot_delay_s))
-    boots = {node.name: [agent_spec(node, plan, run, twin_state, options.sync_interval_s, netns_ready, console,
-                                    installed=False)] for node in plan.nodes}
-    boots[plan.manager.name] = [*mgr, *boots[plan.manager.name]]
-    boot_file = write_boot_file(workdir / BOOT_FILE, boots)
-    args = ["--host", sim.host, "--port", str(sim.port), "--username", sim.username,
-            "--password-file", str(secrets.directory / "vsphere-password"), "--tls-sha256", sim.tls_sha256,
-            "--boot-file", str(boot_file), "--running-file", str(workdir / RUNNING_FILE)]
-    return spawn_python("power", "securemode.infra.lab.power_watcher", args, workdir)
 
 
 def _spawn_console(plan: LabPlan, run: Path, twin_state: Path, secrets: SecretFiles, reboot_delay_s: float) -> Child:

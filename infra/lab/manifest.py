@@ -10,6 +10,7 @@ Format (JSON, ``<state dir>/lab/manifest.json``)::
      "netns_unavailable": null | "why",
      "nodes": [{"name", "hostname", "fqdn", "address" (the site address), "loopback_address",
                 "conferencing", "netns_address" (= address in the namespace, else null)}],
+     "fallback_nodes": [the same, for the contingency deployment (`lab up --contingency`), else empty],
      "parts": {"<name>": {"kind", "process": {"pid", "start_ticks", "marker"},
                           "endpoints": {"<name>": {"host", "port", "proto"}}, "workdir", "facts": {…}}},
      "timings": {"<step>": seconds}, "up_wall_s": seconds}
@@ -89,6 +90,7 @@ class Manifest:
     sync_interval_s: float
     nodes: list[dict[str, Any]]
     parts: dict[str, Part] = field(default_factory=dict)
+    fallback_nodes: list[dict[str, Any]] = field(default_factory=list)  # the contingency deployment's nodes
     netns: dict[str, Any] | None = None
     netns_unavailable: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
@@ -99,10 +101,11 @@ class Manifest:
         return part
 
     def node(self, name: str) -> dict[str, Any]:
-        for node in self.nodes:
+        """A node of the primary or (by its ``-c`` name) of the fallback deployment."""
+        for node in (*self.nodes, *self.fallback_nodes):
             if node["name"] == name:
                 return node
-        raise KeyError(f"no lab node {name!r}; nodes are {[n['name'] for n in self.nodes]}")
+        raise KeyError(f"no lab node {name!r}; nodes are {[n['name'] for n in (*self.nodes, *self.fallback_nodes)]}")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -120,6 +123,7 @@ class Manifest:
             "netns": self.netns,
             "netns_unavailable": self.netns_unavailable,
             "nodes": self.nodes,
+            "fallback_nodes": self.fallback_nodes,
             "parts": {name: p.to_dict() for name, p in self.parts.items()},
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
             "up_wall_s": round(self.up_wall_s, 3),
@@ -141,6 +145,7 @@ class Manifest:
             secrets_dir=Path(data["secrets_dir"]),
             sync_interval_s=float(data["sync_interval_s"]),
             nodes=list(data["nodes"]),
+            fallback_nodes=list(data.get("fallback_nodes", [])),
             parts={name: Part.from_dict(name, p) for name, p in data["parts"].items()},
             netns=data.get("netns"),
             netns_unavailable=data.get("netns_unavailable"),

@@ -52,12 +52,14 @@ def twin_spec(
     netns_ready_file: Path | None,
     *,
     installed: bool = True,
+    manager: NodePlan | None = None,
 ) -> ProcessSpec:
     """The Management Node twin on the manager's loopback address (:mod:`securemode.infra.lab.twin_process`).
 
     Installed: seeded at first start with the site's answers. Not installed: it waits for the
-    console's installation wizard to seed the state and only then serves HTTPS."""
-    mgr = plan.manager
+    console's installation wizard to seed the state and only then serves HTTPS. ``manager``: another
+    Management Node than the plan's (the fallback's)."""
+    mgr = manager or plan.manager
     args = [
         "--state-dir",
         str(state_dir),
@@ -105,11 +107,14 @@ def console_spec(
     twin_state: Path,
     admin_password_file: Path | None,
     reboot_delay_s: float = DEFAULT_REBOOT_DELAY_S,
+    manager: NodePlan | None = None,
 ) -> ProcessSpec:
     """The manager's SSH console; with ``admin_password_file`` the console password is already set
     (bootstrapped), without it the node is fresh: the first login sets it, then the installation wizard.
-    ``reboot_delay_s``: how long its port stays closed when a wizard reboots the node."""
-    args = ["--twin-state", str(twin_state), "--address", plan.manager.address, "--port", str(plan.ports["ssh"]),
+    ``reboot_delay_s``: how long its port stays closed when a wizard reboots the node; ``manager``: another
+    Management Node than the plan's (the fallback's)."""
+    address = (manager or plan.manager).address
+    args = ["--twin-state", str(twin_state), "--address", address, "--port", str(plan.ports["ssh"]),
             "--reboot-delay", str(reboot_delay_s)]
     if admin_password_file is not None:
         args += ["--initial-password-file", str(admin_password_file)]

@@ -2,7 +2,8 @@
 
 Security wizard question "Drop incoming packets to closed ports rather than reject": with
 ``drop_closed_ports`` a packet to any other port gets no answer; without it TCP gets a RST and other
-protocols an ICMP port-unreachable. Loopback, established flows and ICMP are always accepted.
+protocols an ICMP port-unreachable. Loopback, established flows and ICMP are accepted, except at the
+address of a node whose VM is powered off (``silent``): a powered-off machine answers nothing at all.
 
 :class:`securemode.infra.nodes.ClosedPortPolicy` opens the same ports on every address of a namespace; the lab
 namespace holds several nodes that serve different ports (SSH only on the manager, SNMP only where it
@@ -36,6 +37,7 @@ class FirewallSettings:
 
     drop_closed_ports: bool
     open: tuple[AddressPorts, ...]
+    silent: frozenset[str] = frozenset()  # addresses of nodes whose VM is powered off: nothing answers, not even ICMP
 
 
 def node_ports(
@@ -56,22 +58,38 @@ def _ports(ports: Iterable[int]) -> str:
     return ", ".join(str(p) for p in sorted(ports))
 
 
-def render_ruleset(settings: FirewallSettings) -> str:
-    """The nft script (pure): replace our table with one input chain enforcing ``settings``."""
-    rules = [
-        'iifname "lo" accept',
-        "ct state established,related accept",
-        "meta l4proto { icmp, ipv6-icmp } accept",
-    ]
+def _open_rules(settings: FirewallSettings) -> list[str]:
+    rules = []
     for node in settings.open:
         if node.tcp:
             rules.append(f"ip daddr {node.address} tcp dport {{ {_ports(node.tcp)} }} accept")
         if node.udp:
             rules.append(f"ip daddr {node.address} udp dport {{ {_ports(node.udp)} }} accept")
-    if settings.drop_closed_ports:
-        rules.append("drop")
-    else:
-        rules += ["meta l4proto tcp reject with tcp reset", "reject with icmpx type port-unreachable"]
+    return rules
+
+
+def _closing_rules(drop: bool, match: str = "") -> list[str]:
+    if drop:
+        return [f"{match}drop"]
+    return [f"{match}meta l4proto tcp reject with tcp reset", f"{match}reject with icmpx type port-unreachable"]
+
+
+def render_ruleset(settings: FirewallSettings, *others: FirewallSettings) -> str:
+    """The nft script (pure): replace our table with one input chain enforcing ``settings`` for the namespace,
+    and each of ``others`` (another deployment's nodes: the lab's fallback) for its own nodes' addresses only,
+    so each deployment's security wizard decides drop or reject on its own nodes."""
+    silent = sorted({address for zone in (settings, *others) for address in zone.silent})
+    rules = [
+        'iifname "lo" accept',
+        *([f"ip daddr {{ {', '.join(silent)} }} drop"] if silent else []),
+        "ct state established,related accept",
+        "meta l4proto { icmp, ipv6-icmp } accept",
+    ]
+    for other in others:
+        addresses = ", ".join(sorted(node.address for node in other.open))
+        if addresses:
+            rules += _open_rules(other) + _closing_rules(other.drop_closed_ports, f"ip daddr {{ {addresses} }} ")
+    rules += _open_rules(settings) + _closing_rules(settings.drop_closed_ports)
     body = "\n".join(f"    {r}" for r in rules)
     return (
         f"table inet {TABLE}\n"

@@ -25,6 +25,8 @@ MANAGER_HOST = 10
 FIRST_CONFERENCING_HOST = 11
 SITE_NETMASK = "255.255.255.0"
 MAX_CONFERENCING_NODES = 40  # .11-.50 (.53 and up are services; contingency nodes are .200+)
+CONTINGENCY_FIRST_HOST = 200  # the fallback of node index i (0: the Management Node): 127.77.N.(200+i)
+CONTINGENCY_SUFFIX = "-c"  # the fallback of node "conf01" is "conf01-c" (name and hostname)
 HOSTS = {"vcsim": 2, "dns1": 53, "dns2": 54, "syslog": 80, "ldap": 89, "ntp1": 123, "ntp2": 124}
 WELL_KNOWN = {
     "https": 443,
@@ -42,7 +44,8 @@ WELL_KNOWN = {
 
 @dataclass(frozen=True)
 class NodePlan:
-    """One twin node: names, its loopback address and its index (0 = the management node)."""
+    """One twin node: names, its loopback address and its index (0 = the management node; a fallback node has
+    the index of the primary node it stands in for)."""
 
     index: int
     name: str
@@ -62,6 +65,7 @@ class LabPlan:
     nodes: tuple[NodePlan, ...]
     ports: dict[str, int] = field(default_factory=dict)
     domain: str = DOMAIN
+    fallback: tuple[NodePlan, ...] = ()  # the contingency deployment (``lab up --contingency``): manager first
 
     def address(self, host: int | str) -> str:
         """``127.77.<block>.<host>``; ``host`` is a number or a key of :data:`HOSTS`."""
@@ -80,9 +84,17 @@ class LabPlan:
     def gateway(self) -> str:
         return self.address(1)
 
+    @property
+    def fallback_manager(self) -> NodePlan | None:
+        return self.fallback[0] if self.fallback else None
+
+    @property
+    def fallback_conferencing(self) -> tuple[NodePlan, ...]:
+        return self.fallback[1:]
+
     def dns_records(self, network: SiteNetwork) -> dict[str, str]:
-        """Every lab name the two DNS servers answer for (nodes at their site addresses)."""
-        records = {n.fqdn(self.domain): network.address(n) for n in self.nodes}
+        """Every lab name the two DNS servers answer for (nodes, fallback nodes too, at their site addresses)."""
+        records = {n.fqdn(self.domain): network.address(n) for n in (*self.nodes, *self.fallback)}
         records.update({f"sip{n.index:02d}.{self.domain}": network.address(n) for n in self.conferencing})
         records.update({f"{name}.{self.domain}": self.address(name) for name in HOSTS})
         records[f"esxi.{self.domain}"] = self.address("vcsim")
@@ -108,20 +120,34 @@ class SiteNetwork:
 
 
 def loopback_network(plan: LabPlan) -> SiteNetwork:
-    """The nodes at their loopback addresses (no namespace)."""
-    return SiteNetwork({n.name: n.address for n in plan.nodes}, plan.gateway)
+    """The nodes (and fallback nodes) at their loopback addresses (no namespace)."""
+    return SiteNetwork({n.name: n.address for n in (*plan.nodes, *plan.fallback)}, plan.gateway)
 
 
 def namespace_network(plan: LabPlan, netns_facts: dict[str, Any]) -> SiteNetwork:
-    """The nodes at their namespace addresses (the netns keeper's ready facts); the gateway is the
-    root namespace's end of the veth pair."""
-    addresses = {n.name: str(netns_facts["addresses"][n.name]) for n in plan.nodes}
+    """The nodes (and fallback nodes) at their namespace addresses (the netns keeper's ready facts); the
+    gateway is the root namespace's end of the veth pair."""
+    addresses = {n.name: str(netns_facts["addresses"][n.name]) for n in (*plan.nodes, *plan.fallback)}
     return SiteNetwork(addresses, str(netns_facts["host_address"]), in_namespace=True)
 
 
-def make_plan(conferencing_nodes: int, block: int, *, root: bool | None = None, minimum: int = 1) -> LabPlan:
+def host_number(node: NodePlan) -> int:
+    """The last octet of the node's loopback address (its namespace address ends the same way for a fallback)."""
+    return int(node.address.rsplit(".", 1)[1])
+
+
+def fallback_of(node: NodePlan) -> NodePlan:
+    """The contingency node standing in for ``node``: ``<name>-c`` at 127.77.N.(200+index)."""
+    base = node.address.rsplit(".", 1)[0]
+    return NodePlan(node.index, f"{node.name}{CONTINGENCY_SUFFIX}", f"{node.hostname}{CONTINGENCY_SUFFIX}",
+                    f"{base}.{CONTINGENCY_FIRST_HOST + node.index}", node.conferencing)
+
+
+def make_plan(conferencing_nodes: int, block: int, *, root: bool | None = None, minimum: int = 1,
+              contingency: bool = False) -> LabPlan:
     """The plan for ``conferencing_nodes`` nodes in block ``block`` (ports: well-known as root, else free);
-    ``minimum`` 0: a site with the Management Node only (a bare lab before any conferencing node is planned)."""
+    ``minimum`` 0: a site with the Management Node only (a bare lab before any conferencing node is planned);
+    ``contingency``: one fallback node per node as well (:func:`fallback_of`)."""
     if not minimum <= conferencing_nodes <= MAX_CONFERENCING_NODES:
         raise ValueError(f"--nodes must be {minimum}-{MAX_CONFERENCING_NODES}, not {conferencing_nodes}")
     base = f"{BLOCK_PREFIX}.{block}"
@@ -148,7 +174,8 @@ def make_plan(conferencing_nodes: int, block: int, *, root: bool | None = None, 
         }
         protos = {"dns": ("udp", "tcp"), "ntp": ("udp",), "snmp": ("udp",), "syslog_udp": ("udp",)}
         ports = {k: free_port(addr, protos.get(k, ("tcp",))) for k, addr in where.items()}
-    return LabPlan(block=block, nodes=plan.nodes, ports=ports)
+    fallback = tuple(fallback_of(n) for n in plan.nodes) if contingency else ()
+    return LabPlan(block=block, nodes=plan.nodes, ports=ports, fallback=fallback)
 
 
 def _proc_net_addresses(path: Path) -> set[str]:

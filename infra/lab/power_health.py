@@ -1,4 +1,7 @@
-"""``lab status`` on a power-driven (bare) lab: the health of each node whose VM is powered on.
+"""``lab status`` on a power-driven lab: the health of each node whose VM is powered on.
+
+Power-driven are the bare lab's nodes and, with ``lab up --contingency``, the fallback's nodes on every
+profile (each deployment has a watcher of its own, :mod:`securemode.infra.lab.power_part`).
 
 The power watcher records which VMs are powered on and the processes it started for each
 (:mod:`securemode.infra.lab.power_watcher`). A powered-off node is the bare lab's normal state: it is
@@ -70,7 +73,7 @@ def check_powered_nodes(
     powered, running = powered_on_nodes(part)
     boots = _boot_specs(part)
     out = []
-    for node in m.nodes:
+    for node in driven_nodes(m, part):
         name = str(node["name"])
         label = f"vm {name}"
         if name not in powered:
@@ -93,6 +96,12 @@ def check_powered_nodes(
             continue
         out.append(NodeHealth(label, True, wants, detail))
     return out
+
+
+def driven_nodes(m: Manifest, part: Part) -> list[dict[str, Any]]:
+    """The nodes this watcher boots: the primary's (a bare lab's ``power``) or the fallback's (``power-fallback``)."""
+    names = part.facts.get("nodes")
+    return list(m.nodes) if names is None else [m.node(str(name)) for name in names]
 
 
 def _boot_specs(part: Part) -> dict[str, tuple[str, ...]]:

@@ -1,4 +1,6 @@
-"""The bare lab's power supervisor: a node runs while the VM named after it is powered on in vcsim.
+"""A lab's power supervisor: a node runs while the VM named after it is powered on in vcsim (the bare
+profile's nodes, and with ``lab up --contingency`` the fallback's nodes on every profile, each deployment
+with a watcher of its own: :mod:`securemode.infra.lab.power_part`).
 
 ``python -m securemode.infra.lab.power_watcher --boot-file B --running-file R …`` follows every VM's
 ``name`` and ``runtime.powerState`` through the vSphere API (a property collector over a container

@@ -9,6 +9,10 @@
   image folder (the site file names it). A node's processes run only while a VM named after it is
   powered on in vcsim (:mod:`securemode.infra.lab.power_watcher`): the Management Node boots to its
   console's installation wizard, and serves HTTPS once the wizard's answers are applied.
+
+Either profile with ``lab up --contingency`` also plans a fallback deployment (``<node>-c``) whose nodes are
+power-driven like the bare profile's (:mod:`securemode.infra.lab.power_part`); the primary stays as its
+profile has it.
 """
 
 from __future__ import annotations

@@ -10,10 +10,12 @@ points it at a temporary folder) and stops it with ``lab down`` at the end of th
 already runs in that state folder (another conftest's copy of the fixture, or a developer's
 ``securemode lab up`` with the same state folder) it is reused and left running.
 
-Configuration (environment): ``SECUREMODE_LAB_NODES`` (conferencing nodes, default 2) and
+Configuration (environment): ``SECUREMODE_LAB_NODES`` (conferencing nodes, default 2),
 ``SECUREMODE_LAB_SYNC_S`` (replication delay, default 0.5 s so tests that change the Management
-Node's configuration see the nodes follow quickly). Needs root for the namespace (closed-port
-behaviour) and the well-known ports; without root the lab still starts on free ports.
+Node's configuration see the nodes follow quickly) and ``SECUREMODE_LAB_CONTINGENCY=1`` (a fallback
+deployment too, as ``lab up --contingency``; :func:`start_session_lab` takes ``contingency=True`` as
+well, and :class:`UpOptions` ``contingency`` for a lab of a test's own). Needs root for the namespace
+(closed-port behaviour) and the well-known ports; without root the lab still starts on free ports.
 """
 
 from __future__ import annotations
@@ -71,15 +73,29 @@ class RunningLab:
         facts = self._manager()
         return str(facts.get("site_url") or facts["base_url"])
 
+    def fallback_node(self, name: str) -> dict[str, Any]:
+        """A node of the fallback deployment (``lab up --contingency``), e.g. ``mgr-c``."""
+        for node in self.manifest.fallback_nodes:
+            if node["name"] == name:
+                return node
+        raise KeyError(f"no fallback node {name!r}; the lab has {[n['name'] for n in self.manifest.fallback_nodes]}")
+
     @property
     def api_fingerprint(self) -> str:
         return str(self.part("twin").facts["fingerprint_sha256"])
 
 
-def start_session_lab() -> RunningLab:
+CONTINGENCY_ENV = "SECUREMODE_LAB_CONTINGENCY"
+
+
+def start_session_lab(*, contingency: bool | None = None) -> RunningLab:
+    """``lab up`` with the session's settings; ``contingency`` (default: the environment) plans the fallback."""
+    if contingency is None:
+        contingency = os.environ.get(CONTINGENCY_ENV, "") not in ("", "0")
     options = UpOptions(
         nodes=int(os.environ.get("SECUREMODE_LAB_NODES", "2")),
         sync_interval_s=float(os.environ.get("SECUREMODE_LAB_SYNC_S", "0.5")),
+        contingency=contingency,
     )
     result = up(options)
     return RunningLab(result.manifest, started_here=not result.already_running)

@@ -3,6 +3,8 @@
 Secrets are ``file:`` references to the 0600 files the lab wrote; vSphere trust is the simulator's
 certificate fingerprint, and the Management Node's self-signed HTTPS certificate is pinned by its
 fingerprint (design principle 7). Nodes are at their site addresses (in the lab namespace as root).
+The ``contingency`` section (the fallback deployment's nodes, ``<name>-c``) is there only when the lab
+was started with ``--contingency``: only then does a fallback VM powered on in the simulator boot its node.
 The LDAP server, CA and group DNs come from slapd; NTP servers carry their key ids; each syslog
 server names the receiver file it writes (``evidence_file``) for the verifier."""
 
@@ -14,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from securemode.infra.lab.plan import LabPlan, SiteNetwork
+from securemode.infra.lab.plan import LabPlan, NodePlan, SiteNetwork
 from securemode.infra.lab.secret_files import SecretFiles
 from securemode.infra.lab.twin_part import LOCATION
 from securemode.infra.lab.vsphere_part import (
@@ -26,7 +28,6 @@ from securemode.infra.lab.vsphere_part import (
     VsphereFacts,
 )
 
-CONTINGENCY_FIRST_HOST = 200  # contingency node of node index i: 127.77.N.(200+i), powered off, never started
 LAB_ROLES = {"admin": "Read-write", "auditor": "Auditor", "readonly": "Read-only"}
 """The slapd users the lab's site names as administrators, with the role their group maps to."""
 NTP_ASSIGNMENT = (("ntp1", 1, "SHA1"), ("ntp2", 2, "SHA256"))
@@ -72,8 +73,9 @@ def render(inputs: SiteInputs) -> dict[str, Any]:
             "password": sec.ref("vsphere-password"),
             "trust": {"fingerprint_sha256": inputs.vsphere.tls_fingerprint},
             "datastore": DATASTORE,
-            # every lab VM's disk is limited to DISK_IOPS_LIMIT; one VM's worth of headroom on top
-            "iops_budget": DISK_IOPS_LIMIT * (len(nodes) + 1),
+            # every lab VM's disk is limited to DISK_IOPS_LIMIT; the host holds the fallback's VMs too (the
+            # vms stage sums every VM on the host); one VM's worth of headroom on top
+            "iops_budget": DISK_IOPS_LIMIT * (len(nodes) + len(plan.fallback) + 1),
             "reserved_vlans": [1002, 1003, 1004, 1005],
             "networks": {"management": dict(MANAGEMENT_NETWORK), "vm": dict(VM_NETWORK)},
             "login_banner": "securemode lab: authorised use only. Activity is monitored.",
@@ -162,14 +164,15 @@ def render(inputs: SiteInputs) -> dict[str, Any]:
             "key_type": "RSA2048",
             "trusted_ca_files": [str(inputs.ca_root), str(inputs.ca_intermediate)],
         },
-        "contingency": {
-            "management_node": _contingency(mgr.name, mgr.hostname, plan, 0),
-            "conferencing_nodes": [_contingency(n.name, n.hostname, plan, n.index) for n in plan.conferencing],
-            "local_admin_password": sec.ref("contingency-admin-password"),
-        },
         # The lab's nodes pull configuration every few seconds (a real node: about once a minute).
         "replication_wait_s": 20,
     }
+    if plan.fallback_manager is not None:  # only a lab up with --contingency can boot a fallback
+        site["contingency"] = {
+            "management_node": _contingency(plan.fallback_manager, net),
+            "conferencing_nodes": [_contingency(n, net) for n in plan.fallback_conferencing],
+            "local_admin_password": sec.ref("contingency-admin-password"),
+        }
     node = site["management_node"]
     if inputs.https_fingerprint_sha256 is None:  # not installed yet: the bootstrap stage pins what it serves
         del node["https_fingerprint_sha256"]
@@ -178,8 +181,9 @@ def render(inputs: SiteInputs) -> dict[str, Any]:
     return site
 
 
-def _contingency(name: str, hostname: str, plan: LabPlan, index: int) -> dict[str, str]:
-    return {"name": f"{name}-c", "hostname": f"{hostname}-c", "address": plan.address(CONTINGENCY_FIRST_HOST + index)}
+def _contingency(node: NodePlan, net: SiteNetwork) -> dict[str, str]:
+    """A fallback node at its site address (in the lab namespace as root, like the primary's nodes)."""
+    return {"name": node.name, "hostname": node.hostname, "address": net.address(node)}
 
 
 def write(inputs: SiteInputs, path: Path) -> Path:

@@ -21,7 +21,7 @@ CONTROLS: tuple[Control, ...] = (
             desired="no licence", setting="licence"),
     Control(id="contingency.powered-off", title="Every fallback VM powered off", stage=Stage.CONTINGENCY,
             section=SECTION, guide_text="all VMs should be completely powered off and remain off until required",
-            target=TargetKind.VM, desired="poweredOff", severity=ControlSeverity.HIGH),
+            target=TargetKind.FALLBACK_VM, desired="poweredOff", severity=ControlSeverity.HIGH),
     Control(id="contingency.licence-transfer", title="Licence transfer to the fallback recorded",
             stage=Stage.CONTINGENCY,
             section=SECTION, guide_text="contact your Pexip authorized support representative to return the original "

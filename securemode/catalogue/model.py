@@ -38,7 +38,8 @@ class TargetKind(StrEnum):
     NTP_SERVER = "ntp_server"
     DNS_SERVER = "dns_server"
     SYSLOG_SERVER = "syslog_server"
-    CONTINGENCY = "contingency"
+    CONTINGENCY = "contingency"  # the contingency deployment as a whole (parity, exceptions, licence)
+    FALLBACK_VM = "fallback_vm"  # every VM of the contingency deployment
 
 
 class ControlSeverity(StrEnum):

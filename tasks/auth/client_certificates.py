@@ -27,6 +27,7 @@ from securemode.site import Administrator, ClientCertificateMode
 from securemode.site_loader import LoadedSite
 from securemode.targets import PLATFORM_TARGET
 from securemode.tasks.auth.directory import DirectoryUnavailable, user_exists
+from securemode.tasks.auth.fallback import excepted_on_fallback
 
 CONTROL = "auth.client-certificate.issued"
 FOLDER = "client-certificates"
@@ -148,6 +149,8 @@ def issue(
 
 def ensure_client_certificates(ctx: EngineContext, resources: ExitStack) -> StepPlan:
     loaded = ctx.site
+    if (excepted := excepted_on_fallback(ctx, CONTROL)) is not None:
+        return excepted
     site = loaded.site
     mode = site.client_certificate
     now = dt.datetime.now(dt.UTC)

@@ -34,6 +34,7 @@ from securemode.site_loader import LoadedSite
 from securemode.targets import PLATFORM_TARGET
 from securemode.tasks.auth.client_certificates import credential
 from securemode.tasks.auth.connection import AUTHENTICATION, LDAP_AND_LOCAL, LDAP_ONLY
+from securemode.tasks.auth.fallback import excepted_on_fallback
 
 DEADLINE_S = 20.0
 """How long the proofs after a switch may take before it is undone: below the node's idle timeout of
@@ -164,6 +165,8 @@ def ensure_client_certificate_required(
     before: Proofs, after: Proofs, undone: Proofs, ctx: EngineContext, resources: ExitStack
 ) -> StepPlan:
     loaded = ctx.site
+    if (excepted := excepted_on_fallback(ctx, CERTIFICATE_CONTROL)) is not None:
+        return excepted
     mode = loaded.site.client_certificate.value
     engine = engine_administrator(loaded)
     if engine is None:
@@ -201,6 +204,8 @@ def ensure_ldap_only(
     before: Proofs, after: Proofs, undone: Proofs, ctx: EngineContext, resources: ExitStack
 ) -> StepPlan:
     loaded = ctx.site
+    if (excepted := excepted_on_fallback(ctx, LDAP_ONLY_CONTROL)) is not None:
+        return excepted
     with management_api(loaded) as api:
         current = api.get(AUTHENTICATION)
     if current.get("source") == LDAP_ONLY:

@@ -72,7 +72,7 @@ def _read(loaded: LoadedSite) -> Mapping[str, Mapping[str, Any]]:
         return statuses(api)
 
 
-def _poll(loaded: LoadedSite) -> Mapping[str, Mapping[str, Any]]:
+def poll_statuses(loaded: LoadedSite) -> Mapping[str, Mapping[str, Any]]:
     """One status read while waiting: a Management Node that is briefly unavailable reports nothing yet."""
     try:
         return _read(loaded)
@@ -105,4 +105,4 @@ def ensure_nodes_deployed(ctx: EngineContext, resources: ExitStack) -> StepPlan:
         if ctx.apply
         else [f"a run waits until {name} reports DEPLOYED/SYNCED (now {state})" for name, state in sorted(late.items())]
     )
-    return plan_of(Planned(action=partial(wait_until_ready, partial(_poll, loaded), sorted(late))), notes=notes)
+    return plan_of(Planned(action=partial(wait_until_ready, partial(poll_statuses, loaded), sorted(late))), notes=notes)

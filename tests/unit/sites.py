@@ -20,6 +20,7 @@ SECRET_ENV = {
     "SM_SNMP_PRIV": "snmp-priv-secret-Q7",
     "SM_LDAP_BIND": "ldap-bind-secret-Q8",
     "SM_SNMP_COMMUNITY": "k7-not-public",
+    "SM_CONTINGENCY_ADMIN_PASSWORD": "contingency-secret-Q9",
 }
 
 

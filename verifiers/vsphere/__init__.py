@@ -1,5 +1,5 @@
 """vSphere probes on a fresh read-only session of their own: the host's STIG settings, its networking,
-and each node VM's deployment, reservations and BIOS options.
+each node VM's deployment, reservations and BIOS options, and a fallback VM's being off.
 """
 
 from securemode.verifiers.vsphere.host import (
@@ -11,6 +11,7 @@ from securemode.verifiers.vsphere.host import (
     service_off,
 )
 from securemode.verifiers.vsphere.network import pnic_count, port_group_vlans, separate_pnics, vswitch_security
+from securemode.verifiers.vsphere.power import check_powered_off
 from securemode.verifiers.vsphere.reader import HostReader, VSphereConnection, readonly_session
 from securemode.verifiers.vsphere.vm import (
     bios_password_attestation,
@@ -26,6 +27,7 @@ __all__ = [
     "VSphereConnection",
     "advanced_option",
     "bios_password_attestation",
+    "check_powered_off",
     "engine_least_role",
     "iops_budget",
     "lockdown_exceptions",

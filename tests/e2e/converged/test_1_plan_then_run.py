@@ -30,7 +30,7 @@ def test_plan_predicts_what_the_run_then_changes(shared: SharedLab, tmp_path: Pa
     assert (
         [s.stage for s in plan.stages]
         == [s.stage for s in done.stages]
-        == ["host", "vms", "bootstrap", "nodes", "pki", "platform", "auth"]
+        == ["host", "vms", "bootstrap", "nodes", "pki", "platform", "auth", "contingency"]
     )
     planned = {_key(s.stage, c.control, c.target, c.setting) for s in plan.stages for c in s.changes if c.current_known}
     conditional = {

@@ -30,7 +30,8 @@ def test_every_control_holds(converged: PipelineOutcome) -> None:
     """Every control a probe can establish is PASS (or not applicable); the MANUAL ones are exactly those this
     test attested, still MANUAL and carrying its attestation: it claims nothing about them."""
     assert converged.compliant(), converged.problems
-    assert [s.stage for s in converged.stages] == ["host", "vms", "bootstrap", "nodes", "pki", "platform", "auth"]
+    assert [s.stage for s in converged.stages] == [
+        "host", "vms", "bootstrap", "nodes", "pki", "platform", "auth", "contingency"]
     results = [r for s in converged.stages for r in s.results]
     manual = [r for r in results if r.status is Status.MANUAL]
     assert {r.control for r in manual} == set(ATTEST)

@@ -16,9 +16,13 @@ from pathlib import Path
 import asyncssh
 import pytest
 import requests
+import yaml
 
 from securemode.endpoint import Endpoint
-from securemode.infra.lab.pytest_fixture import RunningLab
+from securemode.infra.lab.lifecycle import LabError, UpOptions, up
+from securemode.infra.lab.manifest import read_manifest
+from securemode.infra.lab.pytest_fixture import CONTINGENCY_ENV, RunningLab
+from securemode.infra.lab.vsphere_part import DISK_IOPS_LIMIT
 from securemode.infra.pki.ca import LabCA
 from securemode.pexip.transport import trusted_session
 from securemode.pexip.trust import PinnedFingerprint, normalise_fingerprint
@@ -179,3 +183,23 @@ def test_conferencing_https_follows_the_tls_posture(lab: RunningLab, site: Site)
     with security_settings(lab, enable_anon_dh=False):
         refused = wait_for(lambda: tls.check_anon_dh_refused("lab.tls", "conf01", Endpoint(conf01, 443)), settle(lab))
         assert refused.status is Status.PASS, refused.message
+
+
+def test_without_contingency_the_site_plans_no_fallback(lab: RunningLab) -> None:
+    """The session's lab is started without ``--contingency``: no fallback section, no fallback watcher."""
+    if lab.manifest.fallback_nodes:
+        pytest.skip(f"this session's lab was started with a fallback ({CONTINGENCY_ENV} or --contingency)")
+    document = yaml.safe_load(lab.site_file.read_text())
+    assert "contingency" not in document
+    assert lab.site().site.contingency is None
+    assert "power-fallback" not in lab.manifest.parts
+    assert document["vsphere"]["iops_budget"] == DISK_IOPS_LIMIT * (len(lab.manifest.nodes) + 1)
+
+
+def test_asking_a_lab_without_a_fallback_for_one_is_refused(lab: RunningLab) -> None:
+    """``lab up --contingency`` next to a running lab started without it: refused with the fix, nothing started."""
+    if lab.manifest.fallback_nodes:
+        pytest.skip(f"this session's lab was started with a fallback ({CONTINGENCY_ENV} or --contingency)")
+    with pytest.raises(LabError, match=r"without --contingency.*lab down && securemode lab up --contingency"):
+        up(UpOptions(contingency=True))
+    assert "power-fallback" not in read_manifest(lab.manifest.lab_dir).parts  # type: ignore[union-attr]
