@@ -8,7 +8,7 @@ import pytest
 
 from securemode.deployments.definitions import site_deployments
 from securemode.site_loader import load_site
-from tests.unit.sites import example_document, set_secrets, write_site
+from tests.unit.sites import example_document, set_secrets, with_contingency, write_site
 
 
 def _names_and_schedules(path: Path) -> dict[str, list[str]]:
@@ -20,7 +20,7 @@ def _names_and_schedules(path: Path) -> dict[str, list[str]]:
 
 def test_the_refresh_runs_on_the_sites_schedule(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     set_secrets(monkeypatch)
-    document = example_document()
+    document = with_contingency(example_document())
     document["contingency"]["refresh_cron"] = "15 4 * * 6"
     found = _names_and_schedules(write_site(tmp_path, document))
     assert found["contingency-refresh"] == ["15 4 * * 6"]
@@ -29,6 +29,4 @@ def test_the_refresh_runs_on_the_sites_schedule(tmp_path: Path, monkeypatch: pyt
 
 def test_no_refresh_without_a_contingency_section(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     set_secrets(monkeypatch)
-    document = example_document()
-    del document["contingency"]
-    assert set(_names_and_schedules(write_site(tmp_path, document))) == {"secure-mode-deployment", "reverify"}
+    assert set(_names_and_schedules(write_site(tmp_path, example_document()))) == {"secure-mode-deployment", "reverify"}
