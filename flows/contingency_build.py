@@ -14,8 +14,6 @@ from datetime import UTC, datetime
 from securemode.catalogue import Stage
 from securemode.engine import Gate, PreApproved
 from securemode.fallback_site import fallback_path
-from securemode.flows.stage import STAGE_FLOWS
-from securemode.flows.states import outcome_of
 from securemode.outcome import StageOutcome, blockers, describe_blockers
 from securemode.pexip import parity_record
 from securemode.site_loader import LoadedSite, load_fallback
@@ -44,6 +42,11 @@ def _approvals(gate: Gate) -> tuple[list[str], list[str], str | None]:
 
 def build_fallback(primary: LoadedSite, gate: Gate, reason: str) -> None:
     """Run the fallback's stages as subflows with the run's approvals, then export, diff and record parity."""
+    # Imported here, not above: the stage modules import this one, and the CLI loads them (to list the
+    # controls) before it points Prefect at the managed server; importing Prefect earlier freezes its settings.
+    from securemode.flows.stage import STAGE_FLOWS
+    from securemode.flows.states import outcome_of
+
     parity_record.request_refresh(primary, f"a refresh ({reason}) started at {datetime.now(UTC):%Y-%m-%d %H:%M} "
                                   "UTC did not finish")
     path = fallback_path(str(primary.path))

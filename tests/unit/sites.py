@@ -37,3 +37,16 @@ def write_site(tmp_path: Path, document: dict[str, Any]) -> Path:
     path = tmp_path / "site.yaml"
     path.write_text(yaml.safe_dump(document, sort_keys=False))
     return path
+
+
+def with_contingency(document: dict[str, Any]) -> dict[str, Any]:
+    """The example's commented-out contingency section, in force: one fallback node per primary node."""
+    document["contingency"] = {
+        "management_node": {"name": "mgr-c", "hostname": "mgr-c", "address": "192.0.2.200"},
+        "conferencing_nodes": [
+            {"name": f"{n['name']}-c", "hostname": f"{n['hostname']}-c", "address": f"192.0.2.{201 + i}"}
+            for i, n in enumerate(document["conferencing_nodes"])
+        ],
+        "local_admin_password": "env:SM_CONTINGENCY_ADMIN_PASSWORD",
+    }
+    return document

@@ -18,7 +18,7 @@ from securemode.flows import stages as registry
 from securemode.results import Result
 from securemode.site import Site
 from securemode.site_loader import LoadedSite, load_site
-from tests.unit.sites import example_document, set_secrets, write_site
+from tests.unit.sites import example_document, set_secrets, with_contingency, write_site
 
 BUILT = registry.available()
 # The approval names users pass to --approve (bin/main and the docs use them): unchanged by the bindings.
@@ -91,7 +91,7 @@ def test_every_control_of_a_built_stage_has_a_fix_or_a_flag_and_a_verifier(stage
 def test_a_stage_plans_exactly_the_catalogue_controls_on_their_targets(
     stage: Stage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    loaded = _loaded(tmp_path, monkeypatch)
+    loaded = _loaded(tmp_path, monkeypatch, contingency=with_contingency(example_document())["contingency"])
     site = loaded.site
     assert site.conferencing_nodes and site.locations, "the example site must exercise every target kind"
     expected = [(c.id, t) for c in controls_for([stage]) for t in _expected_targets(site, c.target)]

@@ -15,25 +15,12 @@ from securemode.problems import InputError
 from securemode.results import Status
 from securemode.site_loader import load_site
 from securemode.targets import PLATFORM_TARGET
-from tests.unit.sites import example_document, set_secrets, write_site
-
-
-def with_contingency(document: dict[str, Any]) -> dict[str, Any]:
-    document["contingency"] = {
-        "management_node": {"name": "mgr-c", "hostname": "mgr-c", "address": "192.0.2.200"},
-        "conferencing_nodes": [
-            {"name": f"{n['name']}-c", "hostname": f"{n['hostname']}-c", "address": f"192.0.2.{201 + i}"}
-            for i, n in enumerate(document["conferencing_nodes"])
-        ],
-        "local_admin_password": "env:SM_CONTINGENCY_ADMIN",
-    }
-    return document
+from tests.unit.sites import example_document, set_secrets, with_contingency, write_site
 
 
 @pytest.fixture
 def site_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     set_secrets(monkeypatch)
-    monkeypatch.setenv("SM_CONTINGENCY_ADMIN", "contingency-secret-Q9")
     return write_site(tmp_path, with_contingency(example_document()))
 
 
@@ -44,7 +31,7 @@ def test_the_fallback_site_carries_the_fallback_identities(site_path: Path) -> N
     site, plan = fallback.site, primary.site.contingency
     assert plan is not None
     assert (site.management_node.name, str(site.management_node.address)) == ("mgr-c", "192.0.2.200")
-    assert site.management_node.admin_password == "env:SM_CONTINGENCY_ADMIN"
+    assert site.management_node.admin_password == "env:SM_CONTINGENCY_ADMIN_PASSWORD"
     assert [n.name for n in site.conferencing_nodes] == [n.name for n in plan.conferencing_nodes]
     assert [n.location for n in site.conferencing_nodes] == [n.location for n in primary.site.conferencing_nodes]
     assert site.contingency is None and site.name != primary.site.name
@@ -59,9 +46,7 @@ def test_the_fallback_site_carries_the_fallback_identities(site_path: Path) -> N
 
 def test_a_site_without_contingency_has_no_fallback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     set_secrets(monkeypatch)
-    document = example_document()
-    del document["contingency"]
-    path = write_site(tmp_path, document)
+    path = write_site(tmp_path, example_document())
     with pytest.raises(InputError) as raised:
         load_site(Path(fallback_site.fallback_path(str(path))))
     assert raised.value.problems[0].field == "contingency"
@@ -99,7 +84,6 @@ def test_a_fallback_node_never_takes_the_primary_nodes_own_addresses_or_pin(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     set_secrets(monkeypatch)
-    monkeypatch.setenv("SM_CONTINGENCY_ADMIN", "contingency-secret-Q9")
     document = with_contingency(example_document())
     document["management_node"]["https_fingerprint_sha256"] = "ab" * 32
     document["conferencing_nodes"][0]["ipv6_address"] = "2001:db8::11/64"
