@@ -29,8 +29,10 @@ from securemode.site_loader import LoadedSite
 FAILOVER = "failover"
 REBUILD = "rebuild"
 PIPELINE = "secure-mode-deployment"
+# A bare "{{ expr }}" is rendered and decoded as JSON (keeping a list a list); the event's time is no JSON
+# value, so it is rendered as plain text (Prefect's "jinja" kind).
 DECLARED = {"reason": "{{ event.payload.reason }}", "declared_by": "{{ event.payload.declared_by }}",
-            "declared_at": "{{ event.occurred }}"}
+            "declared_at": {"__prefect_kind": "jinja", "template": "{{ event.occurred }}"}}
 
 
 @dataclass(frozen=True)
