@@ -1,0 +1,126 @@
+"""Failover on the lab, end to end: refused (nothing changed) while the fallback was never built; then the
+pipeline builds the fallback, and a failover with isolation power-off turns the primary off, brings the
+fallback up and proves it (its HTTPS answers, its local admin logs in), marks the failover active so the
+contingency stage no longer calls the running fallback drift, pauses for the licence transfer until it is
+answered through the API, and reports the timeline and the RTO."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from securemode.catalogue import Stage
+from securemode.failover_marker import active_failover
+from securemode.flows import stages
+from securemode.flows.failover import FailoverOutcome, run_failover
+from securemode.flows.failover_proof import local_admin_logs_in
+from securemode.infra.lab.lifecycle import UpOptions
+from securemode.infra.lab.pytest_fixture import RunningLab
+from securemode.reports.json_report import read_report
+from securemode.results import Status
+from securemode.site_loader import load_fallback
+from securemode.tasks.failover.isolation import primary_vm_names
+from securemode.vsphere import open_site_session
+from securemode.vsphere.power import POWERED_OFF, POWERED_ON, PowerReader
+from tests.e2e.pipeline_runs import run
+from tests.own_lab import lab_of_its_own
+
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_api")]
+
+
+@pytest.fixture(scope="module")
+def lab() -> Iterator[RunningLab]:
+    options = UpOptions(nodes=1, profile="bare", sync_interval_s=0.5, contingency=True)
+    with lab_of_its_own(options, "securemode-e2e-failover-") as lab:
+        yield lab
+
+
+def power(lab: RunningLab, names: list[str]) -> dict[str, str]:
+    with open_site_session(lab.site()) as session:
+        reader = PowerReader(session)
+        return {name: vm.state if (vm := reader.read(name)) else "missing" for name in names}
+
+
+def fallback_names(lab: RunningLab) -> list[str]:
+    plan = lab.site().site.contingency
+    assert plan is not None
+    return [plan.management_node.name, *(n.name for n in plan.conferencing_nodes)]
+
+
+def paused_failover(api: str, timeout: float = 600.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = httpx.post(f"{api}/flow_runs/filter", json={
+            "flows": {"name": {"any_": ["failover"]}},
+            "flow_runs": {"state": {"type": {"any_": ["PAUSED"]}}}}).json()
+        if found:
+            return dict(found[0])
+        time.sleep(1)
+    raise AssertionError("the failover never paused for the licence transfer")
+
+
+def test_a_failover_is_refused_while_the_fallback_was_never_built(lab: RunningLab, tmp_path: Path) -> None:
+    outcome = run_failover(site_path=str(lab.site_file), reason="drill", declared_by="e2e", report_dir=str(tmp_path))
+    assert not outcome.verified and outcome.problems
+    assert any("contingency.parity" in p and "never exported" in p for p in outcome.problems), outcome.problems
+    assert [s.step for s in outcome.operation.timeline] == ["preconditions"]  # nothing else was touched
+    assert active_failover(lab.site()) is None
+    report = read_report(tmp_path / "report.json")
+    assert report.operation is not None and "contingency.parity" in report.operation.timeline[0].note
+
+
+def test_failover_isolates_the_primary_and_proves_the_fallback(lab: RunningLab, prefect_api: str,
+                                                               tmp_path: Path) -> None:
+    built = run(lab)
+    assert built.compliant(), built.problems
+    primary_vms = primary_vm_names(lab.site().site)
+    assert set(power(lab, fallback_names(lab)).values()) == {POWERED_OFF}
+
+    box: list[FailoverOutcome] = []
+    worker = threading.Thread(target=lambda: box.append(run_failover(
+        site_path=str(lab.site_file), reason="primary datacentre flooded", declared_by="e2e responder",
+        isolation="power-off", report_dir=str(tmp_path))), daemon=True)
+    worker.start()
+    paused = paused_failover(prefect_api)
+    assert "licence-transfer" in (paused["state"]["message"] or "")
+
+    # while it waits for the licence, the fallback already serves and the primary is off
+    assert set(power(lab, primary_vms).values()) == {POWERED_OFF}
+    assert set(power(lab, fallback_names(lab)).values()) == {POWERED_ON}
+    fallback = load_fallback(lab.site())
+    assert local_admin_logs_in(fallback).status is Status.PASS
+    marker = active_failover(lab.site())
+    assert marker is not None and marker.declared_by == "e2e responder"
+    rows = {(r.control, r.target): r for r in stages.load(Stage.CONTINGENCY).verify(lab.site())}
+    for name in fallback_names(lab):
+        row = rows[("contingency.powered-off", name)]
+        assert row.status is Status.NOT_APPLICABLE and "failover active since" in row.message, row
+    assert rows[("contingency.licence-transfer", "contingency")].status is Status.MANUAL
+
+    answer = httpx.post(f"{prefect_api}/flow_runs/{paused['id']}/resume",
+                        json={"run_input": {"who": "licence desk (case 4711)", "note": "re-activated"}})
+    assert answer.status_code in (200, 201), answer.text
+    worker.join(timeout=300)
+    assert box, "the failover did not finish after the licence was attested"
+    outcome = box[0]
+    assert outcome.verified and not outcome.problems, outcome.problems
+    assert outcome.licence is not None and outcome.licence.who == "licence desk (case 4711)"
+    assert outcome.operation.recovery_s is not None and outcome.operation.recovery_s > 0
+    assert outcome.rto_line().startswith("RTO: ")
+    steps = [s.step for s in outcome.operation.timeline]
+    assert steps[:2] == ["preconditions", "isolate primary (power-off)"] and steps[-1] == "licence transfer"
+    assert steps.index("power on fallback Management Node") < steps.index("power on fallback conferencing nodes")
+    report = read_report(tmp_path / "report.json")
+    assert report.operation is not None and report.operation.recovery_s == outcome.operation.recovery_s
+    licence = next(r for r in report.results if r.control == "contingency.licence-transfer")
+    assert licence.status is Status.MANUAL and licence.attestation is not None
+    assert not [r for r in report.results if r.status in (Status.FAIL, Status.ERROR)]
+    # the contingency stage now leaves the running fallback alone
+    again = run(lab, stage_names=["contingency"])
+    assert set(power(lab, fallback_names(lab)).values()) == {POWERED_ON}, again.problems
