@@ -89,10 +89,15 @@ def _refuse(site_path: str, field: str, message: str, fix: str) -> InputError:
     return InputError(site_path, [Problem(field=field, message=message, fix=fix)])
 
 
-def _started_at(declared_at: str | None) -> datetime:
+def _started_at(site_path: str, declared_at: str | None) -> datetime:
+    """When the RTO starts: the declaration's time (the event's), else now (a run started by hand)."""
     if not declared_at:
         return datetime.now(UTC)
-    moment = datetime.fromisoformat(declared_at)
+    try:
+        moment = datetime.fromisoformat(declared_at)
+    except ValueError:
+        raise _refuse(site_path, "declared_at", f"{declared_at!r} is not an ISO 8601 time",
+                      "pass the event's time, e.g. 2026-01-31T12:00:00+00:00, or leave it out") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -109,7 +114,8 @@ def failover(site_path: str, reason: str, declared_by: str | None = None, isolat
     if isolation not in ISOLATIONS:
         raise _refuse(site_path, "isolation", f"unknown isolation {isolation!r}", f"use {' or '.join(ISOLATIONS)}")
     who = declared_by or approver or getpass.getuser()
-    operation = Operation(kind="failover", reason=reason, declared_by=who, started_at=_started_at(declared_at))
+    started = _started_at(site_path, declared_at)
+    operation = Operation(kind="failover", reason=reason, declared_by=who, started_at=started)
     outcome = FailoverOutcome(site=primary.site.name, isolation=isolation, operation=operation,
                               report_dir=report_dir or str(reports_root() / artifact_key(
                                   flow_run.name or run_name(site_path, "failover"))))

@@ -104,16 +104,22 @@ def test_serve_registers_both_deployments_with_the_schedule(prefect_api: str, tm
     try:
         deadline = time.monotonic() + 90
         names: dict[str, dict[str, object]] = {}
-        while time.monotonic() < deadline and len(names) < 2:
+        while time.monotonic() < deadline and len(names) < 4:
             found = httpx.post(
                 f"{prefect_api}/deployments/filter", json={"deployments": {"name": {"any_": ["served"]}}}
             ).json()
             names = {d["entrypoint"].rsplit(":", 1)[-1]: d for d in found}
             time.sleep(0.5)
-        assert set(names) == {"secure_mode_deployment", "reverify"}, names
+        assert set(names) == {"secure_mode_deployment", "reverify", "contingency_refresh", "failover"}, names
         schedules = names["reverify"]["schedules"]
         assert [s["schedule"]["cron"] for s in schedules] == ["*/15 * * * *"]
         assert names["secure_mode_deployment"]["parameters"]["site_path"] == str(site.resolve())
+        wanted = "securemode served: incident → failover"  # registered with the deployments
+        automations: list[str] = []
+        while time.monotonic() < deadline and wanted not in automations:
+            automations = [a["name"] for a in httpx.post(f"{prefect_api}/automations/filter", json={}).json()]
+            time.sleep(0.5)
+        assert wanted in automations, automations
         ui = httpx.get(prefect_api.removesuffix("/api") + "/")
         assert ui.status_code == 200
     finally:
