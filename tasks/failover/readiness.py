@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from securemode.pexip.connect import management_api
-from securemode.pexip.errors import TrustError
 from securemode.redact import redact
 from securemode.site_loader import LoadedSite
 from securemode.tasks.nodes.status import wait_until_ready
@@ -28,14 +27,12 @@ def _statuses(fallback: LoadedSite) -> Mapping[str, Mapping[str, Any]]:
 
 def wait_for_management_node(fallback: LoadedSite, timeout_s: float, poll_s: float = POLL_S) -> None:
     """Poll the fallback Management Node's API over HTTPS (its pinned or CA-trusted certificate) until it
-    answers. A certificate that is not the recorded one stops at once: that is no boot delay."""
+    answers; at the bound, the last failure is named (a wrong certificate among them: no boot delay fixes it)."""
     deadline = time.monotonic() + timeout_s
     while True:
         try:
             _statuses(fallback)
             return
-        except TrustError:
-            raise
         except Exception as exc:  # refused, reset, 503 while it boots: wait and ask again
             last = f"{type(exc).__name__}: {redact(str(exc))}"
         if time.monotonic() >= deadline:
@@ -48,8 +45,6 @@ def wait_for_management_node(fallback: LoadedSite, timeout_s: float, poll_s: flo
 def _poll(fallback: LoadedSite) -> Mapping[str, Mapping[str, Any]]:
     try:
         return _statuses(fallback)
-    except TrustError:
-        raise
     except Exception:  # a Management Node busy at boot reports nothing yet
         return {}
 
