@@ -17,6 +17,7 @@ from securemode.cli.fleet import _load, err, out
 from securemode.problems import InputError
 
 EXIT_INPUT = 2
+LICENCE = "contingency.licence-transfer"  # the failover's one attestation (flows.failover.LICENCE)
 SiteOption = Annotated[Path, typer.Option("--site", help="The site file (YAML).")]
 ReasonOption = Annotated[str, typer.Option("--reason", help="Why (recorded with the event and in the report).")]
 ByOption = Annotated[str | None, typer.Option("--by", help="Who declares it (default: your user name).")]
@@ -77,8 +78,7 @@ def failover(
 ) -> None:
     """Fail over to the contingency deployment now; exit 0 when the fallback is verified and the licence
     transfer attested, 1 when not, 2 on bad input."""
-    from securemode.flows.failover import LICENCE
-    from securemode.tasks.failover.isolation import ISOLATIONS
+    from securemode.tasks.failover.isolation import ISOLATIONS  # no Prefect import before connect_prefect()
 
     loaded = _load(site)
     text = _reason(reason)

@@ -2,11 +2,13 @@
 pipeline builds the fallback, and a failover with isolation power-off turns the primary off, brings the
 fallback up and proves it (its HTTPS answers, its local admin logs in), marks the failover active so the
 contingency stage no longer calls the running fallback drift, pauses for the licence transfer until it is
-answered through the API, and reports the timeline and the RTO."""
+answered through the API, and reports the timeline and the RTO; after a failback, `securemode failover` (the
+licence attested in advance) does it again and prints the RTO."""
 
 from __future__ import annotations
 
 import contextvars
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -17,7 +19,7 @@ import httpx
 import pytest
 
 from securemode.catalogue import Stage
-from securemode.failover_marker import active_failover
+from securemode.failover_marker import active_failover, clear_failover
 from securemode.flows import stages
 from securemode.flows.failover import FailoverOutcome, run_failover
 from securemode.flows.failover_proof import local_admin_logs_in
@@ -27,9 +29,10 @@ from securemode.reports.json_report import read_report
 from securemode.results import Status
 from securemode.site_loader import load_fallback
 from securemode.tasks.failover.isolation import primary_vm_names
+from securemode.tasks.failover.power_on import apply_power_on
 from securemode.vsphere import open_site_session
 from securemode.vsphere.power import POWERED_OFF, POWERED_ON, PowerReader
-from tests.e2e.pipeline_runs import run
+from tests.e2e.pipeline_runs import cli, run
 from tests.own_lab import lab_of_its_own
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_api")]
@@ -132,3 +135,20 @@ def test_failover_isolates_the_primary_and_proves_the_fallback(lab: RunningLab, 
     # the contingency stage now leaves the running fallback alone
     again = run(lab, stage_names=["contingency"])
     assert set(power(lab, fallback_names(lab)).values()) == {POWERED_ON}, again.problems
+
+
+def test_after_a_failback_the_command_line_fails_over_again_and_prints_the_rto(lab: RunningLab) -> None:
+    # a failback, as the rebuild ends with one: the primary's VMs on, the marker cleared, the pipeline
+    # converging the primary and powering the fallback off
+    with open_site_session(lab.site()) as session:
+        apply_power_on(PowerReader(session), primary_vm_names(lab.site().site))
+    assert clear_failover(lab.site())
+    restored = run(lab)
+    assert restored.compliant(), restored.problems
+    assert set(power(lab, fallback_names(lab)).values()) == {POWERED_OFF}
+    proc = cli(lab, "failover", "--site", str(lab.site_file), "--reason", "drill", "--by", "e2e",
+               "--attest", "contingency.licence-transfer", "--approver", "licence desk")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert re.search(r"^RTO: \d+\.\d s from ", proc.stdout, re.MULTILINE), proc.stdout
+    assert "licence transfer: attested by licence desk" in proc.stdout
+    assert set(power(lab, primary_vm_names(lab.site().site)).values()) == {POWERED_OFF}
