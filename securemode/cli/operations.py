@@ -43,7 +43,10 @@ def _declare(event: str, site: Path, reason: str, by: str | None, nodes: list[st
     from securemode.flows.events import declare
 
     connect_prefect()
-    event_id = declare(event, loaded.site.name, text, by or getpass.getuser(), nodes)
+    from prefect.settings import temporary_settings
+
+    with temporary_settings():  # settings read now, after connect_prefect() pointed them at the server
+        event_id = declare(event, loaded.site.name, text, by or getpass.getuser(), nodes)
     out.print(f"{event} for site {loaded.site.name}: event {event_id}", markup=False)
 
 
@@ -100,10 +103,16 @@ def failover(
     if LICENCE not in (attest or []):
         out.print("the licence transfer will pause the run for input in the UI (who re-activated the licence on "
                   "the fallback)", markup=False)
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    from securemode.flows.crashed_runs import run_tags
+
     try:
-        outcome = run_failover(site_path=str(site.resolve()), reason=text, declared_by=by or getpass.getuser(),
-                               isolation=isolate, attest=attest or [], approver=approver,
-                               report_dir=str(report.resolve()) if report else None)
+        # settings read now, after connect_prefect() pointed them at the server (as `run` does)
+        with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}), run_tags(loaded.site.name):
+            outcome = run_failover(site_path=str(site.resolve()), reason=text, declared_by=by or getpass.getuser(),
+                                   isolation=isolate, attest=attest or [], approver=approver,
+                                   report_dir=str(report.resolve()) if report else None)
     except InputError as exc:
         err.print(exc.render(), markup=False, highlight=False)
         raise typer.Exit(EXIT_INPUT) from None

@@ -152,3 +152,6 @@ def test_after_a_failback_the_command_line_fails_over_again_and_prints_the_rto(l
     assert re.search(r"^RTO: \d+\.\d s from ", proc.stdout, re.MULTILINE), proc.stdout
     assert "licence transfer: attested by licence desk" in proc.stdout
     assert set(power(lab, primary_vm_names(lab.site().site)).values()) == {POWERED_OFF}
+    declared = cli(lab, "incident", "--site", str(lab.site_file), "--reason", "drill over", "--by", "e2e")
+    assert declared.returncode == 0, declared.stderr
+    assert re.search(r"securemode\.incident\.declared for site \S+: event [0-9a-f-]{36}$", declared.stdout.strip())
