@@ -19,6 +19,7 @@ from prefect import flow
 
 from securemode.flows.gates import PrefectPauseGate
 from securemode.reports.model import Approval
+from tests.unit.fallback_document import with_fallback
 from tests.unit.sites import SECRET_ENV, example_document, write_site
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
@@ -89,7 +90,7 @@ def test_invalid_input_is_rejected_by_the_server(prefect_api: str) -> None:
 
 @pytest.mark.slow
 def test_serve_registers_both_deployments_with_the_schedule(prefect_api: str, tmp_path: Path) -> None:
-    doc = example_document()
+    doc = with_fallback(example_document())  # its failover deployment and automation are registered too
     doc["name"] = "served"
     doc["reverify_cron"] = "*/15 * * * *"
     site = write_site(tmp_path, doc)

@@ -27,6 +27,7 @@ from securemode.flows.events import (
     site_resource,
 )
 from securemode.site_loader import load_site
+from tests.unit.fallback_document import with_fallback
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
 
@@ -57,6 +58,7 @@ def _registered(api: str, site: str) -> list[str]:
 
 
 def test_incident_starts_failover_and_compromise_starts_rebuild(site: Path, prefect_api: str) -> None:
+    site.write_text(yaml.safe_dump(with_fallback(yaml.safe_load(site.read_text()))))
     loaded = load_site(site)
     name = loaded.site.name
     ids = {f"{d.flow_name}/{d.name}": d.apply() for d in site_deployments(loaded)}

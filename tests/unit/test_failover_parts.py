@@ -14,6 +14,7 @@ from securemode.site import DriftResponse
 from securemode.site_loader import load_fallback, load_site
 from securemode.targets import CONTINGENCY_TARGET
 from securemode.verifiers.contingency import fallback_powered_off, licence_transfer
+from tests.unit.fallback_document import with_fallback
 from tests.unit.sites import SECRET_ENV, example_document, write_site
 from tests.unit.test_cli import run
 
@@ -23,7 +24,7 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name, value in SECRET_ENV.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("SECUREMODE_STATE_DIR", str(tmp_path / "state"))
-    doc = example_document()
+    doc = with_fallback(example_document())
     doc["name"] = "fo-site"
     return write_site(tmp_path, doc)
 
