@@ -31,8 +31,11 @@ REBUILD = "rebuild"
 PIPELINE = "secure-mode-deployment"
 # A bare "{{ expr }}" is rendered and decoded as JSON (keeping a list a list); the event's time is no JSON
 # value, so it is rendered as plain text (Prefect's "jinja" kind).
-DECLARED = {"reason": "{{ event.payload.reason }}", "declared_by": "{{ event.payload.declared_by }}",
-            "declared_at": {"__prefect_kind": "jinja", "template": "{{ event.occurred }}"}}
+DECLARED = {
+    "reason": "{{ event.payload.reason }}",
+    "declared_by": "{{ event.payload.declared_by }}",
+    "declared_at": {"__prefect_kind": "jinja", "template": "{{ event.occurred }}"},
+}
 
 
 @dataclass(frozen=True)
@@ -45,36 +48,63 @@ class SiteDeploymentIds:
 
 
 def automation_names(site: str) -> dict[str, str]:
-    return {kind: f"securemode {site}: {kind}" for kind in
-            ("incident → failover", "compromise → rebuild", "drift → repair")}
+    return {
+        kind: f"securemode {site}: {kind}" for kind in ("incident → failover", "compromise → rebuild", "drift → repair")
+    }
 
 
 def _on(event: str, site: str, **labels: str) -> EventTrigger:
-    return EventTrigger(expect={event}, match={"prefect.resource.id": f"securemode.site.{site}", **labels},
-                        posture=Posture.Reactive, threshold=1)
+    return EventTrigger(
+        expect={event},
+        match={"prefect.resource.id": f"securemode.site.{site}", **labels},
+        posture=Posture.Reactive,
+        threshold=1,
+    )
 
 
 def _run(name: str, trigger: EventTrigger, deployment: UUID, parameters: dict[str, object], what: str) -> Automation:
-    return Automation(name=name, description=f"securemode: {what}", trigger=trigger,
-                      actions=[RunDeployment(source="selected", deployment_id=deployment, parameters=parameters)])
+    return Automation(
+        name=name,
+        description=f"securemode: {what}",
+        trigger=trigger,
+        actions=[RunDeployment(source="selected", deployment_id=deployment, parameters=parameters)],
+    )
 
 
-def operation_automations(site: str, site_path: str, ids: SiteDeploymentIds, repair_on_drift: bool
-                          ) -> list[Automation]:
+def operation_automations(site: str, site_path: str, ids: SiteDeploymentIds, repair_on_drift: bool) -> list[Automation]:
     """The site's operation automations (pure: nothing is registered here)."""
     names = automation_names(site)
     built = []
     if ids.failover is not None:
-        built.append(_run(names["incident → failover"], _on(INCIDENT_EVENT, site), ids.failover,
-                          {"site_path": site_path, **DECLARED}, f"an incident declared on {site} fails it over"))
+        built.append(
+            _run(
+                names["incident → failover"],
+                _on(INCIDENT_EVENT, site),
+                ids.failover,
+                {"site_path": site_path, **DECLARED},
+                f"an incident declared on {site} fails it over",
+            )
+        )
     if ids.rebuild is not None:
-        built.append(_run(names["compromise → rebuild"], _on(COMPROMISE_EVENT, site), ids.rebuild,
-                          {"site_path": site_path, **DECLARED, "nodes": "{{ event.payload.nodes }}"},
-                          f"a compromise declared on {site} rebuilds it"))
+        built.append(
+            _run(
+                names["compromise → rebuild"],
+                _on(COMPROMISE_EVENT, site),
+                ids.rebuild,
+                {"site_path": site_path, **DECLARED, "nodes": "{{ event.payload.nodes }}"},
+                f"a compromise declared on {site} rebuilds it",
+            )
+        )
     if ids.pipeline is not None and repair_on_drift:
-        built.append(_run(names["drift → repair"], _on(DRIFT_EVENT, site, **{DRIFT_RESPONSE_LABEL: "repair"}),
-                          ids.pipeline, {"site_path": site_path, "mode": "run"},
-                          f"drift on {site} that its drift_response repairs runs the pipeline"))
+        built.append(
+            _run(
+                names["drift → repair"],
+                _on(DRIFT_EVENT, site, **{DRIFT_RESPONSE_LABEL: "repair"}),
+                ids.pipeline,
+                {"site_path": site_path, "mode": "run"},
+                f"drift on {site} that its drift_response repairs runs the pipeline",
+            )
+        )
     return built
 
 
@@ -100,9 +130,11 @@ def _delete_named(name: str) -> None:
 def register_operations(loaded: LoadedSite) -> list[str]:
     """(Re)create the site's operation automations for the deployments registered now; their names."""
     site = loaded.site.name
-    ids = SiteDeploymentIds(pipeline=_deployment_id(f"{PIPELINE}/{site}"),
-                            failover=_deployment_id(f"{FAILOVER}/{site}") if loaded.site.contingency else None,
-                            rebuild=_deployment_id(f"{REBUILD}/{site}"))
+    ids = SiteDeploymentIds(
+        pipeline=_deployment_id(f"{PIPELINE}/{site}"),
+        failover=_deployment_id(f"{FAILOVER}/{site}") if loaded.site.contingency else None,
+        rebuild=_deployment_id(f"{REBUILD}/{site}"),
+    )
     response = loaded.site.drift_response
     repair = "repair" in (response.high, response.medium, response.low)
     for name in automation_names(site).values():

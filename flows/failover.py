@@ -60,8 +60,12 @@ DEFAULT_WAIT_S = 900
 class LicenceInput(RunInput):
     """The person who had the licence returned and re-activated on the fallback (through Pexip support)."""
 
-    who: str = Field(min_length=1, pattern=r"\S", description="Required: who re-activated the licence on the "
-                     "fallback (recorded as the attestation of contingency.licence-transfer).")
+    who: str = Field(
+        min_length=1,
+        pattern=r"\S",
+        description="Required: who re-activated the licence on the "
+        "fallback (recorded as the attestation of contingency.licence-transfer).",
+    )
     note: str = Field(default="", description="Optional: the support case or a note.")
 
 
@@ -96,29 +100,47 @@ def _started_at(site_path: str, declared_at: str | None) -> datetime:
     try:
         moment = datetime.fromisoformat(declared_at)
     except ValueError:
-        raise _refuse(site_path, "declared_at", f"{declared_at!r} is not an ISO 8601 time",
-                      "pass the event's time, e.g. 2026-01-31T12:00:00+00:00, or leave it out") from None
+        raise _refuse(
+            site_path,
+            "declared_at",
+            f"{declared_at!r} is not an ISO 8601 time",
+            "pass the event's time, e.g. 2026-01-31T12:00:00+00:00, or leave it out",
+        ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @flow(name="failover", flow_run_name=failover_run_name, log_prints=False)
-def failover(site_path: str, reason: str, declared_by: str | None = None, isolation: str = POWER_OFF,
-             declared_at: str | None = None, attest: list[str] | None = None, approver: str | None = None,
-             report_dir: str | None = None, wait_s: int = DEFAULT_WAIT_S,
-             ) -> FailoverOutcome | State[FailoverOutcome]:
+def failover(
+    site_path: str,
+    reason: str,
+    declared_by: str | None = None,
+    isolation: str = POWER_OFF,
+    declared_at: str | None = None,
+    attest: list[str] | None = None,
+    approver: str | None = None,
+    report_dir: str | None = None,
+    wait_s: int = DEFAULT_WAIT_S,
+) -> FailoverOutcome | State[FailoverOutcome]:
     """Fail the site over to its contingency deployment; ends Failed naming what stopped it."""
     primary = load_site(Path(site_path))
     if primary.site.contingency is None:
-        raise _refuse(site_path, "contingency", "is not defined: there is no fallback to fail over to",
-                      "add a contingency section and build it (securemode run)")
+        raise _refuse(
+            site_path,
+            "contingency",
+            "is not defined: there is no fallback to fail over to",
+            "add a contingency section and build it (securemode run)",
+        )
     if isolation not in ISOLATIONS:
         raise _refuse(site_path, "isolation", f"unknown isolation {isolation!r}", f"use {' or '.join(ISOLATIONS)}")
     who = declared_by or approver or getpass.getuser()
     started = _started_at(site_path, declared_at)
     operation = Operation(kind="failover", reason=reason, declared_by=who, started_at=started)
-    outcome = FailoverOutcome(site=primary.site.name, isolation=isolation, operation=operation,
-                              report_dir=report_dir or str(reports_root() / artifact_key(
-                                  flow_run.name or run_name(site_path, "failover"))))
+    outcome = FailoverOutcome(
+        site=primary.site.name,
+        isolation=isolation,
+        operation=operation,
+        report_dir=report_dir or str(reports_root() / artifact_key(flow_run.name or run_name(site_path, "failover"))),
+    )
     timeline = Timeline(operation.timeline)
     fallback = load_fallback(primary)
     try:
@@ -153,8 +175,9 @@ def failover(site_path: str, reason: str, declared_by: str | None = None, isolat
     return _finish(primary, outcome, None)
 
 
-def _take_over(primary: LoadedSite, fallback: LoadedSite, isolation: str, wait_s: int, timeline: Timeline,
-               outcome: FailoverOutcome) -> None:
+def _take_over(
+    primary: LoadedSite, fallback: LoadedSite, isolation: str, wait_s: int, timeline: Timeline, outcome: FailoverOutcome
+) -> None:
     """Isolate the primary, then bring the fallback up in the guide's order and mark the failover active."""
     plan = primary.site.contingency
     assert plan is not None
@@ -183,31 +206,47 @@ def _licence(primary: LoadedSite, who: str, attest: list[str], approver: str | N
     """The licence transfer, attested in advance (``--attest``) or by a person answering the paused run."""
     site = primary.site.name
     if LICENCE in attest:
-        found = Attestation(control=LICENCE, target=CONTINGENCY_TARGET, who=approver or who, note="pre-attested",
-                            at=datetime.now(UTC))
+        found = Attestation(
+            control=LICENCE, target=CONTINGENCY_TARGET, who=approver or who, note="pre-attested", at=datetime.now(UTC)
+        )
     else:
         attestations.forget(site, LICENCE, CONTINGENCY_TARGET)  # a former failover's answer is not this one's
-        question = ("the licence returned through Pexip support and re-activated on the fallback: by whom?")
-        emit_event(event=APPROVAL_EVENT, resource=site_resource(site), payload={"text": redact(
-            f"{LICENCE} on {site} awaits attestation: {question}, attest at {run_ui_url()}")})
-        answer = pause_for_input(LicenceInput, description=f"**Failover of {site}**: {question}",
-                                 message=f"{LICENCE} awaits attestation: {question}", key=f"{site}-{LICENCE}",
-                                 timeout_s=LICENCE_PAUSE_S)
-        found = Attestation(control=LICENCE, target=CONTINGENCY_TARGET, who=answer.who, note=answer.note,
-                            at=datetime.now(UTC))
+        question = "the licence returned through Pexip support and re-activated on the fallback: by whom?"
+        emit_event(
+            event=APPROVAL_EVENT,
+            resource=site_resource(site),
+            payload={"text": redact(f"{LICENCE} on {site} awaits attestation: {question}, attest at {run_ui_url()}")},
+        )
+        answer = pause_for_input(
+            LicenceInput,
+            description=f"**Failover of {site}**: {question}",
+            message=f"{LICENCE} awaits attestation: {question}",
+            key=f"{site}-{LICENCE}",
+            timeout_s=LICENCE_PAUSE_S,
+        )
+        found = Attestation(
+            control=LICENCE, target=CONTINGENCY_TARGET, who=answer.who, note=answer.note, at=datetime.now(UTC)
+        )
     attestations.record(site, found)
     return found
 
 
-def _finish(primary: LoadedSite, outcome: FailoverOutcome, failure: str | None) -> FailoverOutcome | State[
-        FailoverOutcome]:
+def _finish(
+    primary: LoadedSite, outcome: FailoverOutcome, failure: str | None
+) -> FailoverOutcome | State[FailoverOutcome]:
     """Write the report (results, licence row, timeline, RTO) and end Completed or Failed."""
     results = list(outcome.results)
     if outcome.licence is not None:
         row = licence_transfer(LICENCE, CONTINGENCY_TARGET, primary)
         results.append(row.model_copy(update={"attestation": outcome.licence}))
-    report = Report(site=primary.site.name, generated_at=datetime.now(UTC), stages=["failover"], results=results,
-                    attestations=[outcome.licence] if outcome.licence else [], operation=outcome.operation)
+    report = Report(
+        site=primary.site.name,
+        generated_at=datetime.now(UTC),
+        stages=["failover"],
+        results=results,
+        attestations=[outcome.licence] if outcome.licence else [],
+        operation=outcome.operation,
+    )
     directory = Path(outcome.report_dir or ".")
     write_reports(report, directory)
     headline = failure or f"the fallback carries the service; {outcome.rto_line()}"

@@ -28,8 +28,13 @@ from securemode.targets import CONTINGENCY_TARGET
 from securemode.verifiers import auth
 from securemode.verifiers.parity import LDAP_AND_LOCAL, check_fallback_exceptions
 
-PRECONDITION_CONTROLS = ("contingency.parity", "contingency.auth.ldap-and-local", "contingency.auth.no-client-cert",
-                         "contingency.no-licence", "contingency.powered-off")
+PRECONDITION_CONTROLS = (
+    "contingency.parity",
+    "contingency.auth.ldap-and-local",
+    "contingency.auth.no-client-cert",
+    "contingency.no-licence",
+    "contingency.powered-off",
+)
 PROVEN_BY = (Stage.BOOTSTRAP, Stage.PLATFORM, Stage.AUTH)
 
 
@@ -45,15 +50,18 @@ def precondition_problems(primary: LoadedSite) -> list[str]:
 
 
 def _verify_stage(site_path: str, stage: Stage) -> StageOutcome:
-    return outcome_of(STAGE_FLOWS[stage](site_path=site_path, apply=False, verify=True, run_steps=False,
-                                         return_state=True), StageOutcome)
+    return outcome_of(
+        STAGE_FLOWS[stage](site_path=site_path, apply=False, verify=True, run_steps=False, return_state=True),
+        StageOutcome,
+    )
 
 
 def local_admin_logs_in(fallback: LoadedSite) -> Result:
     """The fallback's local admin logs in on its web interface: the exception the guide keeps it for."""
     user, password = local_admin(fallback)
-    return auth.check_logins(LDAP_AND_LOCAL, fallback.site.management_node.name, web_target(fallback),
-                             [auth.Login(user, "local", password)])
+    return auth.check_logins(
+        LDAP_AND_LOCAL, fallback.site.management_node.name, web_target(fallback), [auth.Login(user, "local", password)]
+    )
 
 
 def prove_fallback(fallback: LoadedSite) -> tuple[list[Result], list[Result]]:

@@ -30,6 +30,12 @@ class Timeline:
             raise
         finally:
             ended = datetime.now(UTC)
-            self.steps.append(TimelineStep(step=name, started_at=started, ended_at=ended,
-                                           note="; ".join([*notes, *([outcome] if outcome else [])])))
+            self.steps.append(
+                TimelineStep(
+                    step=name,
+                    started_at=started,
+                    ended_at=ended,
+                    note="; ".join([*notes, *([outcome] if outcome else [])]),
+                )
+            )
             get_run_logger().info("%s: %s after %.1f s", name, outcome or "done", (ended - started).total_seconds())

@@ -46,11 +46,17 @@ def _path(loaded: LoadedSite) -> Path:
     return folder / f"{re.sub(r'[^A-Za-z0-9._-]', '_', _site_name(loaded))}.json"
 
 
-def mark_failover(loaded: LoadedSite, declared_by: str, reason: str, isolation: str,
-                  since: datetime | None = None) -> FailoverMarker:
+def mark_failover(
+    loaded: LoadedSite, declared_by: str, reason: str, isolation: str, since: datetime | None = None
+) -> FailoverMarker:
     """Record that the site's service now runs on its fallback (replacing an earlier marker)."""
-    marker = FailoverMarker(site=_site_name(loaded), declared_by=declared_by, reason=reason,
-                            since=since or datetime.now(UTC), isolation=isolation)
+    marker = FailoverMarker(
+        site=_site_name(loaded),
+        declared_by=declared_by,
+        reason=reason,
+        since=since or datetime.now(UTC),
+        isolation=isolation,
+    )
     path = _path(loaded)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:

@@ -25,8 +25,7 @@ ByOption = Annotated[str | None, typer.Option("--by", help="Who declares it (def
 
 def _reason(reason: str) -> str:
     if not reason.strip():
-        err.print("--reason: must not be empty. Fix: say why, e.g. --reason 'primary datacentre flooded'",
-                  markup=False)
+        err.print("--reason: must not be empty. Fix: say why, e.g. --reason 'primary datacentre flooded'", markup=False)
         raise typer.Exit(EXIT_INPUT)
     return reason.strip()
 
@@ -36,8 +35,11 @@ def _declare(event: str, site: Path, reason: str, by: str | None, nodes: list[st
     text = _reason(reason)
     unknown = [n for n in nodes or [] if n not in {node.name for node in loaded.site.nodes()}]
     if unknown:
-        err.print(f"--node: {', '.join(unknown)} not a node of site {loaded.site.name}. Fix: use any of "
-                  f"{', '.join(n.name for n in loaded.site.nodes())}", markup=False)
+        err.print(
+            f"--node: {', '.join(unknown)} not a node of site {loaded.site.name}. Fix: use any of "
+            f"{', '.join(n.name for n in loaded.site.nodes())}",
+            markup=False,
+        )
         raise typer.Exit(EXIT_INPUT)
     from securemode.cli.driver import connect_prefect
     from securemode.flows.events import declare
@@ -57,9 +59,14 @@ def incident(site: SiteOption, reason: ReasonOption, by: ByOption = None) -> Non
     _declare(INCIDENT_EVENT, site, reason, by)
 
 
-def compromise(site: SiteOption, reason: ReasonOption, by: ByOption = None,
-               node: Annotated[list[str] | None, typer.Option("--node", help="A compromised node (repeat; "
-                                                              "none: the whole primary).")] = None) -> None:
+def compromise(
+    site: SiteOption,
+    reason: ReasonOption,
+    by: ByOption = None,
+    node: Annotated[
+        list[str] | None, typer.Option("--node", help="A compromised node (repeat; none: the whole primary).")
+    ] = None,
+) -> None:
     """Declare a compromise: emit securemode.compromise.declared (with the nodes named), print its id."""
     from securemode.flows.events import COMPROMISE_EVENT
 
@@ -69,13 +76,22 @@ def compromise(site: SiteOption, reason: ReasonOption, by: ByOption = None,
 def failover(
     site: SiteOption,
     reason: ReasonOption,
-    isolate: Annotated[str, typer.Option("--isolate", help="power-off (guest shutdown, then power off) or "
-                                         "disconnect (vNICs off; the VMs keep running for forensics).")]
-    = "power-off",
+    isolate: Annotated[
+        str,
+        typer.Option(
+            "--isolate",
+            help="power-off (guest shutdown, then power off) or "
+            "disconnect (vNICs off; the VMs keep running for forensics).",
+        ),
+    ] = "power-off",
     by: ByOption = None,
-    attest: Annotated[list[str] | None, typer.Option("--attest", help="contingency.licence-transfer: attest the "
-                                                     "licence re-activation now instead of in the paused run.")]
-    = None,
+    attest: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--attest",
+            help="contingency.licence-transfer: attest the licence re-activation now instead of in the paused run.",
+        ),
+    ] = None,
     approver: Annotated[str | None, typer.Option("--approver", help="Who attests (recorded in the report).")] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Write the failover's reports here.")] = None,
 ) -> None:
@@ -92,8 +108,11 @@ def failover(
         err.print(f"--attest: the failover takes only {LICENCE}", markup=False)
         raise typer.Exit(EXIT_INPUT)
     if loaded.site.contingency is None:
-        err.print(f"{site}: contingency is not defined: there is no fallback to fail over to. Fix: add a "
-                  "contingency section and build it (securemode run)", markup=False)
+        err.print(
+            f"{site}: contingency is not defined: there is no fallback to fail over to. Fix: add a "
+            "contingency section and build it (securemode run)",
+            markup=False,
+        )
         raise typer.Exit(EXIT_INPUT)
     from securemode.cli.driver import connect_prefect
     from securemode.flows.failover import run_failover
@@ -101,8 +120,11 @@ def failover(
     ui = connect_prefect()
     out.print(f"Prefect UI: {ui}", markup=False)
     if LICENCE not in (attest or []):
-        out.print("the licence transfer will pause the run for input in the UI (who re-activated the licence on "
-                  "the fallback)", markup=False)
+        out.print(
+            "the licence transfer will pause the run for input in the UI (who re-activated the licence on "
+            "the fallback)",
+            markup=False,
+        )
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     from securemode.flows.crashed_runs import run_tags
@@ -110,15 +132,25 @@ def failover(
     try:
         # settings read now, after connect_prefect() pointed them at the server (as `run` does)
         with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}), run_tags(loaded.site.name):
-            outcome = run_failover(site_path=str(site.resolve()), reason=text, declared_by=by or getpass.getuser(),
-                                   isolation=isolate, attest=attest or [], approver=approver,
-                                   report_dir=str(report.resolve()) if report else None)
+            outcome = run_failover(
+                site_path=str(site.resolve()),
+                reason=text,
+                declared_by=by or getpass.getuser(),
+                isolation=isolate,
+                attest=attest or [],
+                approver=approver,
+                report_dir=str(report.resolve()) if report else None,
+            )
     except InputError as exc:
         err.print(exc.render(), markup=False, highlight=False)
         raise typer.Exit(EXIT_INPUT) from None
     for step in outcome.operation.timeline:
-        out.print(f"  {step.started_at:%H:%M:%S} {step.seconds:7.1f} s  {step.step}"
-                  + (f": {step.note}" if step.note else ""), markup=False, highlight=False)
+        out.print(
+            f"  {step.started_at:%H:%M:%S} {step.seconds:7.1f} s  {step.step}"
+            + (f": {step.note}" if step.note else ""),
+            markup=False,
+            highlight=False,
+        )
     for problem in outcome.problems:
         err.print(problem, markup=False, highlight=False)
     out.print(outcome.rto_line(), markup=False)

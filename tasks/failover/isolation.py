@@ -48,8 +48,13 @@ def primary_vm_names(site: Site) -> list[str]:
 
 def connected_nics(vm: Any) -> list[Any]:
     """The VM's network cards that are connected now or would connect at power on."""
-    return [d for d in vm.config.hardware.device if isinstance(d, vim.vm.device.VirtualEthernetCard)
-            and d.connectable is not None and (d.connectable.connected or d.connectable.startConnected)]
+    return [
+        d
+        for d in vm.config.hardware.device
+        if isinstance(d, vim.vm.device.VirtualEthernetCard)
+        and d.connectable is not None
+        and (d.connectable.connected or d.connectable.startConnected)
+    ]
 
 
 def _isolated(reader: PowerReader, name: str, isolation: str) -> bool | None:
@@ -66,9 +71,12 @@ def plan_isolation(reader: PowerReader, names: Sequence[str], isolation: str) ->
     if isolation not in ISOLATIONS:
         raise ValueError(f"unknown isolation {isolation!r}: use {' or '.join(ISOLATIONS)}")
     found = {name: _isolated(reader, name, isolation) for name in names}
-    return IsolationPlan(isolation, to_change=[n for n, done in found.items() if done is False],
-                         already=[n for n, done in found.items() if done is True],
-                         missing=[n for n, done in found.items() if done is None])
+    return IsolationPlan(
+        isolation,
+        to_change=[n for n, done in found.items() if done is False],
+        already=[n for n, done in found.items() if done is True],
+        missing=[n for n, done in found.items() if done is None],
+    )
 
 
 def _disconnect(reader: PowerReader, name: str) -> None:

@@ -37,8 +37,10 @@ def wait_for_management_node(fallback: LoadedSite, timeout_s: float, poll_s: flo
             last = f"{type(exc).__name__}: {redact(str(exc))}"
         if time.monotonic() >= deadline:
             node = fallback.site.management_node
-            raise FallbackNotReady(f"the fallback Management Node {node.name} ({node.address}) did not answer on "
-                                   f"HTTPS within {timeout_s:.0f} s; last: {last}")
+            raise FallbackNotReady(
+                f"the fallback Management Node {node.name} ({node.address}) did not answer on "
+                f"HTTPS within {timeout_s:.0f} s; last: {last}"
+            )
         time.sleep(poll_s)
 
 

@@ -60,9 +60,10 @@ def fallback_names(lab: RunningLab) -> list[str]:
 def paused_failover(api: str, worker: threading.Thread, timeout: float = 240.0) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and worker.is_alive():
-        found = httpx.post(f"{api}/flow_runs/filter", json={
-            "flows": {"name": {"any_": ["failover"]}},
-            "flow_runs": {"state": {"type": {"any_": ["PAUSED"]}}}}).json()
+        found = httpx.post(
+            f"{api}/flow_runs/filter",
+            json={"flows": {"name": {"any_": ["failover"]}}, "flow_runs": {"state": {"type": {"any_": ["PAUSED"]}}}},
+        ).json()
         if found:
             return dict(found[0])
         time.sleep(1)
@@ -84,16 +85,24 @@ def test_the_pipeline_builds_the_fallback(lab: RunningLab) -> None:
     assert built.compliant(), built.problems
 
 
-def test_failover_isolates_the_primary_and_proves_the_fallback(lab: RunningLab, prefect_api: str,
-                                                               tmp_path: Path) -> None:
+def test_failover_isolates_the_primary_and_proves_the_fallback(
+    lab: RunningLab, prefect_api: str, tmp_path: Path
+) -> None:
     primary_vms = primary_vm_names(lab.site().site)
     assert set(power(lab, fallback_names(lab)).values()) == {POWERED_OFF}
 
     box: list[FailoverOutcome] = []
 
     def failover() -> None:
-        box.append(run_failover(site_path=str(lab.site_file), reason="primary datacentre flooded",
-                                declared_by="e2e responder", isolation="power-off", report_dir=str(tmp_path)))
+        box.append(
+            run_failover(
+                site_path=str(lab.site_file),
+                reason="primary datacentre flooded",
+                declared_by="e2e responder",
+                isolation="power-off",
+                report_dir=str(tmp_path),
+            )
+        )
 
     # the thread runs in this test's context: the Prefect settings (the API) are context variables
     worker = threading.Thread(target=contextvars.copy_context().run, args=(failover,), daemon=True)
@@ -114,8 +123,10 @@ def test_failover_isolates_the_primary_and_proves_the_fallback(lab: RunningLab, 
         assert row.status is Status.NOT_APPLICABLE and "failover active since" in row.message, row
     assert rows[("contingency.licence-transfer", "contingency")].status is Status.MANUAL
 
-    answer = httpx.post(f"{prefect_api}/flow_runs/{paused['id']}/resume",
-                        json={"run_input": {"who": "licence desk (case 4711)", "note": "re-activated"}})
+    answer = httpx.post(
+        f"{prefect_api}/flow_runs/{paused['id']}/resume",
+        json={"run_input": {"who": "licence desk (case 4711)", "note": "re-activated"}},
+    )
     assert answer.status_code in (200, 201), answer.text
     worker.join(timeout=300)
     assert box, "the failover did not finish after the licence was attested"
@@ -146,8 +157,20 @@ def test_after_a_failback_the_command_line_fails_over_again_and_prints_the_rto(l
     restored = run(lab)
     assert restored.compliant(), restored.problems
     assert set(power(lab, fallback_names(lab)).values()) == {POWERED_OFF}
-    proc = cli(lab, "failover", "--site", str(lab.site_file), "--reason", "drill", "--by", "e2e",
-               "--attest", "contingency.licence-transfer", "--approver", "licence desk")
+    proc = cli(
+        lab,
+        "failover",
+        "--site",
+        str(lab.site_file),
+        "--reason",
+        "drill",
+        "--by",
+        "e2e",
+        "--attest",
+        "contingency.licence-transfer",
+        "--approver",
+        "licence desk",
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert re.search(r"^RTO: \d+\.\d s from ", proc.stdout, re.MULTILINE), proc.stdout
     assert "licence transfer: attested by licence desk" in proc.stdout

@@ -33,28 +33,34 @@ pytestmark = pytest.mark.usefixtures("prefect_api")
 
 
 @flow(name="rebuild")
-def rebuild_stand_in(site_path: str, reason: str, declared_by: str, declared_at: str | None = None,
-                     nodes: list[str] | None = None) -> None:
+def rebuild_stand_in(
+    site_path: str, reason: str, declared_by: str, declared_at: str | None = None, nodes: list[str] | None = None
+) -> None:
     """Stands for the rebuild flow's deployment: only its name and parameters matter to the automation."""
 
 
 def _runs_of(api: str, deployment: UUID, timeout: float = 60.0) -> list[dict[str, Any]]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        found = httpx.post(f"{api}/flow_runs/filter",
-                           json={"flow_runs": {"deployment_id": {"any_": [str(deployment)]}}}).json()
+        found = httpx.post(
+            f"{api}/flow_runs/filter", json={"flow_runs": {"deployment_id": {"any_": [str(deployment)]}}}
+        ).json()
         if found:
             return list(found)
         time.sleep(0.5)
-    events = httpx.post(f"{api}/events/filter", json={"filter": {"event": {"prefix": ["prefect.automation",
-                                                                                    "securemode."]}}}).json()
+    events = httpx.post(
+        f"{api}/events/filter", json={"filter": {"event": {"prefix": ["prefect.automation", "securemode."]}}}
+    ).json()
     seen = [(e["event"], e.get("payload")) for e in events.get("events", [])]
     raise AssertionError(f"no flow run of deployment {deployment} within {timeout:.0f} s; events: {seen}")
 
 
 def _registered(api: str, site: str) -> list[str]:
-    return sorted(a["name"] for a in httpx.post(f"{api}/automations/filter", json={}).json()
-                  if a["name"].startswith(f"securemode {site}:"))
+    return sorted(
+        a["name"]
+        for a in httpx.post(f"{api}/automations/filter", json={}).json()
+        if a["name"].startswith(f"securemode {site}:")
+    )
 
 
 def test_incident_starts_failover_and_compromise_starts_rebuild(site: Path, prefect_api: str) -> None:
@@ -94,14 +100,24 @@ def test_drift_the_site_repairs_runs_the_pipeline_and_notify_does_not(site: Path
     names = automation_names(name)
     assert names["drift → repair"] in register_operations(loaded)
     pipeline = ids[f"secure-mode-deployment/{name}"]
-    emit_event(event=DRIFT_EVENT, resource={**site_resource(name), DRIFT_RESPONSE_LABEL: "notify"},
-               payload={"text": "low drift only"})
+    emit_event(
+        event=DRIFT_EVENT,
+        resource={**site_resource(name), DRIFT_RESPONSE_LABEL: "notify"},
+        payload={"text": "low drift only"},
+    )
     EventsWorker.drain_all()
     time.sleep(3)
-    assert httpx.post(f"{prefect_api}/flow_runs/filter",
-                      json={"flow_runs": {"deployment_id": {"any_": [str(pipeline)]}}}).json() == []
-    emit_event(event=DRIFT_EVENT, resource={**site_resource(name), DRIFT_RESPONSE_LABEL: "repair"},
-               payload={"text": "high drift"})
+    assert (
+        httpx.post(
+            f"{prefect_api}/flow_runs/filter", json={"flow_runs": {"deployment_id": {"any_": [str(pipeline)]}}}
+        ).json()
+        == []
+    )
+    emit_event(
+        event=DRIFT_EVENT,
+        resource={**site_resource(name), DRIFT_RESPONSE_LABEL: "repair"},
+        payload={"text": "high drift"},
+    )
     EventsWorker.drain_all()
     run = _runs_of(prefect_api, pipeline)[0]
     assert run["parameters"]["mode"] == "run"

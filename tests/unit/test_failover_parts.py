@@ -4,6 +4,7 @@ and the rows it changes, and the command line's refusals of bad input (exit 2, b
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,14 +30,18 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return write_site(tmp_path, doc)
 
 
-@pytest.mark.parametrize(("setting", "severities", "expected"), [
-    ({}, ["high", "medium", "low"], "notify"),
-    ({"high": "repair"}, ["high"], "repair"),
-    ({"high": "repair"}, ["medium", "low"], "notify"),
-    ({"low": "repair"}, ["high", "low"], "repair"),
-])
-def test_drift_response_repairs_when_any_drifted_severity_asks(setting: dict[str, str], severities: list[str],
-                                                               expected: str) -> None:
+@pytest.mark.parametrize(
+    ("setting", "severities", "expected"),
+    [
+        ({}, ["high", "medium", "low"], "notify"),
+        ({"high": "repair"}, ["high"], "repair"),
+        ({"high": "repair"}, ["medium", "low"], "notify"),
+        ({"low": "repair"}, ["high", "low"], "repair"),
+    ],
+)
+def test_drift_response_repairs_when_any_drifted_severity_asks(
+    setting: dict[str, str], severities: list[str], expected: str
+) -> None:
     assert DriftResponse.model_validate(setting).for_severities(severities) == expected
 
 
@@ -51,8 +56,10 @@ def test_the_marker_is_the_primarys_and_turns_the_contingency_rows(site: Path) -
     manual = licence_transfer("contingency.licence-transfer", CONTINGENCY_TARGET, primary)
     assert manual.status is Status.MANUAL and "failover active since" in manual.message and "dana" in manual.message
     # no vSphere is asked: while the failover stands the fallback being on is the plan
-    row = fallback_powered_off("contingency.powered-off", "mgr-c", primary, None, "mgr-c",  # type: ignore[arg-type]
-                               "192.0.2.1", (443,), None)
+    no_reader: Any = None
+    row = fallback_powered_off(
+        "contingency.powered-off", "mgr-c", primary, no_reader, "mgr-c", "192.0.2.1", (443,), None
+    )
     assert row.status is Status.NOT_APPLICABLE and "by dana (flood)" in row.message
     assert clear_failover(primary) and active_failover(primary) is None and not clear_failover(primary)
 

@@ -23,7 +23,8 @@ def fresh(connection: VSphereConnection, names: list[str]) -> dict[str, tuple[st
 
 
 def test_disconnect_keeps_the_vms_running_with_every_vnic_disconnected(
-        reader: PowerReader, vms: dict[str, Any], connection: VSphereConnection) -> None:
+    reader: PowerReader, vms: dict[str, Any], connection: VSphereConnection
+) -> None:
     names = sorted(vms)
     assert all(nics > 0 for _, nics in fresh(connection, names).values())  # vcsim's VMs have a connected NIC
     plan = plan_isolation(reader, [*names, "gone-vm"], DISCONNECT)
@@ -34,8 +35,9 @@ def test_disconnect_keeps_the_vms_running_with_every_vnic_disconnected(
     assert again.to_change == [] and again.already == names
 
 
-def test_power_off_isolation_then_power_on_again(reader: PowerReader, vms: dict[str, Any],
-                                                 connection: VSphereConnection) -> None:
+def test_power_off_isolation_then_power_on_again(
+    reader: PowerReader, vms: dict[str, Any], connection: VSphereConnection
+) -> None:
     names = sorted(vms)
     apply_isolation(reader, plan_isolation(reader, names, POWER_OFF), shutdown_bound_s=0)
     assert {state for state, _ in fresh(connection, names).values()} == {POWERED_OFF}
