@@ -11,6 +11,7 @@ Defaults are the guide's values, so a minimal site file asks for exactly what th
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -359,6 +360,22 @@ class Notifications(Strict):
     webhook_url: SecretRef = Field(description="The webhook's URL, as a secret reference (it may carry a token).")
 
 
+DriftAction = Literal["repair", "notify"]
+
+
+class DriftResponse(Strict):
+    """What the automation on ``securemode.drift.detected`` does, by the severity of each drifted control: ``repair``
+    runs the pipeline deployment in run mode; ``notify`` only sends the webhook (when the site names one)."""
+
+    high: DriftAction = "notify"
+    medium: DriftAction = "notify"
+    low: DriftAction = "notify"
+
+    def for_severities(self, severities: Iterable[str]) -> DriftAction:
+        """``repair`` when any of the drifted controls' severities asks for it, else ``notify``."""
+        return "repair" if any(getattr(self, s, "notify") == "repair" for s in severities) else "notify"
+
+
 class Site(Strict):
     """One deployment, as described by the site file."""
 
@@ -383,6 +400,8 @@ class Site(Strict):
     contingency: Contingency | None = None
     approvals: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
     notifications: Notifications | None = None
+    drift_response: DriftResponse = Field(default_factory=DriftResponse, description="Per severity of a drifted "
+                                          "control: repair (run the pipeline) or notify (only the webhook).")
     waivers_file: str | None = None
     evidence_signing_key: SecretRef | None = Field(
         default=None, description="Ed25519 private key (PEM, unencrypted) that signs evidence bundles "

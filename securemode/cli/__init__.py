@@ -371,10 +371,7 @@ def _pending(name: str, issue: str) -> Callable[[typer.Context], None]:
     return command
 
 
-for _name, _issue in (
-    ("failover", "the operations issue"),
-    ("rebuild", "the operations issue"),
-):
+for _name, _issue in (("rebuild", "the operations issue"),):
     app.command(name=_name, context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
         _pending(_name, _issue)
     )
@@ -431,9 +428,11 @@ def server_stop() -> None:
 def _register_fleet_commands() -> None:
     from securemode.cli.docker import register as register_docker
     from securemode.cli.fleet import register
+    from securemode.cli.operations import register as register_operations
 
     register(app)
     register_docker(app)
+    register_operations(app)
 
 
 _register_fleet_commands()
