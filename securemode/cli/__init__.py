@@ -371,13 +371,52 @@ def _pending(name: str, issue: str) -> Callable[[typer.Context], None]:
     return command
 
 
-for _name, _issue in (
-    ("failover", "the operations issue"),
-    ("rebuild", "the operations issue"),
-):
+for _name, _issue in (("failover", "the operations issue"),):
     app.command(name=_name, context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
         _pending(_name, _issue)
     )
+
+
+@app.command("rebuild")
+def rebuild_command(
+    site: SiteOption,
+    reason: Annotated[str, typer.Option("--reason", help="Why: the compromise declared (recorded in the report).")],
+    node: Annotated[list[str] | None, typer.Option("--node", help="A compromised node by name (repeatable); "
+                                                   "default: the whole primary deployment.")] = None,
+    declared_by: Annotated[str | None, typer.Option("--declared-by", help="Who declared the compromise "
+                                                    "(default: the approver, else you).")] = None,
+    approve: ApproveOption = None, attest: AttestOption = None, approver: ApproverOption = None,
+    report: ReportOption = None,
+) -> None:
+    """Quarantine the compromised VMs, rotate every credential, redeploy from the OVA, run the pipeline, verify,
+    then power the fallback off (gated: rebuild.failback). A rerun resumes an interrupted rebuild."""
+    try:
+        load_site(site)
+    except InputError as exc:
+        _input_error(exc)
+    from securemode.cli import checks as cli_checks
+    from securemode.flows import stages as registry
+
+    built = registry.available()
+    problems = cli_checks.unknown_ids("--approve", approve or [], [*cli_checks.gated_steps(built), "rebuild.failback"],
+                                      "the name of a gated step")
+    problems += cli_checks.unknown_ids("--attest", attest or [], cli_checks.attestable_controls(),
+                                       "a control that takes an attestation")
+    if report is not None:
+        problems += cli_checks.output_dir("--report", report)
+    if problems:
+        _input_error(InputError("command line", problems))
+    from securemode.cli.rebuild import RebuildFailed, drive_rebuild
+
+    try:
+        code = drive_rebuild(site, reason, node or None, declared_by, approve or [], attest or [], approver, report,
+                             interactive=sys.stdin.isatty() and sys.stdout.isatty(), console=out)
+    except InputError as exc:
+        _input_error(exc)
+    except RebuildFailed as exc:
+        err.print(f"securemode rebuild: {exc}", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    raise typer.Exit(code)
 
 
 @server_app.command("start")
