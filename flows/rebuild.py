@@ -76,16 +76,14 @@ class RebuildOutcome(BaseModel):
         return self.finished and not self.problems
 
 
-def primary_vms(loaded: LoadedSite, nodes: list[str] | None) -> list[str]:
-    """The VMs to rebuild: the named primary nodes, or all of them; an unknown name is bad input."""
-    known = [n.name for n in loaded.site.nodes()]
-    if not nodes:
-        return known
-    unknown = [n for n in nodes if n not in known]
-    if unknown:
-        raise InputError(str(loaded.path), [Problem(field="nodes", message=f"{', '.join(unknown)} is not a node of "
-                                                    "the primary deployment", fix=f"name any of {', '.join(known)}")])
-    return [n for n in known if n in nodes]
+def check_rebuild(loaded: LoadedSite, nodes: list[str] | None) -> list[str]:
+    """The VMs to rebuild; raise InputError (before anything changes) for an unknown node or a credential to
+    rotate whose reference the engine cannot write."""
+    vms, problems = rotation.rebuilt_vms(loaded.site, nodes)
+    problems += rotation.refuse_unwritable(loaded.site, vms)
+    if problems:
+        raise InputError(str(loaded.path), problems)
+    return vms
 
 
 def _open_record(loaded: LoadedSite, reason: str, declared_by: str, vms: list[str], named: bool) -> RebuildRecord:
@@ -107,9 +105,7 @@ def rebuild(site_path: str, reason: str, declared_by: str | None = None, nodes: 
     logger = get_run_logger()
     loaded = load_site(Path(site_path))
     who = declared_by or approver or getpass.getuser()
-    vms = primary_vms(loaded, nodes)
-    if problems := rotation.refuse_unwritable(loaded.site, vms):
-        raise InputError(site_path, problems)  # before anything changes
+    vms = check_rebuild(loaded, nodes)
     record = _open_record(loaded, reason, who, vms, bool(nodes))
     vms = record.nodes
     outcome = RebuildOutcome(site=loaded.site.name, id=record.id, reason=str(record.data["reason"]),

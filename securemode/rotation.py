@@ -80,6 +80,17 @@ def credentials(site: Site, nodes: list[str]) -> list[Credential]:
     return out
 
 
+def rebuilt_vms(site: Site, nodes: list[str] | None) -> tuple[list[str], list[Problem]]:
+    """The VMs a rebuild replaces: the named primary nodes (in the site's order), or all of them; a name that is
+    not a primary node is a problem."""
+    known = [n.name for n in site.nodes()]
+    unknown = [n for n in nodes or [] if n not in known]
+    if unknown:
+        return [], [Problem(field="nodes", message=f"{', '.join(unknown)} is not a node of the primary deployment",
+                            fix=f"name any of {', '.join(known)}")]
+    return [n for n in known if not nodes or n in nodes], []
+
+
 def to_rotate(site: Site, nodes: list[str]) -> list[Credential]:
     return [c for c in credentials(site, nodes) if c.action == ROTATE]
 

@@ -166,6 +166,12 @@ def render(inputs: SiteInputs) -> dict[str, Any]:
         },
         # The lab's nodes pull configuration every few seconds (a real node: about once a minute).
         "replication_wait_s": 20,
+        # A rebuild after a compromise keeps a snapshot of each quarantined VM, and the lab's slapd lets the
+        # site change its service account's password (as the directory's administrator).
+        "rebuild": {
+            "snapshot_for_forensics": True,
+            "ldap_admin": {"dn": inputs.ldap["admin_dn"], "password": sec.ref("ldap-admin-password")},
+        },
     }
     if plan.fallback_manager is not None:  # only a lab up with --contingency can boot a fallback
         site["contingency"] = {

@@ -390,8 +390,10 @@ def rebuild_command(
 ) -> None:
     """Quarantine the compromised VMs, rotate every credential, redeploy from the OVA, run the pipeline, verify,
     then power the fallback off (gated: rebuild.failback). A rerun resumes an interrupted rebuild."""
+    from securemode.flows.rebuild import check_rebuild
+
     try:
-        load_site(site)
+        check_rebuild(load_site(site), node or None)
     except InputError as exc:
         _input_error(exc)
     from securemode.cli import checks as cli_checks
