@@ -39,6 +39,7 @@ from securemode.problems import InputError, Problem
 from securemode.redact import redact
 from securemode.site_loader import LoadedSite, load_site
 from securemode.tasks.rebuild import certificates, engine_state, failback, rotate
+from securemode.tasks.rebuild.capacity import capacity_problems
 from securemode.tasks.rebuild.quarantine import quarantine_vm, read_quarantine
 from securemode.vsphere import open_site_session
 
@@ -106,6 +107,9 @@ def rebuild(site_path: str, reason: str, declared_by: str | None = None, nodes: 
     loaded = load_site(Path(site_path))
     who = declared_by or approver or getpass.getuser()
     vms = check_rebuild(loaded, nodes)
+    record = rebuild_record.current(loaded)
+    if record is None and (problems := capacity_problems(loaded, vms)):
+        raise InputError(site_path, problems)  # before anything changes
     record = _open_record(loaded, reason, who, vms, bool(nodes))
     vms = record.nodes
     outcome = RebuildOutcome(site=loaded.site.name, id=record.id, reason=str(record.data["reason"]),
@@ -132,8 +136,8 @@ def rebuild(site_path: str, reason: str, declared_by: str | None = None, nodes: 
                     record.save()
         record.finish("quarantine")
     if step("rotate"):
-        done = rotate.rotate_credentials(loaded, record.data["before"], vms)
-        record.finish("rotate", rotated=sorted({*record.data.get("rotated", []), *(r.field for r in done)}))
+        rotate.rotate_credentials(loaded, record.data["before"], vms)
+        record.finish("rotate", rotated=rotate.rotated_fields(loaded, record.data["before"], vms))
     if step("revoke"):
         old = record.data["old_certificates"]
         revoked, manual = certificates.revoke_all(loaded, [*old["node"], *old["client"]],

@@ -74,8 +74,9 @@ def render(inputs: SiteInputs) -> dict[str, Any]:
             "trust": {"fingerprint_sha256": inputs.vsphere.tls_fingerprint},
             "datastore": DATASTORE,
             # every lab VM's disk is limited to DISK_IOPS_LIMIT; the host holds the fallback's VMs too (the
-            # vms stage sums every VM on the host); one VM's worth of headroom on top
-            "iops_budget": DISK_IOPS_LIMIT * (len(nodes) + len(plan.fallback) + 1),
+            # vms stage sums every VM on the host), and after a rebuild the primary's quarantined VMs, kept as
+            # evidence beside their fresh copies; one VM's worth of headroom on top
+            "iops_budget": DISK_IOPS_LIMIT * (2 * len(nodes) + len(plan.fallback) + 1),
             "reserved_vlans": [1002, 1003, 1004, 1005],
             "networks": {"management": dict(MANAGEMENT_NETWORK), "vm": dict(VM_NETWORK)},
             "login_banner": "securemode lab: authorised use only. Activity is monitored.",

@@ -38,6 +38,12 @@ def still_old(loaded: LoadedSite, before: dict[str, dict[str, str]], nodes: list
             if c.field not in before or same_value(before[c.field], loaded.secret(c.ref).get_secret_value())]
 
 
+def rotated_fields(loaded: LoadedSite, before: dict[str, dict[str, str]], nodes: list[str]) -> list[str]:
+    """The credentials to rotate that hold a new value now (whichever run of the rebuild wrote it)."""
+    old = {c.field for c in still_old(loaded, before, nodes)}
+    return [c.field for c in rotation.to_rotate(loaded.site, nodes) if c.field not in old]
+
+
 def rotate_credentials(loaded: LoadedSite, before: dict[str, dict[str, str]], nodes: list[str]) -> list[Rotated]:
     """Give each credential still holding its old value a new one; returns what was rotated (no values)."""
     done = []
