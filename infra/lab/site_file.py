@@ -156,7 +156,8 @@ def render(inputs: SiteInputs) -> dict[str, Any]:
             for role, user in inputs.ldap["users"].items() if role in LAB_ROLES
         ],
         "global_settings": {
-            "ocsp_responder_url": f"http://ocsp.{plan.domain}/",
+            # the lab CA's OCSP responder: a certificate the CA revoked (a rebuild revokes the old ones) is refused
+            "ocsp_responder_url": f"http://{plan.address('ocsp')}:{plan.ports['ocsp']}/",
             "login_banner": "securemode lab: authorised use only. Activity is monitored.",
         },
         "pki": {

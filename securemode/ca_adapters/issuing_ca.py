@@ -21,6 +21,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID, ObjectIdentifier
 
 IssuerKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
@@ -217,6 +218,10 @@ class IssuingCA:
         crl = builder.sign(self._intermediate_key, hashes.SHA256())
         _replace(self.crl_path, crl.public_bytes(serialization.Encoding.PEM))
         return self.crl_path
+
+    def sign_ocsp(self, builder: ocsp.OCSPResponseBuilder) -> ocsp.OCSPResponse:
+        """Sign an OCSP response as this (issuing) CA: the lab's OCSP responder answers for what it issued."""
+        return builder.sign(self._intermediate_key, hashes.SHA256())
 
     def issued(self) -> list[x509.Certificate]:
         """Every certificate this CA signed (kept under ``signed/``)."""

@@ -7,6 +7,7 @@ refused, new node certificates served and the old certificates revoked by the CA
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import ssl
@@ -15,6 +16,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import ldap3
 import pytest
 from cryptography import x509
@@ -29,6 +31,7 @@ from securemode.infra.lab.pytest_fixture import RunningLab
 from securemode.pexip import rebuild_record
 from securemode.pexip.rebuild_record import salted_digest, same_value
 from securemode.pexip.state import site_dir
+from securemode.site import Role
 from securemode.site_loader import LoadedSite
 from securemode.vsphere import open_site_session
 from securemode.vsphere.desired_vm import nics
@@ -106,6 +109,18 @@ def ldap_bind(loaded: LoadedSite, password: str) -> bool:
         conn.unbind()
 
 
+def api_status(address: str, cert: Path, key: Path, ca_file: Path) -> int:
+    """The HTTP status of a Management API read with a client certificate (0: the handshake was refused)."""
+    ctx = ssl.create_default_context(cafile=str(ca_file))
+    ctx.check_hostname = False
+    ctx.load_cert_chain(str(cert), str(key))
+    try:
+        with httpx.Client(verify=ctx, timeout=10) as client:
+            return client.get(f"https://{address}/api/admin/configuration/v1/global/1/").status_code
+    except (httpx.TransportError, ssl.SSLError):
+        return 0
+
+
 def kill_at(lab: RunningLab, api: str, where: str) -> str:
     """Run the rebuild in a process of its own, kill -9 it at ``where``; returns what it printed."""
     child = subprocess.Popen([sys.executable, "-m", "tests.e2e.rebuild_child", str(lab.site_file), where],
@@ -133,6 +148,14 @@ def test_a_rebuild_killed_twice_ends_in_one_compliant_deployment_with_every_cred
     old_client = sorted((site_dir(loaded) / "client-certificates").glob("*.pem"))
     assert old_client, "the converged deployment issued client certificates"
     old_client_pems = [p.read_text() for p in old_client]
+    writer = next(a.username for a in loaded.site.administrators if a.role == Role.READ_WRITE)
+    old_dir = tmp_path / "old-client"
+    old_dir.mkdir()
+    for suffix in (".pem", ".key"):
+        shutil.copy2(site_dir(loaded) / "client-certificates" / f"{writer}{suffix}", old_dir / f"{writer}{suffix}")
+    ca_root = Path(loaded.site.pki.trusted_ca_files[0])
+    mgr = str(loaded.site.management_node.address)
+    assert api_status(mgr, old_dir / f"{writer}.pem", old_dir / f"{writer}.key", ca_root) == 200
 
     printed = kill_at(lab, prefect_api, "quarantine")
     assert STALLED in printed, printed[-3000:]
@@ -191,6 +214,10 @@ def test_a_rebuild_killed_twice_ends_in_one_compliant_deployment_with_every_cred
         assert adapter.revoked(pem)  # type: ignore[attr-defined]
     new_client = {p.name: p.read_text() for p in (site_dir(fresh) / "client-certificates").glob("*.pem")}
     assert new_client and not set(new_client.values()) & set(old_client_pems)
+    # the rebuilt node refuses the old client certificate (revoked: its OCSP answer) and takes the new one
+    assert api_status(mgr, old_dir / f"{writer}.pem", old_dir / f"{writer}.key", ca_root) in (0, 401, 403)
+    folder = site_dir(fresh) / "client-certificates"
+    assert api_status(mgr, folder / f"{writer}.pem", folder / f"{writer}.key", ca_root) == 200
 
 
 def run_verify(lab: RunningLab, report: Path) -> PipelineOutcome:
