@@ -92,16 +92,31 @@ def _open_record(loaded: LoadedSite, reason: str, declared_by: str, vms: list[st
     if record is None:
         return rebuild_record.start(loaded, reason, declared_by, vms)
     if named and sorted(vms) != sorted(record.nodes):
-        raise InputError(str(loaded.path), [Problem(
-            field="nodes", message=f"the rebuild {record.id} of {', '.join(record.nodes)} is not finished",
-            fix="rerun with the same nodes (or none) to finish it first")])
+        raise InputError(
+            str(loaded.path),
+            [
+                Problem(
+                    field="nodes",
+                    message=f"the rebuild {record.id} of {', '.join(record.nodes)} is not finished",
+                    fix="rerun with the same nodes (or none) to finish it first",
+                )
+            ],
+        )
     return record
 
 
 @flow(name="rebuild", flow_run_name=rebuild_run_name, log_prints=False)
-def rebuild(site_path: str, reason: str, declared_by: str | None = None, nodes: list[str] | None = None,
-            approve: list[str] | None = None, attest: list[str] | None = None, approver: str | None = None,
-            report_dir: str | None = None, interactive: bool = False) -> RebuildOutcome | State[RebuildOutcome]:
+def rebuild(
+    site_path: str,
+    reason: str,
+    declared_by: str | None = None,
+    nodes: list[str] | None = None,
+    approve: list[str] | None = None,
+    attest: list[str] | None = None,
+    approver: str | None = None,
+    report_dir: str | None = None,
+    interactive: bool = False,
+) -> RebuildOutcome | State[RebuildOutcome]:
     """Quarantine, rotate, revoke, redeploy, verify, fail back — resuming a rebuild a kill interrupted."""
     logger = get_run_logger()
     loaded = load_site(Path(site_path))
@@ -112,10 +127,19 @@ def rebuild(site_path: str, reason: str, declared_by: str | None = None, nodes: 
         raise InputError(site_path, problems)  # before anything changes
     record = _open_record(loaded, reason, who, vms, bool(nodes))
     vms = record.nodes
-    outcome = RebuildOutcome(site=loaded.site.name, id=record.id, reason=str(record.data["reason"]),
-                             declared_by=str(record.data["declared_by"]), nodes=vms, report_dir=report_dir,
-                             kept=[KeptCredential(field=c.field, why=c.why_kept)
-                                   for c in rotation.credentials(loaded.site, vms) if c.action == rotation.KEPT])
+    outcome = RebuildOutcome(
+        site=loaded.site.name,
+        id=record.id,
+        reason=str(record.data["reason"]),
+        declared_by=str(record.data["declared_by"]),
+        nodes=vms,
+        report_dir=report_dir,
+        kept=[
+            KeptCredential(field=c.field, why=c.why_kept)
+            for c in rotation.credentials(loaded.site, vms)
+            if c.action == rotation.KEPT
+        ],
+    )
 
     def step(name: str) -> bool:
         todo = not record.done(name)
@@ -123,8 +147,11 @@ def rebuild(site_path: str, reason: str, declared_by: str | None = None, nodes: 
         return todo
 
     if step("inventory"):
-        record.finish("inventory", before=rotate.record_before(loaded, vms),
-                      old_certificates=certificates.old_certificates(loaded, vms))
+        record.finish(
+            "inventory",
+            before=rotate.record_before(loaded, vms),
+            old_certificates=certificates.old_certificates(loaded, vms),
+        )
     if step("quarantine"):
         snapshot = loaded.site.rebuild.snapshot_for_forensics
         with open_site_session(loaded) as session:
@@ -140,8 +167,9 @@ def rebuild(site_path: str, reason: str, declared_by: str | None = None, nodes: 
         record.finish("rotate", rotated=rotate.rotated_fields(loaded, record.data["before"], vms))
     if step("revoke"):
         old = record.data["old_certificates"]
-        revoked, manual = certificates.revoke_all(loaded, [*old["node"], *old["client"]],
-                                                  f"rebuild {record.id}: {outcome.reason}")
+        revoked, manual = certificates.revoke_all(
+            loaded, [*old["node"], *old["client"]], f"rebuild {record.id}: {outcome.reason}"
+        )
         record.finish("revoke", revoked=revoked, revoke_manually=manual)
     if step("set-aside"):
         moved = engine_state.set_aside(loaded, record.id, vms)
@@ -150,10 +178,19 @@ def rebuild(site_path: str, reason: str, declared_by: str | None = None, nodes: 
         record.finish("set-aside", set_aside=sorted({*record.data.get("set_aside", []), *moved}))
     _fill(outcome, record)
     if step("redeploy"):
-        pipeline = outcome_of(secure_mode_deployment(
-            site_path=site_path, mode="run", approve=approve, attest=attest, approver=approver,
-            interactive=interactive, report_dir=str(Path(report_dir) / "pipeline") if report_dir else None,
-            return_state=True), PipelineOutcome)
+        pipeline = outcome_of(
+            secure_mode_deployment(
+                site_path=site_path,
+                mode="run",
+                approve=approve,
+                attest=attest,
+                approver=approver,
+                interactive=interactive,
+                report_dir=str(Path(report_dir) / "pipeline") if report_dir else None,
+                return_state=True,
+            ),
+            PipelineOutcome,
+        )
         outcome.pipeline_compliant = pipeline.compliant()
         if not outcome.pipeline_compliant:
             outcome.problems += [f"redeploy: {p}" for p in pipeline.problems] or ["redeploy: not compliant"]
@@ -167,12 +204,16 @@ def rebuild(site_path: str, reason: str, declared_by: str | None = None, nodes: 
         record.finish("verify")
     if step("failback"):
         gate = build_gate(loaded.site.approvals, approve or [], attest or [], approver, interactive, loaded.site.name)
-        summary = (f"power the contingency deployment off and clear any active failover of {loaded.site.name} "
-                   f"(rebuild {record.id})")
+        summary = (
+            f"power the contingency deployment off and clear any active failover of {loaded.site.name} "
+            f"(rebuild {record.id})"
+        )
         approval = gate.approve(FAILBACK_GATE, summary)
         if approval is None:
-            outcome.problems.append(f"{FAILBACK_GATE}: not approved; the rebuilt primary is compliant, the "
-                                    f"failback waits (rerun with --approve {FAILBACK_GATE})")
+            outcome.problems.append(
+                f"{FAILBACK_GATE}: not approved; the rebuilt primary is compliant, the "
+                f"failback waits (rerun with --approve {FAILBACK_GATE})"
+            )
             return _end(outcome, record)
         stopped = failback.fallback_off(loaded)
         cleared = failback.clear_active_failover(loaded)
@@ -185,14 +226,19 @@ def rebuild(site_path: str, reason: str, declared_by: str | None = None, nodes: 
 
 def verify_rotation(loaded: LoadedSite, record: RebuildRecord) -> list[str]:
     """Every credential to rotate holds a value other than before; every old certificate reads revoked."""
-    problems = [f"{c.field}: still holds the value it had before the rebuild"
-                for c in rotate.still_old(loaded, record.data["before"], record.nodes)]
+    problems = [
+        f"{c.field}: still holds the value it had before the rebuild"
+        for c in rotate.still_old(loaded, record.data["before"], record.nodes)
+    ]
     adapter = adapter_for(loaded)
     revoked = getattr(adapter, "revoked", None)
     old = record.data["old_certificates"]
     if revoked is not None:
-        problems += [f"certificate {certificates.serial_of(pem)}: not revoked by the CA"
-                     for pem in [*old["node"], *old["client"]] if not revoked(pem)]
+        problems += [
+            f"certificate {certificates.serial_of(pem)}: not revoked by the CA"
+            for pem in [*old["node"], *old["client"]]
+            if not revoked(pem)
+        ]
     return problems
 
 
@@ -213,8 +259,9 @@ def _end(outcome: RebuildOutcome, record: RebuildRecord) -> RebuildOutcome | Sta
     if outcome.report_dir:
         folder = Path(outcome.report_dir)
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "rebuild.json").write_text(redact(json.dumps(outcome.model_dump(mode="json"), indent=2)) + "\n",
-                                             encoding="utf-8")
+        (folder / "rebuild.json").write_text(
+            redact(json.dumps(outcome.model_dump(mode="json"), indent=2)) + "\n", encoding="utf-8"
+        )
     if outcome.problems:
         return failed_with(outcome, f"rebuild {outcome.id}: " + " | ".join(outcome.problems))
     return outcome

@@ -43,40 +43,89 @@ def credentials(site: Site, nodes: list[str]) -> list[Credential]:
     """Every secret reference of the site with the rebuild's action; ``nodes``: the VMs being rebuilt."""
     mn = site.management_node
     rebuilt_mn = mn.name in nodes
-    out = [Credential("management_node.admin_password", mn.admin_password, ROTATE if rebuilt_mn else KEPT,
-                      why_kept="" if rebuilt_mn else "the Management Node is not rebuilt (name it, or name no node)")]
+    out = [
+        Credential(
+            "management_node.admin_password",
+            mn.admin_password,
+            ROTATE if rebuilt_mn else KEPT,
+            why_kept="" if rebuilt_mn else "the Management Node is not rebuilt (name it, or name no node)",
+        )
+    ]
     for i, node in enumerate(site.conferencing_nodes):
         if node.node_password:
             out.append(Credential(f"conferencing_nodes[{i}].node_password", node.node_password, ROTATE))
-    out += [Credential("snmp.auth_password", site.snmp.auth_password, ROTATE),
-            Credential("snmp.priv_password", site.snmp.priv_password, ROTATE),
-            Credential("snmp.community", site.snmp.community, ROTATE, kind="community")]
+    out += [
+        Credential("snmp.auth_password", site.snmp.auth_password, ROTATE),
+        Credential("snmp.priv_password", site.snmp.priv_password, ROTATE),
+        Credential("snmp.community", site.snmp.community, ROTATE, kind="community"),
+    ]
     admin = site.rebuild.ldap_admin
-    out.append(Credential("ldap.bind_password", site.ldap.bind_password, ROTATE if admin else KEPT,
-                          applied_by="ldap", why_kept="" if admin else
-                          "the site cannot change it (set rebuild.ldap_admin to let the rebuild rotate it)"))
+    out.append(
+        Credential(
+            "ldap.bind_password",
+            site.ldap.bind_password,
+            ROTATE if admin else KEPT,
+            applied_by="ldap",
+            why_kept="" if admin else "the site cannot change it (set rebuild.ldap_admin to let the rebuild rotate it)",
+        )
+    )
     if admin:
-        out.append(Credential("rebuild.ldap_admin.password", admin.password, KEPT,
-                              why_kept="the directory's own administrator, not held by the deployment"))
+        out.append(
+            Credential(
+                "rebuild.ldap_admin.password",
+                admin.password,
+                KEPT,
+                why_kept="the directory's own administrator, not held by the deployment",
+            )
+        )
     for i, server in enumerate(site.ntp_servers):
         if server.key:
-            out.append(Credential(f"ntp_servers[{i}].key", server.key, KEPT,
-                                  why_kept="the NTP server is not managed by this site (its key is set there)"))
+            out.append(
+                Credential(
+                    f"ntp_servers[{i}].key",
+                    server.key,
+                    KEPT,
+                    why_kept="the NTP server is not managed by this site (its key is set there)",
+                )
+            )
     for i, user in enumerate(site.administrators):
         if user.password:
-            out.append(Credential(f"administrators[{i}].password", user.password, KEPT,
-                                  why_kept="a person's own LDAP password (their client certificate is re-issued)"))
-    out.append(Credential("vsphere.password", site.vsphere.password, KEPT,
-                          why_kept="the ESXi host is not rebuilt"))
+            out.append(
+                Credential(
+                    f"administrators[{i}].password",
+                    user.password,
+                    KEPT,
+                    why_kept="a person's own LDAP password (their client certificate is re-issued)",
+                )
+            )
+    out.append(Credential("vsphere.password", site.vsphere.password, KEPT, why_kept="the ESXi host is not rebuilt"))
     if site.contingency:
-        out.append(Credential("contingency.local_admin_password", site.contingency.local_admin_password, KEPT,
-                              why_kept="the fallback is not the compromised deployment"))
+        out.append(
+            Credential(
+                "contingency.local_admin_password",
+                site.contingency.local_admin_password,
+                KEPT,
+                why_kept="the fallback is not the compromised deployment",
+            )
+        )
     if site.notifications:
-        out.append(Credential("notifications.webhook_url", site.notifications.webhook_url, KEPT,
-                              why_kept="not a credential of the deployment"))
+        out.append(
+            Credential(
+                "notifications.webhook_url",
+                site.notifications.webhook_url,
+                KEPT,
+                why_kept="not a credential of the deployment",
+            )
+        )
     if site.evidence_signing_key:
-        out.append(Credential("evidence_signing_key", site.evidence_signing_key, KEPT,
-                              why_kept="signs the evidence, not a credential of the deployment"))
+        out.append(
+            Credential(
+                "evidence_signing_key",
+                site.evidence_signing_key,
+                KEPT,
+                why_kept="signs the evidence, not a credential of the deployment",
+            )
+        )
     return out
 
 
@@ -86,8 +135,13 @@ def rebuilt_vms(site: Site, nodes: list[str] | None) -> tuple[list[str], list[Pr
     known = [n.name for n in site.nodes()]
     unknown = [n for n in nodes or [] if n not in known]
     if unknown:
-        return [], [Problem(field="nodes", message=f"{', '.join(unknown)} is not a node of the primary deployment",
-                            fix=f"name any of {', '.join(known)}")]
+        return [], [
+            Problem(
+                field="nodes",
+                message=f"{', '.join(unknown)} is not a node of the primary deployment",
+                fix=f"name any of {', '.join(known)}",
+            )
+        ]
     return [n for n in known if not nodes or n in nodes], []
 
 
@@ -97,9 +151,15 @@ def to_rotate(site: Site, nodes: list[str]) -> list[Credential]:
 
 def refuse_unwritable(site: Site, nodes: list[str]) -> list[Problem]:
     """One problem per credential to rotate whose reference the engine cannot write (``env:``)."""
-    return [Problem(field=c.field, message=f"is {c.ref}: an environment variable cannot be rotated by the engine",
-                    fix="point it at a file: or prefect-secret: reference (holding the current value), then rerun")
-            for c in to_rotate(site, nodes) if not c.writable]
+    return [
+        Problem(
+            field=c.field,
+            message=f"is {c.ref}: an environment variable cannot be rotated by the engine",
+            fix="point it at a file: or prefect-secret: reference (holding the current value), then rerun",
+        )
+        for c in to_rotate(site, nodes)
+        if not c.writable
+    ]
 
 
 def new_value(kind: Kind) -> str:

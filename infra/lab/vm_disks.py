@@ -59,8 +59,13 @@ class Disks:
                         n += 1
                     os.replace(folder, target)
                     moved.append(target)
-            log.info("%s: a new VM (%s, was %s) boots an empty disk; kept %s", name, vm_id, owner,
-                     ", ".join(str(p) for p in moved) or "nothing")
+            log.info(
+                "%s: a new VM (%s, was %s) boots an empty disk; kept %s",
+                name,
+                vm_id,
+                owner,
+                ", ".join(str(p) for p in moved) or "nothing",
+            )
         if owner != vm_id:
             owners[name] = vm_id
             tmp = self.path.with_suffix(".tmp")

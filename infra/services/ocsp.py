@@ -37,22 +37,31 @@ def answer(ca_dir: Path, request_der: bytes) -> bytes:
         request = ocsp.load_der_ocsp_request(request_der)
     except ValueError:
         return ocsp.OCSPResponseBuilder.build_unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST).public_bytes(
-            serialization.Encoding.DER)
+            serialization.Encoding.DER
+        )
     ca = IssuingCA.load(ca_dir)
     leaf_path = ca_dir / SIGNED_DIR / f"{request.serial_number:x}.pem"
     if not leaf_path.is_file():
         return ocsp.OCSPResponseBuilder.build_unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED).public_bytes(
-            serialization.Encoding.DER)
+            serialization.Encoding.DER
+        )
     leaf = x509.load_pem_x509_certificate(leaf_path.read_bytes())
     revoked = ca.revoked_serials().get(leaf.serial_number)
     now = dt.datetime.now(dt.UTC)
-    builder = ocsp.OCSPResponseBuilder().add_response(
-        cert=leaf, issuer=ca.intermediate_cert, algorithm=request.hash_algorithm,
-        cert_status=ocsp.OCSPCertStatus.REVOKED if revoked else ocsp.OCSPCertStatus.GOOD,
-        this_update=now - dt.timedelta(seconds=5), next_update=now + VALID_FOR,
-        revocation_time=dt.datetime.fromisoformat(revoked) if revoked else None,
-        revocation_reason=x509.ReasonFlags.key_compromise if revoked else None,
-    ).responder_id(ocsp.OCSPResponderEncoding.HASH, ca.intermediate_cert)
+    builder = (
+        ocsp.OCSPResponseBuilder()
+        .add_response(
+            cert=leaf,
+            issuer=ca.intermediate_cert,
+            algorithm=request.hash_algorithm,
+            cert_status=ocsp.OCSPCertStatus.REVOKED if revoked else ocsp.OCSPCertStatus.GOOD,
+            this_update=now - dt.timedelta(seconds=5),
+            next_update=now + VALID_FOR,
+            revocation_time=dt.datetime.fromisoformat(revoked) if revoked else None,
+            revocation_reason=x509.ReasonFlags.key_compromise if revoked else None,
+        )
+        .responder_id(ocsp.OCSPResponderEncoding.HASH, ca.intermediate_cert)
+    )
     return ca.sign_ocsp(builder).public_bytes(serialization.Encoding.DER)
 
 
@@ -96,14 +105,31 @@ def start(workdir: Path | str, ca_dir: Path, address: str, port: int, timeout: f
     """Start the responder on ``address:port`` and wait until it answers."""
     t0 = time.perf_counter()
     work = ensure_workdir(workdir)
-    argv = [sys.executable, "-m", "securemode.infra.services.ocsp", "--ca-dir", str(ca_dir), "--address", address,
-            "--port", str(port)]
+    argv = [
+        sys.executable,
+        "-m",
+        "securemode.infra.services.ocsp",
+        "--ca-dir",
+        str(ca_dir),
+        "--address",
+        address,
+        "--port",
+        str(port),
+    ]
     popen = spawn(argv, work, "ocsp.out")
-    handle = ServiceHandle(name="ocsp", pid=popen.pid, workdir=work, endpoints={"ocsp": (address, port)},
-                           startup_s=0.0, executable=sys.executable, _popen=popen)
+    handle = ServiceHandle(
+        name="ocsp",
+        pid=popen.pid,
+        workdir=work,
+        endpoints={"ocsp": (address, port)},
+        startup_s=0.0,
+        executable=sys.executable,
+        _popen=popen,
+    )
     with stopped_on_failure(handle.stop):
-        wait_ready(popen, lambda: _answers(address, port), what="OCSP responder", log_path=work / "ocsp.out",
-                   timeout=timeout)
+        wait_ready(
+            popen, lambda: _answers(address, port), what="OCSP responder", log_path=work / "ocsp.out", timeout=timeout
+        )
     handle.startup_s = time.perf_counter() - t0
     return handle
 

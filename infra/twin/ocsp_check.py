@@ -38,8 +38,9 @@ def _aia_url(cert: x509.Certificate) -> str | None:
         aia = cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
     except x509.ExtensionNotFound:
         return None
-    return next((str(d.access_location.value) for d in aia if d.access_method == AuthorityInformationAccessOID.OCSP),
-                None)
+    return next(
+        (str(d.access_location.value) for d in aia if d.access_method == AuthorityInformationAccessOID.OCSP), None
+    )
 
 
 def responder_url(cert: x509.Certificate, settings: dict[str, Any]) -> str | None:
@@ -61,17 +62,25 @@ def revoked(der: bytes, settings: dict[str, Any], trusted_pem: str) -> bool:
     request = ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, hashes.SHA256()).build()
     body = request.public_bytes(serialization.Encoding.DER)
     try:
-        post = urllib.request.Request(url, data=body,  # noqa: S310 - http(s) only, checked above
-                                      headers={"Content-Type": "application/ocsp-request"})
+        headers = {"Content-Type": "application/ocsp-request"}
+        post = urllib.request.Request(url, data=body, headers=headers)  # noqa: S310 - http(s) only, checked above
         with urllib.request.urlopen(post, timeout=TIMEOUT_S) as reply:  # noqa: S310 - the configured responder
             answer = ocsp.load_der_ocsp_response(reply.read())
     except (OSError, ValueError) as exc:
-        log.warning("OCSP responder %s did not answer for serial %x (%s): certificate accepted", url,
-                    cert.serial_number, type(exc).__name__)
+        log.warning(
+            "OCSP responder %s did not answer for serial %x (%s): certificate accepted",
+            url,
+            cert.serial_number,
+            type(exc).__name__,
+        )
         return False
     if answer.response_status != ocsp.OCSPResponseStatus.SUCCESSFUL:
-        log.warning("OCSP responder %s: %s for serial %x: certificate accepted", url, answer.response_status.name,
-                    cert.serial_number)
+        log.warning(
+            "OCSP responder %s: %s for serial %x: certificate accepted",
+            url,
+            answer.response_status.name,
+            cert.serial_number,
+        )
         return False
     if not _signed_by(answer, issuer):
         log.warning("OCSP responder %s: the response is not signed by the issuer: certificate accepted", url)
@@ -82,12 +91,14 @@ def revoked(der: bytes, settings: dict[str, Any], trusted_pem: str) -> bool:
 def _signed_by(answer: ocsp.OCSPResponse, issuer: x509.Certificate) -> bool:
     from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-    key = issuer.public_key()
+    key, algorithm = issuer.public_key(), answer.signature_hash_algorithm
+    if algorithm is None:
+        return False
     try:
         if isinstance(key, ec.EllipticCurvePublicKey):
-            key.verify(answer.signature, answer.tbs_response_bytes, ec.ECDSA(answer.signature_hash_algorithm))
+            key.verify(answer.signature, answer.tbs_response_bytes, ec.ECDSA(algorithm))
         elif isinstance(key, rsa.RSAPublicKey):
-            key.verify(answer.signature, answer.tbs_response_bytes, padding.PKCS1v15(), answer.signature_hash_algorithm)
+            key.verify(answer.signature, answer.tbs_response_bytes, padding.PKCS1v15(), algorithm)
         else:
             return False
     except Exception:

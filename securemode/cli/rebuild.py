@@ -16,9 +16,18 @@ class RebuildFailed(Exception):
     """The rebuild stopped on an error (the traceback is in the Prefect UI); the message says which and why."""
 
 
-def drive_rebuild(site: Path, reason: str, nodes: list[str] | None, declared_by: str | None, approve: list[str],
-                  attest: list[str], approver: str | None, report_dir: Path | None, interactive: bool,
-                  console: Console) -> int:
+def drive_rebuild(
+    site: Path,
+    reason: str,
+    nodes: list[str] | None,
+    declared_by: str | None,
+    approve: list[str],
+    attest: list[str],
+    approver: str | None,
+    report_dir: Path | None,
+    interactive: bool,
+    console: Console,
+) -> int:
     """Run the rebuild flow; print what it did; 0 when rebuilt and failed back, 1 otherwise."""
     ui = connect_prefect()
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
@@ -33,9 +42,16 @@ def drive_rebuild(site: Path, reason: str, nodes: list[str] | None, declared_by:
     try:
         with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}), run_tags(site_name):
             outcome: RebuildOutcome = run_rebuild(
-                site_path=str(site.resolve()), reason=reason, declared_by=declared_by, nodes=nodes, approve=approve,
-                attest=attest, approver=approver, interactive=interactive,
-                report_dir=str(report_dir.resolve()) if report_dir else None)
+                site_path=str(site.resolve()),
+                reason=reason,
+                declared_by=declared_by,
+                nodes=nodes,
+                approve=approve,
+                attest=attest,
+                approver=approver,
+                interactive=interactive,
+                report_dir=str(report_dir.resolve()) if report_dir else None,
+            )
     except InputError:
         raise
     except Exception as exc:
@@ -51,8 +67,10 @@ def summary(outcome: object) -> list[str]:
     from securemode.flows.rebuild import RebuildOutcome
 
     assert isinstance(outcome, RebuildOutcome)
-    lines = [f"rebuild {outcome.id} of {outcome.site} ({', '.join(outcome.nodes)}): {outcome.reason} "
-             f"(declared by {outcome.declared_by})"]
+    lines = [
+        f"rebuild {outcome.id} of {outcome.site} ({', '.join(outcome.nodes)}): {outcome.reason} "
+        f"(declared by {outcome.declared_by})"
+    ]
     lines += [f"  quarantined: {old} -> {new}" for old, new in outcome.quarantined.items()]
     lines += [f"  rotated: {field}" for field in outcome.rotated]
     lines += [f"  kept: {k.field} ({k.why})" for k in outcome.kept]

@@ -87,8 +87,18 @@ def current(loaded: LoadedSite) -> RebuildRecord | None:
 def start(loaded: LoadedSite, reason: str, declared_by: str, nodes: list[str]) -> RebuildRecord:
     """Begin a rebuild (after :func:`current` found none)."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    record = RebuildRecord(loaded, {"id": stamp, "reason": reason, "declared_by": declared_by, "nodes": nodes,
-                                    "steps": {}, "quarantined": {}, "before": {}})
+    record = RebuildRecord(
+        loaded,
+        {
+            "id": stamp,
+            "reason": reason,
+            "declared_by": declared_by,
+            "nodes": nodes,
+            "steps": {},
+            "quarantined": {},
+            "before": {},
+        },
+    )
     record.save()
     return record
 

@@ -61,10 +61,11 @@ def _disks_in_the_vms_folder(spec: Any) -> None:
     renamed away (a quarantined VM keeps its folder), and the import fails."""
     config = getattr(spec, "configSpec", None)
     for change in (config.deviceChange if config is not None else None) or []:
-        backing = getattr(change.device, "backing", None)
+        backing: Any = getattr(change.device, "backing", None)
+        name = getattr(backing, "fileName", None)
         if isinstance(change.device, vim.vm.device.VirtualDisk) and change.fileOperation == "create" and \
-                isinstance(getattr(backing, "fileName", None), str) and "/" in backing.fileName:
-            backing.fileName = backing.fileName.split("]", 1)[0] + "]"
+                isinstance(name, str) and "/" in name:
+            backing.fileName = name.split("]", 1)[0] + "]"
 
 
 def limit_disks(plan: ImportPlan, iops: int) -> int:

@@ -27,9 +27,13 @@ def capacity_problems(loaded: LoadedSite, vms: list[str]) -> list[Problem]:
     total = now.total + sum(fresh.values())
     if now.unlimited or total <= site.vsphere.iops_budget:
         return []  # an unlimited disk is the vms stage's own finding
-    return [Problem(field="vsphere.iops_budget",
-                    message=f"after the rebuild the host's disk IOPS limits would add up to {total} (the VMs there "
-                    f"now {now.total}, their fresh copies {sum(fresh.values())}: the quarantined VMs stay as "
-                    f"evidence), above the budget of {site.vsphere.iops_budget}",
-                    fix="move earlier quarantined VMs off this host, or set vsphere.iops_budget to the datastore's "
-                    "real capacity")]
+    return [
+        Problem(
+            field="vsphere.iops_budget",
+            message=f"after the rebuild the host's disk IOPS limits would add up to {total} (the VMs there "
+            f"now {now.total}, their fresh copies {sum(fresh.values())}: the quarantined VMs stay as "
+            f"evidence), above the budget of {site.vsphere.iops_budget}",
+            fix="move earlier quarantined VMs off this host, or set vsphere.iops_budget to the datastore's "
+            "real capacity",
+        )
+    ]

@@ -17,8 +17,17 @@ from securemode.pexip import state
 from securemode.pexip.state import safe_name
 from securemode.site_loader import LoadedSite
 
-WHOLE_DEPLOYMENT = ("pins.json", "console_known_hosts", "auth-cutover.json", "write-only.json",
-                    "client-certificates", "keys", "node-ova", "csr", "signed")
+WHOLE_DEPLOYMENT = (
+    "pins.json",
+    "console_known_hosts",
+    "auth-cutover.json",
+    "write-only.json",
+    "client-certificates",
+    "keys",
+    "node-ova",
+    "csr",
+    "signed",
+)
 
 
 def archive_folder(loaded: LoadedSite, rebuild_id: str) -> Path:
@@ -30,8 +39,11 @@ def stale_entries(loaded: LoadedSite, nodes: list[str]) -> list[str]:
     if loaded.site.management_node.name in nodes:
         names = list(WHOLE_DEPLOYMENT)
     else:  # conferencing nodes only: their keys and OVAs; the ledger, so every write-only secret is written again
-        names = ["write-only.json", *(f"keys/{safe_name(n)}.key" for n in nodes),
-                 *(f"node-ova/{safe_name(n)}.ova" for n in nodes)]
+        names = [
+            "write-only.json",
+            *(f"keys/{safe_name(n)}.key" for n in nodes),
+            *(f"node-ova/{safe_name(n)}.ova" for n in nodes),
+        ]
     root = state.site_dir(loaded)
     return [name for name in names if (root / name).exists()]
 

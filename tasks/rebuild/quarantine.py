@@ -41,9 +41,16 @@ class VmQuarantine:
     def pending(self, snapshot: bool) -> list[str]:
         if self.vm is None:
             return []
-        return [part for part, todo in (("power off", self.powered_on), ("disconnect vNICs", self.connected_nics > 0),
-                                        ("snapshot", snapshot and not self.snapshotted),
-                                        ("rename", not self.renamed)) if todo]
+        return [
+            part
+            for part, todo in (
+                ("power off", self.powered_on),
+                ("disconnect vNICs", self.connected_nics > 0),
+                ("snapshot", snapshot and not self.snapshotted),
+                ("rename", not self.renamed),
+            )
+            if todo
+        ]
 
 
 def _connected(nic: Any) -> bool:
@@ -69,7 +76,9 @@ def read_quarantine(session: VSphereSession, name: str, stamp: str) -> VmQuarant
     if vm is None:
         return VmQuarantine(name, new_name, None, False, 0, False, False)
     return VmQuarantine(
-        name, new_name, vm,
+        name,
+        new_name,
+        vm,
         powered_on=read_vm_power(vm).state != POWERED_OFF,
         connected_nics=sum(1 for nic in nics(vm) if _connected(nic)),
         snapshotted=any(s.startswith(SNAPSHOT_PREFIX + stamp) for s in _snapshots(vm)),
@@ -89,8 +98,9 @@ def quarantine_vm(session: VSphereSession, found: VmQuarantine, snapshot: bool, 
         _disconnect(vm, found.name)
         done.append("disconnect vNICs")
     if snapshot and not found.snapshotted:
-        task = vm.CreateSnapshot_Task(name=f"{SNAPSHOT_PREFIX}{stamp}", description=f"quarantined: {reason}"[:500],
-                                      memory=False, quiesce=False)
+        task = vm.CreateSnapshot_Task(
+            name=f"{SNAPSHOT_PREFIX}{stamp}", description=f"quarantined: {reason}"[:500], memory=False, quiesce=False
+        )
         wait_for_task(task, f"forensic snapshot of VM {found.name}")
         done.append("snapshot")
     if not found.renamed:
@@ -107,7 +117,8 @@ def _disconnect(vm: Any, name: str) -> None:
             continue
         nic.connectable.connected = False
         nic.connectable.startConnected = False
-        changes.append(vim.vm.device.VirtualDeviceSpec(operation=vim.vm.device.VirtualDeviceSpec.Operation.edit,
-                                                       device=nic))
+        changes.append(
+            vim.vm.device.VirtualDeviceSpec(operation=vim.vm.device.VirtualDeviceSpec.Operation.edit, device=nic)
+        )
     if changes:
         wait_for_task(vm.ReconfigVM_Task(spec=vim.vm.ConfigSpec(deviceChange=changes)), f"vNIC disconnect of {name}")

@@ -28,14 +28,19 @@ class Rotated:
 
 def record_before(loaded: LoadedSite, nodes: list[str]) -> dict[str, dict[str, str]]:
     """Salted digests of every credential's current value, by field (what "rotated" is measured against)."""
-    return {c.field: salted_digest(loaded.secret(c.ref).get_secret_value())
-            for c in rotation.credentials(loaded.site, nodes)}
+    return {
+        c.field: salted_digest(loaded.secret(c.ref).get_secret_value())
+        for c in rotation.credentials(loaded.site, nodes)
+    }
 
 
 def still_old(loaded: LoadedSite, before: dict[str, dict[str, str]], nodes: list[str]) -> list[rotation.Credential]:
     """The credentials to rotate whose value is still the one recorded before the rebuild."""
-    return [c for c in rotation.to_rotate(loaded.site, nodes)
-            if c.field not in before or same_value(before[c.field], loaded.secret(c.ref).get_secret_value())]
+    return [
+        c
+        for c in rotation.to_rotate(loaded.site, nodes)
+        if c.field not in before or same_value(before[c.field], loaded.secret(c.ref).get_secret_value())
+    ]
 
 
 def rotated_fields(loaded: LoadedSite, before: dict[str, dict[str, str]], nodes: list[str]) -> list[str]:

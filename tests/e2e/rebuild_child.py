@@ -42,8 +42,14 @@ def main(site_file: str, where: str) -> None:
         flow_module.quarantine_vm = _stall_after(1, quarantine.quarantine_vm)  # type: ignore[attr-defined]
     else:
         secret_store.write = _stall_after(2, secret_store.write)  # type: ignore[assignment]
-    run_rebuild(site_path=site_file, reason="e2e: compromise declared", declared_by=APPROVER,
-                approve=[*GATES, FAILBACK], attest=ATTEST, approver=APPROVER)
+    run_rebuild(
+        site_path=site_file,
+        reason="e2e: compromise declared",
+        declared_by=APPROVER,
+        approve=[*GATES, FAILBACK],
+        attest=ATTEST,
+        approver=APPROVER,
+    )
     print("finished without being killed", flush=True)
 
 

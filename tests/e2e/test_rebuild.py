@@ -94,8 +94,10 @@ def served_certificate(address: str, port: int = 443) -> bytes:
 def values(loaded: LoadedSite) -> dict[str, dict[str, str]]:
     """Salted digests of every credential of the site, by field (never the values)."""
     names = [n.name for n in loaded.site.nodes()]
-    return {c.field: salted_digest(loaded.secret(c.ref).get_secret_value())
-            for c in rotation.credentials(loaded.site, names)}
+    return {
+        c.field: salted_digest(loaded.secret(c.ref).get_secret_value())
+        for c in rotation.credentials(loaded.site, names)
+    }
 
 
 def ldap_bind(loaded: LoadedSite, password: str) -> bool:
@@ -123,9 +125,13 @@ def api_status(address: str, cert: Path, key: Path, ca_file: Path) -> int:
 
 def kill_at(lab: RunningLab, api: str, where: str) -> str:
     """Run the rebuild in a process of its own, kill -9 it at ``where``; returns what it printed."""
-    child = subprocess.Popen([sys.executable, "-m", "tests.e2e.rebuild_child", str(lab.site_file), where],
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT,
-                             env={**os.environ, "PREFECT_API_URL": api})
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tests.e2e.rebuild_child", str(lab.site_file), where],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env={**os.environ, "PREFECT_API_URL": api},
+    )
     try:
         assert child.stdout is not None
         return _output_until(child.stdout.fileno(), STALLED, CHILD_WAIT_S)
@@ -166,9 +172,15 @@ def test_a_rebuild_killed_twice_ends_in_one_compliant_deployment_with_every_cred
     record = rebuild_record.current(loaded)
     assert record is not None and record.done("quarantine") and not record.done("rotate")
 
-    outcome: RebuildOutcome = run_rebuild(site_path=str(lab.site_file), reason="e2e: compromise declared",
-                                          declared_by=APPROVER, approve=[*GATES, "rebuild.failback"], attest=ATTEST,
-                                          approver=APPROVER, report_dir=str(tmp_path / "rebuild"))
+    outcome: RebuildOutcome = run_rebuild(
+        site_path=str(lab.site_file),
+        reason="e2e: compromise declared",
+        declared_by=APPROVER,
+        approve=[*GATES, "rebuild.failback"],
+        attest=ATTEST,
+        approver=APPROVER,
+        report_dir=str(tmp_path / "rebuild"),
+    )
     assert outcome.rebuilt(), outcome.problems
     assert rebuild_record.current(loaded) is None  # closed
     assert (tmp_path / "rebuild" / "rebuild.json").is_file()
@@ -194,8 +206,9 @@ def test_a_rebuild_killed_twice_ends_in_one_compliant_deployment_with_every_cred
         now = fresh.secret(cred.ref).get_secret_value()
         assert same_value(before[cred.field], now) is (cred.action == rotation.KEPT), cred.field
     assert sorted(outcome.rotated) == sorted(c.field for c in rotation.to_rotate(fresh.site, nodes))
-    assert {k.field for k in outcome.kept} == {c.field for c in rotation.credentials(fresh.site, nodes)
-                                               if c.action == rotation.KEPT}
+    assert {k.field for k in outcome.kept} == {
+        c.field for c in rotation.credentials(fresh.site, nodes) if c.action == rotation.KEPT
+    }
 
     # the old passwords are refused, the new ones work
     assert not ldap_bind(fresh, old_bind)

@@ -46,12 +46,18 @@ def test_every_credential_of_the_deployment_is_rotated_and_every_other_reference
     names = [n.name for n in s.nodes()]
     found = actions(s, names)
     assert {f for f, a in found.items() if a == rotation.ROTATE} == {
-        "management_node.admin_password", "conferencing_nodes[0].node_password", "conferencing_nodes[1].node_password",
-        "snmp.auth_password", "snmp.priv_password", "snmp.community"}
+        "management_node.admin_password",
+        "conferencing_nodes[0].node_password",
+        "conferencing_nodes[1].node_password",
+        "snmp.auth_password",
+        "snmp.priv_password",
+        "snmp.community",
+    }
     kept = {c.field: c.why_kept for c in rotation.credentials(s, names) if c.action == rotation.KEPT}
     assert "ldap.bind_password" in kept and "rebuild.ldap_admin" in kept["ldap.bind_password"]
-    assert {"vsphere.password", "ntp_servers[0].key", "ntp_servers[1].key",
-            "contingency.local_admin_password"} <= set(kept)
+    assert {"vsphere.password", "ntp_servers[0].key", "ntp_servers[1].key", "contingency.local_admin_password"} <= set(
+        kept
+    )
     assert all(kept.values())
 
 
@@ -83,8 +89,13 @@ def test_env_references_to_rotate_are_refused_naming_each_field_and_the_fix() ->
     s = site()
     problems = rotation.refuse_unwritable(s, [n.name for n in s.nodes()])
     assert [p.field for p in problems] == [
-        "management_node.admin_password", "conferencing_nodes[0].node_password", "conferencing_nodes[1].node_password",
-        "snmp.auth_password", "snmp.priv_password", "snmp.community"]
+        "management_node.admin_password",
+        "conferencing_nodes[0].node_password",
+        "conferencing_nodes[1].node_password",
+        "snmp.auth_password",
+        "snmp.priv_password",
+        "snmp.community",
+    ]
     assert all("env:" in p.message and "file: or prefect-secret:" in p.fix for p in problems)
 
 
@@ -122,18 +133,21 @@ def test_a_salted_digest_matches_only_its_own_value() -> None:
 
 def _csr(cn: str) -> str:
     key = ec.generate_private_key(ec.SECP256R1())
-    csr = (x509.CertificateSigningRequestBuilder()
-           .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
-           .add_extension(x509.SubjectAlternativeName([x509.DNSName(cn)]), critical=False)
-           .sign(key, hashes.SHA256()))
+    csr = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(cn)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
     return csr.public_bytes(serialization.Encoding.PEM).decode()
 
 
 def test_the_lab_ca_revokes_what_it_issued_in_a_signed_crl(tmp_path: Path) -> None:
     LabCA.create(tmp_path / "ca")
     adapter = LabCaAdapter(tmp_path / "ca")
-    signed = adapter.sign(SigningRequest("mgr01", "mgr01.example.test", ("mgr01.example.test",),
-                                         _csr("mgr01.example.test")))
+    signed = adapter.sign(
+        SigningRequest("mgr01", "mgr01.example.test", ("mgr01.example.test",), _csr("mgr01.example.test"))
+    )
     assert signed is not None
     other = adapter.sign(SigningRequest("conf01", "conf01.example.test", (), _csr("conf01.example.test")))
     assert other is not None
