@@ -41,6 +41,7 @@ from tests.e2e.pipeline_runs import APPROVER, ATTEST, GATES, run
 from tests.e2e.rebuild_child import STALLED
 from tests.e2e.test_bare_lab_stages import _output_until
 from tests.own_lab import lab_of_its_own
+from tests.unit.test_rebuild_rotation import secret_fields
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 ROOT = Path(__file__).resolve().parents[2]
@@ -202,6 +203,8 @@ def test_a_rebuild_killed_twice_ends_in_one_compliant_deployment_with_every_cred
 
     # every credential: rotated where the rebuild rotates it, else kept (and the report says why)
     fresh = lab.site()
+    listed = {c.field for c in rotation.credentials(fresh.site, nodes)}
+    assert listed == secret_fields(fresh.site.model_dump(mode="json"))  # no reference of the site is left out
     for cred in rotation.credentials(fresh.site, nodes):
         now = fresh.secret(cred.ref).get_secret_value()
         assert same_value(before[cred.field], now) is (cred.action == rotation.KEPT), cred.field

@@ -21,7 +21,7 @@ from securemode.infra.lab.node_processes import ProcessSpec
 from securemode.infra.lab.vm_disks import Disks
 from securemode.infra.pki.ca import LabCA
 from securemode.pexip.rebuild_record import salted_digest, same_value
-from securemode.secrets import SecretError, resolve
+from securemode.secrets import SecretError, is_reference, resolve
 from securemode.site import Site
 from tests.unit.sites import example_document
 
@@ -184,3 +184,22 @@ def test_a_new_vm_under_a_nodes_name_boots_an_empty_disk_and_the_old_one_is_kept
     moved = disks.attach("mgr01", "vm-2", [spec])  # a redeploy: a new VM
     assert sorted(p.name for p in moved) == ["mgr01.vm-vm-1", "twin-state.vm-vm-1"]
     assert not state.exists() and (tmp_path / "twin-state.vm-vm-1" / "disk").read_text() == "installed"
+
+
+def secret_fields(value: object, path: str = "") -> set[str]:
+    """Every field of a site document holding a secret reference, found by walking it (not by the plan)."""
+    if isinstance(value, dict):
+        return {f for k, v in value.items() for f in secret_fields(v, f"{path}.{k}" if path else str(k))}
+    if isinstance(value, list):
+        return {f for i, v in enumerate(value) for f in secret_fields(v, f"{path}[{i}]")}
+    return {path} if isinstance(value, str) and is_reference(value) else set()
+
+
+def test_the_plan_lists_every_secret_reference_the_site_holds() -> None:
+    s = site(
+        rebuild={"ldap_admin": {"dn": "cn=admin,dc=example,dc=test", "password": "file:ldap-admin"}},
+        notifications={"webhook_url": "file:hook"},
+        evidence_signing_key="file:evidence.pem",
+    )
+    planned = {c.field for c in rotation.credentials(s, [n.name for n in s.nodes()])}
+    assert planned == secret_fields(s.model_dump(mode="json"))
