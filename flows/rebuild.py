@@ -80,8 +80,7 @@ class RebuildOutcome(BaseModel):
 def check_rebuild(loaded: LoadedSite, nodes: list[str] | None) -> list[str]:
     """The VMs to rebuild; raise InputError (before anything changes) for an unknown node or a credential to
     rotate whose reference the engine cannot write."""
-    vms, problems = rotation.rebuilt_vms(loaded.site, nodes)
-    problems += rotation.refuse_unwritable(loaded.site, vms)
+    vms, problems = rotation.rebuild_problems(loaded.site, nodes)
     if problems:
         raise InputError(str(loaded.path), problems)
     return vms
@@ -225,7 +224,8 @@ def rebuild(
 
 
 def verify_rotation(loaded: LoadedSite, record: RebuildRecord) -> list[str]:
-    """Every credential to rotate holds a value other than before; every old certificate reads revoked."""
+    """Every credential to rotate holds a value other than before; every old certificate reads revoked and no
+    rebuilt node serves one."""
     problems = [
         f"{c.field}: still holds the value it had before the rebuild"
         for c in rotate.still_old(loaded, record.data["before"], record.nodes)
@@ -239,6 +239,10 @@ def verify_rotation(loaded: LoadedSite, record: RebuildRecord) -> list[str]:
             for pem in [*old["node"], *old["client"]]
             if not revoked(pem)
         ]
+    problems += [
+        f"{node}: still serves the old certificate {serial}; remove it from the Management Node, then rerun"
+        for node, serial in certificates.still_served(loaded, record.nodes, old["node"]).items()
+    ]
     return problems
 
 

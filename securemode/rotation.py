@@ -167,3 +167,10 @@ def new_value(kind: Kind) -> str:
     length = 16 if kind == "community" else 24
     body = "".join(secrets.choice(_ALPHABET) for _ in range(length - 3))
     return f"Rb{body}7"
+
+
+def rebuild_problems(site: Site, nodes: list[str] | None) -> tuple[list[str], list[Problem]]:
+    """The VMs a rebuild replaces, and what stops it before anything changes (an unknown node, a credential to
+    rotate behind a reference the engine cannot write)."""
+    vms, problems = rebuilt_vms(site, nodes)
+    return vms, problems + (refuse_unwritable(site, vms) if not problems else [])

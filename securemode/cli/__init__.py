@@ -390,12 +390,14 @@ def rebuild_command(
 ) -> None:
     """Quarantine the compromised VMs, rotate every credential, redeploy from the OVA, run the pipeline, verify,
     then power the fallback off (gated: rebuild.failback). A rerun resumes an interrupted rebuild."""
-    from securemode.flows.rebuild import check_rebuild
+    from securemode.rotation import rebuild_problems
 
     try:
-        check_rebuild(load_site(site), node or None)
+        loaded = load_site(site)
     except InputError as exc:
         _input_error(exc)
+    if problems := rebuild_problems(loaded.site, node or None)[1]:  # before Prefect, before anything changes
+        _input_error(InputError(str(site), problems))
     from securemode.cli import checks as cli_checks
     from securemode.flows import stages as registry
 

@@ -30,17 +30,21 @@ def drive_rebuild(
 ) -> int:
     """Run the rebuild flow; print what it did; 0 when rebuilt and failed back, 1 otherwise."""
     ui = connect_prefect()
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
+    from securemode.deployments import prefect_server
     from securemode.flows.rebuild import RebuildOutcome, run_rebuild
     from securemode.problems import InputError
 
+    info = prefect_server.current()
     console.print(f"Prefect UI: {ui}", markup=False)
     site_name = load_site(site).site.name
-    for name in mark_crashed_runs(site_name):
-        console.print(f"flow run {name}: marked CRASHED (its process is gone)", markup=False)
+    # The API URL in the settings context too: Prefect may have read its settings before connect_prefect set them.
+    updates = {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None, **({PREFECT_API_URL: info.api_url} if info else {})}
     try:
-        with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}), run_tags(site_name):
+        with temporary_settings(updates=updates), run_tags(site_name):
+            for name in mark_crashed_runs(site_name):
+                console.print(f"flow run {name}: marked CRASHED (its process is gone)", markup=False)
             outcome: RebuildOutcome = run_rebuild(
                 site_path=str(site.resolve()),
                 reason=reason,

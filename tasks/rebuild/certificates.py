@@ -63,3 +63,30 @@ def revoke_all(loaded: LoadedSite, pems: list[str], reason: str) -> tuple[list[s
         revoke(pem, reason)
         done.append(serial_of(pem))
     return done, manual
+
+
+def served_serial(address: str, port: int = 443, timeout_s: float = 5.0) -> str | None:
+    """The serial of the certificate a node serves (read to compare, not trusted), or None when it does not answer."""
+    import socket
+    import ssl
+
+    ctx = ssl.create_default_context()
+    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    try:
+        with socket.create_connection((address, port), timeout=timeout_s) as raw, ctx.wrap_socket(raw) as tls:
+            der = tls.getpeercert(binary_form=True)
+    except OSError:
+        return None
+    return f"{x509.load_der_x509_certificate(der).serial_number:x}" if der else None
+
+
+def still_served(loaded: LoadedSite, nodes: list[str], old: list[str]) -> dict[str, str]:
+    """Rebuilt node -> the serial of an old certificate it still serves (none after a clean rebuild)."""
+    old_serials = {serial_of(pem) for pem in old}
+    found = {}
+    for node in loaded.site.nodes():
+        if node.name in nodes:
+            serial = served_serial(str(node.address))
+            if serial in old_serials:
+                found[node.name] = serial
+    return found

@@ -1,8 +1,13 @@
 """Rebuild after a compromise, on a bare lab of its own (one conferencing node): the pipeline converges it, then a
-rebuild killed twice (mid-quarantine, mid-rotation) and run again ends in one rebuilt deployment — every node's
-VM once, the old VMs kept powered off, disconnected and snapshotted under their quarantine names — compliant again
-with every credential rotated (salted digests compared, no value printed), the old admin and LDAP bind passwords
-refused, new node certificates served and the old certificates revoked by the CA."""
+rebuild killed twice (mid-quarantine, mid-rotation) and finished from the command line ends in one rebuilt
+deployment — every node's VM once, the old VMs kept powered off, disconnected and snapshotted under their quarantine
+names — compliant again, with every secret reference of the site either rotated or kept for a stated reason (salted
+digests compared, no value printed), the old LDAP bind password refused, new node certificates served, the old node
+and client certificates revoked by the CA and the old client certificate refused by the rebuilt node.
+
+The old admin password cannot be tried against the rebuilt node: after the auth stage's cut-over (LDAP only, client
+certificates) no local login is accepted with any password; the test asserts the value behind the reference is new
+and the rebuild's pipeline installed the node with it."""
 
 from __future__ import annotations
 
@@ -25,19 +30,21 @@ from cryptography.hazmat.primitives import serialization
 from securemode import rotation
 from securemode.ca_adapters import adapter_for
 from securemode.flows.pipeline import PipelineOutcome, run_pipeline
-from securemode.flows.rebuild import RebuildOutcome, run_rebuild
+from securemode.flows.rebuild import RebuildOutcome
 from securemode.infra.lab.lifecycle import UpOptions
 from securemode.infra.lab.pytest_fixture import RunningLab
 from securemode.pexip import rebuild_record
 from securemode.pexip.rebuild_record import salted_digest, same_value
 from securemode.pexip.state import site_dir
+from securemode.reports.json_report import read_report
+from securemode.results import Status
 from securemode.site import Role
 from securemode.site_loader import LoadedSite
 from securemode.vsphere import open_site_session
 from securemode.vsphere.desired_vm import nics
 from securemode.vsphere.power import POWERED_OFF, read_vm_power
 from securemode.vsphere.vmodl import vim
-from tests.e2e.pipeline_runs import APPROVER, ATTEST, GATES, run
+from tests.e2e.pipeline_runs import APPROVER, ATTEST, GATES, cli, run
 from tests.e2e.rebuild_child import STALLED
 from tests.e2e.test_bare_lab_stages import _output_until
 from tests.own_lab import lab_of_its_own
@@ -173,18 +180,31 @@ def test_a_rebuild_killed_twice_ends_in_one_compliant_deployment_with_every_cred
     record = rebuild_record.current(loaded)
     assert record is not None and record.done("quarantine") and not record.done("rotate")
 
-    outcome: RebuildOutcome = run_rebuild(
-        site_path=str(lab.site_file),
-        reason="e2e: compromise declared",
-        declared_by=APPROVER,
-        approve=[*GATES, "rebuild.failback"],
-        attest=ATTEST,
-        approver=APPROVER,
-        report_dir=str(tmp_path / "rebuild"),
+    # the rerun that finishes it: the command line, as a responder runs it
+    approvals = [arg for step in [*GATES, "rebuild.failback"] for arg in ("--approve", step)]
+    attestations = [arg for control in ATTEST for arg in ("--attest", control)]
+    done = cli(
+        lab,
+        "rebuild",
+        "--site",
+        str(lab.site_file),
+        "--reason",
+        "e2e: compromise declared",
+        "--declared-by",
+        APPROVER,
+        "--approver",
+        APPROVER,
+        *approvals,
+        *attestations,
+        "--report",
+        str(tmp_path / "rebuild"),
     )
-    assert outcome.rebuilt(), outcome.problems
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    outcome = RebuildOutcome.model_validate_json((tmp_path / "rebuild" / "rebuild.json").read_text())
+    assert outcome.rebuilt() and outcome.declared_by == APPROVER, outcome.problems
+    assert f"rebuild {outcome.id} of {loaded.site.name}" in done.stdout
     assert rebuild_record.current(loaded) is None  # closed
-    assert (tmp_path / "rebuild" / "rebuild.json").is_file()
+    assert old_admin not in done.stdout + done.stderr and old_bind not in done.stdout + done.stderr
 
     # one deployment: every node's VM once, each old VM kept (off, disconnected, snapshotted) under its new name
     names = vm_names(lab)
@@ -218,6 +238,9 @@ def test_a_rebuild_killed_twice_ends_in_one_compliant_deployment_with_every_cred
     assert ldap_bind(fresh, fresh.secret(fresh.site.ldap.bind_password).get_secret_value())
     new_admin = fresh.secret(fresh.site.management_node.admin_password).get_secret_value()
     assert new_admin != old_admin
+    installed = read_report(tmp_path / "rebuild" / "pipeline" / "report.json")  # the fresh node took the new one
+    logins = {(r.control, r.target): r.status for r in installed.results if r.control == "bootstrap.web-login"}
+    assert logins == {("bootstrap.web-login", fresh.site.management_node.name): Status.PASS}, logins
 
     # new node certificates are served; the old ones and the old client certificates are revoked by the CA
     for node in fresh.site.nodes():
