@@ -17,7 +17,9 @@ from tests.unit.sites import example_document, set_secrets, write_site
 @pytest.fixture
 def loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> LoadedSite:
     set_secrets(monkeypatch)
-    return load_site(write_site(tmp_path, example_document()))
+    doc = example_document()
+    doc["name"] = f"rebuild-state-{tmp_path.name}"  # a state folder of its own
+    return load_site(write_site(tmp_path, doc))
 
 
 def test_a_rebuild_record_keeps_its_steps_until_it_is_closed(loaded: LoadedSite) -> None:
