@@ -48,3 +48,7 @@ def stage_run_name(stage: str) -> str:
 
 def failover_run_name() -> str:
     return run_name(str(flow_run.parameters.get("site_path", "site")), "failover")
+
+
+def rebuild_run_name() -> str:
+    return run_name(str(flow_run.parameters.get("site_path", "site")), "rebuild")

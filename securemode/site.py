@@ -346,6 +346,23 @@ class Contingency(Strict):
                                  "VM may take before the VM is powered off.")
 
 
+class LdapAdmin(Strict):
+    """An LDAP account allowed to set the bind account's password (the site can change it)."""
+
+    dn: str = Field(min_length=1, max_length=255, description="The DN that may write the bind account's userPassword.")
+    password: SecretRef
+
+
+class Rebuild(Strict):
+    """How ``securemode rebuild`` treats this site after a compromise."""
+
+    snapshot_for_forensics: bool = Field(default=False, description="Snapshot each quarantined VM (after power "
+                                         "off, before the rename) so its disks are kept as they were found.")
+    ldap_admin: LdapAdmin | None = Field(default=None, description="Set when the site can change the LDAP bind "
+                                         "password: the rebuild rotates it through this account (else it is kept "
+                                         "and the report says so).")
+
+
 class ApprovalPolicy(Strict):
     """Gated steps need an approval: interactively, or pre-approved here by name."""
 
@@ -399,6 +416,7 @@ class Site(Strict):
     pki: Pki
     contingency: Contingency | None = None
     approvals: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
+    rebuild: Rebuild = Field(default_factory=Rebuild)
     notifications: Notifications | None = None
     drift_response: DriftResponse = Field(default_factory=DriftResponse, description="Per severity of a drifted "
                                           "control: repair (run the pipeline) or notify (only the webhook).")

@@ -88,8 +88,8 @@ def test_invalid_input_is_rejected_by_the_server(prefect_api: str) -> None:
 
 
 @pytest.mark.slow
-def test_serve_registers_both_deployments_with_the_schedule(prefect_api: str, tmp_path: Path) -> None:
-    doc = with_contingency(example_document())  # its failover deployment and automation are registered too
+def test_serve_registers_the_deployments_with_the_schedule(prefect_api: str, tmp_path: Path) -> None:
+    doc = with_contingency(example_document())  # its refresh and failover deployments too
     doc["name"] = "served"
     doc["reverify_cron"] = "*/15 * * * *"
     site = write_site(tmp_path, doc)
@@ -104,13 +104,16 @@ def test_serve_registers_both_deployments_with_the_schedule(prefect_api: str, tm
     try:
         deadline = time.monotonic() + 90
         names: dict[str, dict[str, object]] = {}
-        while time.monotonic() < deadline and len(names) < 4:
+        wanted = {"secure_mode_deployment", "reverify", "rebuild", "contingency_refresh", "failover"}
+        while time.monotonic() < deadline and len(names) < len(wanted):
             found = httpx.post(
                 f"{prefect_api}/deployments/filter", json={"deployments": {"name": {"any_": ["served"]}}}
             ).json()
             names = {d["entrypoint"].rsplit(":", 1)[-1]: d for d in found}
             time.sleep(0.5)
-        assert set(names) == {"secure_mode_deployment", "reverify", "contingency_refresh", "failover"}, names
+        assert set(names) == wanted, names
+        assert names["rebuild"]["parameters"] == {"site_path": str(site.resolve()), "reason": "", "declared_by": None,
+                                                  "nodes": []}
         schedules = names["reverify"]["schedules"]
         assert [s["schedule"]["cron"] for s in schedules] == ["*/15 * * * *"]
         assert names["secure_mode_deployment"]["parameters"]["site_path"] == str(site.resolve())
