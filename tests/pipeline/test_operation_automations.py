@@ -1,6 +1,6 @@
 """The operation automations on the local Prefect server: a declared incident starts a run of `failover/<site>`
-with the event's reason, a declared compromise one of `rebuild/<site>` (only once that deployment exists), and
-drift the site's drift_response repairs one of the pipeline deployment in run mode."""
+with the event's reason, a declared compromise one of `rebuild/<site>`, and drift the site's drift_response
+repairs one of the pipeline deployment in run mode."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from uuid import UUID
 import httpx
 import pytest
 import yaml
-from prefect import flow
 from prefect.events import emit_event
 from prefect.events.worker import EventsWorker
 
@@ -30,13 +29,6 @@ from securemode.site_loader import load_site
 from tests.unit.sites import with_contingency
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
-
-
-@flow(name="rebuild")
-def rebuild_stand_in(
-    site_path: str, reason: str, declared_by: str, declared_at: str | None = None, nodes: list[str] | None = None
-) -> None:
-    """Stands for the rebuild flow's deployment: only its name and parameters matter to the automation."""
 
 
 def _runs_of(api: str, deployment: UUID, timeout: float = 60.0) -> list[dict[str, Any]]:
@@ -69,9 +61,10 @@ def test_incident_starts_failover_and_compromise_starts_rebuild(site: Path, pref
     name = loaded.site.name
     ids = {f"{d.flow_name}/{d.name}": d.apply() for d in site_deployments(loaded)}
     names = automation_names(name)
-    assert register_operations(loaded) == [names["incident → failover"]]  # no rebuild deployment, notify on drift
-    assert register_operations(loaded) == [names["incident → failover"]]  # replaced, not duplicated
-    assert _registered(prefect_api, name) == [names["incident → failover"]]
+    both = sorted([names["incident → failover"], names["compromise → rebuild"]])  # notify on drift: no repair
+    assert sorted(register_operations(loaded)) == both
+    assert sorted(register_operations(loaded)) == both  # replaced, not duplicated
+    assert _registered(prefect_api, name) == both
 
     event_id = declare(INCIDENT_EVENT, name, "primary datacentre flooded", "dana")
     assert isinstance(event_id, UUID)
@@ -81,10 +74,8 @@ def test_incident_starts_failover_and_compromise_starts_rebuild(site: Path, pref
     assert run["parameters"]["site_path"] == str(site)
     assert str(run["parameters"]["declared_at"]).startswith(time.strftime("%Y-", time.gmtime()))
 
-    rebuild_id = rebuild_stand_in.to_deployment(name=name, parameters={"site_path": str(site)}).apply()  # type: ignore[union-attr]
-    assert names["compromise → rebuild"] in register_operations(loaded)
     declare(COMPROMISE_EVENT, name, "conf01 beacons out", "erin", ["conf01"])
-    run = _runs_of(prefect_api, rebuild_id)[0]
+    run = _runs_of(prefect_api, ids[f"rebuild/{name}"])[0]
     assert run["parameters"]["nodes"] == ["conf01"] and run["parameters"]["declared_by"] == "erin"
     for automation in _registered(prefect_api, name):
         assert automation in names.values()
