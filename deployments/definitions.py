@@ -3,7 +3,11 @@
 - ``secure-mode-deployment/<site>``: the pipeline on demand (gated steps pause for approval in the UI);
 - ``reverify/<site>``: re-prove every control on the site's schedule;
 - ``contingency-refresh/<site>`` (a site with a contingency section): refresh the powered-off fallback on the
-  site's ``contingency.refresh_cron``.
+  site's ``contingency.refresh_cron``;
+- ``failover/<site>`` (a site with a contingency section): fail over to the fallback, started by the automation
+  on ``securemode.incident.declared`` (deployments/automations.py) or from the UI with a reason.
+- ``rebuild/<site>``: rebuild after a compromise (started by the automation on ``securemode.compromise.declared``
+  with ``reason``, ``declared_by`` and ``nodes``; the failback pauses for approval in the UI).
 
 In a work pool the entrypoints are module paths (``securemode.flows.pipeline.secure_mode_deployment``): a worker
 imports the installed project, so no image or code storage is needed for a process pool. Every run is tagged
@@ -21,12 +25,15 @@ from prefect.types.entrypoint import EntrypointType
 
 from securemode.flows.contingency_refresh import contingency_refresh
 from securemode.flows.crashed_runs import site_tag
+from securemode.flows.failover import failover
 from securemode.flows.pipeline import secure_mode_deployment
+from securemode.flows.rebuild import rebuild
 from securemode.flows.reverify import reverify
 from securemode.site_loader import LoadedSite
 
 PIPELINE = "secure-mode-deployment"
 REVERIFY = "reverify"
+REBUILD = "rebuild"
 
 
 def site_deployments(loaded: LoadedSite, work_queue: str | None = None,
@@ -42,14 +49,24 @@ def site_deployments(loaded: LoadedSite, work_queue: str | None = None,
         name=name, tags=tags, work_queue_name=work_queue, entrypoint_type=module,
         cron=loaded.site.reverify_cron, parameters={"site_path": site_path},
         description="Re-prove every control; emits securemode.drift.detected on drift."))
+    rebuilder = cast(RunnerDeployment, rebuild.to_deployment(
+        name=name, tags=tags, work_queue_name=work_queue, entrypoint_type=module,
+        parameters={"site_path": site_path, "reason": "", "declared_by": None, "nodes": []},
+        description="Rebuild after a compromise: quarantine, rotate every credential, redeploy from the OVA, run "
+        "the pipeline, verify, fail back (gated). Parameters: reason, declared_by, nodes (empty: the whole primary)."))
     plan = loaded.site.contingency
     if plan is None:
-        return [pipeline, scheduled]
+        return [pipeline, scheduled, rebuilder]
     refresh = cast(RunnerDeployment, contingency_refresh.to_deployment(
         name=name, tags=tags, work_queue_name=work_queue, entrypoint_type=module,
         cron=plan.refresh_cron, parameters={"site_path": site_path},
         description="Power the contingency deployment on, bring it into parity with the primary, power it off."))
-    return [pipeline, scheduled, refresh]
+    takeover = cast(RunnerDeployment, failover.to_deployment(
+        name=name, tags=tags, work_queue_name=work_queue, entrypoint_type=module,
+        parameters={"site_path": site_path, "isolation": "power-off"},
+        description="Fail over to the contingency deployment: isolate the primary, power the fallback on, prove it, "
+                    "the licence transfer as a person's step; started by securemode.incident.declared."))
+    return [pipeline, scheduled, rebuilder, refresh, takeover]
 
 
 def deploy_site(loaded: LoadedSite, pool: str, pool_limit: int | None, docker: bool = False) -> list[str]:
@@ -78,6 +95,9 @@ def deploy_site(loaded: LoadedSite, pool: str, pool_limit: int | None, docker: b
         if docker:
             _run_from_the_image(deployment_id)
         names.append(f"{deployment.flow_name}/{deployment.name}")
+    from securemode.deployments.automations import register_operations
+
+    register_operations(loaded)
     return names
 
 

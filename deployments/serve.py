@@ -8,6 +8,7 @@ from collections.abc import Callable
 from prefect import serve
 
 from securemode.deployments import report_server
+from securemode.deployments.automations import register_operations
 from securemode.deployments.definitions import site_deployments
 from securemode.deployments.notifications import register_notifications
 from securemode.deployments.run_watch import watch_runs
@@ -22,9 +23,14 @@ def serve_site(loaded: LoadedSite, announce: Callable[[str], None] = print) -> N
     announce(f"reports: {base_url}/reports/ (read-only)")
     for name in register_notifications(loaded):
         announce(f"notification: {name} (webhook)")
+    deployments = site_deployments(loaded)
+    for deployment in deployments:  # registered before serving, so the automations can name them
+        deployment.apply()
+    for name in register_operations(loaded):
+        announce(f"automation: {name}")
     watcher = watch_runs(loaded.site.name, announce)
     try:
-        serve(*site_deployments(loaded))
+        serve(*deployments)
     finally:
         watcher.stop()
         reports.shutdown()

@@ -44,3 +44,11 @@ def stage_run_name(stage: str) -> str:
     """A stage's run: its name, marked when it builds the contingency deployment rather than the primary."""
     fallback = is_fallback_path(str(flow_run.parameters.get("site_path", "")))
     return f"{stage} (contingency)" if fallback else stage
+
+
+def failover_run_name() -> str:
+    return run_name(str(flow_run.parameters.get("site_path", "site")), "failover")
+
+
+def rebuild_run_name() -> str:
+    return run_name(str(flow_run.parameters.get("site_path", "site")), "rebuild")

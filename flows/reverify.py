@@ -12,9 +12,9 @@ from prefect.events import emit_event
 from prefect.runtime import deployment
 from pydantic import BaseModel, Field
 
-from securemode.catalogue import Stage
+from securemode.catalogue import BY_ID, Stage
 from securemode.flows.artifacts import publish_run
-from securemode.flows.events import DRIFT_EVENT, run_ui_url, site_resource
+from securemode.flows.events import DRIFT_EVENT, DRIFT_RESPONSE_LABEL, run_ui_url, site_resource
 from securemode.flows.fanout import in_threads
 from securemode.flows.gates import stages_started_from_deployment
 from securemode.flows.naming import reverify_run_name
@@ -84,10 +84,13 @@ def reverify(site_path: str, stage_names: list[str] | None = None) -> ReverifyOu
     write_reports(current, run_dir, history=history)
     write_reports(current, last, history=history)
     if drift:
+        severities = sorted({BY_ID[d.control].severity.value for d in drift if d.control in BY_ID})
+        response = loaded.site.drift_response.for_severities(severities)
         emit_event(
             event=DRIFT_EVENT,
-            resource=site_resource(name),
+            resource={**site_resource(name), DRIFT_RESPONSE_LABEL: response},
             payload={"drift": [d.model_dump(mode="json") for d in drift], "report": str(run_dir / "report.json"),
+                     "severities": severities, "response": response,
                      "text": f"drift on {name}: {drift_text(drift)}; report "
                              f"{report_url(run_dir, 'report.html') or run_dir / 'report.html'}; run {run_ui_url()}"},
         )

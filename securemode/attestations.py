@@ -38,6 +38,13 @@ def record(site_name: str, attestation: Attestation) -> None:
         _replace(_path(site_name), json.dumps(_ADAPTER.dump_python(kept, mode="json"), indent=2))
 
 
+def forget(site_name: str, control: str, target: str) -> None:
+    """Drop the attestation for a control and target (one that must be given anew, like a failover's licence)."""
+    with _WRITING:
+        kept = [a for a in load(site_name) if (a.control, a.target) != (control, target)]
+        _replace(_path(site_name), json.dumps(_ADAPTER.dump_python(kept, mode="json"), indent=2))
+
+
 def _replace(path: Path, text: str) -> None:
     """Write through a temporary file, so a reader never sees half a file."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")

@@ -11,6 +11,7 @@ Defaults are the guide's values, so a minimal site file asks for exactly what th
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -345,6 +346,23 @@ class Contingency(Strict):
                                  "VM may take before the VM is powered off.")
 
 
+class LdapAdmin(Strict):
+    """An LDAP account allowed to set the bind account's password (the site can change it)."""
+
+    dn: str = Field(min_length=1, max_length=255, description="The DN that may write the bind account's userPassword.")
+    password: SecretRef
+
+
+class Rebuild(Strict):
+    """How ``securemode rebuild`` treats this site after a compromise."""
+
+    snapshot_for_forensics: bool = Field(default=False, description="Snapshot each quarantined VM (after power "
+                                         "off, before the rename) so its disks are kept as they were found.")
+    ldap_admin: LdapAdmin | None = Field(default=None, description="Set when the site can change the LDAP bind "
+                                         "password: the rebuild rotates it through this account (else it is kept "
+                                         "and the report says so).")
+
+
 class ApprovalPolicy(Strict):
     """Gated steps need an approval: interactively, or pre-approved here by name."""
 
@@ -357,6 +375,22 @@ class Notifications(Strict):
     """Where `securemode serve` sends a webhook on a failed run, on drift and on a run paused for approval."""
 
     webhook_url: SecretRef = Field(description="The webhook's URL, as a secret reference (it may carry a token).")
+
+
+DriftAction = Literal["repair", "notify"]
+
+
+class DriftResponse(Strict):
+    """What the automation on ``securemode.drift.detected`` does, by the severity of each drifted control: ``repair``
+    runs the pipeline deployment in run mode; ``notify`` only sends the webhook (when the site names one)."""
+
+    high: DriftAction = "notify"
+    medium: DriftAction = "notify"
+    low: DriftAction = "notify"
+
+    def for_severities(self, severities: Iterable[str]) -> DriftAction:
+        """``repair`` when any of the drifted controls' severities asks for it, else ``notify``."""
+        return "repair" if any(getattr(self, s, "notify") == "repair" for s in severities) else "notify"
 
 
 class Site(Strict):
@@ -382,7 +416,10 @@ class Site(Strict):
     pki: Pki
     contingency: Contingency | None = None
     approvals: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
+    rebuild: Rebuild = Field(default_factory=Rebuild)
     notifications: Notifications | None = None
+    drift_response: DriftResponse = Field(default_factory=DriftResponse, description="Per severity of a drifted "
+                                          "control: repair (run the pipeline) or notify (only the webhook).")
     waivers_file: str | None = None
     evidence_signing_key: SecretRef | None = Field(
         default=None, description="Ed25519 private key (PEM, unencrypted) that signs evidence bundles "

@@ -10,6 +10,9 @@ live parity verifiers' (:mod:`securemode.verifiers.parity`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from securemode.failover_marker import active_failover
 from securemode.pexip import parity_record
 from securemode.pexip.connect import management_api
 from securemode.pexip.export import ConfigurationExport
@@ -24,6 +27,8 @@ from securemode.verifiers.parity import (
     judge_parity,
     read_side,
 )
+from securemode.verifiers.vsphere.power import check_powered_off
+from securemode.verifiers.vsphere.reader import HostReader
 
 REFRESH_FIX = "run the pipeline or the contingency-refresh flow, which rebuild the fallback and prove parity"
 
@@ -65,9 +70,26 @@ def check_recorded_exception(control: str, target: str, primary: LoadedSite) -> 
 
 
 def licence_transfer(control: str, target: str, primary: LoadedSite) -> Result:
-    """The licence moves to the fallback only when it takes over, through Pexip support (guide); until a
-    failover there is nothing to transfer, and a failover asks a person to attest it."""
+    """The licence moves to the fallback only when it takes over, through Pexip support (guide): until a
+    failover there is nothing to transfer; while one stands, a person attests who re-activated it."""
     with probe(control, target, expected="attested by a person at a failover") as p:
-        p.not_applicable("no failover: the licence stays with the primary; it is returned and re-activated on "
-                         "the fallback through Pexip support only when the fallback takes over")
+        marker = active_failover(primary)
+        if marker is None:
+            p.not_applicable("no failover: the licence stays with the primary; it is returned and re-activated "
+                             "on the fallback through Pexip support only when the fallback takes over")
+        else:
+            p.manual(f"{marker.describe()}: the licence must be returned and re-activated on the fallback through "
+                     "Pexip support; a person attests who did it")
+    return p.result
+
+
+def fallback_powered_off(control: str, target: str, primary: LoadedSite, reader: HostReader, vm_name: str,
+                         address: str, ports: Sequence[int], sip_udp_port: int | None) -> Result:
+    """``contingency.powered-off`` (:func:`check_powered_off`), except while a failover stands: then the
+    fallback carries the service and being on is the plan (NOT_APPLICABLE, naming the failover)."""
+    marker = active_failover(primary)
+    if marker is None:
+        return check_powered_off(control, target, reader, vm_name, address, ports=ports, sip_udp_port=sip_udp_port)
+    with probe(control, target, expected="poweredOff (outside a failover)") as p:
+        p.not_applicable(marker.describe())
     return p.result

@@ -34,7 +34,6 @@ from securemode.verifiers import contingency as cv
 from securemode.verifiers import vsphere as vv
 from securemode.verifiers.api import combine
 from securemode.verifiers.parity import EXCEPTION_EXPECTED
-from securemode.verifiers.vsphere.power import check_powered_off
 from securemode.vsphere import VSphereConnectError
 
 STEPS = {step.name: step for step in (
@@ -57,7 +56,7 @@ class FallbackProbe:
 
 def _silent(ctx: FallbackProbe, target: Target) -> Call:
     wizard = ctx.site.security_wizard
-    return call(ctx.reader, target.name, str(target.subject.address),
+    return call(ctx.loaded, ctx.reader, target.name, str(target.subject.address),
                 ports=(22, 443, wizard.sip_tcp_port, wizard.sip_tls_port), sip_udp_port=wizard.sip_udp_port)
 
 
@@ -73,7 +72,7 @@ def _bind(control: str, fix: str | None, verifier: Callable[..., Result],
 BINDINGS: tuple[Binding[FallbackProbe], ...] = checked(Stage.CONTINGENCY, tuple(STEPS.values()), (
     _bind("contingency.parity", "fallback", cv.check_recorded_parity),
     *(_bind(control, "fallback", cv.check_recorded_exception) for control in EXCEPTION_EXPECTED),
-    _bind("contingency.powered-off", "power-off", check_powered_off, _silent),
+    _bind("contingency.powered-off", "power-off", cv.fallback_powered_off, _silent),
     _bind("contingency.licence-transfer", None, cv.licence_transfer),
 ))
 

@@ -233,6 +233,17 @@ def _dns(p: Probing) -> str:
     return f"DNS {ep.host}:{ep.port} {name} -> {answers[0]}"
 
 
+def _ocsp(p: Probing) -> str:
+    import urllib.request
+
+    p.expect("OCSP responder of the lab CA")
+    ep = p.part.endpoints["ocsp"]
+    with urllib.request.urlopen(f"http://{ep.host}:{ep.port}/", timeout=TIMEOUT_S) as reply:
+        if reply.status != 200:
+            raise ValueError(f"HTTP {reply.status}")
+    return f"OCSP http://{ep.host}:{ep.port}/"
+
+
 PROBES: dict[str, Callable[[Probing], str]] = {
     "vcsim": _vcsim,
     "twin": _twin,
@@ -243,6 +254,7 @@ PROBES: dict[str, Callable[[Probing], str]] = {
     "chronyd": _chrony,
     "rsyslogd": _rsyslog,
     "dnsmasq": _dns,
+    "ocsp": _ocsp,
 }
 
 

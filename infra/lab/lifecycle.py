@@ -243,6 +243,7 @@ def _start(directory: Path, options: UpOptions, s: _Startup) -> Manifest:
     slapd_handle = services["slapd"]
     assert isinstance(slapd_handle, SlapdHandle)
     secrets.write("ldap-bind-password", slapd_handle.bind_password)
+    secrets.write("ldap-admin-password", slapd_handle.admin_password)
     for role, user in slapd_handle.users.items():
         secrets.write(f"ldap-{role}-password", user.password)
     manifest = Manifest(

@@ -27,7 +27,7 @@ SITE_NETMASK = "255.255.255.0"
 MAX_CONFERENCING_NODES = 40  # .11-.50 (.53 and up are services; contingency nodes are .200+)
 CONTINGENCY_FIRST_HOST = 200  # the fallback of node index i (0: the Management Node): 127.77.N.(200+i)
 CONTINGENCY_SUFFIX = "-c"  # the fallback of node "conf01" is "conf01-c" (name and hostname)
-HOSTS = {"vcsim": 2, "dns1": 53, "dns2": 54, "syslog": 80, "ldap": 89, "ntp1": 123, "ntp2": 124}
+HOSTS = {"vcsim": 2, "dns1": 53, "dns2": 54, "syslog": 80, "ocsp": 81, "ldap": 89, "ntp1": 123, "ntp2": 124}
 WELL_KNOWN = {
     "https": 443,
     "ssh": 22,
@@ -39,6 +39,7 @@ WELL_KNOWN = {
     "syslog_tls": 6514,
     "ldap": 389,
     "ldaps": 636,
+    "ocsp": 80,
 }
 
 
@@ -171,6 +172,7 @@ def make_plan(conferencing_nodes: int, block: int, *, root: bool | None = None, 
             "syslog_tls": plan.address("syslog"),
             "ldap": plan.address("ldap"),
             "ldaps": plan.address("ldap"),
+            "ocsp": plan.address("ocsp"),
         }
         protos = {"dns": ("udp", "tcp"), "ntp": ("udp",), "snmp": ("udp",), "syslog_udp": ("udp",)}
         ports = {k: free_port(addr, protos.get(k, ("tcp",))) for k, addr in where.items()}

@@ -9,7 +9,8 @@ simulator, and its first answer is the full state, so a restarted watcher picks 
 When a VM named after a node in the boot file is powered on, it starts that node's processes in the
 file's order; when it is powered off (or deleted), it stops them in reverse order, so the node's
 sockets close. Everything a node keeps (the twin's state, the console's host key, an agent's
-first-boot certificate) lives in folders that outlive the processes: a power cycle is a reboot.
+first-boot certificate) lives in folders that outlive the processes: a power cycle is a reboot; a new VM
+under the node's name boots an empty disk (:mod:`securemode.infra.lab.vm_disks`).
 
 ``R`` (JSON, rewritten after every change) names the VMs powered on and each running process's
 identity, so ``lab down`` can stop them even if the watcher itself died. SIGTERM stops every node.
@@ -30,6 +31,8 @@ from typing import Any
 
 from securemode.infra.lab.node_processes import ProcessSpec, read_boot_file
 from securemode.infra.lab.processes import ProcessIdentity, is_running, stop, write_ready
+from securemode.infra.lab.vm_disks import FILE as DISKS_FILE
+from securemode.infra.lab.vm_disks import Disks
 
 log = logging.getLogger("securemode.infra.lab.power")
 POWERED_ON = "poweredOn"
@@ -60,6 +63,10 @@ class PowerStates:
     def powered_on(self) -> set[str]:
         return {name for name, power in self.vms.values() if power == POWERED_ON}
 
+    def powered_on_ids(self) -> dict[str, str]:
+        """Name -> managed object id of every VM powered on."""
+        return {name: moid for moid, (name, power) in self.vms.items() if power == POWERED_ON}
+
 
 @dataclass
 class Nodes:
@@ -69,7 +76,9 @@ class Nodes:
     running_file: Path
     running: dict[str, list[ProcessIdentity]] = field(default_factory=dict)
 
-    def reconcile(self, powered_on: set[str]) -> None:
+    def reconcile(self, powered_on: set[str], vm_ids: dict[str, str] | None = None) -> None:
+        """Boot the nodes whose VM is on and stop the others; ``vm_ids`` (name -> VM id) gives a new VM under a
+        node's name an empty disk (:mod:`securemode.infra.lab.vm_disks`)."""
         wanted = powered_on & set(self.boots)
         for name in sorted(set(self.running) - wanted):
             log.info("%s powered off: stopping its processes", name)
@@ -77,6 +86,8 @@ class Nodes:
                 stop(identity)
         for name in sorted(wanted - set(self.running)):
             log.info("%s powered on: booting", name)
+            if vm_ids and name in vm_ids:
+                Disks(self.running_file.with_name(DISKS_FILE)).attach(name, vm_ids[name], self.boots[name])
             self.running[name] = [spec.spawn().identity() for spec in self.boots[name]]
         for name, identities in self.running.items():
             dead = [i.pid for i in identities if not is_running(i)]
@@ -149,7 +160,7 @@ def watch(args: argparse.Namespace, nodes: Nodes, done: threading.Event) -> None
             if update is not None:
                 version = update.version
                 states.apply(update)
-            nodes.reconcile(states.powered_on())
+            nodes.reconcile(states.powered_on(), states.powered_on_ids())
             if not ready:
                 write_ready(args.ready_file, {"pid": os.getpid(), "powered_on": sorted(states.powered_on())})
                 ready = True

@@ -11,7 +11,7 @@ from securemode.infra.lab.manifest import Endpoint, Part
 from securemode.infra.lab.plan import LabPlan, SiteNetwork
 from securemode.infra.lab.processes import identify
 from securemode.infra.pki.ca import LabCA
-from securemode.infra.services import chrony, dns, rsyslog, slapd
+from securemode.infra.services import chrony, dns, ocsp, rsyslog, slapd
 from securemode.infra.services.process import ServiceHandle
 
 Starter = Callable[[], ServiceHandle]
@@ -27,6 +27,7 @@ def starters(plan: LabPlan, ca: LabCA, workdir: Path, ntp_keys: list[chrony.NtpK
         "ntp2": lambda: chrony.start(workdir / "ntp2", plan.address("ntp2"), p["ntp"], keys=ntp_keys),
         "syslog": lambda: rsyslog.start(workdir / "syslog", ca, plan.address("syslog"), p["syslog_udp"],
                                         p["syslog_tcp"], p["syslog_tls"], server_names=[f"syslog.{plan.domain}"]),
+        "ocsp": lambda: ocsp.start(workdir / "ocsp", ca.directory, plan.address("ocsp"), p["ocsp"]),
     }
 
 
@@ -37,7 +38,8 @@ def dns_starters(plan: LabPlan, workdir: Path, network: SiteNetwork) -> dict[str
             for name in ("dns1", "dns2")}
 
 
-_PROTO = {"ldap": "tcp", "ldaps": "tls", "ntp": "udp", "udp": "udp", "tcp": "tcp", "tls": "tls", "dns": "udp"}
+_PROTO = {"ocsp": "tcp", "ldap": "tcp", "ldaps": "tls", "ntp": "udp", "udp": "udp", "tcp": "tcp", "tls": "tls",
+          "dns": "udp"}
 
 
 def part_of(name: str, handle: ServiceHandle) -> Part:

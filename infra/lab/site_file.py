@@ -74,8 +74,9 @@ def render(inputs: SiteInputs) -> dict[str, Any]:
             "trust": {"fingerprint_sha256": inputs.vsphere.tls_fingerprint},
             "datastore": DATASTORE,
             # every lab VM's disk is limited to DISK_IOPS_LIMIT; the host holds the fallback's VMs too (the
-            # vms stage sums every VM on the host); one VM's worth of headroom on top
-            "iops_budget": DISK_IOPS_LIMIT * (len(nodes) + len(plan.fallback) + 1),
+            # vms stage sums every VM on the host), and after a rebuild the primary's quarantined VMs, kept as
+            # evidence beside their fresh copies; one VM's worth of headroom on top
+            "iops_budget": DISK_IOPS_LIMIT * (2 * len(nodes) + len(plan.fallback) + 1),
             "reserved_vlans": [1002, 1003, 1004, 1005],
             "networks": {"management": dict(MANAGEMENT_NETWORK), "vm": dict(VM_NETWORK)},
             "login_banner": "securemode lab: authorised use only. Activity is monitored.",
@@ -155,7 +156,8 @@ def render(inputs: SiteInputs) -> dict[str, Any]:
             for role, user in inputs.ldap["users"].items() if role in LAB_ROLES
         ],
         "global_settings": {
-            "ocsp_responder_url": f"http://ocsp.{plan.domain}/",
+            # the lab CA's OCSP responder: a certificate the CA revoked (a rebuild revokes the old ones) is refused
+            "ocsp_responder_url": f"http://{plan.address('ocsp')}:{plan.ports['ocsp']}/",
             "login_banner": "securemode lab: authorised use only. Activity is monitored.",
         },
         "pki": {
@@ -166,6 +168,12 @@ def render(inputs: SiteInputs) -> dict[str, Any]:
         },
         # The lab's nodes pull configuration every few seconds (a real node: about once a minute).
         "replication_wait_s": 20,
+        # A rebuild after a compromise keeps a snapshot of each quarantined VM, and the lab's slapd lets the
+        # site change its service account's password (as the directory's administrator).
+        "rebuild": {
+            "snapshot_for_forensics": True,
+            "ldap_admin": {"dn": inputs.ldap["admin_dn"], "password": sec.ref("ldap-admin-password")},
+        },
     }
     if plan.fallback_manager is not None:  # only a lab up with --contingency can boot a fallback
         site["contingency"] = {

@@ -1,7 +1,9 @@
 """A node process's connection to the Management Node twin's state: opened once the twin has seeded it.
 
 Node agents start in parallel with the twin, so the state folder may not exist yet; every read
-returns None until it does (the agent simply tries again at its next sync).
+returns None until it does (the agent simply tries again at its next sync). The folder is followed by its
+path: when the Management Node is redeployed (a new VM boots an empty disk, :mod:`securemode.infra.lab.vm_disks`)
+the old folder is moved aside and a new one seeded, and the reader moves on to it.
 """
 
 from __future__ import annotations
@@ -20,16 +22,27 @@ class TwinReader:
     def __init__(self, state_dir: Path) -> None:
         self.state_dir = state_dir
         self._state: TwinState | None = None
+        self._identity: tuple[int, int] | None = None
+
+    def _current_identity(self) -> tuple[int, int] | None:
+        try:
+            info = (self.state_dir / DB_NAME).stat()
+        except OSError:
+            return None
+        return info.st_dev, info.st_ino
 
     def _open(self) -> TwinState | None:
+        identity = self._current_identity()
+        if self._state is not None and identity != self._identity:  # the folder was replaced: a new disk
+            self.close()
         if self._state is None:
-            if not (self.state_dir / DB_NAME).exists():
+            if identity is None:
                 return None
             state = TwinState(self.state_dir)
             if not state.seeded:
                 state.close()
                 return None
-            self._state = state
+            self._state, self._identity = state, identity
         return self._state
 
     @property
@@ -52,3 +65,4 @@ class TwinReader:
         if self._state is not None:
             self._state.close()
             self._state = None
+            self._identity = None

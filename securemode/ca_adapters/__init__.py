@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from securemode.ca_adapters.base import CaAdapter, SignedCertificate, SignedCertificateProblem, SigningRequest
+from securemode.ca_adapters.base import (
+    CaAdapter,
+    RevokingCaAdapter,
+    SignedCertificate,
+    SignedCertificateProblem,
+    SigningRequest,
+)
 from securemode.ca_adapters.lab import LabCaAdapter
 from securemode.ca_adapters.manual import CertificateProvider, FolderProvider, ManualCaAdapter
 from securemode.pexip.state import subdir
@@ -32,6 +38,7 @@ __all__ = [
     "FolderProvider",
     "LabCaAdapter",
     "ManualCaAdapter",
+    "RevokingCaAdapter",
     "SignedCertificate",
     "SignedCertificateProblem",
     "SigningRequest",

@@ -45,6 +45,17 @@ class CaAdapter(Protocol):
     def sign(self, request: SigningRequest) -> SignedCertificate | None: ...
 
 
+class RevokingCaAdapter(CaAdapter, Protocol):
+    """A CA adapter that can also revoke what it issued (the rebuild revokes a compromised deployment's
+    certificates) and list what it issued for a set of names."""
+
+    def revoke(self, certificate_pem: str, reason: str) -> bool: ...
+
+    def issued_for(self, names: set[str]) -> list[str]: ...
+
+    def revoked(self, certificate_pem: str) -> bool: ...
+
+
 class SignedCertificateProblem(ValueError):
     """A certificate handed back for a CSR that does not belong to it."""
 

@@ -2,20 +2,26 @@
 
 The directory holds ``root.pem``, ``intermediate.pem`` and ``intermediate.key`` (the lab creates them;
 see the lab's CA). Signing copies the CSR's subject and subjectAltName as they are, and every signed
-certificate is kept under ``signed/<serial>.pem``.
+certificate is kept under ``signed/<serial>.pem``. Revoking a certificate records its serial in
+``revoked.json`` and re-issues ``crl.pem``, a CRL signed by the intermediate that any verifier can check.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID, ObjectIdentifier
 
 IssuerKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
@@ -25,6 +31,9 @@ INTERMEDIATE_CERT = "intermediate.pem"
 INTERMEDIATE_KEY = "intermediate.key"
 CHAIN = "chain.pem"
 SIGNED_DIR = "signed"
+REVOKED = "revoked.json"
+CRL = "crl.pem"
+CRL_VALID = dt.timedelta(days=7)
 MIN_RSA_BITS = 2048
 BACKDATE = dt.timedelta(minutes=5)  # tolerate small clock differences between processes
 
@@ -149,6 +158,77 @@ class IssuingCA:
         (signed_dir / f"{cert.serial_number:x}.pem").write_bytes(cert_pem(cert))
         return cert_pem(cert)
 
+    # -- revocation ----------------------------------------------------------------------------
+    @property
+    def crl_path(self) -> Path:
+        """The CRL of the intermediate (PEM), rewritten on every revocation."""
+        return self.directory / CRL
+
+    def revoked_serials(self) -> dict[int, str]:
+        """Serial -> when it was revoked (ISO 8601)."""
+        try:
+            data = json.loads((self.directory / REVOKED).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        return {int(serial, 16): str(entry["revoked_at"]) for serial, entry in data.items()}
+
+    def is_revoked(self, cert: x509.Certificate) -> bool:
+        return cert.serial_number in self.revoked_serials()
+
+    def issued_by_me(self, cert: x509.Certificate) -> bool:
+        """True when this intermediate signed ``cert``."""
+        if cert.issuer != self.intermediate_cert.subject:
+            return False
+        try:
+            cert.verify_directly_issued_by(self.intermediate_cert)
+        except (ValueError, TypeError, InvalidSignature):
+            return False
+        return True
+
+    def revoke(self, cert_pem: bytes, reason: str = "") -> bool:
+        """Revoke a certificate this CA issued (True), or say it was revoked already (False); refuse another
+        CA's certificate. The CRL is re-signed either way, so it is always current."""
+        cert = x509.load_pem_x509_certificate(cert_pem)
+        if not self.issued_by_me(cert):
+            raise ValueError(f"{cert.subject.rfc4514_string()} (serial {cert.serial_number:x}) was not issued by "
+                             f"{self.intermediate_cert.subject.rfc4514_string()}")
+        path = self.directory / REVOKED
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            data = {}
+        serial = f"{cert.serial_number:x}"
+        fresh = serial not in data
+        if fresh:
+            data[serial] = {"revoked_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                            "subject": cert.subject.rfc4514_string(), "reason": reason}
+            _replace(path, (json.dumps(data, indent=2, sort_keys=True) + "\n").encode())
+        self.write_crl()
+        return fresh
+
+    def write_crl(self) -> Path:
+        now = dt.datetime.now(dt.UTC)
+        builder = (x509.CertificateRevocationListBuilder().issuer_name(self.intermediate_cert.subject)
+                   .last_update(now - BACKDATE).next_update(now + CRL_VALID)
+                   .add_extension(authority_key_id(self._intermediate_key), critical=False))
+        for serial, when in sorted(self.revoked_serials().items()):
+            builder = builder.add_revoked_certificate(
+                x509.RevokedCertificateBuilder().serial_number(serial)
+                .revocation_date(dt.datetime.fromisoformat(when)).build())
+        crl = builder.sign(self._intermediate_key, hashes.SHA256())
+        _replace(self.crl_path, crl.public_bytes(serialization.Encoding.PEM))
+        return self.crl_path
+
+    def sign_ocsp(self, builder: ocsp.OCSPResponseBuilder) -> ocsp.OCSPResponse:
+        """Sign an OCSP response as this (issuing) CA: the lab's OCSP responder answers for what it issued."""
+        return builder.sign(self._intermediate_key, hashes.SHA256())
+
+    def issued(self) -> list[x509.Certificate]:
+        """Every certificate this CA signed (kept under ``signed/``)."""
+        folder = self.directory / SIGNED_DIR
+        return [x509.load_pem_x509_certificate(p.read_bytes()) for p in sorted(folder.glob("*.pem"))] \
+            if folder.is_dir() else []
+
     def _leaf_builder(
         self,
         subject: x509.Name,
@@ -188,3 +268,14 @@ class IssuingCA:
         if san is not None:
             builder = builder.add_extension(san, critical=False)
         return builder
+
+
+def _replace(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -363,21 +363,50 @@ def forget_pins(site: SiteOption) -> None:
               "--approve bootstrap.pin-console-host-key (compare the keys with the node's console)", markup=False)
 
 
-def _pending(name: str, issue: str) -> Callable[[typer.Context], None]:
-    def command(ctx: typer.Context) -> None:
-        _not_built(name, issue)
+@app.command("rebuild")
+def rebuild_command(
+    site: SiteOption,
+    reason: Annotated[str, typer.Option("--reason", help="Why: the compromise declared (recorded in the report).")],
+    node: Annotated[list[str] | None, typer.Option("--node", help="A compromised node by name (repeatable); "
+                                                   "default: the whole primary deployment.")] = None,
+    declared_by: Annotated[str | None, typer.Option("--declared-by", help="Who declared the compromise "
+                                                    "(default: the approver, else you).")] = None,
+    approve: ApproveOption = None, attest: AttestOption = None, approver: ApproverOption = None,
+    report: ReportOption = None,
+) -> None:
+    """Quarantine the compromised VMs, rotate every credential, redeploy from the OVA, run the pipeline, verify,
+    then power the fallback off (gated: rebuild.failback). A rerun resumes an interrupted rebuild."""
+    from securemode.rotation import rebuild_problems
 
-    command.__doc__ = f"{name.capitalize()} (lands with {issue})."
-    return command
+    try:
+        loaded = load_site(site)
+    except InputError as exc:
+        _input_error(exc)
+    if problems := rebuild_problems(loaded.site, node or None)[1]:  # before Prefect, before anything changes
+        _input_error(InputError(str(site), problems))
+    from securemode.cli import checks as cli_checks
+    from securemode.flows import stages as registry
 
+    built = registry.available()
+    problems = cli_checks.unknown_ids("--approve", approve or [], [*cli_checks.gated_steps(built), "rebuild.failback"],
+                                      "the name of a gated step")
+    problems += cli_checks.unknown_ids("--attest", attest or [], cli_checks.attestable_controls(),
+                                       "a control that takes an attestation")
+    if report is not None:
+        problems += cli_checks.output_dir("--report", report)
+    if problems:
+        _input_error(InputError("command line", problems))
+    from securemode.cli.rebuild import RebuildFailed, drive_rebuild
 
-for _name, _issue in (
-    ("failover", "the operations issue"),
-    ("rebuild", "the operations issue"),
-):
-    app.command(name=_name, context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
-        _pending(_name, _issue)
-    )
+    try:
+        code = drive_rebuild(site, reason, node or None, declared_by, approve or [], attest or [], approver, report,
+                             interactive=sys.stdin.isatty() and sys.stdout.isatty(), console=out)
+    except InputError as exc:
+        _input_error(exc)
+    except RebuildFailed as exc:
+        err.print(f"securemode rebuild: {exc}", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    raise typer.Exit(code)
 
 
 @server_app.command("start")
@@ -431,9 +460,11 @@ def server_stop() -> None:
 def _register_fleet_commands() -> None:
     from securemode.cli.docker import register as register_docker
     from securemode.cli.fleet import register
+    from securemode.cli.operations import register as register_operations
 
     register(app)
     register_docker(app)
+    register_operations(app)
 
 
 _register_fleet_commands()

@@ -52,6 +52,7 @@ def render_html(report: Report, history: list[Report] | None = None) -> str:
         f"<h2 id='problems'>Failures and errors ({len(problems)})</h2>",
         _table(report, problems, open_evidence=True) if problems else "<p>None.</p>",
         _decisions(report),
+        _operation(report),
         "<h2>Every stage</h2>",
     ]
     for stage, group in groupby(report.results, key=lambda r: report.info(r.control).stage):
@@ -84,6 +85,21 @@ def _control_counts(report: Report) -> str:
     cells = "".join(f"<span class='count' data-control-status='{escape(s.value)}'>{escape(s.value)}: {counts[s]}"
                     "</span>" for s in ControlStatus)
     return (f"<h2>Controls, as Heimdall counts them</h2><div class='counts' id='control-counts'>{cells}</div>")
+
+
+def _operation(report: Report) -> str:
+    """A failover's or rebuild's timeline and its time to recovery."""
+    op = report.operation
+    if op is None:
+        return ""
+    recovery = f"{op.recovery_s:.1f} s" if op.recovery_s is not None else "not reached"
+    rows = "".join(f"<tr><td>{escape(t.step)}</td><td>{escape(t.started_at.isoformat())}</td>"
+                   f"<td>{escape(t.ended_at.isoformat())}</td><td>{t.seconds:.1f}</td><td>{escape(t.note)}</td></tr>"
+                   for t in op.timeline)
+    return (f"<h2 id='operation'>{escape(op.kind.capitalize())}: timeline</h2><p>Declared by "
+            f"{escape(op.declared_by)} at {escape(op.started_at.isoformat())}: {escape(op.reason)}. Time to "
+            f"recovery: <b id='recovery'>{escape(recovery)}</b>.</p><table><tr><th>step</th><th>started</th>"
+            f"<th>ended</th><th>s</th><th>note</th></tr>{rows}</table>")
 
 
 def _decisions(report: Report) -> str:

@@ -54,6 +54,35 @@ class Coverage(BaseModel):
     not_checked: list[str] = Field(description="Catalogue controls this run did not check.")
 
 
+class TimelineStep(BaseModel):
+    """One step of an operation (a failover, a rebuild), timed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    step: str
+    started_at: datetime
+    ended_at: datetime
+    note: str = ""
+
+    @property
+    def seconds(self) -> float:
+        return (self.ended_at - self.started_at).total_seconds()
+
+
+class Operation(BaseModel):
+    """An event-driven operation's record: why, who, each step's timing and the time to recovery."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = Field(description="failover or rebuild.")
+    reason: str
+    declared_by: str
+    started_at: datetime = Field(description="When the event was declared (or the run started, from the CLI).")
+    recovered_at: datetime | None = Field(default=None, description="When the service was proven again.")
+    recovery_s: float | None = Field(default=None, description="started_at to recovered_at (a failover's RTO).")
+    timeline: list[TimelineStep] = Field(default_factory=list)
+
+
 class Report(BaseModel):
     """A run's results (secrets already redacted), in pipeline order."""
 
@@ -71,6 +100,7 @@ class Report(BaseModel):
     controls: dict[str, ControlInfo] = Field(default_factory=dict, description="Catalogue facts per checked control "
                                              "(filled from the catalogue when absent).")
     coverage: Coverage | None = Field(default=None, description="Filled from the catalogue when absent.")
+    operation: Operation | None = Field(default=None, description="Set by a failover or rebuild: its timeline.")
 
     @model_validator(mode="after")
     def _from_catalogue(self) -> Report:

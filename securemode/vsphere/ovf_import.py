@@ -51,7 +51,21 @@ def import_spec(session: VSphereSession, package: OvaPackage, *, vm_name: str, p
     if errors or result.importSpec is None:
         raise OvfRejected("; ".join(errors) or "the host returned no import spec")
     warnings = tuple(w.localizedMessage or fault_text(w.fault) for w in result.warning or [])
+    _disks_in_the_vms_folder(result.importSpec)
     return ImportPlan(spec=result.importSpec, file_items=tuple(result.fileItem or []), warnings=warnings)
+
+
+def _disks_in_the_vms_folder(spec: Any) -> None:
+    """Let the host place each new disk in the VM's own folder, which it names uniquely: a disk path that names
+    a folder after the VM (as some hosts' import specs do) collides with the files of an earlier VM of that name
+    renamed away (a quarantined VM keeps its folder), and the import fails."""
+    config = getattr(spec, "configSpec", None)
+    for change in (config.deviceChange if config is not None else None) or []:
+        backing: Any = getattr(change.device, "backing", None)
+        name = getattr(backing, "fileName", None)
+        if isinstance(change.device, vim.vm.device.VirtualDisk) and change.fileOperation == "create" and \
+                isinstance(name, str) and "/" in name:
+            backing.fileName = name.split("]", 1)[0] + "]"
 
 
 def limit_disks(plan: ImportPlan, iops: int) -> int:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from functools import partial
 
 from securemode.engine import Change, EngineContext, Gate, Planned, StepPlan, plan_of
+from securemode.failover_marker import active_failover
 from securemode.pexip import parity_record
 from securemode.pexip.connect import management_api
 from securemode.pexip.export import ConfigurationExport, export_configuration
@@ -63,6 +64,9 @@ def ensure_fallback(build: BuildFallback, ctx: EngineContext, resources: ExitSta
     plan = primary.site.contingency
     if plan is None:
         return plan_of(notes=[NO_CONTINGENCY])
+    marker = active_failover(primary)
+    if marker is not None:
+        return plan_of(notes=[f"{marker.describe()}: the fallback carries the service; no refresh until failback"])
     reader = PowerReader(resources.enter_context(open_site_session(primary)))
     missing = [n.name for n in fallback_nodes(plan) if reader.read(n.name) is None]
     reason = refresh_reason(primary, missing)

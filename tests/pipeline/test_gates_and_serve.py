@@ -19,7 +19,7 @@ from prefect import flow
 
 from securemode.flows.gates import PrefectPauseGate
 from securemode.reports.model import Approval
-from tests.unit.sites import SECRET_ENV, example_document, write_site
+from tests.unit.sites import SECRET_ENV, example_document, with_contingency, write_site
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
 
@@ -88,8 +88,8 @@ def test_invalid_input_is_rejected_by_the_server(prefect_api: str) -> None:
 
 
 @pytest.mark.slow
-def test_serve_registers_both_deployments_with_the_schedule(prefect_api: str, tmp_path: Path) -> None:
-    doc = example_document()
+def test_serve_registers_the_deployments_with_the_schedule(prefect_api: str, tmp_path: Path) -> None:
+    doc = with_contingency(example_document())  # its refresh and failover deployments too
     doc["name"] = "served"
     doc["reverify_cron"] = "*/15 * * * *"
     site = write_site(tmp_path, doc)
@@ -104,16 +104,25 @@ def test_serve_registers_both_deployments_with_the_schedule(prefect_api: str, tm
     try:
         deadline = time.monotonic() + 90
         names: dict[str, dict[str, object]] = {}
-        while time.monotonic() < deadline and len(names) < 2:
+        wanted = {"secure_mode_deployment", "reverify", "rebuild", "contingency_refresh", "failover"}
+        while time.monotonic() < deadline and len(names) < len(wanted):
             found = httpx.post(
                 f"{prefect_api}/deployments/filter", json={"deployments": {"name": {"any_": ["served"]}}}
             ).json()
             names = {d["entrypoint"].rsplit(":", 1)[-1]: d for d in found}
             time.sleep(0.5)
-        assert set(names) == {"secure_mode_deployment", "reverify"}, names
+        assert set(names) == wanted, names
+        assert names["rebuild"]["parameters"] == {"site_path": str(site.resolve()), "reason": "", "declared_by": None,
+                                                  "nodes": []}
         schedules = names["reverify"]["schedules"]
         assert [s["schedule"]["cron"] for s in schedules] == ["*/15 * * * *"]
         assert names["secure_mode_deployment"]["parameters"]["site_path"] == str(site.resolve())
+        wanted = "securemode served: incident → failover"  # registered with the deployments
+        automations: list[str] = []
+        while time.monotonic() < deadline and wanted not in automations:
+            automations = [a["name"] for a in httpx.post(f"{prefect_api}/automations/filter", json={}).json()]
+            time.sleep(0.5)
+        assert wanted in automations, automations
         ui = httpx.get(prefect_api.removesuffix("/api") + "/")
         assert ui.status_code == 200
     finally:

@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from tests.unit.sites import EXAMPLE, SECRET_ENV, example_document, write_site
 
 SECUREMODE = str(Path(sys.executable).with_name("securemode"))
@@ -62,11 +60,20 @@ def test_controls_lists_guide_and_stig() -> None:
     assert run("controls", "--stage", "nope").returncode == 2
 
 
-@pytest.mark.parametrize("command", ["failover", "rebuild"])
-def test_unbuilt_commands_say_so(command: str) -> None:
-    proc = run(command)
-    assert proc.returncode == 3
-    assert "not built yet" in proc.stderr
+def test_rebuild_with_env_credentials_exits_2_naming_each_field_before_anything_runs() -> None:
+    proc = run("rebuild", "--site", str(EXAMPLE), "--reason", "test")
+    assert proc.returncode == 2, proc.stderr
+    assert "management_node.admin_password: is env:SM_ADMIN_PASSWORD" in proc.stderr
+    assert "snmp.community: is env:SM_SNMP_COMMUNITY" in proc.stderr
+    assert "Fix: point it at a file: or prefect-secret: reference" in proc.stderr
+    assert "Prefect UI" not in proc.stdout and "Traceback" not in proc.stderr
+    assert SECRET_ENV["SM_ADMIN_PASSWORD"] not in proc.stderr + proc.stdout
+
+
+def test_rebuild_of_an_unknown_node_exits_2_naming_the_nodes() -> None:
+    proc = run("rebuild", "--site", str(EXAMPLE), "--reason", "test", "--node", "nope")
+    assert proc.returncode == 2
+    assert "nodes: nope is not a node of the primary deployment" in proc.stderr
 
 
 def test_run_with_a_bad_site_exits_2_before_touching_anything(tmp_path: Path) -> None:

@@ -24,9 +24,10 @@ def test_the_refresh_runs_on_the_sites_schedule(tmp_path: Path, monkeypatch: pyt
     document["contingency"]["refresh_cron"] = "15 4 * * 6"
     found = _names_and_schedules(write_site(tmp_path, document))
     assert found["contingency-refresh"] == ["15 4 * * 6"]
-    assert set(found) == {"secure-mode-deployment", "reverify", "contingency-refresh"}
+    assert set(found) == {"secure-mode-deployment", "reverify", "rebuild", "contingency-refresh", "failover"}
 
 
 def test_no_refresh_without_a_contingency_section(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     set_secrets(monkeypatch)
-    assert set(_names_and_schedules(write_site(tmp_path, example_document()))) == {"secure-mode-deployment", "reverify"}
+    found = _names_and_schedules(write_site(tmp_path, example_document()))
+    assert set(found) == {"secure-mode-deployment", "reverify", "rebuild"}

@@ -9,7 +9,7 @@ import pytest
 
 from securemode.problems import InputError
 from securemode.site_loader import load_site
-from tests.unit.sites import example_document, set_secrets, write_site
+from tests.unit.sites import example_document, set_secrets, with_contingency, write_site
 
 FIX_COUNT = "Fix: list exactly one fallback node per entry of conferencing_nodes, in the same order"
 
@@ -17,21 +17,11 @@ FIX_COUNT = "Fix: list exactly one fallback node per entry of conferencing_nodes
 @pytest.fixture(autouse=True)
 def _secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     set_secrets(monkeypatch)
-    monkeypatch.setenv("SM_CONTINGENCY_ADMIN", "contingency-secret-Q9")
 
 
 def with_fallback() -> dict[str, Any]:
     """The example site with a fallback mirroring its management node and both conferencing nodes."""
-    doc = example_document()
-    doc["contingency"] = {
-        "management_node": {"name": "mgr01-c", "hostname": "mgr01-c", "address": "192.0.2.200"},
-        "conferencing_nodes": [
-            {"name": "conf01-c", "hostname": "conf01-c", "address": "192.0.2.201"},
-            {"name": "conf02-c", "hostname": "conf02-c", "address": "192.0.2.202"},
-        ],
-        "local_admin_password": "env:SM_CONTINGENCY_ADMIN",
-    }
-    return doc
+    return with_contingency(example_document())
 
 
 def errors(tmp_path: Path, doc: dict[str, Any]) -> list[str]:
@@ -66,7 +56,7 @@ def test_a_fallback_with_more_or_fewer_conferencing_nodes_is_refused(tmp_path: P
         ("management_node", "address", "192.0.2.11", "conferencing_nodes[0]"),
         ("conferencing_nodes", "hostname", "CONF02", "conferencing_nodes[1]"),
         ("conferencing_nodes", "address", "192.0.2.10", "management_node"),
-        ("conferencing_nodes", "name", "mgr01-c", "contingency.management_node"),
+        ("conferencing_nodes", "name", "mgr-c", "contingency.management_node"),
     ],
 )
 def test_a_fallback_identity_used_elsewhere_is_refused(

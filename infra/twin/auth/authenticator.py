@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from securemode.infra.twin import pki
+from securemode.infra.twin import ocsp_check, pki
 from securemode.infra.twin.auth.ldap import LdapDirectory, LdapError, LdapOptions
 from securemode.infra.twin.passwords import check_password
 from securemode.infra.twin.state.twin_state import TwinState
@@ -59,6 +59,9 @@ class Authenticator:
             return None
         identity = pki.identity_from_certificate(der, mode)
         if not identity:
+            return None
+        if ocsp_check.revoked(der, self.state.global_settings(), self.state.trusted_ca_pem()):
+            log.warning("client certificate of %s refused: revoked (OCSP)", identity)
             return None
         settings = self.state.authentication()
         try:

@@ -50,7 +50,8 @@ def test_the_site_names_the_fallback_and_nothing_of_it_runs(fallback_lab: Runnin
     assert {n["name"]: n["address"] for n in manifest.fallback_nodes} == {n.name: str(n.address) for n in fallback}
     primary_net = str(site.management_node.address).rsplit(".", 1)[0]
     assert [str(n.address) for n in fallback] == [f"{primary_net}.200", f"{primary_net}.201"]  # the primary's subnet
-    assert site.vsphere.iops_budget == DISK_IOPS_LIMIT * 5  # two primary VMs, two fallback VMs, one spare
+    # two primary VMs and their quarantined copies after a rebuild, two fallback VMs, one spare
+    assert site.vsphere.iops_budget == DISK_IOPS_LIMIT * 7
     assert Path(str(site.management_node.ova)).is_file()  # what the fallback's Management Node is deployed from
     for node in fallback:
         assert _resolve(fallback_lab, f"{node.hostname}.{site.management_node.domain}") == [str(node.address)]
