@@ -6,25 +6,33 @@ deployments and automations and runs what they start, then
   and pauses for the licence transfer → answered through the API → the fallback is verified and serving;
 - `securemode compromise` → the automation starts `rebuild/<site>` → quarantine, rotation, redeploy through the
   pipeline (the lab site pre-approves the gates `bin/main` approves, its MANUAL controls attested by the converging
-  run) → the failback pauses for approval → approved through the API → the primary is compliant again with new
-  node certificates, every fallback VM is off and no failover is active.
+  run) → the failback pauses for approval → approved through the API → the primary is compliant again (a verify
+  run) with new credentials (every one a rebuild rotates holds a new value), new node certificates served, the
+  old ones revoked and the old client certificate refused; every fallback VM is off and no failover is active.
+  (The old admin password cannot be tried: after the auth cut-over no local login is accepted; see test_rebuild.)
 
 Every wait is bounded; on a timeout the run's state and its last log lines are printed."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
+from securemode import rotation
+from securemode.ca_adapters import adapter_for
 from securemode.deployments import prefect_server
 from securemode.failover_marker import active_failover
 from securemode.flows.failover_proof import local_admin_logs_in
@@ -32,13 +40,16 @@ from securemode.flows.pipeline import run_pipeline
 from securemode.infra.lab.lifecycle import UpOptions
 from securemode.infra.lab.pytest_fixture import RunningLab
 from securemode.paths import STATE_ENV
+from securemode.pexip.rebuild_record import same_value
+from securemode.pexip.state import site_dir
 from securemode.results import Status
+from securemode.site import Role
 from securemode.site_loader import load_fallback
 from securemode.tasks.failover.isolation import primary_vm_names
 from securemode.vsphere import open_site_session
 from securemode.vsphere.power import POWERED_OFF, POWERED_ON, PowerReader
 from tests.e2e.pipeline_runs import APPROVER, GATES, SECUREMODE, cli, run
-from tests.e2e.test_rebuild import served_certificate
+from tests.e2e.test_rebuild import api_status, served_certificate, values
 from tests.own_lab import lab_of_its_own
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
@@ -69,10 +80,21 @@ def api(lab: RunningLab) -> Iterator[str]:
         yield info.api_url
 
 
+@dataclass
+class Before:
+    """What the converged primary held, read before the failover powers it off: the certificates its nodes serve,
+    salted digests of the credentials a rebuild rotates (never the values), a copy of an administrator's client
+    certificate and key."""
+
+    served: dict[str, bytes] = field(default_factory=dict)
+    digests: dict[str, dict[str, str]] = field(default_factory=dict)
+    client: Path | None = None
+    writer: str = ""
+
+
 @pytest.fixture(scope="module")
-def old_certificates() -> dict[str, bytes]:
-    """The certificates the converged primary's conferencing nodes serve (read before the failover powers them off)."""
-    return {}
+def before() -> Before:
+    return Before()
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +112,7 @@ def serving(lab: RunningLab, api: str, tmp_path_factory: pytest.TempPathFactory)
         deadline = time.monotonic() + SERVE_READY_S
         found: set[str] = set()
         while time.monotonic() < deadline and not wanted <= found and proc.poll() is None:
-            found = {a["name"] for a in httpx.post(f"{api}/automations/filter", json={}).json()}
+            found = {a["name"] for a in call("POST", f"{api}/automations/filter", {}).json()}
             time.sleep(0.5)
         assert wanted <= found, f"serve did not register {sorted(wanted - found)}:\n{output.read_text()[-3000:]}"
         yield output
@@ -101,6 +123,16 @@ def serving(lab: RunningLab, api: str, tmp_path_factory: pytest.TempPathFactory)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+def call(method: str, url: str, body: object = None, timeout: float = 60.0) -> httpx.Response:
+    """One API call, repeated while the lab's SQLite-backed server answers 503 (busy with the runs' writes)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        reply = httpx.request(method, url, json=body, timeout=30)
+        if reply.status_code != 503 or time.monotonic() > deadline:
+            return reply
+        time.sleep(0.5)
 
 
 def power(lab: RunningLab, names: list[str]) -> dict[str, str]:
@@ -117,16 +149,17 @@ def fallback_names(lab: RunningLab) -> list[str]:
 
 def runs_of(api: str, flow: str) -> list[dict[str, Any]]:
     return list(
-        httpx.post(
-            f"{api}/flow_runs/filter", json={"flows": {"name": {"any_": [flow]}}, "sort": "EXPECTED_START_TIME_DESC"}
+        call(
+            "POST", f"{api}/flow_runs/filter", {"flows": {"name": {"any_": [flow]}}, "sort": "EXPECTED_START_TIME_DESC"}
         ).json()
     )
 
 
 def last_logs(api: str, run_id: str, count: int = 40) -> str:
-    logs = httpx.post(
+    logs = call(
+        "POST",
         f"{api}/logs/filter",
-        json={"logs": {"flow_run_id": {"any_": [run_id]}}, "sort": "TIMESTAMP_DESC", "limit": count},
+        {"logs": {"flow_run_id": {"any_": [run_id]}}, "sort": "TIMESTAMP_DESC", "limit": count},
     ).json()
     return "\n".join(f"{entry['timestamp']} {entry['message']}" for entry in reversed(logs))
 
@@ -153,22 +186,22 @@ def paused_for(api: str, flow: str, key: str, timeout: float, serve_log: Path) -
             state = found["state"] or {}
             if state.get("type") in ("FAILED", "CRASHED", "COMPLETED", "CANCELLED"):
                 raise stuck(api, flow, f"ended before pausing for {key}", serve_log)
-        paused = httpx.post(
-            f"{api}/flow_runs/filter", json={"flow_runs": {"state": {"type": {"any_": ["PAUSED"]}}}}
+        paused = call(
+            "POST", f"{api}/flow_runs/filter", {"flow_runs": {"state": {"type": {"any_": ["PAUSED"]}}}}
         ).json()
         for run_ in paused:
             message = run_["state"]["message"] or ""
             if key not in message:
                 raise AssertionError(f"a run paused for something else: {run_['name']}: {message}")
             keyset = run_["state"]["state_details"]["run_input_keyset"]
-            if keyset and httpx.get(f"{api}/flow_runs/{run_['id']}/input/{keyset['schema']}").status_code == 200:
+            if keyset and call("GET", f"{api}/flow_runs/{run_['id']}/input/{keyset['schema']}").status_code == 200:
                 return dict(run_)
         time.sleep(1)
     raise stuck(api, flow, f"not paused for {key} within {timeout:.0f} s", serve_log)
 
 
 def resume(api: str, paused: dict[str, Any], answer: dict[str, object]) -> None:
-    reply = httpx.post(f"{api}/flow_runs/{paused['id']}/resume", json={"run_input": answer})
+    reply = call("POST", f"{api}/flow_runs/{paused['id']}/resume", {"run_input": answer})
     assert reply.json().get("status") == "ACCEPT", reply.text
 
 
@@ -186,7 +219,7 @@ def completed(api: str, flow: str, serve_log: Path, timeout: float = RUN_END_S) 
 
 
 def test_the_pipeline_converges_the_lab_with_its_fallback_off(
-    lab: RunningLab, api: str, old_certificates: dict[str, bytes]
+    lab: RunningLab, api: str, before: Before, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     # the lab site pre-approves the gates bin/main approves (a deployment run takes the site's policy); the MANUAL
     # controls the converging run attests are recorded, so the rebuild's pipeline finds them
@@ -196,8 +229,14 @@ def test_the_pipeline_converges_the_lab_with_its_fallback_off(
     built = run(lab)
     assert built.compliant(), built.problems
     assert set(power(lab, fallback_names(lab)).values()) == {POWERED_OFF}
-    for node in lab.site().site.conferencing_nodes:
-        old_certificates[node.name] = served_certificate(str(node.address))
+    loaded = lab.site()
+    before.served = {n.name: served_certificate(str(n.address)) for n in loaded.site.nodes()}
+    before.digests = values(loaded)
+    before.writer = next(a.username for a in loaded.site.administrators if a.role == Role.READ_WRITE)
+    before.client = tmp_path_factory.mktemp("old-client")
+    for suffix in (".pem", ".key"):
+        name = f"{before.writer}{suffix}"
+        shutil.copy2(site_dir(loaded) / "client-certificates" / name, before.client / name)
 
 
 def test_a_declared_incident_fails_over_through_the_automation(lab: RunningLab, api: str, serving: Path) -> None:
@@ -205,7 +244,8 @@ def test_a_declared_incident_fails_over_through_the_automation(lab: RunningLab, 
     assert declared.returncode == 0, declared.stdout + declared.stderr
 
     paused = paused_for(api, "failover", "licence-transfer", FAILOVER_PAUSE_S, serving)
-    assert paused["parameters"]["reason"] == "primary flooded" and paused["parameters"]["declared_by"] == "e2e"
+    assert paused["deployment_id"] and paused["parameters"]["reason"] == "primary flooded"  # the automation's run
+    assert paused["parameters"]["declared_by"] == "e2e"
     assert set(power(lab, fallback_names(lab)).values()) == {POWERED_ON}  # serving while the licence waits
     resume(api, paused, {"who": "licence desk (case 4711)", "note": "re-activated"})
     completed(api, "failover", serving)
@@ -219,21 +259,34 @@ def test_a_declared_incident_fails_over_through_the_automation(lab: RunningLab, 
 
 
 def test_a_declared_compromise_rebuilds_through_the_automation(
-    lab: RunningLab, api: str, serving: Path, old_certificates: dict[str, bytes], tmp_path: Path
+    lab: RunningLab, api: str, serving: Path, before: Before, tmp_path: Path
 ) -> None:
-    assert old_certificates, "the converged primary's node certificates were read"
+    assert before.served and before.client is not None, "the converged primary was read"
     declared = cli(lab, "compromise", "--site", str(lab.site_file), "--reason", "beacons out", "--by", "e2e")
     assert declared.returncode == 0, declared.stdout + declared.stderr
 
     paused = paused_for(api, "rebuild", "rebuild.failback", REBUILD_PAUSE_S, serving)
     resume(api, paused, {"approved": True, "who": "incident lead", "note": "primary verified"})
     done = completed(api, "rebuild", serving)
-    assert done["parameters"]["reason"] == "beacons out"
+    assert done["deployment_id"] and done["parameters"]["reason"] == "beacons out"  # the automation's run
+    assert done["parameters"]["declared_by"] == "e2e" and len(runs_of(api, "rebuild")) == 1
 
     verified = run_pipeline(site_path=str(lab.site_file), mode="verify", report_dir=str(tmp_path / "verify"))
     assert verified.compliant(), verified.problems
     fresh = lab.site()
-    for node in fresh.site.conferencing_nodes:
-        assert served_certificate(str(node.address)) != old_certificates[node.name], node.name
+    nodes = [n.name for n in fresh.site.nodes()]
+    for cred in rotation.to_rotate(fresh.site, nodes):  # new credentials
+        assert not same_value(before.digests[cred.field], fresh.secret(cred.ref).get_secret_value()), cred.field
+    adapter = adapter_for(fresh)
+    for node in fresh.site.nodes():  # new node certificates served, the old ones revoked by the CA
+        assert served_certificate(str(node.address)) != before.served[node.name], node.name
+        old = x509.load_der_x509_certificate(before.served[node.name]).public_bytes(serialization.Encoding.PEM)
+        assert adapter.revoked(old.decode())  # type: ignore[attr-defined]
+    # the rebuilt Management Node refuses the old client certificate and takes the new one
+    mgr, ca_root = str(fresh.site.management_node.address), Path(fresh.site.pki.trusted_ca_files[0])
+    old_cert, old_key = before.client / f"{before.writer}.pem", before.client / f"{before.writer}.key"
+    assert api_status(mgr, old_cert, old_key, ca_root) in (0, 401, 403)
+    folder = site_dir(fresh) / "client-certificates"
+    assert api_status(mgr, folder / f"{before.writer}.pem", folder / f"{before.writer}.key", ca_root) == 200
     assert set(power(lab, fallback_names(lab)).values()) == {POWERED_OFF}
     assert active_failover(fresh) is None
