@@ -16,16 +16,14 @@ export showed them; the licence transfer NOT_APPLICABLE until a failover (which 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 
 from securemode.binding import Binding, Call, Planned, Proof, Target, call, checked, planned
 from securemode.catalogue import BY_ID, Stage
 from securemode.engine import EnsureStep, StageSpec
 from securemode.flows.contingency_build import build_fallback
-from securemode.flows.stages.host import could_not_check, site_connection
+from securemode.flows.stages.host import HostProbe, could_not_check, site_connection
 from securemode.results import Result, probe
-from securemode.site import Site
 from securemode.site_loader import LoadedSite
 from securemode.targets import CONTINGENCY_TARGET, resolver
 from securemode.tasks.contingency import ensure_fallback, ensure_fallback_off
@@ -42,34 +40,22 @@ STEPS = {step.name: step for step in (
 )}
 
 
-@dataclass(frozen=True)
-class FallbackProbe:
-    """What the contingency verifiers need: the primary's site and one fresh read-only vSphere session."""
-
-    loaded: LoadedSite
-    reader: vv.HostReader
-
-    @property
-    def site(self) -> Site:
-        return self.loaded.site
-
-
-def _silent(ctx: FallbackProbe, target: Target) -> Call:
+def _silent(ctx: HostProbe, target: Target) -> Call:
     wizard = ctx.site.security_wizard
     return call(ctx.loaded, ctx.reader, target.name, str(target.subject.address),
                 ports=(22, 443, wizard.sip_tcp_port, wizard.sip_tls_port), sip_udp_port=wizard.sip_udp_port)
 
 
-def _primary(ctx: FallbackProbe, _t: Target) -> Call:
+def _primary(ctx: HostProbe, _t: Target) -> Call:
     return call(ctx.loaded)
 
 
 def _bind(control: str, fix: str | None, verifier: Callable[..., Result],
-          arguments: Callable[[FallbackProbe, Target], Call] = _primary) -> Binding[FallbackProbe]:
+          arguments: Callable[[HostProbe, Target], Call] = _primary) -> Binding[HostProbe]:
     return Binding(BY_ID[control], STEPS[fix] if fix else None, (Proof(verifier, arguments),))
 
 
-BINDINGS: tuple[Binding[FallbackProbe], ...] = checked(Stage.CONTINGENCY, tuple(STEPS.values()), (
+BINDINGS: tuple[Binding[HostProbe], ...] = checked(Stage.CONTINGENCY, tuple(STEPS.values()), (
     _bind("contingency.parity", "fallback", cv.check_recorded_parity),
     *(_bind(control, "fallback", cv.check_recorded_exception) for control in EXCEPTION_EXPECTED),
     _bind("contingency.powered-off", "power-off", cv.fallback_powered_off, _silent),
@@ -77,7 +63,7 @@ BINDINGS: tuple[Binding[FallbackProbe], ...] = checked(Stage.CONTINGENCY, tuple(
 ))
 
 
-def plan(loaded: LoadedSite) -> list[Planned[FallbackProbe]]:
+def plan(loaded: LoadedSite) -> list[Planned[HostProbe]]:
     """Every contingency control on its targets; none on a site without a contingency section."""
     if loaded.site.contingency is None:
         return []
@@ -92,7 +78,7 @@ def verify(loaded: LoadedSite) -> list[Result]:
     checks = plan(loaded)
     try:
         with vv.readonly_session(site_connection(loaded), []) as reader:
-            ctx = FallbackProbe(loaded, reader)
+            ctx = HostProbe(loaded, reader)
             return [item.run(ctx, combine) for item in checks]
     except Exception as exc:
         return [could_not_check(*item.pair, exc) for item in checks]

@@ -35,18 +35,15 @@ def norm_dn(dn: str) -> str:
     return ",".join("=".join(part.strip() for part in rdn.split("=", 1)) for rdn in dn.lower().split(","))
 
 
-@contextlib.contextmanager
-def service_connection(loaded: LoadedSite) -> Iterator[ldap3.Connection]:
-    """A bound, read-only connection as the site's service account, over verified TLS (LDAPS or StartTLS)."""
+def site_server(loaded: LoadedSite) -> ldap3.Server:
+    """The site's LDAP server, its TLS verified against the site's CA (LDAPS, or StartTLS once connected)."""
     conf = loaded.site.ldap
-    password = loaded.secret(conf.bind_password).get_secret_value()
-    register_secret(password)
     tls = ldap3.Tls(
         validate=ssl.CERT_REQUIRED,
         ca_certs_file=str(loaded.resolve_path(conf.ca_file)),
         version=ssl.PROTOCOL_TLS_CLIENT,
     )
-    server = ldap3.Server(
+    return ldap3.Server(
         conf.server,
         port=conf.port,
         use_ssl=conf.tls == "ldaps",
@@ -54,8 +51,16 @@ def service_connection(loaded: LoadedSite) -> Iterator[ldap3.Connection]:
         get_info=ldap3.NONE,
         connect_timeout=TIMEOUT_S,
     )
+
+
+@contextlib.contextmanager
+def service_connection(loaded: LoadedSite) -> Iterator[ldap3.Connection]:
+    """A bound, read-only connection as the site's service account, over verified TLS (LDAPS or StartTLS)."""
+    conf = loaded.site.ldap
+    password = loaded.secret(conf.bind_password).get_secret_value()
+    register_secret(password)
     conn = ldap3.Connection(
-        server,
+        site_server(loaded),
         user=conf.bind_dn,
         password=password,
         read_only=True,

@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 import contextlib
-import ssl
 
 import ldap3
 from ldap3.core.exceptions import LDAPException
 
 from securemode.site_loader import LoadedSite
-from securemode.tasks.auth.directory import TIMEOUT_S, DirectoryUnavailable
+from securemode.tasks.auth.directory import TIMEOUT_S, DirectoryUnavailable, site_server
 
 
 def set_bind_password(loaded: LoadedSite, new_password: str) -> None:
@@ -19,21 +18,8 @@ def set_bind_password(loaded: LoadedSite, new_password: str) -> None:
     conf, admin = loaded.site.ldap, loaded.site.rebuild.ldap_admin
     if admin is None:
         raise ValueError("rebuild.ldap_admin is not set: the site cannot change the LDAP bind password")
-    tls = ldap3.Tls(
-        validate=ssl.CERT_REQUIRED,
-        ca_certs_file=str(loaded.resolve_path(conf.ca_file)),
-        version=ssl.PROTOCOL_TLS_CLIENT,
-    )
-    server = ldap3.Server(
-        conf.server,
-        port=conf.port,
-        use_ssl=conf.tls == "ldaps",
-        tls=tls,
-        get_info=ldap3.NONE,
-        connect_timeout=TIMEOUT_S,
-    )
     conn = ldap3.Connection(
-        server,
+        site_server(loaded),
         user=admin.dn,
         password=loaded.secret(admin.password).get_secret_value(),
         receive_timeout=int(TIMEOUT_S),

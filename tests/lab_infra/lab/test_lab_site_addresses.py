@@ -193,7 +193,8 @@ def test_without_contingency_the_site_plans_no_fallback(lab: RunningLab) -> None
     assert "contingency" not in document
     assert lab.site().site.contingency is None
     assert "power-fallback" not in lab.manifest.parts
-    assert document["vsphere"]["iops_budget"] == DISK_IOPS_LIMIT * (len(lab.manifest.nodes) + 1)
+    # room for every node twice (a rebuild keeps the quarantined VMs beside their fresh copies), plus one
+    assert document["vsphere"]["iops_budget"] == DISK_IOPS_LIMIT * (2 * len(lab.manifest.nodes) + 1)
 
 
 def test_asking_a_lab_without_a_fallback_for_one_is_refused(lab: RunningLab) -> None:
