@@ -16,13 +16,13 @@ asks for. They are listed (and editable) on the UI's Automations page.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
 from uuid import UUID
 
 from prefect.automations import Automation
 from prefect.events.actions import RunDeployment
 from prefect.events.schemas.automations import EventTrigger, Posture
 
+from securemode.deployments.notifications import delete_named
 from securemode.flows.events import COMPROMISE_EVENT, DRIFT_EVENT, DRIFT_RESPONSE_LABEL, INCIDENT_EVENT
 from securemode.site_loader import LoadedSite
 
@@ -119,14 +119,6 @@ def _deployment_id(name: str) -> UUID | None:
             return None
 
 
-def _delete_named(name: str) -> None:
-    for _ in range(20):
-        try:
-            cast(Automation, Automation.read(name=name)).delete()
-        except ValueError:
-            return
-
-
 def register_operations(loaded: LoadedSite) -> list[str]:
     """(Re)create the site's operation automations for the deployments registered now; their names."""
     site = loaded.site.name
@@ -138,7 +130,7 @@ def register_operations(loaded: LoadedSite) -> list[str]:
     response = loaded.site.drift_response
     repair = "repair" in (response.high, response.medium, response.low)
     for name in automation_names(site).values():
-        _delete_named(name)
+        delete_named(name)
     created = []
     for automation in operation_automations(site, str(loaded.path), ids, repair):
         automation.create()

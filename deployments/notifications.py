@@ -48,7 +48,7 @@ def automations_for(site: str, webhook_id: UUID, ui_url: str) -> list[Automation
     ]
 
 
-def _delete_named(name: str) -> None:
+def delete_named(name: str) -> None:
     """Remove earlier automations of this name (a restarted `serve` replaces, never duplicates)."""
     for _ in range(20):
         try:
@@ -70,7 +70,7 @@ def register_notifications(loaded: LoadedSite) -> list[str]:
     from prefect.settings import PREFECT_UI_URL
 
     for automation in automations_for(site, block_id, str(PREFECT_UI_URL.value() or "")):
-        _delete_named(automation.name)
+        delete_named(automation.name)
         automation.create()
         names.append(automation.name)
     return names

@@ -54,16 +54,18 @@ def site_server(loaded: LoadedSite) -> ldap3.Server:
 
 
 @contextlib.contextmanager
-def service_connection(loaded: LoadedSite) -> Iterator[ldap3.Connection]:
-    """A bound, read-only connection as the site's service account, over verified TLS (LDAPS or StartTLS)."""
+def bound_connection(
+    loaded: LoadedSite, user: str, password: str, who: str, *, read_only: bool
+) -> Iterator[ldap3.Connection]:
+    """A connection to the site's LDAP server bound as ``user``, over verified TLS (LDAPS or StartTLS);
+    DirectoryUnavailable names the server and ``who`` was refused (never the password)."""
     conf = loaded.site.ldap
-    password = loaded.secret(conf.bind_password).get_secret_value()
     register_secret(password)
     conn = ldap3.Connection(
         site_server(loaded),
-        user=conf.bind_dn,
+        user=user,
         password=password,
-        read_only=True,
+        read_only=read_only,
         receive_timeout=int(TIMEOUT_S),
         raise_exceptions=False,
     )
@@ -73,9 +75,7 @@ def service_connection(loaded: LoadedSite) -> Iterator[ldap3.Connection]:
         if conf.tls == "starttls" and not conn.start_tls():
             raise DirectoryUnavailable(f"{where}: StartTLS refused")
         if not conn.bind():
-            raise DirectoryUnavailable(
-                f"{where}: the service account's bind was refused ({conn.result.get('description')})"
-            )
+            raise DirectoryUnavailable(f"{where}: {who}'s bind was refused ({conn.result.get('description')})")
     except LDAPException as exc:
         with contextlib.suppress(LDAPException, OSError):
             conn.unbind()
@@ -85,6 +85,13 @@ def service_connection(loaded: LoadedSite) -> Iterator[ldap3.Connection]:
     finally:
         with contextlib.suppress(LDAPException, OSError):
             conn.unbind()
+
+
+def service_connection(loaded: LoadedSite) -> contextlib.AbstractContextManager[ldap3.Connection]:
+    """A bound, read-only connection as the site's service account, over verified TLS (LDAPS or StartTLS)."""
+    conf = loaded.site.ldap
+    password = loaded.secret(conf.bind_password).get_secret_value()
+    return bound_connection(loaded, conf.bind_dn, password, "the service account", read_only=True)
 
 
 def directory_groups(loaded: LoadedSite) -> list[str]:

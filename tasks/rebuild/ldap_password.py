@@ -3,13 +3,11 @@
 
 from __future__ import annotations
 
-import contextlib
-
 import ldap3
 from ldap3.core.exceptions import LDAPException
 
 from securemode.site_loader import LoadedSite
-from securemode.tasks.auth.directory import TIMEOUT_S, DirectoryUnavailable, site_server
+from securemode.tasks.auth.directory import DirectoryUnavailable, bound_connection
 
 
 def set_bind_password(loaded: LoadedSite, new_password: str) -> None:
@@ -18,28 +16,14 @@ def set_bind_password(loaded: LoadedSite, new_password: str) -> None:
     conf, admin = loaded.site.ldap, loaded.site.rebuild.ldap_admin
     if admin is None:
         raise ValueError("rebuild.ldap_admin is not set: the site cannot change the LDAP bind password")
-    conn = ldap3.Connection(
-        site_server(loaded),
-        user=admin.dn,
-        password=loaded.secret(admin.password).get_secret_value(),
-        receive_timeout=int(TIMEOUT_S),
-        raise_exceptions=False,
-    )
     where = f"{conf.tls} {conf.server}:{conf.port}"
-    try:
-        conn.open()
-        if conf.tls == "starttls" and not conn.start_tls():
-            raise DirectoryUnavailable(f"{where}: StartTLS refused")
-        if not conn.bind():
-            raise DirectoryUnavailable(
-                f"{where}: rebuild.ldap_admin's bind was refused ({conn.result.get('description')})"
-            )
-        if not conn.modify(conf.bind_dn, {"userPassword": [(ldap3.MODIFY_REPLACE, [new_password])]}):
+    password = loaded.secret(admin.password).get_secret_value()
+    with bound_connection(loaded, admin.dn, password, "rebuild.ldap_admin", read_only=False) as conn:
+        try:
+            changed = conn.modify(conf.bind_dn, {"userPassword": [(ldap3.MODIFY_REPLACE, [new_password])]})
+        except LDAPException as exc:
+            raise DirectoryUnavailable(f"{where}: {type(exc).__name__}") from None
+        if not changed:
             raise DirectoryUnavailable(
                 f"{where}: setting the password of {conf.bind_dn} was refused ({conn.result.get('description')})"
             )
-    except LDAPException as exc:
-        raise DirectoryUnavailable(f"{where}: {type(exc).__name__}") from None
-    finally:
-        with contextlib.suppress(LDAPException, OSError):
-            conn.unbind()
