@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from securemode.catalogue import Stage
@@ -34,6 +33,7 @@ from securemode.vsphere import open_site_session
 from securemode.vsphere.power import POWERED_OFF, POWERED_ON, PowerReader
 from tests.e2e.pipeline_runs import cli, run
 from tests.own_lab import lab_of_its_own
+from tests.prefect_http import api_http
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_api")]
 
@@ -60,7 +60,7 @@ def fallback_names(lab: RunningLab) -> list[str]:
 def paused_failover(api: str, worker: threading.Thread, timeout: float = 240.0) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and worker.is_alive():
-        found = httpx.post(
+        found = api_http.post(
             f"{api}/flow_runs/filter",
             json={"flows": {"name": {"any_": ["failover"]}}, "flow_runs": {"state": {"type": {"any_": ["PAUSED"]}}}},
         ).json()
@@ -123,7 +123,7 @@ def test_failover_isolates_the_primary_and_proves_the_fallback(
         assert row.status is Status.NOT_APPLICABLE and "failover active since" in row.message, row
     assert rows[("contingency.licence-transfer", "contingency")].status is Status.MANUAL
 
-    answer = httpx.post(
+    answer = api_http.post(
         f"{prefect_api}/flow_runs/{paused['id']}/resume",
         json={"run_input": {"who": "licence desk (case 4711)", "note": "re-activated"}},
     )

@@ -51,6 +51,7 @@ from securemode.vsphere.power import POWERED_OFF, POWERED_ON, PowerReader
 from tests.e2e.pipeline_runs import APPROVER, GATES, SECUREMODE, cli, run
 from tests.e2e.test_rebuild import api_status, served_certificate, values
 from tests.own_lab import lab_of_its_own
+from tests.prefect_http import api_http
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 SERVE_READY_S = 120.0
@@ -125,14 +126,9 @@ def serving(lab: RunningLab, api: str, tmp_path_factory: pytest.TempPathFactory)
             proc.wait(timeout=10)
 
 
-def call(method: str, url: str, body: object = None, timeout: float = 60.0) -> httpx.Response:
+def call(method: str, url: str, body: object = None) -> httpx.Response:
     """One API call, repeated while the lab's SQLite-backed server answers 503 (busy with the runs' writes)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        reply = httpx.request(method, url, json=body, timeout=30)
-        if reply.status_code != 503 or time.monotonic() > deadline:
-            return reply
-        time.sleep(0.5)
+    return api_http.request(method, url, json=body)
 
 
 def power(lab: RunningLab, names: list[str]) -> dict[str, str]:

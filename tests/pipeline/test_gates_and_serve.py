@@ -19,6 +19,7 @@ from prefect import flow
 
 from securemode.flows.gates import PrefectPauseGate
 from securemode.reports.model import Approval
+from tests.prefect_http import api_http
 from tests.unit.sites import SECRET_ENV, example_document, with_contingency, write_site
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
@@ -42,13 +43,13 @@ def _start_approval() -> tuple[threading.Thread, str, dict[str, Approval | None]
 
 def _paused_run(api: str, name: str, deadline: float) -> str:
     while time.monotonic() < deadline:
-        runs = httpx.post(
+        runs = api_http.post(
             f"{api}/flow_runs/filter",
             json={"flow_runs": {"name": {"any_": [name]}, "state": {"type": {"any_": ["PAUSED"]}}}},
         )
         for run in runs.json():
             keyset = run["state"]["state_details"]["run_input_keyset"]
-            if keyset and httpx.get(f"{api}/flow_runs/{run['id']}/input/{keyset['schema']}").status_code == 200:
+            if keyset and api_http.get(f"{api}/flow_runs/{run['id']}/input/{keyset['schema']}").status_code == 200:
                 return str(run["id"])  # paused, and its form is saved (a resume before that is refused)
         time.sleep(0.3)
     raise AssertionError("no flow run paused for input")
@@ -64,7 +65,7 @@ def _paused_run(api: str, name: str, deadline: float) -> str:
 def test_pause_for_input_records_who_approved(prefect_api: str, run_input: dict[str, object], approved: bool) -> None:
     worker, name, box = _start_approval()
     run_id = _paused_run(prefect_api, name, time.monotonic() + 60)
-    resp = httpx.post(f"{prefect_api}/flow_runs/{run_id}/resume", json={"run_input": run_input})
+    resp = api_http.post(f"{prefect_api}/flow_runs/{run_id}/resume", json={"run_input": run_input})
     assert resp.json().get("status") == "ACCEPT", resp.text
     worker.join(timeout=60)
     answer = box["answer"]
@@ -77,12 +78,12 @@ def test_pause_for_input_records_who_approved(prefect_api: str, run_input: dict[
 def test_invalid_input_is_rejected_by_the_server(prefect_api: str) -> None:
     worker, name, _ = _start_approval()
     run_id = _paused_run(prefect_api, name, time.monotonic() + 60)
-    bad = httpx.post(f"{prefect_api}/flow_runs/{run_id}/resume", json={"run_input": {"approved": "maybe"}})
+    bad = api_http.post(f"{prefect_api}/flow_runs/{run_id}/resume", json={"run_input": {"approved": "maybe"}})
     assert bad.json()["status"] == "REJECT"
     for empty in ({}, {"approved": True}, {"approved": True, "who": ""}, {"approved": True, "who": "  "}):
-        refused = httpx.post(f"{prefect_api}/flow_runs/{run_id}/resume", json={"run_input": empty}).json()
+        refused = api_http.post(f"{prefect_api}/flow_runs/{run_id}/resume", json={"run_input": empty}).json()
         assert refused["status"] == "REJECT", (empty, refused)  # required means required: no silent "no"
-    ok = httpx.post(f"{prefect_api}/flow_runs/{run_id}/resume", json={"run_input": {"approved": False, "who": "x"}})
+    ok = api_http.post(f"{prefect_api}/flow_runs/{run_id}/resume", json={"run_input": {"approved": False, "who": "x"}})
     assert ok.json().get("status") == "ACCEPT", ok.text
     worker.join(timeout=60)
 
@@ -106,7 +107,7 @@ def test_serve_registers_the_deployments_with_the_schedule(prefect_api: str, tmp
         names: dict[str, dict[str, object]] = {}
         wanted = {"secure_mode_deployment", "reverify", "rebuild", "contingency_refresh", "failover"}
         while time.monotonic() < deadline and len(names) < len(wanted):
-            found = httpx.post(
+            found = api_http.post(
                 f"{prefect_api}/deployments/filter", json={"deployments": {"name": {"any_": ["served"]}}}
             ).json()
             names = {d["entrypoint"].rsplit(":", 1)[-1]: d for d in found}
@@ -120,7 +121,7 @@ def test_serve_registers_the_deployments_with_the_schedule(prefect_api: str, tmp
         wanted = "securemode served: incident → failover"  # registered with the deployments
         automations: list[str] = []
         while time.monotonic() < deadline and wanted not in automations:
-            automations = [a["name"] for a in httpx.post(f"{prefect_api}/automations/filter", json={}).json()]
+            automations = [a["name"] for a in api_http.post(f"{prefect_api}/automations/filter", json={}).json()]
             time.sleep(0.5)
         assert wanted in automations, automations
         ui = httpx.get(prefect_api.removesuffix("/api") + "/")

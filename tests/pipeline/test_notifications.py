@@ -10,7 +10,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
 
-import httpx
 import pytest
 import yaml
 
@@ -18,6 +17,7 @@ from securemode.deployments.notifications import register_notifications
 from securemode.flows.reverify import run_reverify
 from securemode.site_loader import load_site
 from tests.pipeline.deployment_run import start_deployment_run
+from tests.prefect_http import api_http
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
 
@@ -65,7 +65,7 @@ def test_webhooks_on_approval_failure_and_drift(site: Path, prefect_api: str, re
     names = register_notifications(load_site(site))
     assert names == [f"securemode {name}: failed run", f"securemode {name}: drift", f"securemode {name}: approval"]
     assert register_notifications(load_site(site)) == names  # replaced, not duplicated
-    listed = httpx.post(f"{prefect_api}/automations/filter", json={}).json()
+    listed = api_http.post(f"{prefect_api}/automations/filter", json={}).json()
     assert sorted(a["name"] for a in listed if a["name"].startswith(f"securemode {name}:")) == sorted(names)
 
     started = start_deployment_run(site, stage_names=["host"])
@@ -77,8 +77,8 @@ def test_webhooks_on_approval_failure_and_drift(site: Path, prefect_api: str, re
     deadline = time.monotonic() + 60
     while started.worker.is_alive() and time.monotonic() < deadline:  # decline every pause: the run fails
         paused = {"parent_flow_run_id": {"any_": [str(started.parent)]}, "state": {"type": {"any_": ["PAUSED"]}}}
-        for run in httpx.post(f"{prefect_api}/flow_runs/filter", json={"flow_runs": paused}).json():
-            httpx.post(f"{prefect_api}/flow_runs/{run['id']}/resume",
+        for run in api_http.post(f"{prefect_api}/flow_runs/filter", json={"flow_runs": paused}).json():
+            api_http.post(f"{prefect_api}/flow_runs/{run['id']}/resume",
                        json={"run_input": {"approved": False, "who": "carol"}})
         started.worker.join(timeout=1)
     failed = _wait_for("failed")

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import httpx
 import pytest
 import yaml
 from prefect.events import emit_event
@@ -26,6 +25,7 @@ from securemode.flows.events import (
     site_resource,
 )
 from securemode.site_loader import load_site
+from tests.prefect_http import api_http
 from tests.unit.sites import with_contingency
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
@@ -34,13 +34,13 @@ pytestmark = pytest.mark.usefixtures("prefect_api")
 def _runs_of(api: str, deployment: UUID, timeout: float = 60.0) -> list[dict[str, Any]]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        found = httpx.post(
+        found = api_http.post(
             f"{api}/flow_runs/filter", json={"flow_runs": {"deployment_id": {"any_": [str(deployment)]}}}
         ).json()
         if found:
             return list(found)
         time.sleep(0.5)
-    events = httpx.post(
+    events = api_http.post(
         f"{api}/events/filter", json={"filter": {"event": {"prefix": ["prefect.automation", "securemode."]}}}
     ).json()
     seen = [(e["event"], e.get("payload")) for e in events.get("events", [])]
@@ -50,7 +50,7 @@ def _runs_of(api: str, deployment: UUID, timeout: float = 60.0) -> list[dict[str
 def _registered(api: str, site: str) -> list[str]:
     return sorted(
         a["name"]
-        for a in httpx.post(f"{api}/automations/filter", json={}).json()
+        for a in api_http.post(f"{api}/automations/filter", json={}).json()
         if a["name"].startswith(f"securemode {site}:")
     )
 
@@ -99,7 +99,7 @@ def test_drift_the_site_repairs_runs_the_pipeline_and_notify_does_not(site: Path
     EventsWorker.drain_all()
     time.sleep(3)
     assert (
-        httpx.post(
+        api_http.post(
             f"{prefect_api}/flow_runs/filter", json={"flow_runs": {"deployment_id": {"any_": [str(pipeline)]}}}
         ).json()
         == []

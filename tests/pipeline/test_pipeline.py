@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import yaml
 
@@ -19,6 +18,7 @@ from securemode.flows.reverify import DRIFT_EVENT, run_reverify
 from securemode.paths import prefect_home, state_dir
 from securemode.results import Status
 from tests.pipeline import device_stage
+from tests.prefect_http import api_http
 from tests.unit.sites import SECRET_ENV
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
@@ -92,7 +92,7 @@ def test_transient_errors_are_retried(site: Path) -> None:
 def test_artifacts_reach_the_prefect_ui(site: Path, prefect_api: str) -> None:
     run(site, approve=["host.lockdown"], attest=["vms.bios.supervisor-password"])
     name = yaml.safe_load(site.read_text())["name"]
-    resp = httpx.post(f"{prefect_api}/artifacts/latest/filter", json={"artifacts": {"key": {"like_": name}}})
+    resp = api_http.post(f"{prefect_api}/artifacts/latest/filter", json={"artifacts": {"key": {"like_": name}}})
     keys = {a["key"] for a in resp.json()}
     assert {f"{name}-host-results", f"{name}-host-summary", f"{name}-vms-results"} <= keys
     table = next(a for a in resp.json() if a["key"] == f"{name}-host-results")
@@ -118,7 +118,7 @@ def test_reverify_reports_drift_and_raises_an_event(site: Path, prefect_api: str
     deadline = time.monotonic() + 30  # the server stores events asynchronously
     events: list[dict[str, Any]] = []
     while not events and time.monotonic() < deadline:
-        events = httpx.post(f"{prefect_api}/events/filter", json=query).json()["events"]
+        events = api_http.post(f"{prefect_api}/events/filter", json=query).json()["events"]
         if not events:
             time.sleep(0.5)
     assert events and events[0]["payload"]["drift"][0]["control"] == "host.stig.ESXI-80-000196"
@@ -158,7 +158,7 @@ def test_a_verify_that_checked_no_control_is_not_compliant(site: Path, tmp_path:
 
 def _stage_states(prefect_api: str, parent: object) -> dict[str, dict[str, Any]]:
     query = {"flow_runs": {"parent_flow_run_id": {"any_": [str(parent)]}}}
-    return {r["name"]: r["state"] for r in httpx.post(f"{prefect_api}/flow_runs/filter", json=query).json()}
+    return {r["name"]: r["state"] for r in api_http.post(f"{prefect_api}/flow_runs/filter", json=query).json()}
 
 
 def test_run_states_tell_the_truth(site: Path, prefect_api: str) -> None:
@@ -200,7 +200,7 @@ def _logs(prefect_api: str, flow_run_ids: list[str]) -> list[dict[str, Any]]:
     deadline = time.monotonic() + 20  # logs reach the API in batches
     found: list[dict[str, Any]] = []
     while time.monotonic() < deadline:
-        found = httpx.post(f"{prefect_api}/logs/filter", json=query).json()
+        found = api_http.post(f"{prefect_api}/logs/filter", json=query).json()
         if any(line["message"].startswith("attested vms.bios") for line in found):  # the stage's last line
             break
         time.sleep(0.5)
@@ -213,10 +213,10 @@ def test_every_change_verdict_and_approval_is_a_log_line_at_its_task(site: Path,
     state = secure_mode_deployment(site_path=str(site), stage_names=["host"], approve=["host.lockdown"],
                                    attest=["vms.bios.supervisor-password"], approver="alice", return_state=True)
     parent = state.state_details.flow_run_id
-    host = httpx.post(f"{prefect_api}/flow_runs/filter",
+    host = api_http.post(f"{prefect_api}/flow_runs/filter",
                       json={"flow_runs": {"parent_flow_run_id": {"any_": [str(parent)]}}}).json()[0]["id"]
     lines = _logs(prefect_api, [str(parent), host])
-    tasks = {t["id"]: t["name"] for t in httpx.post(f"{prefect_api}/task_runs/filter", json={
+    tasks = {t["id"]: t["name"] for t in api_http.post(f"{prefect_api}/task_runs/filter", json={
         "flow_runs": {"id": {"any_": [host]}}}).json()}
     by_message = {line["message"]: line for line in lines}
     change = by_message["host.stig.ESXI-80-000196 [device] UserVars.DcuiTimeOut: None → 600 (changed)"]
@@ -231,7 +231,7 @@ def test_every_change_verdict_and_approval_is_a_log_line_at_its_task(site: Path,
 
     (site.parent / "device.json").write_text(json.dumps({**device(site), "UserVars.DcuiTimeOut": 0}))
     failed = secure_mode_deployment(site_path=str(site), stage_names=["host"], mode="verify", return_state=True)
-    child = httpx.post(f"{prefect_api}/flow_runs/filter", json={"flow_runs": {"parent_flow_run_id": {
+    child = api_http.post(f"{prefect_api}/flow_runs/filter", json={"flow_runs": {"parent_flow_run_id": {
         "any_": [str(failed.state_details.flow_run_id)]}}}).json()[0]["id"]
     deadline = time.monotonic() + 20
     warnings: list[dict[str, Any]] = []

@@ -15,6 +15,7 @@ from securemode.deployments import report_server
 from securemode.flows.artifacts import artifact_key
 from securemode.paths import state_dir
 from tests.pipeline.deployment_run import start_deployment_run
+from tests.prefect_http import api_http
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
 
@@ -29,7 +30,7 @@ def reports_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 
 def _artifact(api: str, key: str) -> str:
-    found = httpx.post(f"{api}/artifacts/latest/filter", json={"artifacts": {"key": {"any_": [key]}}}).json()
+    found = api_http.post(f"{api}/artifacts/latest/filter", json={"artifacts": {"key": {"any_": [key]}}}).json()
     assert found, key
     return str(found[0]["data"])
 
@@ -41,7 +42,7 @@ def test_ui_started_run_writes_reports_linked_over_http(site: Path, prefect_api:
     name = doc["name"]
     started = start_deployment_run(site)
     started.worker.join(timeout=120)
-    run = httpx.get(f"{prefect_api}/flow_runs/{started.parent}").json()
+    run = api_http.get(f"{prefect_api}/flow_runs/{started.parent}").json()
     assert run["state"]["type"] == "FAILED"
     folder = state_dir() / "reports" / artifact_key(run["name"])
     written = {p.name for p in folder.iterdir()}  # every format: the people's three and the assessors' two

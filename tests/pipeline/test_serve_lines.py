@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 import yaml
 from prefect.client.schemas.objects import StateType
 
 from securemode.deployments.run_watch import RunWatcher, Seen, transition
 from tests.pipeline.deployment_run import start_deployment_run
+from tests.prefect_http import api_http
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
 
@@ -46,11 +46,11 @@ def test_watcher_prints_start_pause_answer_and_end(site: Path, prefect_api: str)
             time.sleep(0.5)
         paused = [line for line in lines if line.startswith("paused")]
         assert len(paused) == number, lines
-        host = httpx.post(f"{prefect_api}/flow_runs/filter", json={"flow_runs": {
+        host = api_http.post(f"{prefect_api}/flow_runs/filter", json={"flow_runs": {
             "parent_flow_run_id": {"any_": [str(started.parent)]}}}).json()[0]["id"]
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:  # the form is saved just after the pause
-            resumed = httpx.post(f"{prefect_api}/flow_runs/{host}/resume", json={"run_input": run_input}).json()
+            resumed = api_http.post(f"{prefect_api}/flow_runs/{host}/resume", json={"run_input": run_input}).json()
             if resumed["status"] == "ACCEPT":
                 break
             time.sleep(0.3)
@@ -65,7 +65,7 @@ def test_watcher_prints_start_pause_answer_and_end(site: Path, prefect_api: str)
                            "password can only be attested by a person"), second
     started.worker.join(timeout=60)
     watcher.poll_once()
-    run_name = httpx.get(f"{prefect_api}/flow_runs/{started.parent}").json()["name"]
+    run_name = api_http.get(f"{prefect_api}/flow_runs/{started.parent}").json()["name"]
     assert lines == [
         f"started {run_name}", first, f"answered {run_name}/host: approved by carol",
         second, f"answered {run_name}/host: declined by carol",

@@ -24,6 +24,7 @@ from securemode.flows.pipeline import secure_mode_deployment
 from tests.conftest import REPO
 from tests.pipeline.deployment_run import DeploymentRun, start_deployment_run
 from tests.polling import wait_until
+from tests.prefect_http import api_http
 from tests.ui.browser import CHROMIUM, Browser
 
 pytestmark = [
@@ -35,7 +36,7 @@ SHOTS = REPO / "var" / "test-artifacts" / "ui"
 
 
 def _flow_run_named(api: str, name: str) -> dict[str, Any]:
-    found = httpx.post(f"{api}/flow_runs/filter", json={"flow_runs": {"name": {"any_": [name]}}}).json()
+    found = api_http.post(f"{api}/flow_runs/filter", json={"flow_runs": {"name": {"any_": [name]}}}).json()
     assert len(found) == 1, found
     return dict(found[0])
 
@@ -48,22 +49,22 @@ def deployment_run(site: Path, prefect_api: str) -> Iterator[DeploymentRun]:
     deadline = time.monotonic() + 90
     while worker.is_alive() and time.monotonic() < deadline:  # decline whatever still waits
         for stage in _paused_children(prefect_api, started.parent):
-            httpx.post(f"{prefect_api}/flow_runs/{stage}/resume",
+            api_http.post(f"{prefect_api}/flow_runs/{stage}/resume",
                        json={"run_input": {"approved": False, "who": "test-teardown"}})
         worker.join(timeout=1)
 
 
 def _paused_children(api: str, parent: UUID) -> list[UUID]:
     query = {"flow_runs": {"parent_flow_run_id": {"any_": [str(parent)]}, "state": {"type": {"any_": ["PAUSED"]}}}}
-    runs = httpx.post(f"{api}/flow_runs/filter", json=query).json()
-    return [UUID(run["id"]) for run in runs if run["state"]["state_details"]["run_input_keyset"] and httpx.get(
+    runs = api_http.post(f"{api}/flow_runs/filter", json=query).json()
+    return [UUID(run["id"]) for run in runs if run["state"]["state_details"]["run_input_keyset"] and api_http.get(
         f"{api}/flow_runs/{run['id']}/input/{run['state']['state_details']['run_input_keyset']['schema']}",
     ).status_code == 200]  # the form is saved just after the pause
 
 
 def _children(api: str, parent: UUID) -> dict[str, UUID]:
     query = {"flow_runs": {"parent_flow_run_id": {"any_": [str(parent)]}}}
-    return {run["name"]: UUID(run["id"]) for run in httpx.post(f"{api}/flow_runs/filter", json=query).json()}
+    return {run["name"]: UUID(run["id"]) for run in api_http.post(f"{api}/flow_runs/filter", json=query).json()}
 
 
 def _paused_child(api: str, parent: UUID, timeout: float) -> UUID:
@@ -74,7 +75,7 @@ def _paused_child(api: str, parent: UUID, timeout: float) -> UUID:
 
 
 def _state(api: str, run_id: UUID) -> dict[str, Any]:
-    return dict(httpx.get(f"{api}/flow_runs/{run_id}").json()["state"])
+    return dict(api_http.get(f"{api}/flow_runs/{run_id}").json()["state"])
 
 
 def _drifted_reverify(site: Path) -> UUID:
@@ -106,7 +107,7 @@ def test_browser_shows_runs_subflows_artifacts_and_the_approval_form(
     state = secure_mode_deployment(site_path=str(twin / "site.yaml"), stage_names=["host", "vms"], mode="run",
                                    approve=["host.lockdown"], attest=["vms.bios.supervisor-password"],
                                    approver="alice", return_state=True)
-    run = httpx.get(f"{prefect_api}/flow_runs/{state.state_details.flow_run_id}").json()
+    run = api_http.get(f"{prefect_api}/flow_runs/{state.state_details.flow_run_id}").json()
     assert run["name"].startswith(f"{name}-run-")
     paused_state = _state(prefect_api, paused)
     assert paused_state["name"] == "Paused"

@@ -15,6 +15,7 @@ from typing import Any
 
 from securemode.paths import STATE_ENV
 from tests.polling import wait_until
+from tests.prefect_http import api_http
 from tests.unit.sites import SECRET_ENV, example_document, write_site
 
 REPO = Path(__file__).resolve().parents[2]
@@ -63,12 +64,11 @@ def device_site(folder: Path, name: str) -> Path:
 
 
 def wait_final(api: str, run_ids: list[str], timeout: float) -> list[dict[str, Any]]:
-    import httpx
 
     seen: list[tuple[str, str]] = []
 
     def finished() -> list[dict[str, Any]] | None:
-        runs = [httpx.get(f"{api}/flow_runs/{rid}", timeout=30).json() for rid in run_ids]
+        runs = [api_http.get(f"{api}/flow_runs/{rid}", timeout=30).json() for rid in run_ids]
         seen[:] = [(r["name"], r["state"]["type"]) for r in runs]
         return runs if all(r["state"]["type"] in FINAL for r in runs) else None
 

@@ -22,6 +22,7 @@ from securemode.deployments import docker_engine, workers
 from securemode.deployments.fleet import result_counts
 from securemode.infra.lab.lifecycle import UpOptions, down, up
 from securemode.paths import STATE_ENV
+from tests.prefect_http import api_http
 from tests.scale.fleet_helpers import REPO, cli_env, own_state, securemode, wait_final
 
 
@@ -76,21 +77,18 @@ def _children(pid: int) -> list[int]:
 
 
 def _task_runs(api: str, flow_run_ids: list[str]) -> list[dict[str, object]]:
-    import httpx
 
     body = {"flow_runs": {"id": {"any_": flow_run_ids}}, "limit": 200}
-    return list(httpx.post(f"{api}/task_runs/filter", json=body, timeout=30).json())
+    return list(api_http.post(f"{api}/task_runs/filter", json=body, timeout=30).json())
 
 
 def _subflow_ids(api: str, flow_run_id: str) -> list[str]:
-    import httpx
 
     body = {"flow_runs": {"parent_flow_run_id": {"any_": [flow_run_id]}}, "limit": 50}
-    return [r["id"] for r in httpx.post(f"{api}/flow_runs/filter", json=body, timeout=30).json()]
+    return [r["id"] for r in api_http.post(f"{api}/flow_runs/filter", json=body, timeout=30).json()]
 
 
 def _container_events(api: str, flow_run_id: str) -> list[str]:
-    import httpx
 
     body = {
         "filter": {
@@ -100,7 +98,7 @@ def _container_events(api: str, flow_run_id: str) -> list[str]:
         },
         "limit": 20,
     }
-    return [e["event"] for e in httpx.post(f"{api}/events/filter", json=body, timeout=30).json()["events"]]
+    return [e["event"] for e in api_http.post(f"{api}/events/filter", json=body, timeout=30).json()["events"]]
 
 
 def readme_block() -> list[str]:

@@ -12,11 +12,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from securemode.deployments import postgres, prefect_server
 from securemode.paths import STATE_ENV
+from tests.prefect_http import api_http
 from tests.unit.sites import SECRET_ENV, example_document, write_site
 
 REPO = Path(__file__).resolve().parents[2]
@@ -65,7 +65,7 @@ def _site(folder: Path, name: str) -> Path:
 def _task_runs(api: str, site: str) -> int:
     # The site's tag is on its flow runs (task runs go untagged: a tagged task run costs a round trip).
     body = {"flow_runs": {"tags": {"all_": [f"securemode-site:{site}"]}}}
-    return int(httpx.post(f"{api}/task_runs/count", json=body, timeout=30).json())
+    return int(api_http.post(f"{api}/task_runs/count", json=body, timeout=30).json())
 
 
 def _settled_count(api: str, site: str, expected: int | None, timeout: float = 60) -> int:
@@ -106,7 +106,7 @@ def test_postgres_runs_under_the_state_folder_on_loopback_with_a_secret_password
     secret = password.read_text().strip()
     for log in (state / "prefect" / "server.log", state / "postgres" / "postgres.log"):
         assert secret not in log.read_text(errors="replace")
-    assert secret not in httpx.get(f"{api}/admin/settings", timeout=10).text
+    assert secret not in api_http.get(f"{api}/admin/settings", timeout=10).text
 
 
 def test_four_pipelines_at_once_lose_nothing(api: str, state: Path, tmp_path: Path) -> None:
