@@ -22,6 +22,7 @@ from securemode.prefect_env import prefect_settings
 from securemode.process_identity import free_port, pid_alive, stop_process
 
 START_TIMEOUT_S = 90.0
+SERVER_MODULE = "securemode.deployments.prefect_server_main"  # Prefect's CLI, SQLite writers waiting their turn
 HOST = "127.0.0.1"
 
 
@@ -97,8 +98,9 @@ def ensure_running(port: int | None = None, database: str = "sqlite",
     chosen = port or free_port(HOST)
     env = server_environment(ServerInfo(pid=0, port=chosen), database_env)
     log = _log_path().open("ab")
-    proc = subprocess.Popen(  # `python -m prefect`: works in a venv whose scripts were not installed
-        [sys.executable, "-m", "prefect", "server", "start", "--host", HOST, "--port", str(chosen), "--analytics-off"],
+    proc = subprocess.Popen(  # `python -m …`: works in a venv whose scripts were not installed
+        [sys.executable, "-m", SERVER_MODULE, "server", "start", "--host", HOST, "--port", str(chosen),
+         "--analytics-off"],
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True,
     )
     log.close()

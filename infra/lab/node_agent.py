@@ -7,7 +7,8 @@ and applies what changed: the SNMP agent follows ``snmp_*``, the SIP listeners (
 ``--netns`` the same listeners also run on the node's address inside the lab namespace, where the
 closed-port policy holds and which is the node's site address; a conferencing node also serves
 HTTPS there (:mod:`securemode.infra.lab.https_listener`), the management node relays the twin's HTTPS and the
-console's SSH there, and forwards audit events to its syslog servers. A node with no certificate
+console's SSH there, and forwards audit events to its syslog servers as they are logged (every
+``AUDIT_FORWARD_S``: a node's rsyslog does not wait for replication). A node with no certificate
 assigned serves a self-signed one it made at first boot, as a real node does. SIGTERM stops it.
 """
 
@@ -38,6 +39,7 @@ from securemode.infra.twin import pki
 
 log = logging.getLogger("securemode.infra.lab.node")
 SELF_SIGNED_BITS = 2048
+AUDIT_FORWARD_S = 0.2  # how often new audit events are sent on: a node logs to syslog as events happen
 
 
 def first_boot_identity(workdir: Path, fqdn: str, hostname: str, address: str) -> tuple[str, str]:
@@ -194,8 +196,15 @@ class NodeAgent:
                     log.error("node %s: HTTPS keeps its previous certificate: %s", self.name, type(exc).__name__)
             self.applied = wanted
             self._note(wanted)
-        if self.forwarder is not None and (state := self.reader.state) is not None:
-            events = state.audit_events(self.forwarder.last_seq)
+        self.forward_audit_events(node)
+
+    def forward_audit_events(self, node: dict[str, Any] | None = None) -> None:
+        """Send the audit events logged since the last call to the node's syslog servers."""
+        if self.forwarder is None or (state := self.reader.state) is None:
+            return
+        events = state.audit_events(self.forwarder.last_seq)
+        node = node if node is not None or not events else self.reader.node_config(self.name)
+        if events and node is not None:
             self.forwarder.forward(events, node.get("syslog_servers", []), state.trusted_ca_pem())
 
     def _note(self, wanted: AgentSettings) -> None:
@@ -347,8 +356,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.config_timeout > 0 and not opened.wait_open(args.config_timeout):  # an installed node: all of them
             raise SystemExit(f"node {args.name}: nothing answers behind the relays {opened.pending_targets()}")
         write_ready(args.ready_file, {**agent.facts(), "relays": [r.listen[1] for r in relays], "pid": os.getpid()})
-        while not stop.wait(args.sync_interval):
-            agent.sync()
+        next_sync = time.monotonic() + args.sync_interval
+        while not stop.wait(min(AUDIT_FORWARD_S, args.sync_interval) if agent.forwarder else args.sync_interval):
+            if time.monotonic() >= next_sync:
+                agent.sync()
+                next_sync = time.monotonic() + args.sync_interval
+            else:
+                agent.forward_audit_events()
     finally:
         for stopper in reversed(stoppers):
             with contextlib.suppress(Exception):

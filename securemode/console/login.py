@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import socket
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -26,6 +27,13 @@ class LoginOutcome(StrEnum):
     FAILED = "failed"  # any other failure (protocol error, …)
 
 
+# How long an unanswered TCP connect waits before the port counts as silent. A node answers a SYN within its
+# round trip (milliseconds on a management network); Linux resends an unanswered SYN after one second, so two
+# seconds let one resend through and a single lost packet is not taken for a port that drops. The login
+# dialogue that follows a connect keeps the caller's whole timeout.
+SYN_WAIT_S = 2.0
+
+
 @dataclass(frozen=True)
 class LoginAttempt:
     outcome: LoginOutcome
@@ -37,9 +45,18 @@ async def _attempt(host: str, port: int, username: str, password: str | None, pi
     pinned = pins.get(host, port)
     if pinned is None:
         return LoginAttempt(LoginOutcome.UNVERIFIED, f"no host key pinned for {host}:{port}")
+    connect_s = min(timeout_s, SYN_WAIT_S)
+    try:
+        sock = await _tcp_connect(host, port, connect_s)
+    except TimeoutError:
+        return LoginAttempt(LoginOutcome.SILENT, f"no answer to a TCP connect within {connect_s:g} s")
+    except OSError as exc:
+        if exc.errno == errno.ECONNREFUSED:
+            return LoginAttempt(LoginOutcome.PORT_CLOSED, "connection refused")
+        return LoginAttempt(LoginOutcome.FAILED, f"{type(exc).__name__}: {exc.strerror or exc}")
     try:
         conn = await asyncio.wait_for(
-            asyncssh.connect(host, port, username=username, password=password,
+            asyncssh.connect(host, port, sock=sock, username=username, password=password,
                              known_hosts=asyncssh.import_known_hosts(pinned.known_hosts_line() + "\n"),
                              client_keys=None, agent_path=None, kbdint_auth=False, config=None,
                              preferred_auth="password" if password is not None else "none",
@@ -63,6 +80,20 @@ async def _attempt(host: str, port: int, username: str, password: str | None, pi
     conn.close()
     await conn.wait_closed()
     return LoginAttempt(LoginOutcome.ACCEPTED, "authenticated")
+
+
+async def _tcp_connect(host: str, port: int, timeout_s: float) -> socket.socket:
+    """A connected socket to ``host:port``; TimeoutError when nothing answers within ``timeout_s``."""
+    loop = asyncio.get_running_loop()
+    family, kind, proto, _, address = (await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM))[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setblocking(False)
+    try:
+        await asyncio.wait_for(loop.sock_connect(sock, address), timeout_s)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 def attempt_login(host: str, port: int, username: str, password: str | None, pins: HostKeyPins,
