@@ -11,7 +11,7 @@ It prints the ratios, the slowest probes of the largest size (where the time goe
 of the engine process plus the Prefect server's. Targets: the engine within 1.5x the slowest single
 probe at every size; engine plus server under 500 MB at 20 nodes.
 
-    .venv/bin/python -m bench.reverify_scaling [--sizes 1,10,20] [--stages pki,platform]
+    .venv/bin/python -m bench.reverify_scaling [--sizes 1,10,20] [--stages pki,platform] (default: every stage)
 """
 
 from __future__ import annotations
@@ -50,16 +50,17 @@ def tree_rss_mb(pid: int) -> float:
 
 
 def main() -> int:
+    from securemode.catalogue import Stage
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1,10,20")
-    parser.add_argument("--stages", default="host,vms,bootstrap,pki,platform")
+    parser.add_argument("--stages", default=",".join(s.value for s in Stage))  # every stage
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     stages = args.stages.split(",")
 
     from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-    from securemode.catalogue import Stage
     from securemode.deployments import prefect_server
     from securemode.flows import stages as registry
     from securemode.flows.reverify import run_reverify

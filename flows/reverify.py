@@ -24,7 +24,7 @@ from securemode.flows.states import failed_with, outcome_of
 from securemode.outcome import StageOutcome, blockers, verdict
 from securemode.paths import state_dir
 from securemode.report_links import report_url
-from securemode.reports import write_reports
+from securemode.reports import render_reports, write_rendered
 from securemode.reports.history import load_history
 from securemode.reports.json_report import read_report
 from securemode.reports.model import Report
@@ -81,8 +81,9 @@ def reverify(site_path: str, stage_names: list[str] | None = None) -> ReverifyOu
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     run_dir = history_dir(name) / stamp
     history = [*load_history(history_dir(name)), current]
-    write_reports(current, run_dir, history=history)
-    write_reports(current, last, history=history)
+    rendered = render_reports(current, history=history)  # once, for this run's folder and for `last`
+    write_rendered(rendered, run_dir)
+    write_rendered(rendered, last)
     if drift:
         severities = sorted({BY_ID[d.control].severity.value for d in drift if d.control in BY_ID})
         response = loaded.site.drift_response.for_severities(severities)

@@ -1,13 +1,14 @@
 """One Prefect log line per change, verdict and approval, written by the task or flow that made it.
 
-Every line passes through :func:`redact`; FAIL and ERROR verdicts are warnings so the UI's
-"Warning and above" filter shows exactly what does not hold.
+Every line passes through :func:`redact`; FAIL and ERROR verdicts are warnings of their own so the UI's
+"Warning and above" filter shows exactly what does not hold. The verdicts that hold go out as one
+record of one line each: at 20 nodes a stage has hundreds, and a record apiece cost the engine more
+CPU than its probes.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 
 from prefect.logging import get_run_logger
 
@@ -30,13 +31,19 @@ def log_changes(changes: list[Change]) -> None:
         logger.info(redact(change.render()))
 
 
+def verdict_line(r: Result) -> str:
+    line = f"{r.status.value} {r.control} [{r.target}] expected {_short(r.expected)}, observed {_short(r.observed)}"
+    return line + f": {r.message}" if r.message and r.status is not Status.PASS else line
+
+
 def log_verdicts(results: list[Result]) -> None:
     logger = get_run_logger()
+    holding = [verdict_line(r) for r in results if r.status not in BAD]
+    if holding:
+        logger.info(redact("\n".join(holding)))
     for r in results:
-        line = f"{r.status.value} {r.control} [{r.target}] expected {_short(r.expected)}, observed {_short(r.observed)}"
-        if r.message and r.status is not Status.PASS:
-            line += f": {r.message}"
-        logger.log(logging.WARNING if r.status in BAD else logging.INFO, redact(line))
+        if r.status in BAD:
+            logger.warning(redact(verdict_line(r)))
 
 
 def log_approval(approval: Approval) -> None:

@@ -231,19 +231,21 @@ async def check_community_refused(
 
 
 async def check_wrong_auth_rejected(
-    control: str, target: str, agent: Endpoint, username: str, priv_key: str, *, retries: int = DEFAULT_RETRIES
+    control: str, target: str, agent: Endpoint, username: str, priv_key: str, *, retries: int = DEFAULT_RETRIES,
+    engine: SnmpEngine | None = None, wrong_auth: str | None = None,
 ) -> Result:
     """Negative control: an authPriv GET with a random wrong authentication key must be rejected.
 
-    Always uses its own engine: a USM user table shared with a correct-key probe of the same user
-    could mix the two up.
+    Never on an engine whose USM table holds this user's real key (the two could be mixed up): without
+    ``engine`` it uses its own; an ``engine`` given must be shared by wrong-key probes only, which then
+    share one random ``wrong_auth`` too (a fresh engine per probe costs ~50 ms of CPU loading its MIBs).
     """
     register_secret(priv_key)
-    wrong_auth = "wrong-" + secrets.token_hex(8)
+    wrong_auth = wrong_auth or random_wrong_key()
     with probe(control, target, expected="wrong auth key rejected") as p:
         p.log(f"SNMPv3 authPriv GET as {username!r} with a random wrong auth key to {agent.host}:{agent.port}")
         credentials = v3_credentials(username, wrong_auth, priv_key)
-        answer = await snmp_get(agent, credentials, [SYS_NAME], retries)
+        answer = await snmp_get(agent, credentials, [SYS_NAME], retries, engine=engine)
         p.log(f"answer: {answer.error_indication or answer.error_status or answer.values}")
         if answer.rejected or answer.error_status:
             p.passed(answer.evidence(), f"rejected: {answer.error_kind or answer.error_status}")
@@ -254,6 +256,11 @@ async def check_wrong_auth_rejected(
         else:
             p.failed(answer.evidence(), "the agent answered a request with a wrong authentication key")
     return p.result
+
+
+def random_wrong_key() -> str:
+    """An authentication key no agent holds."""
+    return "wrong-" + secrets.token_hex(8)
 
 
 @contextlib.asynccontextmanager

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -72,6 +72,8 @@ class PlatformProbe:
     loaded: LoadedSite
     engine: Any = None
     liveness_engine: Any = None  # shared by the liveness checks only (no real credentials in its tables)
+    wrong_key_engine: Any = None  # shared by the wrong-key probes only, with one random wrong key
+    wrong_key: str = field(default_factory=snmp.random_wrong_key)
 
     def secret(self, ref: str) -> str:
         return self.loaded.secret(ref).get_secret_value()
@@ -91,19 +93,17 @@ def _community(which: Callable[[PlatformProbe], str]) -> Callable[[PlatformProbe
 
 def _wrong_auth(ctx: PlatformProbe, t: Target) -> Call:
     conf = ctx.loaded.site.snmp
-    return call(Endpoint(str(t.subject.address), conf.port), conf.username, ctx.secret(conf.priv_password))
+    return call(Endpoint(str(t.subject.address), conf.port), conf.username, ctx.secret(conf.priv_password),
+                engine=ctx.wrong_key_engine, wrong_auth=ctx.wrong_key)
 
 
 async def _snmp_session(ctx: PlatformProbe, jobs: list[Job[PlatformProbe]]) -> list[Result]:
-    """The GETs on one shared engine, concurrently; then the wrong-credential probes, each on its own."""
-    shared = [job for job in jobs if job.proof.verifier is not snmp.check_wrong_auth_rejected]
-    alone = [job for job in jobs if job.proof.verifier is snmp.check_wrong_auth_rejected]
-    async with snmp.shared_engine() as engine, snmp.shared_engine() as liveness:
-        with_engine = PlatformProbe(ctx.loaded, engine, liveness)
-        first = await snmp.gather_results(*(job.start(with_engine) for job in shared))
-    then = await snmp.gather_results(*(job.start(ctx) for job in alone))
-    found = {id(job): r for job, r in zip([*shared, *alone], [*first, *then], strict=True)}
-    return [found[id(job)] for job in jobs]
+    """Every SNMP probe concurrently, on three shared engines: the real credentials' GETs, the liveness
+    checks (no credentials), and the wrong-key probes (one random wrong key, never the real one)."""
+    async with snmp.shared_engine() as engine, snmp.shared_engine() as liveness, \
+            snmp.shared_engine() as wrong_key:
+        with_engines = PlatformProbe(ctx.loaded, engine, liveness, wrong_key, ctx.wrong_key)
+        return await snmp.gather_results(*(job.start(with_engines) for job in jobs))
 
 
 # NTP and syslog -----------------------------------------------------------------------------------------

@@ -38,9 +38,14 @@ def render_reports(report: Report, formats: Iterable[str] = FORMATS,
 def write_reports(report: Report, directory: Path, formats: Iterable[str] = FORMATS,
                   history: list[Report] | None = None) -> dict[str, Path]:
     """Write the wanted formats into ``directory``; returns file name → path."""
+    return write_rendered(render_reports(report, formats, history), directory)
+
+
+def write_rendered(files: dict[str, str], directory: Path) -> dict[str, Path]:
+    """Write reports rendered once (:func:`render_reports`) into ``directory``; returns file name → path."""
     directory.mkdir(parents=True, exist_ok=True)
     written = {}
-    for name, text in render_reports(report, formats, history).items():
+    for name, text in files.items():
         path = directory / name
         path.write_text(text, encoding="utf-8")
         written[name] = path
@@ -48,4 +53,4 @@ def write_reports(report: Report, directory: Path, formats: Iterable[str] = FORM
 
 
 __all__ = ["FORMATS", "Approval", "Report", "render_html", "render_json", "render_junit", "render_reports",
-           "write_reports"]
+           "write_rendered", "write_reports"]
