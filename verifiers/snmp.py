@@ -213,10 +213,12 @@ async def check_community_refused(
     with probe(control, target, expected=f"{which} gets nothing") as p:
         p.log(f"{which}: GET sysName.0 to {agent.host}:{agent.port}")
         credentials = CommunityData(community, mpModel=mp_model)
-        answer = await snmp_get(agent, credentials, [SYS_NAME], retries, engine)
+        # Whether the agent is up is asked at the same time, not after the GET's timeout: the probe then
+        # takes the timeout, not the timeout plus a liveness exchange.
+        answer, (alive, why) = await asyncio.gather(snmp_get(agent, credentials, [SYS_NAME], retries, engine),
+                                                    agent_alive(agent, engine=liveness_engine))
         p.log(f"answer: {answer.error_indication or answer.error_status or answer.values}")
         if answer.timed_out:
-            alive, why = await agent_alive(agent, engine=liveness_engine)
             p.log(why)
             if alive:
                 timeout = agent.timeout(DEFAULT_TIMEOUT_S)
@@ -231,7 +233,7 @@ async def check_community_refused(
 
 
 async def check_wrong_auth_rejected(
-    control: str, target: str, agent: Endpoint, username: str, priv_key: str, *, retries: int = DEFAULT_RETRIES,
+    control: str, target: str, agent: Endpoint, username: str, priv_key: str, *, retries: int = 1,
     engine: SnmpEngine | None = None, wrong_auth: str | None = None,
 ) -> Result:
     """Negative control: an authPriv GET with a random wrong authentication key must be rejected.
@@ -239,6 +241,8 @@ async def check_wrong_auth_rejected(
     Never on an engine whose USM table holds this user's real key (the two could be mixed up): without
     ``engine`` it uses its own; an ``engine`` given must be shared by wrong-key probes only, which then
     share one random ``wrong_auth`` too (a fresh engine per probe costs ~50 ms of CPU loading its MIBs).
+    One retry, as for the GET with the real key: a rejection is an answer, and a lost datagram or an agent
+    busy with its neighbours' probes must not read as silence.
     """
     register_secret(priv_key)
     wrong_auth = wrong_auth or random_wrong_key()

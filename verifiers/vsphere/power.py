@@ -63,7 +63,7 @@ def _judge(
         return
     p.log(f"vSphere: find VM {vm_name}")
     try:
-        vm = reader.vm(vm_name)
+        vm = reader.vm_now(vm_name)
     except Exception as exc:  # any failure to read leaves the power state unknown: ERROR, never PASS
         p.error(f"vSphere could not be read for VM {vm_name}: {type(exc).__name__}: {exc}")
         return

@@ -109,10 +109,19 @@ class HostReader:
         return core_mhz(self.host)
 
     def vm(self, name: str) -> VmView | None:
+        """The VM of that name: from the host's VMs (read once for the pass, and every stage that asks for
+        one VM asks for the rest, or for the host's IOPS sum), else found in the whole inventory."""
         if name not in self._vms:
-            found = find_vm(self.session.content, name)
-            self._vms[name] = view_vm(found) if found is not None else None
+            on_host = next((v for v in self.host_vms if v.name == name), None)
+            found = None if on_host is not None else find_vm(self.session.content, name)
+            self._vms[name] = on_host or (view_vm(found) if found is not None else None)
         return self._vms[name]
+
+    def vm_now(self, name: str) -> VmView | None:
+        """The VM of that name read at this moment, never from the pass's snapshot (a power state that the
+        same probe then confirms on the network)."""
+        found = find_vm(self.session.content, name)
+        return view_vm(found) if found is not None else None
 
 
 @contextmanager
