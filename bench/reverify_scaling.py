@@ -5,7 +5,8 @@ once so that every control holds (with the lab operator's approvals, as bin/main
 
 * engine  — the `reverify` flow through the local Prefect server (probes run concurrently);
 * baseline — the same stages' verify functions with SECUREMODE_PROBE_WORKERS=1 (one after another);
-* floor   — the slowest single probe, measured in the one-after-another run where nothing slows it down
+* floor   — the slowest single result (a control on a target: the span of its proofs), measured in the
+            one-after-another run where nothing slows it down
             (no schedule can beat it; the engine run's own slowest probe is printed too, for comparison).
 
 It prints the ratios, the slowest probes of the largest size (where the time goes), and the peak memory
