@@ -9,12 +9,15 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from securemode.https.browser import Browser, Reply, WebTarget
+from securemode.https.browser import RETRY_STATUSES, Browser, Reply, WebTarget
 from securemode.results import Probe
 
 LOGIN_PATH = "/admin/login/"
 HOME_PATH = "/admin/"
 LOGOUT_PATH = "/admin/logout/"
+# Each attempt is a request with its own bounded retries; a session left behind holds one of the node's
+# session slots (and the per-user limit probes count them), so a logout tries harder than a read.
+LOGOUT_ATTEMPTS = 3
 _CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken"\s+value="([^"]+)"')
 
 
@@ -94,11 +97,15 @@ def logout(browser: Browser, p: Probe | None = None) -> None:
     ``finally``); the cookie jar forgets the session either way."""
     if "sessionid" not in browser.cookies:
         return
-    try:
-        reply = browser.request("GET", LOGOUT_PATH)
+    for _ in range(LOGOUT_ATTEMPTS):
+        try:
+            reply = browser.request("GET", LOGOUT_PATH)
+        except (OSError, http.client.HTTPException) as exc:
+            _log(p, f"GET {LOGOUT_PATH} failed: {exc}")
+            continue
         _log(p, f"GET {LOGOUT_PATH} -> {reply.status}")
-    except (OSError, http.client.HTTPException) as exc:
-        _log(p, f"GET {LOGOUT_PATH} failed: {exc}")
+        if reply.status not in RETRY_STATUSES:
+            break
     browser.cookies.pop("sessionid", None)
 
 

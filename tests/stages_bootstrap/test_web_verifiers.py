@@ -108,3 +108,15 @@ def test_a_lasting_503_is_error_never_fail_and_the_session_is_closed(twin: TwinM
     twin.faults.add(unavailable(path_regex=r"^/admin/login/$", methods=("GET",)))
     page = web.login("bootstrap.web-login", "mgr01", target(twin), "admin", PASSWORD)
     assert page.status is Status.ERROR and "login page answered 503" in page.message
+
+
+def test_a_logout_outlasts_a_burst_of_503s(twin: TwinManagementNode, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The logout answers 503 more times than one request retries: the session is still closed (a session
+    left behind holds one of the node's slots until it idles out)."""
+    monkeypatch.setattr(browser, "RETRY_BACKOFF_S", (0.01,) * len(browser.RETRY_BACKOFF_S))
+    burst = unavailable(path_regex=r"^/admin/logout/$", methods=("GET",), remaining=len(browser.RETRY_BACKOFF_S) + 2)
+    twin.faults.add(burst)
+    result = web.login("bootstrap.web-login", "mgr01", target(twin), "admin", PASSWORD)
+    assert result.status is Status.PASS, result.message
+    assert burst.hits == len(browser.RETRY_BACKOFF_S) + 2  # more than one request's tries: a second one was made
+    assert twin.sessions.count() == 0
