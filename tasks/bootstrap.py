@@ -65,8 +65,9 @@ GATE_SECURITY_WIZARD = "bootstrap.securitywizard"
 REBOOT_DOWN_TIMEOUT_S = 30.0
 REBOOT_UP_TIMEOUT_S = 900.0  # a real Management Node takes minutes to come back
 FIRST_BOOT_TIMEOUT_S = REBOOT_UP_TIMEOUT_S  # and as long to boot to its console after the first power-on
-DROPPED_PORT_PROBE_S = 0.25  # a TCP handshake on the management network takes milliseconds; a step that
-# misreads a slow console as dropped only plans nothing, and the stage's proof (verifiers.console) still checks it
+# A TCP handshake on the management network takes milliseconds; a step that misreads a slow console as
+# dropped only plans nothing, and the stage's proof (verifiers.console) still checks it.
+DROPPED_PORT_PROBE_S = 0.25
 # (control, global field) of the install-time opt-outs, from the catalogue rows' settings.
 OPT_OUTS = tuple((c.id, c.setting.removeprefix("global.")) for c in CONTROLS
                  if c.id.startswith("bootstrap.install.") and c.setting and c.setting.startswith("global."))

@@ -203,8 +203,10 @@ class NodeAgent:
         if self.forwarder is None or (state := self.reader.state) is None:
             return
         events = state.audit_events(self.forwarder.last_seq)
-        node = node if node is not None or not events else self.reader.node_config(self.name)
-        if events and node is not None:
+        if not events:
+            return
+        node = node or self.reader.node_config(self.name)
+        if node is not None:
             self.forwarder.forward(events, node.get("syslog_servers", []), state.trusted_ca_pem())
 
     def _note(self, wanted: AgentSettings) -> None:

@@ -48,13 +48,6 @@ async def _attempt(host: str, port: int, username: str, password: str | None, pi
     connect_s = min(timeout_s, SYN_WAIT_S)
     try:
         sock = await _tcp_connect(host, port, connect_s)
-    except TimeoutError:
-        return LoginAttempt(LoginOutcome.SILENT, f"no answer to a TCP connect within {connect_s:g} s")
-    except OSError as exc:
-        if exc.errno == errno.ECONNREFUSED:
-            return LoginAttempt(LoginOutcome.PORT_CLOSED, "connection refused")
-        return LoginAttempt(LoginOutcome.FAILED, f"{type(exc).__name__}: {exc.strerror or exc}")
-    try:
         conn = await asyncio.wait_for(
             asyncssh.connect(host, port, sock=sock, username=username, password=password,
                              known_hosts=asyncssh.import_known_hosts(pinned.known_hosts_line() + "\n"),
@@ -68,10 +61,9 @@ async def _attempt(host: str, port: int, username: str, password: str | None, pi
     except asyncssh.PermissionDenied:
         return LoginAttempt(LoginOutcome.REFUSED, "permission denied")
     except TimeoutError:
-        return LoginAttempt(LoginOutcome.SILENT, f"no answer within {timeout_s:g} s")
-    except ConnectionRefusedError:
-        return LoginAttempt(LoginOutcome.PORT_CLOSED, "connection refused")
-    except OSError as exc:
+        return LoginAttempt(LoginOutcome.SILENT, f"no answer within {connect_s:g} s to the TCP connect or "
+                                                 f"{timeout_s:g} s to the login")
+    except OSError as exc:  # ConnectionRefusedError included
         if exc.errno == errno.ECONNREFUSED:
             return LoginAttempt(LoginOutcome.PORT_CLOSED, "connection refused")
         return LoginAttempt(LoginOutcome.FAILED, f"{type(exc).__name__}: {exc.strerror or exc}")
