@@ -78,26 +78,12 @@ def credentials(site: Site, nodes: list[str]) -> list[Credential]:
                 why_kept="the directory's own administrator, not held by the deployment",
             )
         )
-    for i, server in enumerate(site.ntp_servers):
-        if server.key:
-            out.append(
-                Credential(
-                    f"ntp_servers[{i}].key",
-                    server.key,
-                    KEPT,
-                    why_kept="the NTP server is not managed by this site (its key is set there)",
-                )
-            )
-    for i, user in enumerate(site.administrators):
-        if user.password:
-            out.append(
-                Credential(
-                    f"administrators[{i}].password",
-                    user.password,
-                    KEPT,
-                    why_kept="a person's own LDAP password (their client certificate is re-issued)",
-                )
-            )
+    kept = [(f"ntp_servers[{i}].key", server.key, "the NTP server is not managed by this site (its key is set there)")
+            for i, server in enumerate(site.ntp_servers)]
+    kept += [(f"administrators[{i}].password", user.password,
+              "a person's own LDAP password (their client certificate is re-issued)")
+             for i, user in enumerate(site.administrators)]
+    out += [Credential(field, ref, KEPT, why_kept=why) for field, ref, why in kept if ref]
     out.append(Credential("vsphere.password", site.vsphere.password, KEPT, why_kept="the ESXi host is not rebuilt"))
     if site.contingency:
         out.append(
