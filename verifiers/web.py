@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import json
 import ssl
+from functools import partial
 
 from securemode.endpoint import Endpoint
 from securemode.https.browser import Browser, WebTarget
 from securemode.https.login import LOGIN_PATH, LoginOutcome, basic_get, form_login, logout, server_error
+from securemode.parallel import run_bounded
 from securemode.redact import register_secret
 from securemode.results import JsonValue, Probe, Result, probe
 from securemode.verifiers import tls
@@ -90,29 +92,44 @@ def host_header(control: str, target: str, web: WebTarget, foreign_host: str = F
     return p.result
 
 
+LOGINS_AT_ONCE = 8  # a limit of 10 filled one login after the other took ~1 s of TLS handshakes
+
+
 def _fill_sessions(p: Probe, web: WebTarget, accounts: list[tuple[str, str | None]], per_user: int, total: int
                    ) -> tuple[list[Browser], list[str]]:
-    """Log in round-robin until ``total`` sessions are open (at most ``per_user`` each)."""
-    open_sessions: list[Browser] = []
-    refusals: list[str] = []
+    """Open ``total`` sessions, the accounts taken round-robin (at most ``per_user`` each), the logins at
+    once: each is its own connection, and the limit is judged only after all of them have ended."""
+    logins = _round_robin(accounts, per_user, total)
+    outcomes = run_bounded([partial(_try_login, web, username, password) for username, password in logins],
+                           LOGINS_AT_ONCE, "login")
+    open_sessions = [o.browser for o in outcomes if isinstance(o, LoginOutcome) and o.ok]
+    refusals = [f"{username}: {o if isinstance(o, str) else o.detail}"
+                for (username, _pw), o in zip(logins, outcomes, strict=True)
+                if isinstance(o, str) or not o.ok]
+    p.log(f"opened {len(open_sessions)} session(s)")
+    return open_sessions, refusals
+
+
+def _round_robin(accounts: list[tuple[str, str | None]], per_user: int, total: int) -> list[tuple[str, str | None]]:
+    """The logins that open ``total`` sessions, one account after the other, none past ``per_user``."""
+    logins: list[tuple[str, str | None]] = []
     counts = dict.fromkeys((u for u, _ in accounts), 0)
     for username, password in accounts * total:
-        if len(open_sessions) >= total:
+        if len(logins) >= total:
             break
         if per_user and counts[username] >= per_user:
             continue
-        try:
-            outcome = form_login(web, username, password)
-        except Exception as exc:
-            refusals.append(f"{username}: {type(exc).__name__}: {exc}")
-            break
-        if not outcome.ok:
-            refusals.append(f"{username}: {outcome.detail}")
-            break
         counts[username] += 1
-        open_sessions.append(outcome.browser)
-    p.log(f"opened {len(open_sessions)} session(s)")
-    return open_sessions, refusals
+        logins.append((username, password))
+    return logins
+
+
+def _try_login(web: WebTarget, username: str, password: str | None) -> LoginOutcome | str:
+    """A login's outcome, or why it could not be made."""
+    try:
+        return form_login(web, username, password)
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
 
 
 def session_limit_per_user(control: str, target: str, web: WebTarget, username: str, password: str | None,
@@ -170,8 +187,7 @@ def _judge_limit(p: Probe, web: WebTarget, accounts: list[tuple[str, str | None]
             p.check(not extra.ok, {"sessions_opened": limit, "next_login": extra.detail},
                     f"login {limit + 1} was accepted")
     finally:
-        for browser in sessions:
-            logout(browser, p)
+        run_bounded([partial(logout, browser, p) for browser in sessions], LOGINS_AT_ONCE, "logout")
         p.log(f"logged out {len(sessions)} session(s)")
 
 

@@ -69,7 +69,7 @@ from securemode.verifiers.sip import SipTransport
 
 CLOSED_PROBE_PORT = 23  # telnet: never open on a Pexip node
 GLOBAL_PATH = "/api/admin/configuration/v1/global/1/"
-WEB, CONSOLE, SIP, SECURITY_JSON = "web", "console", "sip", "security-json"
+WEB, WIRE, CONSOLE, SIP, SECURITY_JSON = "web", "wire", "console", "sip", "security-json"
 
 
 @dataclass(frozen=True)
@@ -198,6 +198,12 @@ def _web(verifier: Callable[..., Result], arguments: Callable[[BootstrapProbe, T
     return Proof(verifier, arguments, session=WEB)
 
 
+def _wire(verifier: Callable[..., Result],
+          arguments: Callable[[BootstrapProbe, Target], Call]) -> Proof[BootstrapProbe]:
+    """A check of the web interface's TLS and TCP behaviour: it logs nobody in, so it runs alongside."""
+    return Proof(verifier, arguments, session=WIRE)
+
+
 BINDINGS: tuple[Binding[BootstrapProbe], ...] = checked(Stage.BOOTSTRAP, tuple(STEPS.values()), (
     Binding(BY_ID["bootstrap.web-login"], None, (_web(web.login, _login),)),
     *(Binding(BY_ID[cid], STEPS["install-opt-outs"], (_web(web.api_field, _opt_out(field)),))
@@ -208,9 +214,9 @@ BINDINGS: tuple[Binding[BootstrapProbe], ...] = checked(Stage.BOOTSTRAP, tuple(S
         int(ctx.want["web-sessions-per-user"])))),
     _wizard("web-sessions-per-user", _web(web.session_limit_per_user, lambda ctx, _t: call(
         ctx.https, ctx.web.username, ctx.web.password, int(ctx.want["web-sessions-per-user"])))),
-    _wizard("tls10", _web(tls.check_protocol_refused, lambda ctx, _t: call(ctx.checked_https, tls.TlsVersion.TLS1_0))),
-    _wizard("fips", _web(web.fips_ciphers, lambda ctx, _t: call(ctx.checked_https))),
-    _wizard("drop-closed-ports", _web(ports.check_closed_port_drops, lambda ctx, _t: call(
+    _wizard("tls10", _wire(tls.check_protocol_refused, lambda ctx, _t: call(ctx.checked_https, tls.TlsVersion.TLS1_0))),
+    _wizard("fips", _wire(web.fips_ciphers, lambda ctx, _t: call(ctx.checked_https))),
+    _wizard("drop-closed-ports", _wire(ports.check_closed_port_drops, lambda ctx, _t: call(
         ctx.at(CLOSED_PROBE_PORT), reference=ctx.at(HTTPS_PORT)))),
     Binding(BY_ID["bootstrap.install.admin-password"], STEPS["installation-wizard"], (Proof(
         console.admin_password_required, lambda ctx, _t: call(
@@ -235,18 +241,21 @@ def plan(loaded: LoadedSite) -> list[Planned[BootstrapProbe]]:
 
 
 def verify(loaded: LoadedSite) -> list[Result]:
-    """Web checks on one trusted connection, SIP OPTIONS on every conferencing node (concurrently), then
-    security.json, one session after the other (web logins count against limits); the console logins
-    (SSH, no web session) run alongside them, each at once."""
+    """The checks that log in to the web (they count against its session limits), then security.json, one
+    after the other; alongside them, what opens no web session: the web interface's TLS and closed-port
+    behaviour, SIP OPTIONS on every conferencing node (after an API read, which is not a session) and the
+    console logins (SSH)."""
     ctx = BootstrapProbe(loaded, admin_password(loaded).get_secret_value(), desired_security_answers(loaded.site),
                          console_pins(loaded))
     runners: dict[str, SessionRunner[BootstrapProbe]] = {
         WEB: partial(_web_session, ctx),
+        WIRE: partial(_web_session, ctx),
         CONSOLE: lambda jobs: run_probes([partial(job.run, ctx) for job in jobs]),  # logins, not web sessions
         SIP: partial(_sip_session, ctx),
         SECURITY_JSON: partial(_security_json_session, ctx),
     }
-    return run_sessions(plan(loaded), runners, combine, concurrent=False, alongside=frozenset({CONSOLE}))
+    return run_sessions(plan(loaded), runners, combine, concurrent=False,
+                        alongside=frozenset({WIRE, CONSOLE, SIP}))
 
 
 SPEC = StageSpec(stage=Stage.BOOTSTRAP, steps=tuple(STEPS.values()), verify=verify)
