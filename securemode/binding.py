@@ -60,6 +60,7 @@ class Proof(Generic[C]):
     arguments: Callable[[C, Target], Call] = _no_arguments
     session: str = ""
     applies: Callable[[Target], bool] = lambda _target: True  # a proof for some targets of the kind only
+    waits: bool = False  # it waits out timeouts (a negative probe): its session starts it before the others
 
     def start(self, ctx: C, control: str, target: Target) -> Any:
         """Call the verifier: a Result, or an awaitable of one for an asynchronous verifier."""
@@ -117,6 +118,19 @@ class Job(Generic[C]):
 
 
 SessionRunner = Callable[[list[Job[C]]], list[Result]]
+
+
+def waiting_first(jobs: Sequence[Job[C]]) -> list[int]:
+    """The jobs' positions, those that wait out timeouts first (the order to start them in)."""
+    return sorted(range(len(jobs)), key=lambda i: not jobs[i].proof.waits)
+
+
+def each_at_once(ctx: C, jobs: list[Job[C]]) -> list[Result]:
+    """The runner of a session whose proofs share nothing: every job at once, those that wait out
+    timeouts started first."""
+    from securemode.parallel import run_probes
+
+    return run_probes([partial(job.run, ctx) for job in jobs], waiting=[job.proof.waits for job in jobs])
 
 
 def run_sessions(

@@ -31,15 +31,22 @@ def probe_workers() -> int:
         return DEFAULT_WORKERS
 
 
-def run_probes(probes: Iterable[Probe], workers: int | None = None) -> list[Result]:
-    """Call every probe (each returns a Result or a list of them); results come back in probe order."""
+def run_probes(probes: Iterable[Probe], workers: int | None = None, waiting: Sequence[bool] = ()) -> list[Result]:
+    """Call every probe (each returns a Result or a list of them); results come back in probe order.
+
+    ``waiting`` flags the probes that mostly wait out a timeout: they are started first, so that their
+    waiting overlaps the other probes' work instead of following it when there are more probes than workers.
+    """
     calls = list(probes)
     count = min(workers or probe_workers(), max(1, len(calls)))
     if count == 1:
         outputs = [call() for call in calls]
     else:
+        flags = list(waiting) + [False] * (len(calls) - len(waiting))
+        order = sorted(range(len(calls)), key=lambda i: not flags[i])
         with ThreadPoolExecutor(max_workers=count, thread_name_prefix="probe") as pool:
-            outputs = list(pool.map(lambda call: call(), calls))
+            futures = {i: pool.submit(calls[i]) for i in order}
+            outputs = [futures[i].result() for i in range(len(calls))]
     results: list[Result] = []
     for output in outputs:
         if isinstance(output, Result):

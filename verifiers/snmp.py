@@ -25,13 +25,9 @@ from pysnmp.hlapi.v3arch.asyncio import (
     USM_AUTH_HMAC96_SHA,
     USM_PRIV_CFB128_AES,
     CommunityData,
-    ContextData,
-    ObjectIdentity,
-    ObjectType,
     SnmpEngine,
     UdpTransportTarget,
     UsmUserData,
-    get_cmd,
 )
 from pysnmp.proto import errind
 
@@ -39,6 +35,7 @@ from securemode.endpoint import Endpoint
 from securemode.redact import register_secret
 from securemode.results import JsonValue, Result, probe
 from securemode.site import WELL_KNOWN_COMMUNITIES
+from securemode.verifiers import snmp_exchange
 
 SYS_DESCR = "1.3.6.1.2.1.1.1.0"
 SYS_NAME = "1.3.6.1.2.1.1.5.0"
@@ -93,13 +90,12 @@ async def snmp_get(
     t0 = time.perf_counter()
     try:
         target = await UdpTransportTarget.create((agent.host, agent.port), timeout=timeout, retries=retries)
-        ei, es, _index, var_binds = await get_cmd(
-            snmp_engine, auth, target, ContextData(), *(ObjectType(ObjectIdentity(o)) for o in oids), lookupMib=False
-        )
+        answer = await snmp_exchange.get(snmp_engine, auth, target, list(oids))
     finally:
         if own:
             snmp_engine.close_dispatcher()
     elapsed = time.perf_counter() - t0
+    ei = answer.error_indication
     if ei:
         return SnmpAnswer(
             error_indication=str(ei),
@@ -109,8 +105,8 @@ async def snmp_get(
             timed_out=isinstance(ei, errind.RequestTimedOut),
             rejected=isinstance(ei, _REJECTIONS),
         )
-    status = es.prettyPrint() if es else None
-    values = {str(name): value.prettyPrint() for name, value in var_binds}
+    status = answer.error_status.prettyPrint() if answer.error_status else None
+    values = {str(name): value.prettyPrint() for name, value in answer.var_binds or []}
     return SnmpAnswer(error_indication=None, error_kind=None, error_status=status, values=values, elapsed_s=elapsed)
 
 
@@ -127,6 +123,22 @@ async def agent_alive(agent: Endpoint, retries: int = 1, engine: SnmpEngine | No
     if answer.rejected or answer.values or answer.error_status:
         return True, f"the agent answered an unknown v3 user ({answer.error_kind or answer.error_status or 'values'})"
     return False, f"no SNMP answer to an unknown v3 user ({answer.error_indication})"
+
+
+class LivenessChecks:
+    """One liveness exchange per agent for a batch of concurrent probes: the probes of one agent that ask
+    at the same moment (the v2c and v1 community GETs) share its answer instead of each sending its own.
+    ``engine`` must hold no real credentials (see :func:`agent_alive`)."""
+
+    def __init__(self, engine: SnmpEngine) -> None:
+        self.engine = engine
+        self._asked: dict[tuple[str, int], asyncio.Task[tuple[bool, str]]] = {}
+
+    async def alive(self, agent: Endpoint) -> tuple[bool, str]:
+        key = (agent.host, agent.port)
+        if key not in self._asked:
+            self._asked[key] = asyncio.create_task(agent_alive(agent, engine=self.engine))
+        return await self._asked[key]
 
 
 def v3_credentials(username: str, auth_key: str, priv_key: str) -> UsmUserData:
@@ -197,12 +209,12 @@ async def check_community_refused(
     *,
     retries: int = DEFAULT_RETRIES,
     engine: SnmpEngine | None = None,
-    liveness_engine: SnmpEngine | None = None,
+    liveness: LivenessChecks | None = None,
 ) -> Result:
     """PASS when a v2c (``mp_model=1``) or v1 (``0``) GET with ``community`` gets no answer at all.
 
-    ``liveness_engine``: an engine shared only by :func:`agent_alive` probes (building one per probe
-    costs CPU that, with many nodes, holds up every other probe on the event loop)."""
+    ``liveness``: the batch's shared liveness checks (else this probe asks on an engine of its own;
+    building one per probe costs CPU that, with many nodes, holds up every other probe on the loop)."""
     well_known = community in WELL_KNOWN_COMMUNITIES
     if not well_known:
         register_secret(community)  # a site community is a credential; "public" is not (and is a common word)
@@ -215,8 +227,9 @@ async def check_community_refused(
         credentials = CommunityData(community, mpModel=mp_model)
         # Whether the agent is up is asked at the same time, not after the GET's timeout: the probe then
         # takes the timeout, not the timeout plus a liveness exchange.
-        answer, (alive, why) = await asyncio.gather(snmp_get(agent, credentials, [SYS_NAME], retries, engine),
-                                                    agent_alive(agent, engine=liveness_engine))
+        answer, (alive, why) = await asyncio.gather(
+            snmp_get(agent, credentials, [SYS_NAME], retries, engine),
+            liveness.alive(agent) if liveness is not None else agent_alive(agent))
         p.log(f"answer: {answer.error_indication or answer.error_status or answer.values}")
         if answer.timed_out:
             p.log(why)

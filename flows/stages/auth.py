@@ -26,6 +26,7 @@ from securemode.binding import (
     Target,
     call,
     checked,
+    each_at_once,
     planned,
     run_sessions,
     split_excepted,
@@ -37,7 +38,6 @@ from securemode.endpoint import Endpoint
 from securemode.engine import Deferred, EnsureStep, StageSpec
 from securemode.fallback_site import EXCEPTED_CONTROLS
 from securemode.flows import auth_proofs
-from securemode.parallel import run_probes
 from securemode.pexip import admin_credential
 from securemode.pexip.errors import TransientApiError
 from securemode.results import Result, probe
@@ -199,7 +199,7 @@ def plan(loaded: LoadedSite) -> list[Planned[LoadedSite]]:
 def verify(loaded: LoadedSite) -> list[Result]:
     """Every proof at once, each on its own fresh session or connection; on a contingency deployment the
     controls the guide excepts are NOT_APPLICABLE with the reason, and their proofs are not run."""
-    runners = {"": lambda jobs: run_probes([partial(job.run, loaded) for job in jobs])}
+    runners = {"": partial(each_at_once, loaded)}
     checks, excepted = split_excepted(plan(loaded), EXCEPTED_CONTROLS if loaded.is_fallback else {})
     return [*run_sessions(checks, runners, combine), *excepted]
 

@@ -24,6 +24,7 @@ from securemode.binding import (
     call,
     checked,
     could_not_check,
+    each_at_once,
     from_batch,
     planned,
     run_sessions,
@@ -250,7 +251,7 @@ def verify(loaded: LoadedSite) -> list[Result]:
     runners: dict[str, SessionRunner[BootstrapProbe]] = {
         WEB: partial(_web_session, ctx),
         WIRE: partial(_web_session, ctx),
-        CONSOLE: lambda jobs: run_probes([partial(job.run, ctx) for job in jobs]),  # logins, not web sessions
+        CONSOLE: partial(each_at_once, ctx),  # logins, not web sessions
         SIP: partial(_sip_session, ctx),
         SECURITY_JSON: partial(_security_json_session, ctx),
     }

@@ -25,6 +25,7 @@ from securemode.binding import (
     call,
     checked,
     could_not_check,
+    each_at_once,
     planned,
     run_sessions,
 )
@@ -35,7 +36,6 @@ from securemode.endpoint import Endpoint
 from securemode.engine import EnsureStep, StageSpec
 from securemode.flows.stages.bootstrap import SIP_ROWS
 from securemode.flows.stages.host import site_connection
-from securemode.parallel import run_probes
 from securemode.pexip.connect import management_api
 from securemode.pexip.errors import TransientApiError
 from securemode.results import Result
@@ -199,7 +199,7 @@ BINDINGS: tuple[Binding[NodesProbe], ...] = checked(
         _bind("nodes.sip-ports", None, *(_net(sip.check_options, _sip(row)) for row in SIP_ROWS)),
         _bind("nodes.deployed-status", "deployed_and_synced",
               _net(node_status.check_node_status, lambda ctx, _t: call(ctx.loaded))),
-        _bind("nodes.ports-allowed-only", None, _net(port_scan.check_only_allowed_ports, _scan)),
+        _bind("nodes.ports-allowed-only", None, replace(_net(port_scan.check_only_allowed_ports, _scan), waits=True)),
     ),
 )
 
@@ -233,7 +233,7 @@ def verify(loaded: LoadedSite) -> list[Result]:
     runners: dict[str, SessionRunner[NodesProbe]] = {
         VSPHERE: partial(_vsphere_session, ctx),
         API: partial(_api_session, ctx),
-        NET: lambda jobs: run_probes([partial(job.run, ctx) for job in jobs]),
+        NET: partial(each_at_once, ctx),
     }
     return run_sessions(plan(loaded), runners, combine)
 

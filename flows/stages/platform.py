@@ -25,18 +25,20 @@ from securemode.binding import (
     Job,
     Planned,
     Proof,
+    SessionRunner,
     Target,
     call,
     checked,
+    each_at_once,
     from_batch,
     planned,
     run_sessions,
+    waiting_first,
 )
 from securemode.catalogue import BY_ID, Stage, TargetKind, controls_for
 from securemode.catalogue.platform import GLOBAL_SETTINGS, PORT_RANGES
 from securemode.endpoint import Endpoint
 from securemode.engine import EnsureStep, StageSpec
-from securemode.parallel import run_probes
 from securemode.pexip import desired
 from securemode.pexip.client import ManagementApi, config_uri
 from securemode.pexip.connect import API_PORT
@@ -67,12 +69,14 @@ DNS_PORT = 53
 @dataclass(frozen=True)
 class PlatformProbe:
     """What a platform verifier needs: the site (secrets resolved through it) and, inside the SNMP
-    session, the shared SNMP engine."""
+    session, the shared SNMP engines."""
 
     loaded: LoadedSite
     engine: Any = None
-    liveness_engine: Any = None  # shared by the liveness checks only (no real credentials in its tables)
-    wrong_key_engine: Any = None  # shared by the wrong-key probes only, with one random wrong key
+    # An engine that holds no real key: the wrong-key probes' one random wrong key, and the liveness
+    # checks' unknown user (one check per agent, shared by its community probes).
+    keyless_engine: Any = None
+    liveness: Any = None
     wrong_key: str = field(default_factory=snmp.random_wrong_key)
 
     def secret(self, ref: str) -> str:
@@ -88,22 +92,24 @@ def _snmp_v3(ctx: PlatformProbe, t: Target) -> Call:
 
 def _community(which: Callable[[PlatformProbe], str]) -> Callable[[PlatformProbe, Target], Call]:
     return lambda ctx, t: call(Endpoint(str(t.subject.address), ctx.loaded.site.snmp.port), which(ctx),
-                               engine=ctx.engine, liveness_engine=ctx.liveness_engine)
+                               engine=ctx.engine, liveness=ctx.liveness)
 
 
 def _wrong_auth(ctx: PlatformProbe, t: Target) -> Call:
     conf = ctx.loaded.site.snmp
     return call(Endpoint(str(t.subject.address), conf.port), conf.username, ctx.secret(conf.priv_password),
-                engine=ctx.wrong_key_engine, wrong_auth=ctx.wrong_key)
+                engine=ctx.keyless_engine, wrong_auth=ctx.wrong_key)
 
 
 async def _snmp_session(ctx: PlatformProbe, jobs: list[Job[PlatformProbe]]) -> list[Result]:
-    """Every SNMP probe concurrently, on three shared engines: the real credentials' GETs, the liveness
-    checks (no credentials), and the wrong-key probes (one random wrong key, never the real one)."""
-    async with snmp.shared_engine() as engine, snmp.shared_engine() as liveness, \
-            snmp.shared_engine() as wrong_key:
-        with_engines = PlatformProbe(ctx.loaded, engine, liveness, wrong_key, ctx.wrong_key)
-        return await snmp.gather_results(*(job.start(with_engines) for job in jobs))
+    """Every SNMP probe concurrently, on two shared engines: one for the real credentials' GETs, one that
+    holds no real key (the wrong-key probes' random key, the liveness checks' unknown user). The community
+    probes, which wait out a timeout, send first."""
+    async with snmp.shared_engine() as engine, snmp.shared_engine() as keyless:
+        with_engines = PlatformProbe(ctx.loaded, engine, keyless, snmp.LivenessChecks(keyless), ctx.wrong_key)
+        order = waiting_first(jobs)
+        started = await snmp.gather_results(*(jobs[i].start(with_engines) for i in order))
+        return [result for _i, result in sorted(zip(order, started, strict=True), key=lambda pair: pair[0])]
 
 
 # NTP and syslog -----------------------------------------------------------------------------------------
@@ -190,9 +196,9 @@ BINDINGS: tuple[Binding[PlatformProbe], ...] = checked(Stage.PLATFORM, tuple(STE
     _bind("platform.syslog.delivery", None, Proof(check_syslog_delivery, _site_arg)),
     _bind("platform.snmp.v3", "snmp", READBACK, Proof(snmp.check_v3_get, _snmp_v3, session=SNMP)),
     _bind("platform.snmp.v2c-refused", "snmp",
-          Proof(snmp.check_community_refused, _community(lambda _ctx: "public"), session=SNMP),
+          Proof(snmp.check_community_refused, _community(lambda _ctx: "public"), session=SNMP, waits=True),
           Proof(snmp.check_community_refused, _community(lambda ctx: ctx.secret(ctx.loaded.site.snmp.community)),
-                session=SNMP)),
+                session=SNMP, waits=True)),
     _bind("platform.snmp.wrong-credentials", None, Proof(snmp.check_wrong_auth_rejected, _wrong_auth, session=SNMP)),
     *(_bind(c.id, "locations", READBACK) for c in controls_for([Stage.PLATFORM]) if c.target is TargetKind.LOCATION),
     _bind("platform.ipv6", "ipv6", READBACK),
@@ -207,10 +213,10 @@ def plan(loaded: LoadedSite) -> list[Planned[PlatformProbe]]:
 def verify(loaded: LoadedSite) -> list[Result]:
     """Read-back (one API session), SNMP (one engine) and each behavioural probe, concurrently."""
     ctx = PlatformProbe(loaded)
-    runners = {
+    runners: dict[str, SessionRunner[PlatformProbe]] = {
         API: lambda jobs: from_batch(jobs, readback_platform(loaded), "the API read-back"),
         SNMP: lambda jobs: asyncio.run(_snmp_session(ctx, jobs)),
-        "": lambda jobs: run_probes([partial(job.run, ctx) for job in jobs]),
+        "": partial(each_at_once, ctx),
     }
     return run_sessions(plan(loaded), runners, combine)
 

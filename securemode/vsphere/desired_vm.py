@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from securemode.site import NodeCommon
-from securemode.vsphere.properties import read_path, read_paths
+from securemode.vsphere.properties import read_many, read_path, read_paths
 from securemode.vsphere.vmodl import vim
 
 SHARES_NORMAL = "normal"
@@ -44,8 +44,19 @@ class VmView:
     runtime: Any
 
 
+VIEW_PATHS = ["name", "config", "datastore", "runtime"]
+
+
 def view_vm(vm: Any) -> VmView:
-    props = read_paths(vm, ["name", "config", "datastore", "runtime"])
+    return _view(vm, read_paths(vm, VIEW_PATHS))
+
+
+def view_vms(vms: list[Any]) -> list[VmView]:
+    """Views of many VMs in one round trip (a host's 21 VMs one by one were 42)."""
+    return [_view(vm, props) for vm, props in zip(vms, read_many(vms, VIEW_PATHS), strict=True)]
+
+
+def _view(vm: Any, props: dict[str, Any]) -> VmView:
     return VmView(ref=vm, name=str(props.get("name", "")), config=props.get("config"),
                   datastore=list(props.get("datastore") or []), runtime=props.get("runtime"))
 

@@ -145,24 +145,32 @@ def test_v2c_refused_names_the_community_that_answered_in_one_message(snmp_node:
 
 def test_shared_engine_probes_with_the_agent_gone_are_error_never_pass(snmp_node: SnmpAgent) -> None:
     """The platform stage's shape: the wrong-key probes share one engine and one wrong key, the community
-    probes ask for liveness at the same time as their GET. With nothing answering, each is ERROR."""
+    probes ask for liveness (on that engine, one check per agent) at the same time as their GET. With
+    nothing answering, each is ERROR."""
     live = Endpoint(HOST, snmp_node.port)
     sock, port = silent_udp_port()
 
     async def both() -> list[Result]:
-        async with snmp.shared_engine() as wrong, snmp.shared_engine() as engine, snmp.shared_engine() as liveness:
+        async with snmp.shared_engine() as wrong, snmp.shared_engine() as engine:
             key = snmp.random_wrong_key()
+            liveness = snmp.LivenessChecks(wrong)
             return await snmp.gather_results(
                 snmp.check_wrong_auth_rejected("snmp.neg", "live", live, SNMP_USER, SNMP_PRIV, engine=wrong,
                                                wrong_auth=key),
                 snmp.check_wrong_auth_rejected("snmp.neg", "gone", Endpoint(HOST, port), SNMP_USER, SNMP_PRIV,
                                                engine=wrong, wrong_auth=key),
                 snmp.check_community_refused("snmp.v2c", "gone", Endpoint(HOST, port), "public", engine=engine,
-                                             liveness_engine=liveness),
+                                             liveness=liveness),
+                snmp.check_community_refused("snmp.v1", "gone", Endpoint(HOST, port), "public", 0, engine=engine,
+                                             liveness=liveness),
+                snmp.check_community_refused("snmp.v2c", "live", live, "public", engine=engine, liveness=liveness),
+                snmp.check_community_refused("snmp.v1", "live", live, "public", 0, engine=engine, liveness=liveness),
             )
 
     with sock:
-        shared_live, shared_gone, community_gone = asyncio.run(both())
+        shared_live, shared_gone, v2c_gone, v1_gone, v2c_live, v1_live = asyncio.run(both())
     assert shared_live.status is Status.PASS, shared_live
+    assert v2c_live.status is Status.PASS and v1_live.status is Status.PASS, (v2c_live, v1_live)
     assert shared_gone.status is Status.ERROR, shared_gone
-    assert community_gone.status is Status.ERROR, community_gone
+    assert v2c_gone.status is Status.ERROR, v2c_gone
+    assert v1_gone.status is Status.ERROR, v1_gone

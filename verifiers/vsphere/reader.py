@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from securemode.redact import register_secret
-from securemode.vsphere.desired_vm import VmView, core_mhz, view_vm
+from securemode.vsphere.desired_vm import VmView, core_mhz, view_vm, view_vms
 from securemode.vsphere.engine_role import EngineAccess, read_engine_access
 from securemode.vsphere.host_state import (
     NetworkState,
@@ -102,7 +102,7 @@ class HostReader:
 
     @cached_property
     def host_vms(self) -> list[VmView]:
-        return [view_vm(vm) for vm in self.host.vm]
+        return view_vms(list(self.host.vm))
 
     @cached_property
     def core_mhz(self) -> int:
