@@ -26,7 +26,7 @@ from securemode.outcome import StageOutcome, blockers, verdict
 from securemode.paths import state_dir
 from securemode.report_links import report_url
 from securemode.reports import render_reports, write_rendered
-from securemode.reports.history import load_history
+from securemode.reports.history import load_history, point_of, write_point
 from securemode.reports.json_report import read_report
 from securemode.reports.model import Report
 from securemode.results import Status
@@ -81,9 +81,10 @@ def reverify(site_path: str, stage_names: list[str] | None = None) -> ReverifyOu
     drift = find_drift(previous, current)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     run_dir = history_dir(name) / stamp
-    history = [*load_history(history_dir(name)), current]
+    history = [*load_history(history_dir(name)), point_of(current)]
     rendered = render_reports(current, history=history)  # once, for this run's folder and for `last`
     write_rendered(rendered, run_dir)
+    write_point(current, run_dir)
     write_rendered(rendered, last)
     if drift:
         severities = sorted({BY_ID[d.control].severity.value for d in drift if d.control in BY_ID})

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
@@ -38,12 +38,12 @@ from securemode.endpoint import Endpoint
 from securemode.results import JsonValue, Probe, Result, probe
 from securemode.site import SecurityWizard
 from securemode.verifiers import tls
-from securemode.verifiers.ports import PortProbe, PortState, probe_tcp, probe_udp
+from securemode.verifiers.port_sweep import PortSpec, sweep
+from securemode.verifiers.ports import PortProbe, PortState
 from securemode.verifiers.sip import SipTransport, options_request
 from securemode.verifiers.udp_payloads import snmpv3_discovery, udp_payload
 
 DEFAULT_TIMEOUT_S = 1.0
-MAX_WORKERS = 32
 COMMON_TCP_PORTS = (21, 22, 23, 25, 53, 80, 111, 135, 139, 389, 445, 636, 3306, 5432, 8080, 8443)
 COMMON_UDP_PORTS = (53, 69, 123, 137, 161, 500, 1900)
 
@@ -102,33 +102,28 @@ class _Scan:
 
 
 def _scan(node: Endpoint, allowed: AllowedPorts, others_tcp: Sequence[int], others_udp: Sequence[int]) -> _Scan:
+    """Every port at once (one selector), the TLS handshake on the HTTPS port beside them."""
     host, timeout = node.host, node.timeout(DEFAULT_TIMEOUT_S)
-    jobs: list[Callable[[], PortProbe]] = [_tcp(host, port, timeout) for port in sorted(allowed.tcp)]
-    jobs += [_udp(host, port, timeout, allowed) for port in sorted(allowed.udp)]
-    jobs += [_tcp(host, port, timeout) for port in others_tcp]
-    jobs += [_udp(host, port, timeout, None) for port in others_udp]
+    specs = [PortSpec("tcp", port) for port in sorted(allowed.tcp)]
+    specs += [PortSpec("udp", port, _payload(host, port, allowed)) for port in sorted(allowed.udp)]
+    specs += [PortSpec("tcp", port) for port in others_tcp]
+    specs += [PortSpec("udp", port, udp_payload(port)) for port in others_udp]
     handshake_timeout = max(timeout, tls.DEFAULT_TIMEOUT_S)
     t0 = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(jobs) + 1), thread_name_prefix="port-scan") as pool:
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="port-scan-tls") as pool:
         https = pool.submit(tls.service_answers_tls, replace(node, timeout_s=handshake_timeout))
-        futures = [pool.submit(job) for job in jobs]
-        probes = [f.result() for f in futures]
+        probes = sweep(host, specs, timeout)
         https_tls = https.result()
     return _Scan(probes, https_tls, time.perf_counter() - t0)
 
 
-def _tcp(host: str, port: int, timeout: float) -> Callable[[], PortProbe]:
-    return lambda: probe_tcp(host, port, timeout)
-
-
-def _udp(host: str, port: int, timeout: float, allowed: AllowedPorts | None) -> Callable[[], PortProbe]:
-    if allowed is not None and port == allowed.sip_udp:
-        payload = sip_options_datagram(host, port)
-    elif allowed is not None and port == allowed.snmp:
-        payload = snmpv3_discovery()
-    else:
-        payload = udp_payload(port)
-    return lambda: probe_udp(host, port, payload, timeout)
+def _payload(host: str, port: int, allowed: AllowedPorts) -> bytes:
+    """What an allowed UDP port's service answers: SIP OPTIONS, an SNMPv3 discovery, else a probe datagram."""
+    if port == allowed.sip_udp:
+        return sip_options_datagram(host, port)
+    if port == allowed.snmp:
+        return snmpv3_discovery()
+    return udp_payload(port)
 
 
 def _judge(p: Probe, scan: _Scan, allowed: AllowedPorts, https_port: int) -> None:

@@ -54,16 +54,16 @@ class PortProbe:
         return f"{self.protocol}/{self.port} on {self.host}: {self.state.value} in {ms:.2f} ms {self.detail}"
 
 
-_UNREACHABLE_ERRNOS = (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EACCES)
+UNREACHABLE_ERRNOS = (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EACCES)
 
 
-def _family(host: str) -> socket.AddressFamily:
+def address_family(host: str) -> socket.AddressFamily:
     return socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
 def _unreachable(exc: OSError) -> str:
     """The errno name of an ICMP admin-prohibited reject or a missing route; any other error is raised."""
-    if exc.errno not in _UNREACHABLE_ERRNOS:
+    if exc.errno not in UNREACHABLE_ERRNOS:
         raise exc
     return errno.errorcode.get(exc.errno or 0, str(exc))
 
@@ -83,7 +83,7 @@ def _outcome(attempt: Callable[[], object], answered: str, silent: str, refused:
 
 def probe_tcp(host: str, port: int, timeout: float = DEFAULT_TIMEOUT_S) -> PortProbe:
     """Try one TCP connect (read-only: the connection is closed at once if it opens)."""
-    sock = socket.socket(_family(host), socket.SOCK_STREAM)
+    sock = socket.socket(address_family(host), socket.SOCK_STREAM)
     sock.settimeout(timeout)
     t0 = time.perf_counter()
     try:
@@ -104,7 +104,7 @@ def probe_udp(host: str, port: int, payload: bytes = b"\0", timeout: float = DEF
 
     Silence means "dropped or a service that ignored us"; UDP cannot tell those apart.
     """
-    with socket.socket(_family(host), socket.SOCK_DGRAM) as sock:
+    with socket.socket(address_family(host), socket.SOCK_DGRAM) as sock:
         sock.settimeout(timeout)
         sock.connect((host, port))
         t0 = time.perf_counter()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from securemode.reports.cklb import render_cklb, stig_hosts
 from securemode.reports.hdf import render_hdf
+from securemode.reports.history import HistoryPoint
 from securemode.reports.html_report import render_html
 from securemode.reports.json_report import render_json
 from securemode.reports.junit import render_junit
@@ -17,7 +18,7 @@ FORMATS = ("json", "junit", "html", "hdf", "cklb")
 
 
 def render_reports(report: Report, formats: Iterable[str] = FORMATS,
-                   history: list[Report] | None = None) -> dict[str, str]:
+                   history: list[HistoryPoint] | None = None) -> dict[str, str]:
     """File name → text for each wanted format (secrets are redacted first); CKLB gives one file per host."""
     clean = report.model_copy(update={"results": [r.redacted() for r in report.results]})
     wanted = set(formats)
@@ -36,7 +37,7 @@ def render_reports(report: Report, formats: Iterable[str] = FORMATS,
 
 
 def write_reports(report: Report, directory: Path, formats: Iterable[str] = FORMATS,
-                  history: list[Report] | None = None) -> dict[str, Path]:
+                  history: list[HistoryPoint] | None = None) -> dict[str, Path]:
     """Write the wanted formats into ``directory``; returns file name → path."""
     return write_rendered(render_reports(report, formats, history), directory)
 

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from pydantic import BaseModel, ConfigDict, Field
 
 from securemode.reports import FORMATS, render_reports
+from securemode.reports.history import HistoryPoint
 from securemode.reports.model import Report
 
 MANIFEST = "manifest.json"
@@ -62,7 +63,7 @@ def public_pem(key: Ed25519PublicKey) -> str:
 
 
 def write_bundle(report: Report, site_file: Path, key: Ed25519PrivateKey, out: Path,
-                 history: list[Report] | None = None) -> Manifest:
+                 history: list[HistoryPoint] | None = None) -> Manifest:
     """Write the zip: reports/<every format>, site/<site file>, the manifest and its signature."""
     files = {f"reports/{name}": text.encode() for name, text in render_reports(report, FORMATS, history).items()}
     files[f"site/{site_file.name}"] = site_file.read_bytes()

@@ -10,6 +10,7 @@ from html import escape
 from itertools import groupby
 
 from securemode.reports.hdf import ControlStatus, control_counts
+from securemode.reports.history import HistoryPoint
 from securemode.reports.model import Report
 from securemode.results import Result, Status
 
@@ -32,7 +33,7 @@ _PROBLEMS = {Status.FAIL, Status.ERROR}
 _VERDICT_CLASS = {"COMPLIANT": "v-ok", "COMPLIANT FOR THE STAGES RUN": "v-partial"}
 
 
-def render_html(report: Report, history: list[Report] | None = None) -> str:
+def render_html(report: Report, history: list[HistoryPoint] | None = None) -> str:
     counts = report.counts()
     verdict = report.verdict()
     problems = [r for r in report.results if r.status in _PROBLEMS]
@@ -144,27 +145,19 @@ def _row(report: Report, result: Result, open_evidence: bool) -> str:
     )
 
 
-def compliance_score(report: Report) -> float:
-    """Share of checked controls that hold, as Heimdall scores it: Passed / (Passed+Failed+Not Reviewed+Error)."""
-    counts = control_counts(report)
-    total = sum(counts[s] for s in (ControlStatus.PASSED, ControlStatus.FAILED, ControlStatus.NOT_REVIEWED,
-                                    ControlStatus.ERROR))
-    return 100.0 * counts[ControlStatus.PASSED] / total if total else 0.0
-
-
-def _chart(history: list[Report]) -> str:
+def _chart(history: list[HistoryPoint]) -> str:
     """Compliance over time: one point per reverify run (oldest left), drawn as inline SVG."""
     if len(history) < 2:
         return ("<h2>Compliance over time</h2><p class='small'>Fewer than two reverify runs recorded yet.</p>")
     width, height, pad = 720, 220, 40
     runs = sorted(history, key=lambda r: r.generated_at)
-    scores = [compliance_score(r) for r in runs]
+    scores = [r.score for r in runs]
     step = (width - 2 * pad) / (len(runs) - 1)
     points = [(pad + i * step, height - pad - (height - 2 * pad) * s / 100) for i, s in enumerate(scores)]
     line = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
     dots = "".join(
-        f"<circle cx='{x:.1f}' cy='{y:.1f}' r='4' fill='{'#176f2c' if r.compliant() else '#b00020'}'>"
-        f"<title>{escape(r.generated_at.isoformat())}: {s:.0f}% ({escape(r.verdict())})</title></circle>"
+        f"<circle cx='{x:.1f}' cy='{y:.1f}' r='4' fill='{'#176f2c' if r.compliant else '#b00020'}'>"
+        f"<title>{escape(r.generated_at.isoformat())}: {s:.0f}% ({escape(r.verdict)})</title></circle>"
         for (x, y), s, r in zip(points, scores, runs, strict=True))
     labels = (f"<text x='{pad}' y='{height - 10}' font-size='11'>{escape(runs[0].generated_at.date().isoformat())}"
               f"</text><text x='{width - pad}' y='{height - 10}' font-size='11' text-anchor='end'>"

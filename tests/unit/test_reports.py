@@ -15,6 +15,7 @@ import pytest
 
 from securemode.catalogue import CONTROLS, Stage
 from securemode.reports import Report, render_html, render_json, write_reports
+from securemode.reports.history import load_history, point_of, write_point
 from securemode.reports.json_report import SCHEMA_PATH, read_report, report_schema
 from securemode.results import Status
 from tests.unit.results_factory import T0, result
@@ -145,13 +146,29 @@ def test_compliance_chart_comes_from_the_history() -> None:
     for day, status in enumerate([Status.PASS, Status.FAIL, Status.PASS]):
         runs.append(Report(site="lab", generated_at=T0 + timedelta(days=day), stages=["host"], results=[
             result("host.pnics.count", "esxi01", Status.PASS), result("host.pnics.separate", "esxi01", status)]))
-    page = render_html(runs[-1], runs)
+    page = render_html(runs[-1], [point_of(run) for run in runs])
     chart = page[page.index("<svg id='compliance-chart'"):page.index("</svg>")]
     points = re.search(r"points='([^']+)'", chart).group(1).split()  # type: ignore[union-attr]
     ys = [float(p.split(",")[1]) for p in points]
     assert len(ys) == 3 and ys[0] == ys[2] < ys[1]  # 100 %, 50 %, 100 % (higher score = smaller y)
     assert chart.count("fill='#b00020'") == 1  # the failing run's dot
     assert "http" not in chart.replace("http://www.w3.org/2000/svg", "")
+
+
+def test_history_reads_each_runs_summary_and_summarises_older_runs(tmp_path: Path) -> None:
+    """The chart's history comes from each run's one-line summary; a run recorded before summaries
+    existed (its report only) is summarised from its report; 'last' is a copy and not a run."""
+    old = Report(site="lab", generated_at=T0, stages=["host"], results=[
+        result("host.pnics.count", "esxi01", Status.PASS), result("host.pnics.separate", "esxi01", Status.FAIL)])
+    new = Report(site="lab", generated_at=T0 + timedelta(days=1), stages=["host"], results=[
+        result("host.pnics.count", "esxi01", Status.PASS), result("host.pnics.separate", "esxi01", Status.PASS)])
+    write_reports(old, tmp_path / "20261201T000000Z", ["json"])
+    write_point(new, tmp_path / "20261202T000000Z")
+    write_reports(new, tmp_path / "last", ["json"])
+    points = load_history(tmp_path)
+    assert [(p.generated_at, p.score, p.compliant) for p in points] == [
+        (old.generated_at, 50.0, False), (new.generated_at, 100.0, True)]
+    assert not (tmp_path / "20261201T000000Z" / "point.json").exists()  # reading writes nothing
 
 
 def test_html_lists_attestations_and_waivers_carried_by_results() -> None:

@@ -16,6 +16,7 @@ from securemode.infra.nodes import ClosedPortPolicy, ClosedPortSettings
 from securemode.infra.pki.ca import IssuedCertificate
 from securemode.results import Status
 from securemode.verifiers import ports
+from securemode.verifiers.port_sweep import PortSpec, sweep
 from securemode.verifiers.ports import PortState
 
 HOST = "127.0.0.1"
@@ -153,3 +154,46 @@ def test_drop_vs_reject_observed_in_netns(firewalled_node: tuple[NetNamespace, C
     assert ports.check_closed_port_behaviour(
         "net.rej", "mgr", Endpoint(ns.address, 22, timeout_s=TIMEOUT), False, Endpoint(ns.address, open_port)
     ).status is (Status.PASS)
+
+
+def _one_by_one(host: str, specs: list[PortSpec]) -> list[PortState]:
+    return [(ports.probe_tcp(host, s.port, TIMEOUT) if s.protocol == "tcp"
+             else ports.probe_udp(host, s.port, s.payload, TIMEOUT)).state for s in specs]
+
+
+def test_sweep_sees_what_one_probe_at_a_time_sees_on_loopback(listening: int) -> None:
+    """The port scan's one-selector sweep gives each port the state its own probe gives: open, refused
+    (TCP RST, UDP ICMP port-unreachable) and a UDP answer, in the order asked."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as echo:
+        echo.bind((HOST, 0))
+        stop = threading.Event()
+
+        def answer() -> None:
+            echo.settimeout(0.05)
+            while not stop.is_set():
+                with contextlib.suppress(OSError):
+                    data, peer = echo.recvfrom(2048)
+                    echo.sendto(data, peer)
+
+        threading.Thread(target=answer, daemon=True).start()
+        try:
+            specs = [PortSpec("tcp", listening), PortSpec("tcp", closed_port()), PortSpec("udp", closed_port()),
+                     PortSpec("udp", int(echo.getsockname()[1]), b"ping")]
+            swept = sweep(HOST, specs, TIMEOUT)
+            assert [p.state for p in swept] == [PortState.OPEN, PortState.REFUSED, PortState.REFUSED, PortState.OPEN]
+            assert [p.state for p in swept] == _one_by_one(HOST, specs)
+            assert [(p.protocol, p.port) for p in swept] == [(s.protocol, s.port) for s in specs]
+        finally:
+            stop.set()
+
+
+@pytest.mark.skipif(REASON is not None, reason=f"netns unavailable: {REASON}")
+def test_sweep_sees_drops_as_filtered_in_netns(firewalled_node: tuple[NetNamespace, ClosedPortPolicy, int]) -> None:
+    """Behind the drop policy a closed TCP port is silent for the whole timeout: FILTERED, as one probe at a
+    time sees it; the open port still connects in the same sweep, and a UDP port shows what its own probe shows."""
+    ns, _policy, open_port = firewalled_node
+    specs = [PortSpec("tcp", open_port), PortSpec("tcp", 22), PortSpec("udp", 161, b"\0")]
+    swept = sweep(ns.address, specs, TIMEOUT)
+    assert [p.state for p in swept[:2]] == [PortState.OPEN, PortState.FILTERED]
+    assert [p.state for p in swept] == _one_by_one(ns.address, specs)
+    assert swept[1].elapsed_s >= TIMEOUT * 0.9, swept
