@@ -120,10 +120,9 @@ def render(inputs: SiteInputs) -> dict[str, Any]:
         ],
         "syslog_servers": [
             {"address": plan.address("syslog"), "port": plan.ports[f"syslog_{t}"], "transport": t,
-             "evidence_file": inputs.syslog_received[t],
-             # The lab's receiver runs on this machine and writes each line as it arrives (milliseconds); a
-             # receiver the dead-part tests stop is then judged in 2 x 2 s instead of 2 x 5 s.
-             "delivery_wait_s": 2.0}
+             # delivery_wait_s stays the site's default (5 s): while 20 nodes are verified at once, the lab's
+             # management node has taken more than 2 s to forward an audit event (a FAIL for a working receiver).
+             "evidence_file": inputs.syslog_received[t]}
             for t in ("udp", "tcp", "tls")
         ],
         "snmp": {
