@@ -16,7 +16,7 @@ from prefect.client.schemas.objects import State
 
 from securemode.flows.naming import contingency_refresh_run_name
 from securemode.flows.pipeline import PipelineOutcome, secure_mode_deployment
-from securemode.flows.states import failed_with, outcome_of
+from securemode.flows.states import FlowReturn, failed_with, outcome_of
 from securemode.pexip import parity_record
 from securemode.problems import InputError, Problem
 from securemode.site_loader import load_site
@@ -25,7 +25,7 @@ from securemode.site_loader import load_site
 @flow(name="contingency-refresh", flow_run_name=contingency_refresh_run_name, log_prints=False)
 def contingency_refresh(site_path: str, approve: list[str] | None = None, attest: list[str] | None = None,
                         approver: str | None = None, report_dir: str | None = None,
-                        ) -> PipelineOutcome | State[PipelineOutcome]:
+                        ) -> FlowReturn[PipelineOutcome]:
     """Refresh the site's contingency deployment (the whole pipeline, with a refresh asked for)."""
     loaded = load_site(Path(site_path))
     if loaded.site.contingency is None:

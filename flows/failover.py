@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from prefect import flow
-from prefect.client.schemas.objects import State
 from prefect.events import emit_event
 from prefect.exceptions import FlowPauseTimeout
 from prefect.input import RunInput
@@ -34,7 +33,7 @@ from securemode.flows.events import APPROVAL_EVENT, run_ui_url, site_resource
 from securemode.flows.failover_proof import precondition_problems, prove_fallback
 from securemode.flows.naming import failover_run_name, run_name
 from securemode.flows.pause import pause_for_input
-from securemode.flows.states import failed_with
+from securemode.flows.states import FlowReturn, failed_with
 from securemode.flows.timeline import Timeline
 from securemode.outcome import verdict
 from securemode.problems import InputError, Problem
@@ -120,7 +119,7 @@ def failover(
     approver: str | None = None,
     report_dir: str | None = None,
     wait_s: int = DEFAULT_WAIT_S,
-) -> FailoverOutcome | State[FailoverOutcome]:
+) -> FlowReturn[FailoverOutcome]:
     """Fail the site over to its contingency deployment; ends Failed naming what stopped it."""
     primary = load_site(Path(site_path))
     if primary.site.contingency is None:
@@ -233,7 +232,7 @@ def _licence(primary: LoadedSite, who: str, attest: list[str], approver: str | N
 
 def _finish(
     primary: LoadedSite, outcome: FailoverOutcome, failure: str | None
-) -> FailoverOutcome | State[FailoverOutcome]:
+) -> FlowReturn[FailoverOutcome]:
     """Write the report (results, licence row, timeline, RTO) and end Completed or Failed."""
     results = list(outcome.results)
     if outcome.licence is not None:

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from prefect import flow
-from prefect.client.schemas.objects import State
 from prefect.runtime import deployment, flow_run
 from pydantic import BaseModel, Field
 
@@ -25,7 +24,7 @@ from securemode.flows.fanout import in_threads
 from securemode.flows.gates import stages_started_from_deployment
 from securemode.flows.naming import pipeline_run_name, run_name
 from securemode.flows.stage import STAGE_FLOWS
-from securemode.flows.states import failed_with, outcome_of
+from securemode.flows.states import FlowReturn, failed_with, outcome_of, unwalked
 from securemode.outcome import StageOutcome, blockers, describe_blockers, verdict
 from securemode.problems import InputError
 from securemode.report_links import reports_root
@@ -78,7 +77,7 @@ def secure_mode_deployment(site_path: str, stage_names: list[str] | None = None,
                            approve: list[str] | None = None, attest: list[str] | None = None,
                            approver: str | None = None, interactive: bool = False,
                            report_dir: str | None = None, controls: list[str] | None = None,
-                           ) -> PipelineOutcome | State[PipelineOutcome]:
+                           ) -> FlowReturn[PipelineOutcome]:
     """Run (mode 'run'), plan ('plan') or only verify ('verify') the selected stages in order."""
     loaded = load_site(Path(site_path))
     allow_error = frozenset(loaded.site.allow_error)
@@ -128,7 +127,7 @@ def secure_mode_deployment(site_path: str, stage_names: list[str] | None = None,
     if failing and mode != "plan":
         stop = f" (stopped at {outcome.stopped_at})" if outcome.stopped_at else ""
         return failed_with(outcome, f"not compliant{stop}: " + " | ".join(failing))
-    return outcome
+    return unwalked(outcome)
 
 
 def run_pipeline(**parameters: Any) -> PipelineOutcome:

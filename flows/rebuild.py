@@ -24,7 +24,6 @@ import json
 from pathlib import Path
 
 from prefect import flow, get_run_logger
-from prefect.client.schemas.objects import State
 from pydantic import BaseModel, Field
 
 from securemode import rotation
@@ -32,7 +31,7 @@ from securemode.ca_adapters import adapter_for
 from securemode.flows.gates import build_gate
 from securemode.flows.naming import rebuild_run_name
 from securemode.flows.pipeline import PipelineOutcome, secure_mode_deployment
-from securemode.flows.states import failed_with, outcome_of
+from securemode.flows.states import FlowReturn, failed_with, outcome_of
 from securemode.pexip import parity_record, rebuild_record
 from securemode.pexip.rebuild_record import RebuildRecord
 from securemode.problems import InputError, Problem
@@ -116,7 +115,7 @@ def rebuild(
     approver: str | None = None,
     report_dir: str | None = None,
     interactive: bool = False,
-) -> RebuildOutcome | State[RebuildOutcome]:
+) -> FlowReturn[RebuildOutcome]:
     """Quarantine, rotate, revoke, redeploy, verify, fail back — resuming a rebuild a kill interrupted.
 
     ``declared_at``: when the compromise was declared (the automation passes the event's time); logged."""
@@ -262,7 +261,7 @@ def _fill(outcome: RebuildOutcome, record: RebuildRecord) -> None:
     outcome.failback = str(data.get("failback", ""))
 
 
-def _end(outcome: RebuildOutcome, record: RebuildRecord) -> RebuildOutcome | State[RebuildOutcome]:
+def _end(outcome: RebuildOutcome, record: RebuildRecord) -> FlowReturn[RebuildOutcome]:
     if outcome.finished and not outcome.problems:
         record.close()
     if outcome.report_dir:

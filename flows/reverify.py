@@ -7,7 +7,6 @@ from functools import partial
 from pathlib import Path
 
 from prefect import flow
-from prefect.client.schemas.objects import State
 from prefect.events import emit_event
 from prefect.runtime import deployment
 from pydantic import BaseModel, Field
@@ -21,7 +20,7 @@ from securemode.flows.gates import build_gate, stages_started_from_deployment
 from securemode.flows.naming import reverify_run_name
 from securemode.flows.pipeline import build_report, selected_stages
 from securemode.flows.stage import run_stage
-from securemode.flows.states import failed_with, outcome_of
+from securemode.flows.states import FlowReturn, failed_with, outcome_of
 from securemode.outcome import StageOutcome, blockers, verdict
 from securemode.paths import state_dir
 from securemode.report_links import report_url
@@ -66,7 +65,7 @@ def history_dir(site_name: str) -> Path:
 
 
 @flow(name="reverify", flow_run_name=reverify_run_name, log_prints=False)
-def reverify(site_path: str, stage_names: list[str] | None = None) -> ReverifyOutcome | State[ReverifyOutcome]:
+def reverify(site_path: str, stage_names: list[str] | None = None) -> FlowReturn[ReverifyOutcome]:
     """Verify every stage without changing anything (the stages at once); report drift since the last run.
 
     Ends Failed when a control no longer holds, naming the drift first, then every FAIL and ERROR.

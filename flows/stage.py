@@ -40,7 +40,7 @@ from securemode.flows.crashed_runs import untagged_tasks
 from securemode.flows.naming import stage_run_name
 from securemode.flows.progress import listener
 from securemode.flows.runlog import log_approval, log_attestation, log_changes, log_not_approved, log_verdicts
-from securemode.flows.states import failed_with
+from securemode.flows.states import FlowReturn, failed_with, unwalked
 from securemode.outcome import StageOutcome, blockers, verdict
 from securemode.pexip.connect import write_only_ledger
 from securemode.results import Attestation, Result, Status
@@ -258,11 +258,11 @@ def _finish_results(loaded: LoadedSite, results: list[Result], gate: Gate, outco
     return apply_waivers(finished, waivers, datetime.now(UTC))
 
 
-def _make_stage_flow(stage: Stage) -> Flow[..., StageOutcome | State[StageOutcome]]:
+def _make_stage_flow(stage: Stage) -> Flow[..., FlowReturn[StageOutcome]]:
     def stage_flow(site_path: str, apply: bool = True, verify: bool = True, approve: list[str] | None = None,
                    attest: list[str] | None = None, approver: str | None = None, interactive: bool = False,
                    report_dir: str | None = None, controls: list[str] | None = None,
-                   run_steps: bool = True) -> StageOutcome | State[StageOutcome]:
+                   run_steps: bool = True) -> FlowReturn[StageOutcome]:
         from securemode.flows.gates import build_gate
 
         loaded = load_site(Path(site_path))
@@ -276,12 +276,12 @@ def _make_stage_flow(stage: Stage) -> Flow[..., StageOutcome | State[StageOutcom
             not_approved = [s.splitlines()[0] for s in outcome.skipped]
             return failed_with(outcome, f"stage {stage.value}: {verdict(stopping)}"
                                + "".join(f"; skipped {s}" for s in not_approved))
-        return outcome
+        return unwalked(outcome)
 
     stage_flow.__doc__ = f"Stage `{stage.value}` of the guide: ensure, then verify."
     return flow(name=f"stage-{stage.value}", flow_run_name=partial(stage_run_name, stage.value),
                 log_prints=False)(stage_flow)
 
 
-StageFlow = Flow[..., StageOutcome | State[StageOutcome]]
+StageFlow = Flow[..., FlowReturn[StageOutcome]]
 STAGE_FLOWS: dict[Stage, StageFlow] = {stage: _make_stage_flow(stage) for stage in Stage}
