@@ -46,7 +46,7 @@ from securemode.site_loader import LoadedSite, load_fallback, load_site
 from securemode.targets import CONTINGENCY_TARGET
 from securemode.tasks.failover.isolation import ISOLATIONS, POWER_OFF, apply_isolation, plan_isolation, primary_vm_names
 from securemode.tasks.failover.power_on import apply_power_on, plan_power_on
-from securemode.tasks.failover.readiness import wait_for_management_node, wait_for_sync
+from securemode.tasks.failover.readiness import node_reports, wait_for_management_node, wait_for_sync
 from securemode.verifiers.contingency import licence_transfer
 from securemode.vsphere import open_site_session
 from securemode.vsphere.power import PowerReader
@@ -194,11 +194,12 @@ def _take_over(
         mark_failover(primary, outcome.operation.declared_by, outcome.operation.reason, isolation)
         with timeline.step("fallback Management Node HTTPS"):
             wait_for_management_node(fallback, wait_s)
+        before = node_reports(fallback)  # the statuses kept from the nodes' last run
         with timeline.step("power on fallback conferencing nodes") as notes:
             apply_power_on(reader, plan_power_on(reader, nodes))
             notes.append(", ".join(nodes) or "none")
     with timeline.step("conferencing nodes DEPLOYED/SYNCED") as notes:
-        notes.append(", ".join(wait_for_sync(fallback, wait_s)) or "none")
+        notes.append(", ".join(wait_for_sync(fallback, wait_s, before=before)) or "none")
 
 
 def _licence(primary: LoadedSite, who: str, attest: list[str], approver: str | None) -> Attestation:

@@ -181,7 +181,6 @@ class NodeAgent:
         node = self.reader.node_config(self.name)
         if node is None:
             return
-        self.report_status()
         wanted = self.wanted(node)
         if wanted is not None and wanted != self.applied:
             for listeners in self.listeners:
@@ -196,6 +195,7 @@ class NodeAgent:
                     log.error("node %s: HTTPS keeps its previous certificate: %s", self.name, type(exc).__name__)
             self.applied = wanted
             self._note(wanted)
+        self.report_status()  # after applying: SYNCED means the node runs what it pulled
         self.forward_audit_events(node)
 
     def forward_audit_events(self, node: dict[str, Any] | None = None) -> None:

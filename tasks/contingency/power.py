@@ -11,7 +11,12 @@ from securemode.failover_marker import active_failover
 from securemode.site_loader import LoadedSite
 from securemode.tasks.contingency.nodes import fallback_nodes
 from securemode.tasks.failover.power_on import apply_power_on, plan_power_on
-from securemode.tasks.failover.readiness import FallbackNotReady, wait_for_management_node, wait_for_sync
+from securemode.tasks.failover.readiness import (
+    FallbackNotReady,
+    node_reports,
+    wait_for_management_node,
+    wait_for_sync,
+)
 from securemode.tasks.nodes.status import NodeNotDeployed
 from securemode.tasks.vms.power_off import planned_power_off
 from securemode.vsphere import open_site_session
@@ -42,11 +47,17 @@ def power_on_fallback(fallback: LoadedSite, boot_wait_s: float = BOOT_WAIT_S) ->
     site = fallback.site
     with open_site_session(fallback) as session:
         reader = PowerReader(session)
-        present = [n.name for n in (site.management_node, *site.conferencing_nodes) if reader.read(n.name)]
-        started = plan_power_on(reader, present)
+        manager = [n.name for n in (site.management_node,) if reader.read(n.name)]
+        nodes = [n.name for n in site.conferencing_nodes if reader.read(n.name)]
+        started = plan_power_on(reader, manager)
         apply_power_on(reader, started)
-    if started:
-        with contextlib.suppress(FallbackNotReady, NodeNotDeployed):
-            wait_for_management_node(fallback, boot_wait_s)
-            wait_for_sync(fallback, boot_wait_s)
-    return started
+        if started:
+            with contextlib.suppress(FallbackNotReady):
+                wait_for_management_node(fallback, boot_wait_s)
+        before = node_reports(fallback)  # the statuses kept from the nodes' last run
+        booting = plan_power_on(reader, nodes)
+        apply_power_on(reader, booting)
+    if booting:
+        with contextlib.suppress(NodeNotDeployed):
+            wait_for_sync(fallback, boot_wait_s, before=before)
+    return started + booting

@@ -1,5 +1,9 @@
 """Waiting for the fallback to come up at a failover (read only): its Management Node's HTTPS API answering,
-then every conferencing node DEPLOYED and SYNCED on it. Both bounded; a timeout names what is missing."""
+then every conferencing node DEPLOYED and SYNCED on it, in a report made since it was powered on. Both
+bounded; a timeout names what is missing.
+
+The Management Node keeps each node's last status while everything is off: right after power-on it
+still says DEPLOYED and SYNCED for a node that has not booted yet, whose SIP and SNMP then refuse."""
 
 from __future__ import annotations
 
@@ -51,9 +55,29 @@ def _poll(fallback: LoadedSite) -> Mapping[str, Mapping[str, Any]]:
         return {}
 
 
-def wait_for_sync(fallback: LoadedSite, timeout_s: float, poll_s: float = POLL_S) -> list[str]:
-    """Until every fallback conferencing node is DEPLOYED and SYNCED on the fallback Management Node; their names."""
+Report = tuple[Any, Any]
+
+
+def node_reports(fallback: LoadedSite) -> dict[str, Report]:
+    """Each node's last report as the fallback Management Node shows it now: (boot time, last updated);
+    empty while it does not answer."""
+    return {name: _report(row) for name, row in _poll(fallback).items()}
+
+
+def _report(row: Mapping[str, Any]) -> Report:
+    return row.get("boot_time"), row.get("last_updated")
+
+
+def wait_for_sync(fallback: LoadedSite, timeout_s: float, poll_s: float = POLL_S,
+                  before: Mapping[str, Report] | None = None) -> list[str]:
+    """Until every fallback conferencing node is DEPLOYED and SYNCED on the fallback Management Node in a
+    report other than its report in ``before`` (read before the nodes were powered on); their names."""
     names = [node.name for node in fallback.site.conferencing_nodes]
+    stale = before or {}
+
+    def reported_since() -> dict[str, Mapping[str, Any]]:
+        return {name: row for name, row in _poll(fallback).items() if _report(row) != stale.get(name)}
+
     if names:
-        wait_until_ready(lambda: _poll(fallback), names, timeout_s=timeout_s, poll_s=poll_s)
+        wait_until_ready(reported_since, names, timeout_s=timeout_s, poll_s=poll_s)
     return names

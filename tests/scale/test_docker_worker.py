@@ -13,6 +13,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from securemode.deployments import docker_engine, workers
 from securemode.deployments.fleet import result_counts
 from securemode.infra.lab.lifecycle import UpOptions, down, up
 from securemode.paths import STATE_ENV
+from tests.polling import wait_until
 from tests.prefect_http import api_http
 from tests.scale.fleet_helpers import REPO, cli_env, own_state, securemode, wait_final
 
@@ -179,7 +181,8 @@ def _apply_then_reverify_host(name: str) -> str:
             run_id = str(run_deployment(f"{flow}/{name}", parameters=host, timeout=0).id)
             (run,) = wait_final(api, [run_id], timeout=300)
             assert run["state"]["type"] == "COMPLETED", (flow, run["state"])
-            assert workers.worker_of(run_id) == "box-1"
+            # the worker's submission event is stored a moment after it is sent: a fast run can end first
+            assert wait_until(partial(workers.worker_of, run_id), 30, what=f"the worker event of {flow}") == "box-1"
             assert "prefect.docker.container.created" in _container_events(api, run_id)
     return run_id
 
@@ -190,7 +193,7 @@ def _assert_counted_through_the_api(state: Path, name: str, run_id: str) -> None
     api = _api()
     stages = _subflow_ids(api, run_id)
     tasks = _task_runs(api, [run_id, *stages])
-    assert len(stages) == 1 and len(tasks) > 0
+    assert stages == [] and [t["name"] for t in tasks] == ["host/verify"]  # a reverify's stages are its tasks
     assert all(t["state"]["type"] == "COMPLETED" for t in tasks), {t["name"]: t["state"]["type"] for t in tasks}
     # the container wrote the report into the mounted state folder; the API holds the same counts
     report = json.loads((state / "reverify" / name / "last" / "report.json").read_text())

@@ -4,11 +4,13 @@ work pool, spread over two workers, never two of one site at once and never more
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
 
 from securemode.deployments import prefect_server, workers
+from tests.polling import wait_until
 from tests.scale.fleet_helpers import cli_env, device_site, most_at_once, own_state, securemode, wait_final
 
 SITES = ["wp-a", "wp-b", "wp-c"]
@@ -45,7 +47,9 @@ def test_runs_spread_over_two_workers_one_per_site_within_the_pool_limit(pool: t
         ids = [str(run_deployment(f"secure-mode-deployment/{name}", parameters=params, timeout=0).id)
                for name in [*SITES, SITES[0], SITES[1]]]
         runs = wait_final(api, ids, timeout=240)
-        names = {run["id"]: workers.worker_of(run["id"]) for run in runs}
+        # a worker's submission event is stored a moment after it is sent: a fast run can end first
+        names = {run["id"]: wait_until(partial(workers.worker_of, run["id"]), 30, what="a worker event")
+                 for run in runs}
     assert [r["state"]["type"] for r in runs] == ["COMPLETED"] * len(ids), [r["state"] for r in runs]
     assert set(names.values()) == {"w1", "w2"}, names
     for site in SITES[:2]:  # two runs each: one after the other, whichever workers took them
