@@ -61,9 +61,11 @@ def test_communities_get_nothing_in_authpriv_mode(snmp_node: SnmpAgent) -> None:
 
 def test_v2c_public_answered_in_standard_public_mode_is_fail(snmp_node: SnmpAgent) -> None:
     snmp_node.reconfigure(SnmpAgentSettings(snmp_mode=SnmpMode.STANDARD))  # community defaults to "public"
-    result = asyncio.run(snmp.check_community_refused("snmp.v2c", "conf01", Endpoint(HOST, snmp_node.port), "public"))
-    assert result.status is Status.FAIL, result
-    assert isinstance(result.observed, dict) and result.observed["values"] == {snmp.SYS_NAME: "conf01.lab.test"}
+    for model in (1, 0):  # v2c, and v1 (its answer converted to a v2c PDU)
+        result = asyncio.run(snmp.check_community_refused("snmp.v2c", "conf01", Endpoint(HOST, snmp_node.port),
+                                                          "public", model))
+        assert result.status is Status.FAIL, result
+        assert isinstance(result.observed, dict) and result.observed["values"] == {snmp.SYS_NAME: "conf01.lab.test"}
 
 
 def test_wrong_auth_key_negative_control(snmp_node: SnmpAgent) -> None:
