@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from securemode.endpoint import Endpoint
 from securemode.https import browser
 from securemode.https.browser import WebTarget
+from securemode.https.login import form_login, logout
 from securemode.infra.twin import TwinManagementNode
 from securemode.infra.twin.faults import unavailable
 from securemode.infra.twin.state.settings import SecuritySettings
@@ -72,6 +74,31 @@ def test_host_header_and_session_limit_follow_the_settings(twin: TwinManagementN
     # a limit higher than the node's: the probe sees the refusal early and cannot tell
     assert web.session_limit_per_user("x", "mgr01", tgt, "admin", PASSWORD, 5).status is Status.ERROR
     assert web.session_limit("x", "mgr01", tgt, [("admin", PASSWORD)], 100, 3).status is Status.MANUAL
+
+
+def test_a_session_of_the_same_account_open_for_a_moment_is_waited_out(twin: TwinManagementNode,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another probe's session of the same account holds a slot while the limit is filled: the probe logs out,
+    tries again and judges the limit once the slot is free; a session that stays open leaves it ERROR."""
+    twin.state.set_security_settings(SecuritySettings(max_web_sessions_per_user=3))
+    monkeypatch.setattr(web, "FILL_RETRY_S", 0.3)
+    other = form_login(target(twin), "admin", PASSWORD)
+    assert other.ok
+    closing = threading.Timer(0.45, logout, (other.browser,))  # after the first fill, before the third
+    closing.start()
+    per_user = web.session_limit_per_user("bootstrap.wizard.web-sessions-per-user", "mgr01", target(twin), "admin",
+                                          PASSWORD, 3)
+    closing.join()
+    assert per_user.status is Status.PASS, per_user.message
+    assert any("trying again" in line for line in per_user.transcript), per_user.transcript
+
+    staying = form_login(target(twin), "admin", PASSWORD)
+    try:
+        held = web.session_limit_per_user("x", "mgr01", target(twin), "admin", PASSWORD, 3)
+    finally:
+        logout(staying.browser)
+    assert held.status is Status.ERROR and f"in {web.FILL_ATTEMPTS} attempts" in held.message, held.message
+    assert twin.sessions.count() == 0
 
 
 def test_api_field(twin: TwinManagementNode) -> None:
