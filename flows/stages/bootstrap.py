@@ -242,12 +242,10 @@ def plan(loaded: LoadedSite) -> list[Planned[BootstrapProbe]]:
 
 
 def verify(loaded: LoadedSite) -> list[Result]:
-    """The checks that log in to the web (they count against its session limits), SIP OPTIONS on every
-    conferencing node (concurrently), then security.json, one after the other; alongside them, what opens
-    no web session: the web interface's TLS and closed-port behaviour and the console logins (SSH).
-
-    SIP stays after the web checks: a conferencing node just powered on (a failover's fallback) can report
-    DEPLOYED a moment before its SIP listeners answer, and the web checks give it that moment."""
+    """The checks that log in to the web (they count against its session limits), then security.json, one
+    after the other; alongside them, what opens no web session: the web interface's TLS and closed-port
+    behaviour, SIP OPTIONS on every conferencing node (after an API read, which is not a session) and the
+    console logins (SSH)."""
     ctx = BootstrapProbe(loaded, admin_password(loaded).get_secret_value(), desired_security_answers(loaded.site),
                          console_pins(loaded))
     runners: dict[str, SessionRunner[BootstrapProbe]] = {
